@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { SegShapeError } from '../errors.js';
+
+/**
+ * A Conv2D gradient built from forward `conv2d` calls only, so that it runs
+ * on every backend (tfjs-backend-wasm has no `Conv2DBackpropFilter`) and for
+ * dilation > 1 (tfjs's own gradient refuses it).
+ *
+ * Forward (NHWC, stride s, dilation d, one of them 1, pads from convInfo):
+ *   y[b,i,j,o] = Σ x[b, i·s + u·d − top, j·s + v·d − left, c] · w[u,v,c,o]
+ * Filter gradient: a convolution of xᵀ (C×H×W×B) with dyᵀ (Ho×Wo×B×O) as
+ * the filter, stride d and dilation s, cropped to kh×kw.
+ * Input gradient: dy upsampled by s (zeros between rows and columns), then
+ * convolved with the flipped filter, in and out channels swapped, dilation d.
+ */
+export const conv2dGradConfig: tf.GradConfig = {
+  kernelName: tf.Conv2D,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x4, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+    if (dataFormat !== 'NHWC') {
+      throw new SegShapeError(`Conv2D gradient: dataFormat is ${dataFormat}, expected NHWC`);
+    }
+    const dyT = dy as tf.Tensor4D;
+    const info = tf.backend_util.computeConv2DInfo(
+      x4.shape,
+      filter.shape,
+      strides,
+      dilations ?? 1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    return {
+      x: () => conv2dInputGrad(dyT, filter, x4.shape, info),
+      filter: () => conv2dFilterGrad(x4, dyT, info),
+    };
+  },
+};
+
+function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const xt = tf.transpose(x, [3, 1, 2, 0]); // C×H×W×B
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]); // Ho×Wo×B×O
+  const pads: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [top, Math.max(0, bottom)],
+    [left, Math.max(0, right)],
+    [0, 0],
+  ];
+  // tfjs refuses stride > 1 together with dilation > 1; the forward never has both.
+  const g = tf.conv2d(xt, dyt, [dh, dw], pads, 'NHWC', [sh, sw]); // C×R×S×O
+  const cropped = tf.slice(g, [0, 0, 0, 0], [-1, info.filterHeight, info.filterWidth, -1]);
+  return tf.transpose(cropped, [1, 2, 0, 3]);
+}
+
+function conv2dInputGrad(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  info: tf.backend_util.Conv2DInfo,
+): tf.Tensor4D {
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const [, H, W] = xShape;
+  const up = upsample(dy, sh, sw);
+  const hu = up.shape[1];
+  const wu = up.shape[2];
+  // w'[u', v', o, c] = w[kh-1-u', kw-1-v', c, o]
+  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+  const [padT, r0, padB] = inputGradPads(H, hu, kh, dh, info.padInfo.top);
+  const [padL, c0, padR] = inputGradPads(W, wu, kw, dw, info.padInfo.left);
+  const full = tf.conv2d(
+    up,
+    flipped,
+    1,
+    [
+      [0, 0],
+      [padT, padB],
+      [padL, padR],
+      [0, 0],
+    ],
+    'NHWC',
+    [dh, dw],
+  );
+  return tf.slice(full, [0, r0, c0, 0], [-1, H, W, -1]);
+}
+
+/**
+ * Pads for the input-gradient convolution along one axis: `dx[p] = out[p + r0]`
+ * where `out` is dy (upsampled, length `n`) convolved with pads `[P, Q]`.
+ */
+function inputGradPads(size: number, n: number, k: number, d: number, forwardPad: number): [number, number, number] {
+  const want = (k - 1) * d - forwardPad;
+  const P = Math.max(0, want);
+  const r0 = P - want;
+  const produced = n + P - d * (k - 1);
+  const Q = Math.max(0, r0 + size - produced);
+  return [P, r0, Q];
+}
+
+/** Inserts s−1 zero rows (columns) between the rows (columns) of x. */
+function upsample(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  const [b, h, w, c] = x.shape;
+  const x6 = tf.reshape(x, [b, h, 1, w, 1, c]);
+  const padded = tf.pad(x6, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  const flat = tf.reshape(padded, [b, h * sh, w * sw, c]);
+  return tf.slice(flat, [0, 0, 0, 0], [-1, (h - 1) * sh + 1, (w - 1) * sw + 1, -1]) as tf.Tensor4D;
+}

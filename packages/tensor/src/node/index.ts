@@ -1,0 +1,2 @@
+export { decodeGray, decodeImage, encodeJpeg, encodePng, readGray, readImage, writeImage } from './image-io.js';
+export type { GrayImage } from './image-io.js';

@@ -1,0 +1,71 @@
+/**
+ * Test helpers for @seg packages (vitest).
+ *
+ * @example
+ * describeBackends('partialCrossEntropy', () => {
+ *   it('does not leak', async () => { await expectNoLeaks(() => loss(x, y).dispose()); });
+ * });
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect } from 'vitest';
+import { type BackendName, initBackend } from '../backend.js';
+
+/** The backends every suite runs on. */
+export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+
+/** Runs `body` once per backend, inside `describe('<title> [<backend>]')`, with that backend set. */
+export function describeBackends(title: string, body: (backend: BackendName) => void): void {
+  for (const backend of BACKENDS) {
+    describe(`${title} [${backend}]`, () => {
+      beforeAll(async () => {
+        await initBackend({ backend });
+      });
+      body(backend);
+    });
+  }
+}
+
+/**
+ * Runs `fn` and fails unless `tf.memory().numTensors` is the same after it
+ * (what `fn` returns is disposed first, if it is a tensor or a list of them).
+ */
+export async function expectNoLeaks(fn: () => unknown): Promise<void> {
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  tf.dispose(out as tf.TensorContainer);
+  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
+}
+
+/** Central finite differences of a float64 function: `(f(x+εe_i) − f(x−εe_i)) / 2ε` for every i. */
+export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, eps = 1e-6): Float64Array {
+  const xx = Float64Array.from(x);
+  const g = new Float64Array(xx.length);
+  for (let i = 0; i < xx.length; i++) {
+    const v = xx[i]!;
+    xx[i] = v + eps;
+    const fp = f(xx);
+    xx[i] = v - eps;
+    const fm = f(xx);
+    xx[i] = v;
+    g[i] = (fp - fm) / (2 * eps);
+  }
+  return g;
+}
+
+/** Largest `|a_i − b_i| / max(|b_i|, floor)`: a relative error that tolerates entries near zero. */
+export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
+  if (a.length !== b.length) throw new Error(`maxRelativeError: lengths differ (${a.length} vs ${b.length})`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), floor);
+    if (e > m || Number.isNaN(e)) m = Number.isNaN(e) ? Infinity : e;
+  }
+  return m;
+}
+
+/**
+ * `execArgv` for {@link WorkerPool} workers whose script is TypeScript source
+ * in this workspace (tests only): tsx as the loader, workspace packages
+ * resolved to their sources.
+ */
+export const tsWorkerExecArgv: readonly string[] = ['--conditions=@seg/source', '--import', 'tsx'];
