@@ -15,5 +15,6 @@ export default defineConfig({
   // tfjs-core's Node entry registers no gradients and its ESM files cannot be
   // imported from Node (extension-less imports): bundle its gradient
   // registrations (they share the one global engine and registry).
+  onSuccess: 'cp src/testing/ts-worker.mjs dist/ts-worker.mjs',
   noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
 });

@@ -13,8 +13,10 @@ export interface WorkerPoolOptions {
   script: string | URL;
   /** Number of workers. @default the number of cores (navigator.hardwareConcurrency / os.availableParallelism) */
   size?: number;
-  /** Node only: `execArgv` of each worker thread (e.g. a TypeScript loader in development). */
+  /** Node only: `execArgv` of each worker thread. */
   execArgv?: string[];
+  /** Node only: `workerData` of each worker thread. */
+  workerData?: unknown;
   /** Browser only: makes one worker; by default `new Worker(script, { type: 'module' })`. */
   createWorker?: () => Worker;
 }
@@ -179,7 +181,7 @@ export class WorkerPool {
     };
     if (isNode()) {
       const wt = await importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
-      const w = new wt.Worker(options.script, { execArgv: options.execArgv ?? [] });
+      const w = new wt.Worker(options.script, { execArgv: options.execArgv ?? [], workerData: options.workerData });
       w.on('message', message);
       w.on('error', crash);
       w.on('exit', (code) => crash(new Error(`worker exited with code ${code}`)));

@@ -6,6 +6,8 @@
  *   it('does not leak', async () => { await expectNoLeaks(() => loss(x, y).dispose()); });
  * });
  */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect } from 'vitest';
 import { type BackendName, initBackend } from '../backend.js';
@@ -64,8 +66,36 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, flo
 }
 
 /**
- * `execArgv` for {@link WorkerPool} workers whose script is TypeScript source
- * in this workspace (tests only): tsx as the loader, workspace packages
+ * Pool options that run a TypeScript worker module of this workspace (tests
+ * only): a small bootstrap loads it through tsx, with workspace packages
  * resolved to their sources.
+ *
+ * @example
+ * const pool = await WorkerPool.create({ ...tsWorker(new URL('./fixtures/tasks.ts', import.meta.url)), size: 2 });
  */
-export const tsWorkerExecArgv: readonly string[] = ['--conditions=@seg/source', '--import', 'tsx'];
+export function tsWorker(script: URL): { script: URL; execArgv: string[]; workerData: { segTsScript: string } } {
+  return {
+    script: new URL('./ts-worker.mjs', import.meta.url),
+    execArgv: ['--conditions=@seg/source'],
+    workerData: { segTsScript: script.href },
+  };
+}
+
+/**
+ * The project's `shared/` folder (data sets and native anchors), or `null`
+ * when this machine has none: `$SEG_SHARED` if set, else the first `shared/`
+ * holding `data/` found beside the working directory or one of its parents.
+ * Tests that need it skip, and say so, when it is `null`.
+ */
+export function sharedDir(): string | null {
+  const env = process.env.SEG_SHARED;
+  if (env) return existsSync(join(env, 'data')) ? resolve(env) : null;
+  let dir = process.cwd();
+  for (;;) {
+    const candidate = join(dir, 'shared');
+    if (existsSync(join(candidate, 'data')) && existsSync(join(candidate, 'docs'))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
