@@ -16,7 +16,16 @@ export interface InitBackendOptions {
    * `/`, or one URL per file (`tfjs-backend-wasm-simd.wasm`, ...). Node finds
    * them in node_modules by itself.
    */
-  wasmPaths?: string | Partial<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+  wasmPaths?:
+    | string
+    | Partial<
+        Record<
+          | 'tfjs-backend-wasm.wasm'
+          | 'tfjs-backend-wasm-simd.wasm'
+          | 'tfjs-backend-wasm-threaded-simd.wasm',
+          string
+        >
+      >;
 }
 
 /** What {@link initBackend} set up. */
@@ -40,7 +49,9 @@ export interface BackendReport {
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const backend = options.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') {
-    throw new SegValueError(`initBackend: backend is ${JSON.stringify(backend)}, expected 'wasm' or 'cpu'`);
+    throw new SegValueError(
+      `initBackend: backend is ${JSON.stringify(backend)}, expected 'wasm' or 'cpu'`,
+    );
   }
   if (backend === 'wasm' && options.wasmPaths !== undefined) {
     setWasmPaths(options.wasmPaths as string);

@@ -101,7 +101,13 @@ export function assertInt(fn: string, arg: string, value: number, lo: number, hi
 }
 
 /** Throws a {@link SegValueError} unless `value` is a finite number in `[lo, hi]`. */
-export function assertNumber(fn: string, arg: string, value: number, lo = -Infinity, hi = Infinity): void {
+export function assertNumber(
+  fn: string,
+  arg: string,
+  value: number,
+  lo = -Infinity,
+  hi = Infinity,
+): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) {
     const parts = [lo > -Infinity ? `≥ ${lo}` : '', hi < Infinity ? `≤ ${hi}` : ''].filter(Boolean);
     const range = parts.length ? ` ${parts.join(' and ')}` : '';

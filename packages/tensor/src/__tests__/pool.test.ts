@@ -9,7 +9,9 @@ describe('WorkerPool', () => {
     const pool = await WorkerPool.create({ ...opts, size: 2 });
     expect(pool.size).toBe(2);
     const a = new Float64Array([1, 2, 3]);
-    const r = await pool.run<{ out: Float64Array; n: number }>('double', [a], { transfer: [a.buffer] });
+    const r = await pool.run<{ out: Float64Array; n: number }>('double', [a], {
+      transfer: [a.buffer],
+    });
     expect(a.length).toBe(0); // moved, not copied
     expect(Array.from(r.out)).toEqual([2, 4, 6]);
     expect(r.n).toBe(3);
@@ -25,7 +27,9 @@ describe('WorkerPool', () => {
     const pool = await WorkerPool.create({ ...opts, size: 1 });
     const err = await pool.run('fail', ['bad label 7']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerTaskError);
-    expect((err as Error).message).toBe('WorkerPool: task "fail" failed in a worker: RangeError: bad label 7');
+    expect((err as Error).message).toBe(
+      'WorkerPool: task "fail" failed in a worker: RangeError: bad label 7',
+    );
     await expect(pool.run('nope')).rejects.toThrow(/no task named "nope"/);
     expect(await pool.run('sleep', [1])).toBe(1);
     await pool.close();
@@ -53,7 +57,10 @@ describe('WorkerPool', () => {
       'WorkerPool.create: size is 0, expected an integer in [1, 1024]',
     );
     await expect(
-      WorkerPool.create({ ...tsWorker(new URL('./fixtures/missing.ts', import.meta.url)), size: 1 }),
+      WorkerPool.create({
+        ...tsWorker(new URL('./fixtures/missing.ts', import.meta.url)),
+        size: 1,
+      }),
     ).rejects.toThrow(/failed to start/);
   });
 });

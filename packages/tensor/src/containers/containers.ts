@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  SegShapeError,
-  SegValueError,
   assertFinite,
   assertInt,
   assertIntRange,
   assertLength,
   formatShape,
+  SegShapeError,
+  SegValueError,
 } from '../errors.js';
 
 /** An RGB image: `data[(y*width + x)*3 + c]`, 0–255. */
@@ -48,7 +48,12 @@ export function rgbImage(width: number, height: number, data: Uint8Array): RgbIm
  * Validates and returns a {@link LabelMap}; labels must lie in
  * `[-1, numLabels-1]` when `numLabels` is given.
  */
-export function labelMap(width: number, height: number, data: Int32Array, numLabels?: number): LabelMap {
+export function labelMap(
+  width: number,
+  height: number,
+  data: Int32Array,
+  numLabels?: number,
+): LabelMap {
   checkSize('labelMap', width, height);
   if (!(data instanceof Int32Array)) throw new SegShapeError('labelMap: data is not an Int32Array');
   assertLength('labelMap', 'data', data, width * height, 'width*height');
@@ -72,18 +77,24 @@ export function probMap(
 ): ProbMap {
   checkSize('probMap', width, height);
   assertInt('probMap', 'numLabels', numLabels, 2);
-  if (!(data instanceof Float32Array)) throw new SegShapeError('probMap: data is not a Float32Array');
+  if (!(data instanceof Float32Array))
+    throw new SegShapeError('probMap: data is not a Float32Array');
   assertLength('probMap', 'data', data, width * height * numLabels, 'width*height*numLabels');
   assertFinite('probMap', 'data', data);
   for (let p = 0; p < width * height; p++) {
     let s = 0;
     for (let k = 0; k < numLabels; k++) {
       const v = data[p * numLabels + k]!;
-      if (v < 0) throw new SegValueError(`probMap: data[${p * numLabels + k}] is ${v}, expected a probability ≥ 0`);
+      if (v < 0)
+        throw new SegValueError(
+          `probMap: data[${p * numLabels + k}] is ${v}, expected a probability ≥ 0`,
+        );
       s += v;
     }
     if (Math.abs(s - 1) > tolerance) {
-      throw new SegValueError(`probMap: the probabilities of pixel ${p} sum to ${s}, expected 1 (±${tolerance})`);
+      throw new SegValueError(
+        `probMap: the probabilities of pixel ${p} sum to ${s}, expected 1 (±${tolerance})`,
+      );
     }
   }
   return { width, height, numLabels, data };
@@ -115,7 +126,9 @@ export function imageToTensor(image: RgbImage, scale = 1): tf.Tensor3D {
 /** An {@link RgbImage} from an `[H, W, 3]` tensor, values rounded and clamped to 0–255 after `× scale`. */
 export function tensorToImage(t: tf.Tensor, scale = 1): RgbImage {
   if (t.rank !== 3 || t.shape[2] !== 3) {
-    throw new SegShapeError(`tensorToImage: tensor has shape ${formatShape(t.shape)}, expected [H,W,3]`);
+    throw new SegShapeError(
+      `tensorToImage: tensor has shape ${formatShape(t.shape)}, expected [H,W,3]`,
+    );
   }
   const v = t.dataSync();
   const out = new Uint8Array(v.length);
@@ -130,8 +143,12 @@ export function labelsToTensor(map: LabelMap): tf.Tensor2D {
 
 /** A {@link LabelMap} from an `[H, W]` integer tensor. */
 export function tensorToLabels(t: tf.Tensor): LabelMap {
-  if (t.rank !== 2) throw new SegShapeError(`tensorToLabels: tensor has shape ${formatShape(t.shape)}, expected [H,W]`);
-  if (t.dtype !== 'int32') throw new SegShapeError(`tensorToLabels: tensor has dtype ${t.dtype}, expected int32`);
+  if (t.rank !== 2)
+    throw new SegShapeError(
+      `tensorToLabels: tensor has shape ${formatShape(t.shape)}, expected [H,W]`,
+    );
+  if (t.dtype !== 'int32')
+    throw new SegShapeError(`tensorToLabels: tensor has dtype ${t.dtype}, expected int32`);
   return labelMap(t.shape[1]!, t.shape[0]!, Int32Array.from(t.dataSync()));
 }
 
@@ -142,7 +159,10 @@ export function probsToTensor(map: ProbMap): tf.Tensor3D {
 
 /** A validated {@link ProbMap} from an `[H, W, K]` tensor of probabilities. */
 export function tensorToProbs(t: tf.Tensor, tolerance = 1e-3): ProbMap {
-  if (t.rank !== 3) throw new SegShapeError(`tensorToProbs: tensor has shape ${formatShape(t.shape)}, expected [H,W,K]`);
+  if (t.rank !== 3)
+    throw new SegShapeError(
+      `tensorToProbs: tensor has shape ${formatShape(t.shape)}, expected [H,W,K]`,
+    );
   return probMap(t.shape[1]!, t.shape[0]!, t.shape[2]!, Float32Array.from(t.dataSync()), tolerance);
 }
 

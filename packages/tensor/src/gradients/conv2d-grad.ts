@@ -18,7 +18,8 @@ export const conv2dGradConfig: tf.GradConfig = {
   inputsToSave: ['x', 'filter'],
   gradFunc: (dy, saved, attrs) => {
     const [x4, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } =
+      attrs as unknown as tf.Conv2DAttrs;
     if (dataFormat !== 'NHWC') {
       throw new SegShapeError(`Conv2D gradient: dataFormat is ${dataFormat}, expected NHWC`);
     }
@@ -40,7 +41,11 @@ export const conv2dGradConfig: tf.GradConfig = {
   },
 };
 
-function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  info: tf.backend_util.Conv2DInfo,
+): tf.Tensor4D {
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, bottom, left, right } = info.padInfo;
   const xt = tf.transpose(x, [3, 1, 2, 0]); // C×H×W×B
@@ -94,7 +99,13 @@ function conv2dInputGrad(
  * Pads for the input-gradient convolution along one axis: `dx[p] = out[p + r0]`
  * where `out` is dy (upsampled, length `n`) convolved with pads `[P, Q]`.
  */
-function inputGradPads(size: number, n: number, k: number, d: number, forwardPad: number): [number, number, number] {
+function inputGradPads(
+  size: number,
+  n: number,
+  k: number,
+  d: number,
+  forwardPad: number,
+): [number, number, number] {
   const want = (k - 1) * d - forwardPad;
   const P = Math.max(0, want);
   const r0 = P - want;

@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { type RgbImage, rgbImage } from '../containers/containers.js';
-import { SegShapeError, SegValueError, assertInt } from '../errors.js';
+import { assertInt, SegShapeError, SegValueError } from '../errors.js';
 
 /** An 8-bit single-channel image (a mask or a coded scribble map). */
 export interface GrayImage {
@@ -32,13 +32,20 @@ function decode(fn: string, bytes: Uint8Array): Decoded {
   if (isPng(bytes)) {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const colorType = (png as unknown as { colorType?: number }).colorType;
-    return { width: png.width, height: png.height, rgba: new Uint8Array(png.data), gray: colorType === 0 || colorType === 4 };
+    return {
+      width: png.width,
+      height: png.height,
+      rgba: new Uint8Array(png.data),
+      gray: colorType === 0 || colorType === 4,
+    };
   }
   if (isJpeg(bytes)) {
     const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
     return { width: j.width, height: j.height, rgba: j.data, gray: false };
   }
-  throw new SegValueError(`${fn}: the bytes are neither PNG nor JPEG (first bytes ${Array.from(bytes.subarray(0, 4)).join(',')})`);
+  throw new SegValueError(
+    `${fn}: the bytes are neither PNG nor JPEG (first bytes ${Array.from(bytes.subarray(0, 4)).join(',')})`,
+  );
 }
 
 /** Decodes PNG or JPEG bytes to an {@link RgbImage} (alpha dropped, gray replicated). */
@@ -61,7 +68,9 @@ export function decodeGray(bytes: Uint8Array): GrayImage {
   const out = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     const r = d.rgba[p * 4]!;
-    out[p] = d.gray ? r : Math.round(0.299 * r + 0.587 * d.rgba[p * 4 + 1]! + 0.114 * d.rgba[p * 4 + 2]!);
+    out[p] = d.gray
+      ? r
+      : Math.round(0.299 * r + 0.587 * d.rgba[p * 4 + 1]! + 0.114 * d.rgba[p * 4 + 2]!);
   }
   return { width: d.width, height: d.height, data: out };
 }
@@ -85,7 +94,9 @@ function checkImage(fn: string, img: RgbImage | GrayImage): void {
   assertInt(fn, 'image.height', img.height, 1);
   const n = img.width * img.height;
   if (img.data.length !== n && img.data.length !== 3 * n) {
-    throw new SegShapeError(`${fn}: image.data has length ${img.data.length}, expected width*height = ${n} (gray) or width*height*3 = ${3 * n} (RGB)`);
+    throw new SegShapeError(
+      `${fn}: image.data has length ${img.data.length}, expected width*height = ${n} (gray) or width*height*3 = ${3 * n} (RGB)`,
+    );
   }
 }
 
@@ -93,9 +104,21 @@ function checkImage(fn: string, img: RgbImage | GrayImage): void {
 export function encodePng(img: RgbImage | GrayImage): Uint8Array {
   checkImage('encodePng', img);
   const rgb = isRgb(img);
-  const png = new PNG({ width: img.width, height: img.height, colorType: rgb ? 2 : 0, inputColorType: rgb ? 2 : 0, inputHasAlpha: false });
+  const png = new PNG({
+    width: img.width,
+    height: img.height,
+    colorType: rgb ? 2 : 0,
+    inputColorType: rgb ? 2 : 0,
+    inputHasAlpha: false,
+  });
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  return new Uint8Array(PNG.sync.write(png, { colorType: rgb ? 2 : 0, inputColorType: rgb ? 2 : 0, inputHasAlpha: false }));
+  return new Uint8Array(
+    PNG.sync.write(png, {
+      colorType: rgb ? 2 : 0,
+      inputColorType: rgb ? 2 : 0,
+      inputHasAlpha: false,
+    }),
+  );
 }
 
 /** Encodes an RGB or gray image as JPEG bytes, `quality` 1–100. */
@@ -109,7 +132,9 @@ export function encodeJpeg(img: RgbImage | GrayImage, quality = 90): Uint8Array 
     for (let c = 0; c < 3; c++) rgba[p * 4 + c] = rgb ? img.data[p * 3 + c]! : img.data[p]!;
     rgba[p * 4 + 3] = 255;
   }
-  return new Uint8Array(jpeg.encode({ width: img.width, height: img.height, data: rgba }, quality).data);
+  return new Uint8Array(
+    jpeg.encode({ width: img.width, height: img.height, data: rgba }, quality).data,
+  );
 }
 
 /** Writes an image as PNG or JPEG, chosen by the extension (.png, .jpg, .jpeg); makes the folder. */
@@ -118,7 +143,10 @@ export function writeImage(path: string, img: RgbImage | GrayImage, quality = 90
   let bytes: Uint8Array;
   if (lower.endsWith('.png')) bytes = encodePng(img);
   else if (lower.endsWith('.jpg') || lower.endsWith('.jpeg')) bytes = encodeJpeg(img, quality);
-  else throw new SegValueError(`writeImage: path is ${JSON.stringify(path)}, expected a .png, .jpg or .jpeg file`);
+  else
+    throw new SegValueError(
+      `writeImage: path is ${JSON.stringify(path)}, expected a .png, .jpg or .jpeg file`,
+    );
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
 }

@@ -98,11 +98,17 @@ export class WorkerPool {
    * in the result are transferred back.
    */
   run<R>(task: string, args: unknown[] = [], options: RunOptions = {}): Promise<R> {
-    if (this.closed) return Promise.reject(new Error(`WorkerPool.run: the pool is closed (task "${task}")`));
+    if (this.closed)
+      return Promise.reject(new Error(`WorkerPool.run: the pool is closed (task "${task}")`));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
       const req: TaskRequest = { id: this.nextId++, task, args };
-      this.queue.push({ req, transfer: options.transfer ?? [], resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        req,
+        transfer: options.transfer ?? [],
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       this.pump();
     });
   }
@@ -144,7 +150,9 @@ export class WorkerPool {
     slot.job = null;
     if (msg.ok) job.resolve((msg as { result: unknown }).result);
     else {
-      const { name, message, stack } = (msg as { error: { name: string; message: string; stack?: string } }).error;
+      const { name, message, stack } = (
+        msg as { error: { name: string; message: string; stack?: string } }
+      ).error;
       job.reject(new WorkerTaskError(job.req.task, name, message, stack));
     }
     this.pump();
@@ -176,12 +184,18 @@ export class WorkerPool {
       } else this.onMessage(slot, m);
     };
     const crash = (e: Error) => {
-      if (!started) readyReject(new Error(`WorkerPool.create: a worker failed to start: ${e.message}`, { cause: e }));
+      if (!started)
+        readyReject(
+          new Error(`WorkerPool.create: a worker failed to start: ${e.message}`, { cause: e }),
+        );
       else this.onCrash(slot, e);
     };
     if (isNode()) {
       const wt = await importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
-      const w = new wt.Worker(options.script, { execArgv: options.execArgv ?? [], workerData: options.workerData });
+      const w = new wt.Worker(options.script, {
+        execArgv: options.execArgv ?? [],
+        workerData: options.workerData,
+      });
       w.on('message', message);
       w.on('error', crash);
       w.on('exit', (code) => crash(new Error(`worker exited with code ${code}`)));
@@ -211,5 +225,9 @@ async function defaultPoolSize(): Promise<number> {
     const os = await importNodeBuiltin<typeof import('node:os')>('os');
     return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   }
-  return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
+  return Math.max(
+    1,
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ?? 2,
+  );
 }

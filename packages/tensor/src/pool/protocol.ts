@@ -15,7 +15,11 @@ export type TaskResponse =
  * arrays and plain objects, a few levels deep), each once; SharedArrayBuffers
  * are shared, not moved, and are left out.
  */
-export function collectTransferables(value: unknown, depth = 4, out: ArrayBuffer[] = []): ArrayBuffer[] {
+export function collectTransferables(
+  value: unknown,
+  depth = 4,
+  out: ArrayBuffer[] = [],
+): ArrayBuffer[] {
   if (value === null || typeof value !== 'object' || depth < 0) return out;
   if (ArrayBuffer.isView(value)) {
     const buf = value.buffer;
@@ -39,7 +43,10 @@ export function collectTransferables(value: unknown, depth = 4, out: ArrayBuffer
 
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+  return (
+    typeof p?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  );
 }
 
 /** `import()` of a Node built-in that bundlers for the browser leave alone. */

@@ -1,4 +1,10 @@
-import { collectTransferables, importNodeBuiltin, isNode, type TaskRequest, type TaskResponse } from './protocol.js';
+import {
+  collectTransferables,
+  importNodeBuiltin,
+  isNode,
+  type TaskRequest,
+  type TaskResponse,
+} from './protocol.js';
 
 /** A task a worker runs: plain data in (typed arrays welcome), plain data out. */
 export type Task = (...args: never[]) => unknown;
@@ -40,14 +46,21 @@ export async function exposeTasks(tasks: Record<string, Task>): Promise<void> {
     let response: TaskResponse;
     try {
       const fn = tasks[req.task];
-      if (!fn) throw new Error(`no task named "${req.task}" (this worker has: ${Object.keys(tasks).join(', ')})`);
+      if (!fn)
+        throw new Error(
+          `no task named "${req.task}" (this worker has: ${Object.keys(tasks).join(', ')})`,
+        );
       const result = await (fn as (...a: unknown[]) => unknown)(...req.args);
       response = { id: req.id, ok: true, result };
       port.postMessage(response, collectTransferables(result));
       return;
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      response = { id: req.id, ok: false, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } };
+      response = {
+        id: req.id,
+        ok: false,
+        error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+      };
     }
     port.postMessage(response);
   }

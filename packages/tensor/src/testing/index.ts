@@ -39,7 +39,11 @@ export async function expectNoLeaks(fn: () => unknown): Promise<void> {
 }
 
 /** Central finite differences of a float64 function: `(f(x+εe_i) − f(x−εe_i)) / 2ε` for every i. */
-export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, eps = 1e-6): Float64Array {
+export function numericGradient(
+  f: (x: Float64Array) => number,
+  x: ArrayLike<number>,
+  eps = 1e-6,
+): Float64Array {
   const xx = Float64Array.from(x);
   const g = new Float64Array(xx.length);
   for (let i = 0; i < xx.length; i++) {
@@ -56,13 +60,28 @@ export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<num
 
 /** Largest `|a_i − b_i| / max(|b_i|, floor)`: a relative error that tolerates entries near zero. */
 export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
-  if (a.length !== b.length) throw new Error(`maxRelativeError: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length)
+    throw new Error(`maxRelativeError: lengths differ (${a.length} vs ${b.length})`);
   let m = 0;
   for (let i = 0; i < a.length; i++) {
     const e = Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), floor);
     if (e > m || Number.isNaN(e)) m = Number.isNaN(e) ? Infinity : e;
   }
   return m;
+}
+
+/** `max_i |a_i − b_i| / max_i |b_i|`: the error relative to the largest entry (0 when both are 0). */
+export function maxNormRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length)
+    throw new Error(`maxNormRelativeError: lengths differ (${a.length} vs ${b.length})`);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i]! - b[i]!);
+    d = Number.isNaN(e) ? Infinity : Math.max(d, e);
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d === 0 ? 0 : d / m;
 }
 
 /**
@@ -73,7 +92,11 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, flo
  * @example
  * const pool = await WorkerPool.create({ ...tsWorker(new URL('./fixtures/tasks.ts', import.meta.url)), size: 2 });
  */
-export function tsWorker(script: URL): { script: URL; execArgv: string[]; workerData: { segTsScript: string } } {
+export function tsWorker(script: URL): {
+  script: URL;
+  execArgv: string[];
+  workerData: { segTsScript: string };
+} {
   return {
     script: new URL('./ts-worker.mjs', import.meta.url),
     execArgv: ['--conditions=@seg/source'],
@@ -93,7 +116,8 @@ export function sharedDir(): string | null {
   let dir = process.cwd();
   for (;;) {
     const candidate = join(dir, 'shared');
-    if (existsSync(join(candidate, 'data')) && existsSync(join(candidate, 'docs'))) return candidate;
+    if (existsSync(join(candidate, 'data')) && existsSync(join(candidate, 'docs')))
+      return candidate;
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
