@@ -1,0 +1,139 @@
+import { assertShape, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { pool2d } from '../ops/pool.js';
+import { explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
+import type { NetSpec, Pair, PoolOp } from '../spec/types.js';
+
+/** A network's parameters by name (`conv1/filter`, ...): variables, or any tensors of the same shapes. */
+export type Params = Record<string, tf.Tensor>;
+
+/** Options of {@link applyNet} and `Model.apply`. */
+export interface ApplyOptions {
+  /**
+   * Run every max-pooling layer as this op instead. `'sum'` is the
+   * path-norm pass of Path-SGD (Neyshabur et al. 2015): with squared
+   * parameters and an all-ones input, a max pool counts every path.
+   * @default 'max'
+   */
+  maxPoolAs?: PoolOp;
+}
+
+/**
+ * Runs a network: a pure function of its description, its parameters and its
+ * input. `x` is NHWC `[n, h, w, spec.inChannels]` (float32); returns
+ * `[n, h', w', spec.outChannels]` (see {@link outputShape}). Differentiable
+ * with respect to `x` and every parameter, on wasm and cpu. Runs in
+ * `tf.tidy`: the caller owns the result.
+ *
+ * @example
+ * const y = applyNet(spec, model.params, x);
+ * // Path-SGD's scaling pass: squared parameters, max pools as sums
+ * const sq = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.square(v)]));
+ * const out = applyNet(spec, sq, tf.ones([1, 20, 20, 3]), { maxPoolAs: 'sum' });
+ */
+export function applyNet(
+  spec: NetSpec,
+  params: Params,
+  x: tf.Tensor,
+  options: ApplyOptions = {},
+): tf.Tensor4D {
+  const fn = 'applyNet';
+  checkInput(fn, spec, x);
+  checkParams(fn, spec, params);
+  const maxPoolAs = options.maxPoolAs ?? 'max';
+  if (maxPoolAs !== 'max' && maxPoolAs !== 'avg' && maxPoolAs !== 'sum') {
+    throw new SegValueError(
+      `${fn}: options.maxPoolAs is ${JSON.stringify(maxPoolAs)}, expected 'max', 'avg' or 'sum'`,
+    );
+  }
+  const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
+  return tf.tidy(() => {
+    const values = new Map<string, tf.Tensor4D>([['input', x as tf.Tensor4D]]);
+    for (const layer of spec.layers) {
+      const input = values.get(layer.inputs[0]!)!;
+      const inSize = sizes.get(layer.inputs[0]!)!;
+      let y: tf.Tensor4D;
+      switch (layer.kind) {
+        case 'conv2d': {
+          const pads = explicitPads(
+            layer.padding,
+            inSize,
+            layer.filterSize,
+            layer.stride,
+            layer.dilation,
+          );
+          const pad = isZero(pads)
+            ? 'valid'
+            : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
+          y = tf.conv2d(
+            input,
+            params[`${layer.name}/filter`] as tf.Tensor4D,
+            layer.stride,
+            pad,
+            'NHWC',
+            layer.dilation,
+          );
+          if (layer.bias) y = tf.add(y, params[`${layer.name}/bias`]!);
+          break;
+        }
+        case 'pool': {
+          const op = layer.op === 'max' ? maxPoolAs : layer.op;
+          const pads = explicitPads(
+            layer.padding,
+            inSize,
+            layer.size,
+            layer.stride,
+            layer.dilation,
+          );
+          y = pool2d(input, op, layer.size, layer.stride, layer.dilation, pads);
+          break;
+        }
+        case 'relu':
+          y = tf.relu(input);
+          break;
+        case 'dense': {
+          const [n, h, w, c] = input.shape;
+          const flat = tf.reshape(input, [n * h * w, c]) as tf.Tensor2D;
+          let z = tf.matMul(flat, params[`${layer.name}/weight`] as tf.Tensor2D);
+          if (layer.bias) z = tf.add(z, params[`${layer.name}/bias`]!);
+          y = tf.reshape(z, [n, h, w, layer.outChannels]);
+          break;
+        }
+        default:
+          y = tf.concat(
+            layer.inputs.map((name) => values.get(name)!),
+            3,
+          );
+      }
+      values.set(layer.name, y);
+    }
+    return values.get(spec.output)!;
+  });
+}
+
+function isZero(pads: [Pair, Pair]): boolean {
+  return pads[0][0] === 0 && pads[0][1] === 0 && pads[1][0] === 0 && pads[1][1] === 0;
+}
+
+/** Throws unless `x` is a float32 `[n, h, w, spec.inChannels]` tensor. */
+export function checkInput(fn: string, spec: NetSpec, x: tf.Tensor): void {
+  if (!(x instanceof tf.Tensor)) throw new SegValueError(`${fn}: x is not a tf.Tensor`);
+  assertShape(fn, 'x', x.shape, [null, null, null, spec.inChannels]);
+  if (x.dtype !== 'float32')
+    throw new SegShapeError(`${fn}: x has dtype ${x.dtype}, expected float32`);
+}
+
+/** Throws unless `params` holds a tensor of the right shape for every parameter of `spec`. */
+export function checkParams(fn: string, spec: NetSpec, params: Params): void {
+  if (params === null || typeof params !== 'object')
+    throw new SegValueError(`${fn}: params is ${String(params)}, expected a record of tensors`);
+  for (const [name, shape] of Object.entries(paramShapes(spec))) {
+    const t = params[name];
+    if (!(t instanceof tf.Tensor)) throw new SegValueError(`${fn}: params has no tensor '${name}'`);
+    if (t.shape.length !== shape.length || t.shape.some((v, i) => v !== shape[i])) {
+      throw new SegShapeError(
+        `${fn}: params['${name}'] has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`,
+      );
+    }
+  }
+}
