@@ -1,0 +1,167 @@
+/**
+ * Contrast-sensitive grid weights and the discrete Potts energy (Tang et al.
+ * 2018; Marin et al. 2019; §1–2 of methods.md), in the layout of the
+ * SEGGRID1 / SEGPOTTS instances and of the crf-solvers' grid graphs: one
+ * array per direction, `edges[d][y*W + x]` the weight of the edge from pixel
+ * (x, y) to (x+dx, y+dy), 0 where that neighbour is outside the image.
+ */
+import { assertInt, assertLength, SegRangeError, SegShapeError } from '@seg/tensor';
+import { checkPositive } from '../validate.js';
+
+/** A neighbourhood: 4 (right, down) or 8 (also down-right, down-left). */
+export type Connectivity = 4 | 8;
+
+/** The edge directions, in the order of {@link GridWeights.edges}. */
+export const GRID_DIRECTIONS = [
+  { name: 'right', dx: 1, dy: 0 },
+  { name: 'down', dx: 0, dy: 1 },
+  { name: 'downRight', dx: 1, dy: 1 },
+  { name: 'downLeft', dx: -1, dy: 1 },
+] as const;
+
+/** Weights of a grid CRF, one array per direction. */
+export interface GridWeights {
+  readonly width: number;
+  readonly height: number;
+  readonly connectivity: Connectivity;
+  /** The σ² used: the given σ squared, or the image's mean squared neighbour difference. */
+  readonly sigma2: number;
+  /**
+   * `[right, down]` for 4-connectivity, `[right, down, downRight, downLeft]`
+   * for 8; each of length `width*height`, indexed by the edge's first pixel.
+   */
+  readonly edges: readonly Float32Array[];
+}
+
+/** Options of {@link gridWeights}. */
+export interface GridWeightsOptions {
+  /** @default 8 */
+  connectivity?: Connectivity;
+  /**
+   * σ of the colour contrast, in the image's units (0–255). Default: σ² is
+   * the mean of `‖I_p − I_q‖²` over the image's neighbour pairs (of the
+   * chosen connectivity).
+   */
+  sigma?: number;
+}
+
+/** An image as the weights read it: `data[(y*width + x)*3 + c]`. `RgbImage` fits. */
+export interface ImageLike {
+  readonly width: number;
+  readonly height: number;
+  readonly data: ArrayLike<number>;
+}
+
+/** Checks the connectivity option. */
+export function checkConnectivity(fn: string, connectivity: unknown): Connectivity {
+  if (connectivity === undefined) return 8;
+  if (connectivity !== 4 && connectivity !== 8) {
+    throw new SegRangeError(`${fn}: connectivity is ${String(connectivity)}, expected 4 or 8`);
+  }
+  return connectivity;
+}
+
+/**
+ * Contrast-sensitive Potts weights
+ * `w_pq = exp(−‖I_p − I_q‖² / (2σ²)) / dist(p, q)` (dist = √2 on diagonals),
+ * computed in float64 and stored as float32. They depend on the image only:
+ * compute them once per image.
+ *
+ * @example
+ * const wts = gridWeights(image, { connectivity: 8 });
+ * const e = pottsEnergy(labels, wts);       // Σ_edges w·[L_p ≠ L_q]
+ */
+export function gridWeights(image: ImageLike, options: GridWeightsOptions = {}): GridWeights {
+  const fn = 'gridWeights';
+  const connectivity = checkConnectivity(fn, options.connectivity);
+  const { width: W, height: H, data } = image;
+  assertInt(fn, 'image.width', W, 1);
+  assertInt(fn, 'image.height', H, 1);
+  assertLength(fn, 'image.data', data, W * H * 3, 'width*height*3');
+  if (options.sigma !== undefined) checkPositive(fn, 'sigma', options.sigma);
+  return computeGridWeights(data, 0, W, H, connectivity, options.sigma);
+}
+
+/** {@link gridWeights} on the image that starts at `data[offset]` (no checks). */
+export function computeGridWeights(
+  data: ArrayLike<number>,
+  offset: number,
+  W: number,
+  H: number,
+  connectivity: Connectivity,
+  sigma: number | undefined,
+): GridWeights {
+  const dirs = GRID_DIRECTIONS.slice(0, connectivity === 8 ? 4 : 2);
+  const d2 = dirs.map(() => new Float64Array(W * H));
+  let sum = 0;
+  let count = 0;
+  dirs.forEach(({ dx, dy }, d) => {
+    const out = d2[d]!;
+    for (let y = 0; y + dy < H; y++) {
+      for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
+        const p = offset + (y * W + x) * 3;
+        const q = offset + ((y + dy) * W + x + dx) * 3;
+        const r = data[p]! - data[q]!;
+        const g = data[p + 1]! - data[q + 1]!;
+        const b = data[p + 2]! - data[q + 2]!;
+        const v = r * r + g * g + b * b;
+        out[y * W + x] = v;
+        sum += v;
+        count++;
+      }
+    }
+  });
+  const sigma2 = sigma !== undefined ? sigma * sigma : Math.max(count > 0 ? sum / count : 0, 1e-9);
+  const edges = dirs.map(({ dx, dy }, d) => {
+    const src = d2[d]!;
+    const out = new Float32Array(W * H);
+    const inv = 1 / Math.hypot(dx, dy);
+    for (let y = 0; y + dy < H; y++) {
+      for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
+        out[y * W + x] = Math.exp(-src[y * W + x]! / (2 * sigma2)) * inv;
+      }
+    }
+    return out;
+  });
+  return { width: W, height: H, connectivity, sigma2, edges };
+}
+
+/**
+ * The discrete Potts energy `Σ_{(p,q)∈N} w_pq·[L_p ≠ L_q]` of a labeling
+ * (each edge counted once), in float64.
+ *
+ * @param labels `{ width, height, data: Int32Array }` with every label ≥ 0 (a `LabelMap`).
+ * @param weights from {@link gridWeights} (or any arrays in its layout).
+ */
+export function pottsEnergy(
+  labels: { width: number; height: number; data: ArrayLike<number> },
+  weights: GridWeights,
+): number {
+  const fn = 'pottsEnergy';
+  const { width: W, height: H } = weights;
+  if (labels.width !== W || labels.height !== H) {
+    throw new SegShapeError(
+      `${fn}: labels are ${labels.width}×${labels.height}, expected the weights' ${W}×${H}`,
+    );
+  }
+  const L = labels.data;
+  assertLength(fn, 'labels.data', L, W * H, 'width*height');
+  for (let i = 0; i < L.length; i++) {
+    const v = L[i]!;
+    if (!(Number.isInteger(v) && v >= 0)) {
+      throw new SegRangeError(`${fn}: labels.data[${i}] is ${v}, expected an integer label ≥ 0`);
+    }
+  }
+  let e = 0;
+  weights.edges.forEach((wd, d) => {
+    const { dx, dy } = GRID_DIRECTIONS[d]!;
+    assertLength(fn, `weights.edges[${d}]`, wd, W * H, 'width*height');
+    for (let y = 0; y + dy < H; y++) {
+      for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
+        const p = y * W + x;
+        if (L[p] !== L[p + dy * W + dx]) e += wd[p]!;
+      }
+    }
+  });
+  return e;
+}

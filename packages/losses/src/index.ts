@@ -1,0 +1,19 @@
+// @seg/losses: regularized losses of weakly supervised segmentation.
+export { partialCrossEntropy } from './cross-entropy/partial-cross-entropy.js';
+export type { ProposalLossOptions } from './cross-entropy/proposal-losses.js';
+export { proposalCrossEntropy, proposalKlDivergence } from './cross-entropy/proposal-losses.js';
+export type { AffinityMethod } from './dense-crf/affinity.js';
+export { EXACT_MAX_PIXELS } from './dense-crf/affinity.js';
+export type { DenseLossOptions } from './dense-crf/dense-losses.js';
+export { denseCrfLoss, normalizedCutLoss } from './dense-crf/dense-losses.js';
+export type { GridCrfLossOptions, GridRelaxation } from './grid-crf/grid-crf-loss.js';
+export { gridCrfLoss } from './grid-crf/grid-crf-loss.js';
+export type {
+  Connectivity,
+  GridWeights,
+  GridWeightsOptions,
+  ImageLike,
+} from './grid-crf/grid-weights.js';
+export { GRID_DIRECTIONS, gridWeights, pottsEnergy } from './grid-crf/grid-weights.js';
+export type { Reduction, ReductionOptions } from './validate.js';
+export { SIMPLEX_TOLERANCE } from './validate.js';
