@@ -1,0 +1,3 @@
+import { segVitestConfig } from '@seg/vitest-config';
+
+export default segVitestConfig();
