@@ -1,0 +1,124 @@
+import type { NetSpec } from '@seg/dense-conv';
+import { assertInt, assertNumber, SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkParamRecord, checkSpec } from '../model.js';
+import {
+  computeScaling,
+  type PathScalingOptions,
+  resolveInputSize,
+} from '../scaling/squared-pass.js';
+import type { GradientTransformation, TensorRecord } from './types.js';
+
+/** Options of {@link scaleByPathNorm} (and of `PathSGD`). */
+export interface PathNormOptions extends PathScalingOptions {
+  /**
+   * Recompute γ every this many steps (1 = every step, as published); in
+   * between, the last γ is reused.
+   * @default 1
+   */
+  refreshEvery?: number;
+  /**
+   * Floor of γ in the division, so that a parameter on no path (γ = 0)
+   * gets a zero (not NaN) update.
+   * @default 1e-12
+   */
+  epsilon?: number;
+}
+
+/** State of {@link scaleByPathNorm}: the step count and the cached γ (empty when `refreshEvery` is 1). */
+export interface PathNormState {
+  count: number;
+  scale: TensorRecord;
+  [key: string]: tf.TensorContainer;
+}
+
+/** Resolved, checked {@link PathNormOptions}. */
+export interface ResolvedPathNormOptions {
+  refreshEvery: number;
+  epsilon: number;
+  inputSize: [number, number];
+}
+
+/** Checks and fills in {@link PathNormOptions}. */
+export function resolvePathNormOptions(
+  fn: string,
+  spec: NetSpec,
+  options: PathNormOptions,
+): ResolvedPathNormOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
+  }
+  const refreshEvery = options.refreshEvery ?? 1;
+  assertInt(fn, 'options.refreshEvery', refreshEvery, 1);
+  const epsilon = options.epsilon ?? 1e-12;
+  assertNumber(fn, 'options.epsilon', epsilon, 0);
+  const inputSize = resolveInputSize(fn, spec, options.inputSize);
+  return { refreshEvery, epsilon, inputSize };
+}
+
+/** `g / max(γ, ε)` for the names in `scale`, a copy of `g` for the others. */
+export function divideByScale(
+  grads: TensorRecord,
+  scale: TensorRecord,
+  epsilon: number,
+): TensorRecord {
+  return tf.tidy(() => {
+    const out: TensorRecord = {};
+    for (const [name, g] of Object.entries(grads)) {
+      const s = scale[name];
+      out[name] = s === undefined ? g.clone() : tf.div(g, tf.maximum(s, epsilon));
+    }
+    return out;
+  });
+}
+
+/**
+ * The Path-SGD rescaling as a gradient transformation: divides the gradient
+ * of every parameter of `model.spec` by its γ_in·γ_out ({@link pathScaling}),
+ * computed from the current `params` given to `update` (required). Gradients
+ * of names outside the network pass through unchanged. Chain it with
+ * {@link scaleByLearningRate} for Path-SGD, with {@link trace} in between for
+ * momentum.
+ *
+ * @example
+ * const opt = chain(scaleByPathNorm(model), trace({ decay: 0.9 }), scaleByLearningRate(0.01));
+ * let state = opt.init(model.params);
+ * const [updates, next] = opt.update(grads, state, model.params);
+ * state = next;
+ */
+export function scaleByPathNorm(
+  model: { spec: NetSpec },
+  options: PathNormOptions = {},
+): GradientTransformation<PathNormState> {
+  const fn = 'scaleByPathNorm';
+  if (model === null || typeof model !== 'object') {
+    throw new SegValueError(`${fn}: model is ${String(model)}, expected { spec }`);
+  }
+  const spec = model.spec;
+  checkSpec(fn, spec);
+  const opts = resolvePathNormOptions(fn, spec, options);
+  return {
+    init: () => ({ count: 0, scale: {} }),
+    update(updates, state, params) {
+      if (params === undefined) {
+        throw new SegValueError(`${fn}: update needs params (the current parameter values)`);
+      }
+      checkParamRecord(`${fn}.update`, 'params', spec, params);
+      const refresh =
+        opts.refreshEvery === 1 ||
+        state.count % opts.refreshEvery === 0 ||
+        Object.keys(state.scale).length === 0;
+      let scale = state.scale;
+      if (refresh) {
+        tf.dispose(state.scale);
+        scale = computeScaling(spec, params, opts.inputSize);
+      }
+      const out = divideByScale(updates, scale, opts.epsilon);
+      if (opts.refreshEvery === 1) {
+        tf.dispose(scale);
+        scale = {};
+      }
+      return [out, { count: state.count + 1, scale }];
+    },
+  };
+}
