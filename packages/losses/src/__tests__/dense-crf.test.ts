@@ -1,10 +1,22 @@
 import { Rng } from '@seg/tensor';
-import { describeBackends, expectNoLeaks, maxRelativeError, numericGradient } from '@seg/tensor/testing';
+import {
+  describeBackends,
+  expectNoLeaks,
+  maxRelativeError,
+  numericGradient,
+} from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { resampler, scaledSize } from '../dense-crf/resample.js';
 import { denseCrfLoss, normalizedCutLoss } from '../index.js';
-import { dot, randomCoefficients, randomImage, randomLogits, softmaxRows, tfGradient } from './helpers.js';
+import {
+  dot,
+  randomCoefficients,
+  randomImage,
+  randomLogits,
+  softmaxRows,
+  tfGradient,
+} from './helpers.js';
 import { refDense, refResample } from './reference.js';
 
 const dims = { n: 2, h: 6, w: 5, k: 3 };
@@ -52,7 +64,12 @@ describeBackends('denseCrfLoss / normalizedCutLoss (exact affinity)', () => {
       const coef = randomCoefficients(rng, dims.n);
       const it = tf.tensor4d(img, [dims.n, dims.h, dims.w, 3]);
       const f = c.kind === 'crf' ? denseCrfLoss : normalizedCutLoss;
-      const opts = { method: 'exact' as const, scale: c.scale, sigmaXy: c.sigmaXy, sigmaRgb: c.sigmaRgb };
+      const opts = {
+        method: 'exact' as const,
+        scale: c.scale,
+        sigmaXy: c.sigmaXy,
+        sigmaRgb: c.sigmaRgb,
+      };
       const { value, grad } = tfGradient((x) => f(x, it, opts), s, shape, coef);
       const ro = { ...opts, hs: scaledSize(dims.h, c.scale), ws: scaledSize(dims.w, c.scale) };
       const ref = (x: ArrayLike<number>) => refDense(c.kind, x, img, dims, ro);
@@ -65,7 +82,7 @@ describeBackends('denseCrfLoss / normalizedCutLoss (exact affinity)', () => {
 
   it('is 0 (crf) and 0 per present label (ncut) for one constant label; ncut counts an absent label 1', () => {
     const img = tf.tensor4d(randomImage(new Rng(3), 1, 4, 4), [1, 4, 4, 3]);
-    const s = tf.tidy(() => tf.oneHot(tf.fill([1, 4, 4], 1, 'int32'), 3).toFloat());
+    const s = tf.tidy(() => tf.cast(tf.oneHot(tf.fill([1, 4, 4], 1, 'int32'), 3), 'float32'));
     const crf = denseCrfLoss(s, img, { method: 'exact' });
     const nc = normalizedCutLoss(s, img, { method: 'exact' });
     expect(crf.dataSync()[0]).toBeCloseTo(0, 5);
@@ -76,14 +93,19 @@ describeBackends('denseCrfLoss / normalizedCutLoss (exact affinity)', () => {
   it('reduces and does not leak', async () => {
     const rng = new Rng(12);
     const img = tf.tensor4d(randomImage(rng, dims.n, dims.h, dims.w), [dims.n, dims.h, dims.w, 3]);
-    const s = tf.tensor4d(softmaxRows(randomLogits(rng, P * dims.k), dims.k), shape as [number, number, number, number]);
+    const s = tf.tensor4d(
+      softmaxRows(randomLogits(rng, P * dims.k), dims.k),
+      shape as [number, number, number, number],
+    );
     const per = denseCrfLoss(s, img, { method: 'exact' }).dataSync();
     const sum = denseCrfLoss(s, img, { method: 'exact', reduction: 'sum' });
     expect(sum.dataSync()[0]).toBeCloseTo(per[0]! + per[1]!, 2);
     sum.dispose();
     for (const f of [denseCrfLoss, normalizedCutLoss]) {
       await expectNoLeaks(() => f(s, img, { method: 'exact', reduction: 'mean' }));
-      await expectNoLeaks(() => tf.grad((x: tf.Tensor) => f(x, img, { method: 'exact', scale: 0.5, reduction: 'mean' }))(s));
+      await expectNoLeaks(() =>
+        tf.grad((x: tf.Tensor) => f(x, img, { method: 'exact', scale: 0.5, reduction: 'mean' }))(s),
+      );
     }
     tf.dispose([img, s]);
   });
@@ -91,16 +113,24 @@ describeBackends('denseCrfLoss / normalizedCutLoss (exact affinity)', () => {
   it('rejects bad input with exact messages', () => {
     const s = tf.fill([1, 2, 2, 2], 0.5);
     const img = tf.zeros([1, 2, 2, 3]);
-    expect(() => denseCrfLoss(s, tf.zeros([2, 2, 2, 3]))).toThrow('denseCrfLoss: image has shape [2,2,2,3], expected [1,2,2,3]');
+    expect(() => denseCrfLoss(s, tf.zeros([2, 2, 2, 3]))).toThrow(
+      'denseCrfLoss: image has shape [2,2,2,3], expected [1,2,2,3]',
+    );
     expect(() => normalizedCutLoss(tf.fill([1, 2, 2, 2], 0.4), img)).toThrow(
       'normalizedCutLoss: probs at example 0, pixel (y=0, x=0) sums to 0.800000011920929, expected 1 (±0.001)',
     );
-    expect(() => denseCrfLoss(s, img, { scale: 2 })).toThrow('denseCrfLoss: scale is 2, expected a finite number ≥ 5e-324 and ≤ 1');
-    expect(() => denseCrfLoss(s, img, { sigmaXy: Number.NaN })).toThrow('denseCrfLoss: sigmaXy is NaN, expected a finite number ≥ 5e-324');
+    expect(() => denseCrfLoss(s, img, { scale: 2 })).toThrow(
+      'denseCrfLoss: scale is 2, expected a finite number ≥ 5e-324 and ≤ 1',
+    );
+    expect(() => denseCrfLoss(s, img, { sigmaXy: Number.NaN })).toThrow(
+      'denseCrfLoss: sigmaXy is NaN, expected a finite number ≥ 5e-324',
+    );
     expect(() => denseCrfLoss(s, img, { method: 'fast' as never })).toThrow(
       `denseCrfLoss: method is "fast", expected 'lattice' or 'exact'`,
     );
-    expect(() => denseCrfLoss(tf.fill([1, 65, 64, 2], 0.5), tf.zeros([1, 65, 64, 3]), { method: 'exact' })).toThrow(
+    expect(() =>
+      denseCrfLoss(tf.fill([1, 65, 64, 2], 0.5), tf.zeros([1, 65, 64, 3]), { method: 'exact' }),
+    ).toThrow(
       "denseCrfLoss: method 'exact' takes at most 4096 pixels per image (after scale), got 4160 (65×64); use method 'lattice' or a smaller scale",
     );
     tf.dispose([s, img]);

@@ -48,8 +48,8 @@ export interface GridCrfLossOptions extends ReductionOptions {
  * The ½ of the last two (absent from the formulas of methods.md) makes all
  * three equal the discrete {@link pottsEnergy} at one-hot `S`: a label change
  * across an edge costs `w_pq` whichever relaxation is used. The gradient is
- * tfjs's automatic one (exact; at `S_p[k] = S_q[k]` the TV term takes the
- * subgradient 0).
+ * closed form (exact; at `S_p[k] = S_q[k]` the TV term takes the
+ * subgradient 0), computed on typed arrays in a `tf.customGrad`.
  *
  * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
  * @param image `[N,H,W,3]` float32 or int32, values 0–255.
@@ -76,35 +76,127 @@ export function gridCrfLoss(
   const dims = checkScores(fn, 'probs', probs);
   const { n, h, w, k } = dims;
   checkShape(fn, 'image', image, [n, h, w, 3], ['float32', 'int32']);
-  readProbs(fn, 'probs', probs, dims);
+  const data = readProbs(fn, 'probs', probs, dims);
   const img = readImage(fn, 'image', image);
-  const dirs = GRID_DIRECTIONS.slice(0, connectivity === 8 ? 4 : 2);
-  const weights = dirs.map(() => new Float32Array(n * h * w));
+  const hw = h * w;
+  const weights: Float32Array[][] = [];
+  const values = new Float32Array(n);
   for (let b = 0; b < n; b++) {
-    const g = computeGridWeights(img, b * h * w * 3, w, h, connectivity, options.sigma);
-    g.edges.forEach((e, d) => {
-      weights[d]!.set(e, b * h * w);
-    });
+    const g = computeGridWeights(img, b * hw * 3, w, h, connectivity, options.sigma);
+    weights.push(g.edges as Float32Array[]);
+    values[b] = relaxedEnergy(
+      relaxation,
+      data.subarray(b * hw * k, (b + 1) * hw * k),
+      g.edges,
+      h,
+      w,
+      k,
+    );
   }
-  return tf.tidy(() => {
-    let perExample: tf.Tensor | null = null;
-    dirs.forEach(({ dx, dy }, d) => {
-      const hh = h - dy;
-      const ww = w - Math.abs(dx);
-      if (hh <= 0 || ww <= 0) return;
-      const x0 = Math.max(0, -dx);
-      const sp = tf.slice(probs, [0, 0, x0, 0], [n, hh, ww, k]);
-      const sq = tf.slice(probs, [0, dy, x0 + dx, 0], [n, hh, ww, k]);
-      const wt = tf.slice(tf.tensor4d(weights[d]!, [n, h, w, 1]), [0, 0, x0, 0], [n, hh, ww, 1]);
-      let cost: tf.Tensor;
-      if (relaxation === 'bilinear') cost = tf.mul(sp, tf.sub(1, sq));
-      else if (relaxation === 'tv') cost = tf.mul(tf.abs(tf.sub(sp, sq)), 0.5);
-      else cost = tf.mul(tf.square(tf.sub(sp, sq)), 0.5);
-      const term = tf.sum(tf.mul(wt, tf.sum(cost, 3, true)), [1, 2, 3]);
-      perExample = perExample ? tf.add(perExample, term) : term;
-    });
-    // A 1-pixel image has no edge: 0, still a function of probs for tf.grad.
-    const out = (perExample ?? tf.mul(tf.sum(probs, [1, 2, 3]), 0)) as tf.Tensor1D;
-    return reduceLoss(out, reduction);
+  // The input was read above (as `data`); only its gradient is produced here.
+  const lossFn = tf.customGrad(() => {
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const dyv = dy.dataSync();
+      const out = new Float32Array(n * hw * k);
+      for (let b = 0; b < n; b++) {
+        const o = b * hw * k;
+        relaxedGradient(
+          relaxation,
+          data.subarray(o, o + hw * k),
+          weights[b]!,
+          h,
+          w,
+          k,
+          dyv[b]!,
+          out.subarray(o, o + hw * k),
+        );
+      }
+      return tf.tensor4d(out, [n, h, w, k]);
+    };
+    return { value: tf.tensor1d(values), gradFunc };
+  });
+  return tf.tidy(() => reduceLoss(lossFn(probs) as tf.Tensor1D, reduction));
+}
+
+/** Calls `edge(p, q, w_pq)` for every edge with a non-zero weight (q = p's neighbour in direction d). */
+function forEachEdge(
+  edges: readonly Float32Array[],
+  h: number,
+  w: number,
+  edge: (p: number, q: number, wpq: number) => void,
+): void {
+  edges.forEach((wd, d) => {
+    const { dx, dy } = GRID_DIRECTIONS[d]!;
+    const step = dy * w + dx;
+    for (let y = 0; y + dy < h; y++) {
+      for (let x = Math.max(0, -dx); x < w - Math.max(0, dx); x++) {
+        const p = y * w + x;
+        const wpq = wd[p]!;
+        if (wpq !== 0) edge(p, p + step, wpq);
+      }
+    }
+  });
+}
+
+/** The relaxed energy of one image's probabilities (h×w×k), float64 accumulation. */
+function relaxedEnergy(
+  relaxation: GridRelaxation,
+  s: Float32Array,
+  edges: readonly Float32Array[],
+  h: number,
+  w: number,
+  k: number,
+): number {
+  let e = 0;
+  forEachEdge(edges, h, w, (p, q, wpq) => {
+    const po = p * k;
+    const qo = q * k;
+    let c = 0;
+    if (relaxation === 'bilinear') {
+      for (let l = 0; l < k; l++) c += s[po + l]! * (1 - s[qo + l]!);
+    } else if (relaxation === 'tv') {
+      for (let l = 0; l < k; l++) c += Math.abs(s[po + l]! - s[qo + l]!);
+      c *= 0.5;
+    } else {
+      for (let l = 0; l < k; l++) {
+        const t = s[po + l]! - s[qo + l]!;
+        c += t * t;
+      }
+      c *= 0.5;
+    }
+    e += wpq * c;
+  });
+  return e;
+}
+
+/** Adds `dy · ∂E/∂S` of one image into `g` (h×w×k). */
+function relaxedGradient(
+  relaxation: GridRelaxation,
+  s: Float32Array,
+  edges: readonly Float32Array[],
+  h: number,
+  w: number,
+  k: number,
+  dy: number,
+  g: Float32Array,
+): void {
+  forEachEdge(edges, h, w, (p, q, wpq) => {
+    const po = p * k;
+    const qo = q * k;
+    const c = dy * wpq;
+    for (let l = 0; l < k; l++) {
+      const a = s[po + l]!;
+      const b = s[qo + l]!;
+      if (relaxation === 'bilinear') {
+        // ∂/∂S_p = w (1 − S_q), ∂/∂S_q = −w S_p
+        g[po + l] = g[po + l]! + c * (1 - b);
+        g[qo + l] = g[qo + l]! - c * a;
+      } else {
+        // tv: ½w·sign(S_p − S_q) (0 at a tie); quadratic: w·(S_p − S_q)
+        const t = relaxation === 'tv' ? 0.5 * Math.sign(a - b) : a - b;
+        g[po + l] = g[po + l]! + c * t;
+        g[qo + l] = g[qo + l]! - c * t;
+      }
+    }
   });
 }

@@ -1,0 +1,200 @@
+/**
+ * Benchmark of @seg/losses on the wasm backend: forward and forward+backward
+ * of every loss on a 321×321 image with K = 2 and K = 21, and denseCrfLoss at
+ * 500×375, K = 21 against the anchor: one mean-field iteration of
+ * pydensecrf's C++ at that size, 84 ms as measured on this kind of machine
+ * (methods.md §3: 0.42 s for 5 iterations), cited, not re-run here.
+ *
+ * Run: npx pnpm@10.34.8 --filter @seg/losses bench [--quick]
+ * Last line: BENCH {json}.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RgbImage } from '@seg/tensor';
+import { initBackend, Rng } from '@seg/tensor';
+import { readImage } from '@seg/tensor/node';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  denseCrfLoss,
+  gridCrfLoss,
+  normalizedCutLoss,
+  partialCrossEntropy,
+  proposalCrossEntropy,
+  proposalKlDivergence,
+} from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const REPS = quick ? 2 : 5;
+const PYDENSECRF_ITER_MS = 84;
+
+function findShared(): string | null {
+  if (process.env.SEG_SHARED) return process.env.SEG_SHARED;
+  let dir = process.cwd();
+  for (;;) {
+    const c = join(dir, 'shared');
+    if (existsSync(join(c, 'data', 'grabcut'))) return c;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/** The GrabCut llama image (or, without shared/, a seeded synthetic one), resampled (nearest) to w×h. */
+async function benchImage(w: number, h: number): Promise<{ data: Float32Array; source: string }> {
+  const shared = findShared();
+  let src: RgbImage;
+  let source: string;
+  if (shared) {
+    src = await readImage(join(shared, 'data', 'grabcut', 'images', 'llama.png'));
+    source = 'grabcut/llama.png';
+  } else {
+    const rng = new Rng(1);
+    const data = new Uint8Array(w * h * 3);
+    for (let i = 0; i < data.length; i++)
+      data[i] = Math.floor(128 + 60 * Math.sin(i / 5000) + rng.normal(0, 10));
+    src = { width: w, height: h, data };
+    source = 'synthetic';
+  }
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(src.width - 1, Math.floor((x * src.width) / w));
+      const sy = Math.min(src.height - 1, Math.floor((y * src.height) / h));
+      for (let c = 0; c < 3; c++)
+        out[(y * w + x) * 3 + c] = src.data[(sy * src.width + sx) * 3 + c]!;
+    }
+  }
+  return { data: out, source };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median ms of `fn` over REPS runs after one warm-up; `fn` returns a tensor to read and dispose. */
+function time(fn: () => tf.Tensor): number {
+  const run = () => {
+    const t0 = performance.now();
+    const out = fn();
+    out.dataSync();
+    out.dispose();
+    return performance.now() - t0;
+  };
+  run();
+  const ts: number[] = [];
+  for (let r = 0; r < REPS; r++) ts.push(run());
+  return median(ts);
+}
+
+interface Row {
+  loss: string;
+  size: string;
+  k: number;
+  forwardMs: number;
+  forwardBackwardMs: number;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend({ backend: 'wasm' });
+  const rows: Row[] = [];
+  const rng = new Rng(7);
+
+  const caseSet = async (w: number, h: number, k: number, only?: string[]) => {
+    const { data: imgData, source } = await benchImage(w, h);
+    const image = tf.tensor4d(imgData, [1, h, w, 3]);
+    const logits = tf.tensor4d(Float32Array.from(rng.normalArray(h * w * k, 0, 2)), [1, h, w, k]);
+    const probs = tf.softmax(logits);
+    const targets = tf.softmax(tf.mul(logits, 0.5));
+    const labels = tf.cast(tf.argMax(logits, 3), 'int32');
+    const seedData = new Int32Array(h * w).fill(-1);
+    for (let i = 0; i < seedData.length; i++) if (rng.uniform() < 0.02) seedData[i] = rng.int(k);
+    const seeds = tf.tensor3d(seedData, [1, h, w], 'int32');
+    const cases: [string, tf.Tensor, (x: tf.Tensor) => tf.Tensor][] = [
+      ['partialCrossEntropy', logits, (x) => partialCrossEntropy(x, seeds, { reduction: 'sum' })],
+      [
+        'proposalCrossEntropy',
+        logits,
+        (x) => proposalCrossEntropy(x, labels, { reduction: 'sum' }),
+      ],
+      [
+        'proposalKlDivergence',
+        logits,
+        (x) => proposalKlDivergence(x, targets, { reduction: 'sum' }),
+      ],
+      [
+        'gridCrfLoss 8 bilinear',
+        probs,
+        (x) => gridCrfLoss(x, image, { connectivity: 8, relaxation: 'bilinear', reduction: 'sum' }),
+      ],
+      [
+        'gridCrfLoss 8 tv',
+        probs,
+        (x) => gridCrfLoss(x, image, { connectivity: 8, relaxation: 'tv', reduction: 'sum' }),
+      ],
+      [
+        'gridCrfLoss 4 quadratic',
+        probs,
+        (x) =>
+          gridCrfLoss(x, image, { connectivity: 4, relaxation: 'quadratic', reduction: 'sum' }),
+      ],
+      ['denseCrfLoss', probs, (x) => denseCrfLoss(x, image, { reduction: 'sum' })],
+      [
+        'denseCrfLoss scale 0.5',
+        probs,
+        (x) => denseCrfLoss(x, image, { scale: 0.5, reduction: 'sum' }),
+      ],
+      ['normalizedCutLoss', probs, (x) => normalizedCutLoss(x, image, { reduction: 'sum' })],
+    ];
+    for (const [name, input, f] of cases) {
+      if (only && !only.includes(name)) continue;
+      const forwardMs = time(() => f(input));
+      const g = tf.grad(f);
+      const forwardBackwardMs = time(() => g(input));
+      rows.push({ loss: name, size: `${w}×${h}`, k, forwardMs, forwardBackwardMs });
+      console.error(
+        `${name} ${w}×${h} K=${k}: ${forwardMs.toFixed(1)} / ${forwardBackwardMs.toFixed(1)} ms (${source})`,
+      );
+    }
+    tf.dispose([image, logits, probs, targets, labels, seeds]);
+  };
+
+  await caseSet(321, 321, 2);
+  await caseSet(321, 321, 21);
+  await caseSet(500, 375, 21, ['denseCrfLoss']);
+
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(
+    `\n@seg/losses on tfjs ${backend.backend} (SIMD ${backend.simd}), median of ${REPS} runs${quick ? ' (--quick)' : ''}`,
+  );
+  console.log(
+    `${pad('loss', 26)}${pad('size', 10)}${pad('K', 4)}${pad('forward ms', 12)}forward+backward ms`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${pad(r.loss, 26)}${pad(r.size, 10)}${pad(String(r.k), 4)}${pad(r.forwardMs.toFixed(1), 12)}${r.forwardBackwardMs.toFixed(1)}`,
+    );
+  }
+  const dense = rows.find((r) => r.loss === 'denseCrfLoss' && r.size === '500×375')!;
+  const ratio = dense.forwardBackwardMs / PYDENSECRF_ITER_MS;
+  console.log(
+    `\ndenseCrfLoss 500×375, K = 21, forward+backward: ${dense.forwardBackwardMs.toFixed(1)} ms vs ${PYDENSECRF_ITER_MS} ms for one mean-field iteration of pydensecrf's C++ (measured on this kind of machine, methods.md §3): ratio ${ratio.toFixed(2)} (${ratio <= 1 ? 'meets' : 'misses'} the target ≤ 1)`,
+  );
+  const figures: Record<string, number | string | boolean> = {
+    backend: backend.backend,
+    simd: backend.simd,
+    quick,
+    denseCrfLossMs: Number(dense.forwardBackwardMs.toFixed(2)),
+    denseCrfLossForwardMs: Number(dense.forwardMs.toFixed(2)),
+    denseCrfLossAnchorMs: PYDENSECRF_ITER_MS,
+    denseCrfLossRatio: Number(ratio.toFixed(3)),
+  };
+  for (const r of rows) {
+    if (r.size !== '321×321') continue;
+    const key = `${r.loss.replace(/ (\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}K${r.k}Ms`;
+    figures[key] = Number(r.forwardBackwardMs.toFixed(2));
+  }
+  console.log(`BENCH ${JSON.stringify(figures)}`);
+}
+
+await main();
