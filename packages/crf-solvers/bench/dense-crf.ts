@@ -1,0 +1,176 @@
+/**
+ * Dense-CRF benchmark: pydensecrf's default kernels on a 500×375 crop of the
+ * GrabCut `tennis.png`, 21 labels, 5 mean-field iterations, set-up included;
+ * plus one permutohedral filtering of 21 channels in 5-D (the dense-CRF loss
+ * of @seg/losses needs about two per forward + backward).
+ *
+ * Standalone: `npx tsx --conditions=@seg/source bench/dense-crf.ts [--quick]`.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type RgbImage, Rng } from '@seg/tensor';
+import { readImage } from '@seg/tensor/node';
+import { bilateralFeatures } from '../src/dense-crf/features.js';
+import { PermutohedralLattice } from '../src/dense-crf/lattice.js';
+import { DenseCrf } from '../src/dense-crf/mean-field.js';
+
+/** pydensecrf (C++), measured on this machine: 500×375, 21 labels (methods.md §3). */
+const ANCHOR_SETUP_SEC = 0.22;
+const ANCHOR_ITERS_SEC = 0.42;
+/** The @seg/losses target for a dense-CRF loss forward + backward at 500×375, K = 21. */
+const LOSS_TARGET_MS = 84;
+
+/** One row of the dense-CRF table. */
+export interface DenseCrfBenchRow {
+  case: string;
+  ms: number;
+  anchorMs: number | null;
+  ratio: number | null;
+}
+
+const WIDTH = 500;
+const HEIGHT = 375;
+const K = 21;
+
+function sharedData(): string {
+  return process.env.SEG_SHARED_DIR ?? '/work/shared';
+}
+
+/** The 500×375 centre crop of `tennis.png` (500×472). */
+async function loadImage(): Promise<RgbImage> {
+  const full = await readImage(join(sharedData(), 'data/grabcut/images/tennis.png'));
+  const x0 = Math.floor((full.width - WIDTH) / 2);
+  const y0 = Math.floor((full.height - HEIGHT) / 2);
+  const data = new Uint8Array(WIDTH * HEIGHT * 3);
+  for (let y = 0; y < HEIGHT; y++) {
+    const from = ((y + y0) * full.width + x0) * 3;
+    data.set(full.data.subarray(from, from + WIDTH * 3), y * WIDTH * 3);
+  }
+  return { width: WIDTH, height: HEIGHT, data };
+}
+
+/** A noisy 21-label unary: blocks of labels plus Gaussian noise, −log softmax. */
+function makeUnary(rng: Rng): Float32Array {
+  const u = new Float32Array(WIDTH * HEIGHT * K);
+  const logits = new Float64Array(K);
+  for (let y = 0, p = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++, p++) {
+      const truth = (Math.floor(x / 100) + 5 * Math.floor(y / 75)) % K;
+      let mx = -Infinity;
+      for (let l = 0; l < K; l++) {
+        logits[l] = rng.normal(0, 1) + (l === truth ? 1.5 : 0);
+        mx = Math.max(mx, logits[l]!);
+      }
+      let s = 0;
+      for (let l = 0; l < K; l++) s += Math.exp(logits[l]! - mx);
+      const lse = mx + Math.log(s);
+      for (let l = 0; l < K; l++) u[p * K + l] = lse - logits[l]!;
+    }
+  }
+  return u;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
+}
+
+/**
+ * Runs the dense-CRF benchmark: `denseCrfSec` is the median wall time of
+ * set-up + 5 iterations (pydensecrf: 0.64 s here).
+ */
+export async function runDenseCrfBench(
+  quick: boolean,
+): Promise<{ denseCrfSec: number; filterK21Ms: number; rows: DenseCrfBenchRow[] }> {
+  const img = await loadImage();
+  const unary = makeUnary(new Rng(7));
+  const reps = quick ? 3 : 7;
+  const setup: number[] = [];
+  const iters: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const crf = new DenseCrf(WIDTH, HEIGHT, K);
+    crf.setUnaryEnergy(unary);
+    crf.addPairwiseGaussian({ sxy: 3, compat: 3 });
+    crf.addPairwiseBilateral({ sxy: 80, srgb: 13, rgbim: img, compat: 10 });
+    const t1 = performance.now();
+    crf.inference(5);
+    const t2 = performance.now();
+    setup.push(t1 - t0);
+    iters.push(t2 - t1);
+  }
+  const setupMs = median(setup);
+  const itersMs = median(iters);
+  const totalMs = median(setup.map((s, i) => s + iters[i]!));
+
+  // The loss's kernel (σ_xy 100, σ_rgb 15): one lattice, K = 21 channels forward and reverse.
+  const features = bilateralFeatures(img, { sigmaXy: 100, sigmaRgb: 15 });
+  const builds: number[] = [];
+  let lattice: PermutohedralLattice | null = null;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    lattice = new PermutohedralLattice(features, 5);
+    builds.push(performance.now() - t0);
+  }
+  const values = new Rng(8).uniformArray(WIDTH * HEIGHT * K, 0, 1);
+  const out = new Float32Array(values.length);
+  const fwd: number[] = [];
+  const bwd: number[] = [];
+  for (let r = 0; r < reps + 2; r++) {
+    let t0 = performance.now();
+    lattice!.filter(values, K, out);
+    fwd.push(performance.now() - t0);
+    t0 = performance.now();
+    lattice!.filter(values, K, out, { reverse: true });
+    bwd.push(performance.now() - t0);
+  }
+  const buildMs = median(builds);
+  const filterMs = median(fwd);
+  const filterRevMs = median(bwd);
+  const rows: DenseCrfBenchRow[] = [
+    { case: 'dense CRF set-up (2 lattices + norms)', ms: setupMs, anchorMs: ANCHOR_SETUP_SEC * 1e3, ratio: null },
+    { case: 'dense CRF 5 iterations', ms: itersMs, anchorMs: ANCHOR_ITERS_SEC * 1e3, ratio: null },
+    {
+      case: 'dense CRF total (set-up + 5 it.)',
+      ms: totalMs,
+      anchorMs: (ANCHOR_SETUP_SEC + ANCHOR_ITERS_SEC) * 1e3,
+      ratio: null,
+    },
+    { case: 'lattice build, d=5 (σ 100/15)', ms: buildMs, anchorMs: null, ratio: null },
+    { case: 'filter K=21, d=5', ms: filterMs, anchorMs: null, ratio: null },
+    { case: 'filter K=21, d=5, reverse', ms: filterRevMs, anchorMs: null, ratio: null },
+    { case: 'loss budget: 2 filters (fwd+bwd)', ms: filterMs + filterRevMs, anchorMs: LOSS_TARGET_MS, ratio: null },
+  ];
+  for (const row of rows) row.ratio = row.anchorMs === null ? null : row.ms / row.anchorMs;
+  return { denseCrfSec: totalMs / 1e3, filterK21Ms: filterMs, rows };
+}
+
+/** Prints the rows as a table. */
+export function printDenseCrfTable(rows: DenseCrfBenchRow[]): void {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`${pad('case', 40)} ${pad('@seg ms', 10)} ${pad('anchor ms', 10)} ratio`);
+  for (const r of rows) {
+    console.log(
+      `${pad(r.case, 40)} ${pad(r.ms.toFixed(1), 10)} ${pad(r.anchorMs === null ? '—' : r.anchorMs.toFixed(0), 10)} ${
+        r.ratio === null ? '—' : r.ratio.toFixed(2)
+      }`,
+    );
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const quick = process.argv.includes('--quick');
+  const res = await runDenseCrfBench(quick);
+  console.log(`Dense CRF, ${WIDTH}×${HEIGHT}, ${K} labels (pydensecrf defaults), tennis.png crop${quick ? ' (quick)' : ''}`);
+  printDenseCrfTable(res.rows);
+  console.log(
+    `BENCH ${JSON.stringify({
+      denseCrfSec: res.denseCrfSec,
+      denseCrfRatio: res.denseCrfSec / (ANCHOR_SETUP_SEC + ANCHOR_ITERS_SEC),
+      filterK21Ms: res.filterK21Ms,
+      rows: res.rows,
+    })}`,
+  );
+}

@@ -1,0 +1,493 @@
+/**
+ * The permutohedral lattice of Adams, Baek and Davis (Eurographics 2010,
+ * "Fast high-dimensional filtering using the permutohedral lattice"), on flat
+ * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
+ */
+import { SegShapeError, SegValueError, assertFinite, assertInt } from '@seg/tensor';
+import { WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
+
+/** Options of the {@link PermutohedralLattice} constructor. */
+export interface LatticeOptions {
+  /**
+   * Fit the lattice's scale to the exact Gaussian sum at up to 64 evenly
+   * spaced points (an O(S·N·d) pass, S = min(N, 64, max(8, 1.2e7/N))). Without
+   * it the scale is the dense-limit constant `√(d+1)/2·(π/3)^{d/2}`, exact for
+   * points that fill the lattice densely (xy grids) but ~15–20% low on image
+   * colours in 5-D, where many lattice vertices on the blur paths are empty.
+   * @default true
+   */
+  calibrate?: boolean;
+  /**
+   * Where splat / blur / slice run: 'wasm' (WebAssembly SIMD, the default
+   * wherever it is available) or 'js' (plain typed-array loops, ~5× slower).
+   */
+  kernels?: 'wasm' | 'js';
+}
+
+/** Options of {@link PermutohedralLattice.filter}. */
+export interface FilterOptions {
+  /**
+   * Run the blur directions in reverse order. With missing lattice vertices
+   * the blurs along different directions do not commute exactly; the reverse
+   * filter is then the exact adjoint (transpose) of the forward one, which a
+   * backward pass wants.
+   * @default false
+   */
+  reverse?: boolean;
+  /**
+   * Leave out the self term `j = i`, i.e. compute `Σ_{j≠i} k(f_i,f_j)·v_j`
+   * (the messages of mean-field inference).
+   * @default false
+   */
+  excludeSelf?: boolean;
+}
+
+const FN = 'PermutohedralLattice';
+
+/**
+ * A permutohedral lattice built once from N points in d dimensions, then used
+ * to filter any number of value arrays with the same features.
+ *
+ * The operator, for features already divided by their σ's:
+ * `out_i ≈ Σ_j exp(−½‖f_i − f_j‖²) · v_j`, the sum over all j including i
+ * (so a constant input c gives `c·Σ_j k_ij ≥ c`). The lattice's raw
+ * splat-blur-slice has a constant scale and replaces the exact self weight
+ * 1 by an interpolation-dependent value; both are corrected (see
+ * `calibration.ts` and the package README for the resulting error).
+ *
+ * Layout: features N×d point-major (`f[i*d + k]`), values N×c point-major.
+ *
+ * @example
+ * const lattice = new PermutohedralLattice(bilateralFeatures(img, { sigmaXy: 80, sigmaRgb: 13 }), 5);
+ * const out = lattice.filter(q, 21);      // Float32Array N×21
+ * lattice.filter(grad, 21, outGrad, { reverse: true });
+ */
+export class PermutohedralLattice {
+  /** Number of points N. */
+  readonly numPoints: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  /** Number of lattice vertices touched by the points. */
+  readonly numVertices: number;
+  /** Per point, the d+1 vertex indices it splats to (N×(d+1)). */
+  private readonly vertexOf: Int32Array;
+  /** Per point, the d+1 barycentric weights (N×(d+1)). */
+  private readonly baryOf: Float32Array;
+  /** Per direction j (d+1 of them), per vertex: the two neighbours (numVertices = missing). */
+  private readonly neighbors: Int32Array;
+  /** Per point, `1 − α·s_i`: replaces the lattice's self weight by the exact 1. */
+  private readonly selfFix: Float32Array;
+  /** Per point, `α·s_i`: the lattice's own estimate of the self term. */
+  private readonly selfLattice: Float32Array;
+  /** The constant scale α of splat-blur-slice. */
+  private readonly alpha: number;
+  private wasm: WasmLatticeKernels | null = null;
+  private bufA: Float32Array = new Float32Array(0);
+  private bufB: Float32Array = new Float32Array(0);
+
+  /**
+   * @param features N×d point-major, finite, already divided by their σ's.
+   * @param dim d ≥ 1.
+   */
+  constructor(features: Float32Array, dim: number, options: LatticeOptions = {}) {
+    assertInt(FN, 'dim', dim, 1);
+    if (!(features instanceof Float32Array)) {
+      throw new SegShapeError(`${FN}: features is not a Float32Array`);
+    }
+    if (features.length === 0 || features.length % dim !== 0) {
+      throw new SegShapeError(
+        `${FN}: features has length ${features.length}, expected a positive multiple of dim = ${dim}`,
+      );
+    }
+    assertFinite(FN, 'features', features);
+    const d = dim;
+    const d1 = d + 1;
+    const n = features.length / d;
+    this.numPoints = n;
+    this.dim = d;
+
+    // Elevation scale of Adams et al.: the blur is then close to a unit-σ Gaussian.
+    const invStd = Math.sqrt(2 / 3) * d1;
+    const scaleFactor = new Float64Array(d);
+    for (let i = 0; i < d; i++) scaleFactor[i] = invStd / Math.sqrt((i + 1) * (i + 2));
+
+    const vertexOf = new Int32Array(n * d1);
+    const baryOf = new Float32Array(n * d1);
+    const table = new KeyTable(d, Math.min(n * d1, 1 << 16));
+
+    const elevated = new Float64Array(d1);
+    const rem0 = new Float64Array(d1);
+    const rank = new Int32Array(d1);
+    const bary = new Float64Array(d + 2);
+    const key = new Int32Array(d);
+    const invD1 = 1 / d1;
+
+    for (let p = 0; p < n; p++) {
+      const fo = p * d;
+      // Elevate to the hyperplane Σ x = 0 of R^{d+1}.
+      let sm = 0;
+      for (let j = d; j > 0; j--) {
+        const cf = features[fo + j - 1]! * scaleFactor[j - 1]!;
+        elevated[j] = sm - j * cf;
+        sm += cf;
+      }
+      elevated[0] = sm;
+      // Nearest remainder-0 point and the ranking of the differential.
+      let sum = 0;
+      for (let i = 0; i < d1; i++) {
+        const e = elevated[i]!;
+        const v = e * invD1;
+        const up = Math.ceil(v) * d1;
+        const down = Math.floor(v) * d1;
+        const r = up - e < e - down ? up : down;
+        rem0[i] = r;
+        sum += r * invD1;
+        rank[i] = 0;
+      }
+      for (let i = 0; i < d; i++) {
+        const di = elevated[i]! - rem0[i]!;
+        for (let j = i + 1; j < d1; j++) {
+          if (di < elevated[j]! - rem0[j]!) rank[i]!++;
+          else rank[j]!++;
+        }
+      }
+      if (sum > 0) {
+        for (let i = 0; i < d1; i++) {
+          if (rank[i]! >= d1 - sum) {
+            rank[i]! -= d1 - sum;
+            rem0[i]! -= d1;
+          } else rank[i]! += sum;
+        }
+      } else if (sum < 0) {
+        for (let i = 0; i < d1; i++) {
+          if (rank[i]! < -sum) {
+            rank[i]! += d1 + sum;
+            rem0[i]! += d1;
+          } else rank[i]! += sum;
+        }
+      }
+      // Barycentric coordinates.
+      bary.fill(0);
+      for (let i = 0; i < d1; i++) {
+        const t = (elevated[i]! - rem0[i]!) * invD1;
+        bary[d - rank[i]!]! += t;
+        bary[d1 - rank[i]!]! -= t;
+      }
+      bary[0]! += 1 + bary[d1]!;
+      // The d+1 enclosing vertices: remainder-k points, keyed by their first d coordinates.
+      const vo = p * d1;
+      for (let k = 0; k < d1; k++) {
+        for (let i = 0; i < d; i++) {
+          key[i] = rem0[i]! + (rank[i]! <= d - k ? k : k - d1);
+        }
+        vertexOf[vo + k] = table.insert(key);
+        baryOf[vo + k] = bary[k]!;
+      }
+    }
+
+    const m = table.size;
+    this.numVertices = m;
+    // Blur neighbours along each lattice direction j: key ± (1,…,1) ∓ (d+1)e_j.
+    const neighbors = new Int32Array(d1 * m * 2);
+    const keys = table.keys;
+    const nk = new Int32Array(d);
+    for (let j = 0; j < d1; j++) {
+      const base = j * m * 2;
+      for (let v = 0; v < m; v++) {
+        const ko = v * d;
+        for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! - 1;
+        if (j < d) nk[j] = keys[ko + j]! + d;
+        const a = table.find(nk);
+        for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! + 1;
+        if (j < d) nk[j] = keys[ko + j]! - d;
+        const b = table.find(nk);
+        neighbors[base + 2 * v] = a < 0 ? m : a;
+        neighbors[base + 2 * v + 1] = b < 0 ? m : b;
+      }
+    }
+    this.vertexOf = vertexOf;
+    this.baryOf = baryOf;
+    this.neighbors = neighbors;
+
+    // Self weight of the raw operator on a full lattice: vertices k, k' of one simplex
+    // differ by |k−k'| = s lattice directions, reached by two blur paths of weights
+    // 2^−s and 2^−(d+1−s) (and three for s = 0: 1 + 2·2^−(d+1)).
+    const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
+    if (kernels !== 'wasm' && kernels !== 'js') {
+      throw new SegValueError(`${FN}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`);
+    }
+    const alpha0 = denseLimitScale(d);
+    const w = new Float64Array(d1);
+    w[0] = 1 + 2 ** -d;
+    for (let s = 1; s < d1; s++) w[s] = 2 ** -s + 2 ** -(d1 - s);
+    const rawSelf = new Float32Array(n);
+    for (let p = 0; p < n; p++) {
+      const o = p * d1;
+      let s = 0;
+      for (let k = 0; k < d1; k++) {
+        const bk = baryOf[o + k]!;
+        s += bk * bk * w[0]!;
+        for (let k2 = k + 1; k2 < d1; k2++) s += 2 * bk * baryOf[o + k2]! * w[k2 - k]!;
+      }
+      rawSelf[p] = s;
+    }
+    this.selfFix = new Float32Array(n);
+    this.selfLattice = rawSelf;
+    this.alpha = 1;
+    let alpha = alpha0;
+    if (options.calibrate !== false) alpha *= this.fitScale(features, alpha0);
+    this.alpha = alpha;
+    for (let p = 0; p < n; p++) {
+      const s = alpha * rawSelf[p]!;
+      this.selfLattice[p] = s;
+      this.selfFix[p] = 1 - s;
+    }
+    if (kernels === 'wasm') {
+      const negSelf = new Float32Array(n);
+      for (let p = 0; p < n; p++) negSelf[p] = -this.selfLattice[p]!;
+      this.wasm = new WasmLatticeKernels(n, d1, m, vertexOf, baryOf, neighbors, this.selfFix, negSelf);
+    }
+  }
+
+  /** The constant α by which the raw splat-blur-slice is multiplied. */
+  get scale(): number {
+    return this.alpha;
+  }
+
+  /**
+   * Least-squares factor κ matching `α0·(raw lattice − raw self)` to the exact
+   * `Σ_{j≠i} k_ij` at evenly spaced sample points (while `alpha` is still 1
+   * and `selfLattice` holds the raw self weights).
+   */
+  private fitScale(features: Float32Array, alpha0: number): number {
+    const n = this.numPoints;
+    const d = this.dim;
+    const samples = Math.min(n, 64, Math.max(8, Math.floor(1.2e7 / n)));
+    const ones = new Float32Array(n).fill(1);
+    const raw = this.filter(ones, 1, undefined, { excludeSelf: true });
+    let num = 0;
+    let den = 0;
+    for (let s = 0; s < samples; s++) {
+      const i = Math.floor(((s + 0.5) * n) / samples);
+      const fo = i * d;
+      let exact = 0;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const jo = j * d;
+        let r = 0;
+        for (let k = 0; k < d; k++) {
+          const t = features[fo + k]! - features[jo + k]!;
+          r += t * t;
+        }
+        if (r < 60) exact += Math.exp(-0.5 * r);
+      }
+      const lat = alpha0 * raw[i]!;
+      num += exact * lat;
+      den += lat * lat;
+    }
+    return den > 0 && num > 0 ? num / den : 1;
+  }
+
+  /**
+   * Filters `values` (N×c point-major): `out_i ≈ Σ_j exp(−½‖f_i − f_j‖²)·v_j`.
+   *
+   * @param values N×c, point-major.
+   * @param c channels ≥ 1.
+   * @param out optional N×c output (may not alias `values`); allocated if absent.
+   * @returns `out`.
+   */
+  filter(values: Float32Array, c: number, out?: Float32Array, options: FilterOptions = {}): Float32Array {
+    const fn = 'PermutohedralLattice.filter';
+    assertInt(fn, 'c', c, 1);
+    const n = this.numPoints;
+    if (values.length !== n * c) {
+      throw new SegShapeError(
+        `${fn}: values has length ${values.length}, expected numPoints*c = ${n * c}`,
+      );
+    }
+    const res = out ?? new Float32Array(n * c);
+    if (res.length !== n * c) {
+      throw new SegShapeError(`${fn}: out has length ${res.length}, expected numPoints*c = ${n * c}`);
+    }
+    if (res === values || (res.buffer === values.buffer && res.byteOffset === values.byteOffset)) {
+      throw new SegShapeError(`${fn}: out must not alias values`);
+    }
+    if (this.wasm !== null) {
+      this.wasm.filter(values, c, res, this.alpha, options.reverse === true, options.excludeSelf === true);
+      return res;
+    }
+    const d1 = this.dim + 1;
+    const m = this.numVertices;
+    const size = (m + 1) * c;
+    if (this.bufA.length < size) {
+      this.bufA = new Float32Array(size);
+      this.bufB = new Float32Array(size);
+    }
+    let src = this.bufA;
+    let dst = this.bufB;
+    src.fill(0, 0, size);
+    dst.fill(0, m * c, size); // the zero row stands for missing neighbours
+
+    splat(values, c, n, d1, this.vertexOf, this.baryOf, src);
+    for (let t = 0; t < d1; t++) {
+      const j = options.reverse ? d1 - 1 - t : t;
+      blur(src, dst, c, m, this.neighbors, j * m * 2);
+      const tmp = src;
+      src = dst;
+      dst = tmp;
+    }
+    const fix = options.excludeSelf ? this.selfLattice : this.selfFix;
+    slice(src, values, c, n, d1, this.vertexOf, this.baryOf, this.alpha, fix, options.excludeSelf === true, res);
+    return res;
+  }
+
+  /** Frees the scratch buffers (they are re-allocated on the next filter). */
+  dispose(): void {
+    this.bufA = new Float32Array(0);
+    this.bufB = new Float32Array(0);
+  }
+}
+
+/**
+ * The scale of splat-blur-slice (blur kernel [½, 1, ½] along each of the d+1
+ * directions) in the limit of points filling the lattice: the exact sum
+ * `ρ(2π)^{d/2}` over the lattice's `2^{d+1}ρV`, V = (3/2)^{d/2}/√(d+1) the
+ * feature-space volume per lattice vertex.
+ */
+function denseLimitScale(d: number): number {
+  return (Math.sqrt(d + 1) / 2) * (Math.PI / 3) ** (d / 2);
+}
+
+function splat(
+  values: Float32Array,
+  c: number,
+  n: number,
+  d1: number,
+  vertexOf: Int32Array,
+  baryOf: Float32Array,
+  buf: Float32Array,
+): void {
+  for (let p = 0; p < n; p++) {
+    const vo = p * c;
+    const o = p * d1;
+    for (let k = 0; k < d1; k++) {
+      const w = baryOf[o + k]!;
+      const bo = vertexOf[o + k]! * c;
+      for (let ch = 0; ch < c; ch++) buf[bo + ch]! += w * values[vo + ch]!;
+    }
+  }
+}
+
+function blur(src: Float32Array, dst: Float32Array, c: number, m: number, nb: Int32Array, base: number): void {
+  for (let v = 0; v < m; v++) {
+    const o = v * c;
+    const a = nb[base + 2 * v]! * c;
+    const b = nb[base + 2 * v + 1]! * c;
+    for (let ch = 0; ch < c; ch++) dst[o + ch] = src[o + ch]! + 0.5 * (src[a + ch]! + src[b + ch]!);
+  }
+}
+
+function slice(
+  buf: Float32Array,
+  values: Float32Array,
+  c: number,
+  n: number,
+  d1: number,
+  vertexOf: Int32Array,
+  baryOf: Float32Array,
+  alpha: number,
+  fix: Float32Array,
+  subtract: boolean,
+  out: Float32Array,
+): void {
+  for (let p = 0; p < n; p++) {
+    const vo = p * c;
+    const o = p * d1;
+    for (let ch = 0; ch < c; ch++) out[vo + ch] = 0;
+    for (let k = 0; k < d1; k++) {
+      const w = baryOf[o + k]!;
+      const bo = vertexOf[o + k]! * c;
+      for (let ch = 0; ch < c; ch++) out[vo + ch]! += w * buf[bo + ch]!;
+    }
+    const f = subtract ? -fix[p]! : fix[p]!;
+    for (let ch = 0; ch < c; ch++) out[vo + ch] = alpha * out[vo + ch]! + f * values[vo + ch]!;
+  }
+}
+
+/** Open-addressing hash table from d-int keys to dense vertex indices. */
+class KeyTable {
+  keys: Int32Array;
+  size = 0;
+  private slots: Int32Array;
+  private mask: number;
+  private capacity: number;
+  constructor(
+    private readonly d: number,
+    capacity: number,
+  ) {
+    this.capacity = Math.max(16, capacity);
+    this.keys = new Int32Array(this.capacity * d);
+    let t = 32;
+    while (t < this.capacity * 2) t *= 2;
+    this.slots = new Int32Array(t).fill(-1);
+    this.mask = t - 1;
+  }
+
+  private hash(key: Int32Array, keys: Int32Array, off: number): number {
+    let h = 0;
+    const d = this.d;
+    if (keys === key) for (let i = 0; i < d; i++) h = Math.imul(h + keys[off + i]!, 2531011);
+    else for (let i = 0; i < d; i++) h = Math.imul(h + key[i]!, 2531011);
+    return (h ^ (h >>> 15)) & this.mask;
+  }
+
+  find(key: Int32Array): number {
+    const d = this.d;
+    const keys = this.keys;
+    const slots = this.slots;
+    let h = this.hash(key, key, 0);
+    for (;;) {
+      const s = slots[h]!;
+      if (s < 0) return -1;
+      const o = s * d;
+      let eq = true;
+      for (let i = 0; i < d; i++) {
+        if (keys[o + i] !== key[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  insert(key: Int32Array): number {
+    const found = this.find(key);
+    if (found >= 0) return found;
+    if (this.size === this.capacity) this.grow();
+    const d = this.d;
+    const idx = this.size++;
+    this.keys.set(key, idx * d);
+    let h = this.hash(key, key, 0);
+    while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
+    this.slots[h] = idx;
+    return idx;
+  }
+
+  private grow(): void {
+    const d = this.d;
+    this.capacity *= 2;
+    const keys = new Int32Array(this.capacity * d);
+    keys.set(this.keys);
+    this.keys = keys;
+    const t = this.slots.length * 2;
+    this.slots = new Int32Array(t).fill(-1);
+    this.mask = t - 1;
+    for (let s = 0; s < this.size; s++) {
+      let h = this.hash(keys, keys, s * d);
+      while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
+      this.slots[h] = s;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The lattice's splat / blur / slice in WebAssembly SIMD (kernels.wat): one
+ * small instance per lattice, holding its index arrays in its own memory.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  splat(values: number, c: number, n: number, d1: number, vtx: number, bary: number, buf: number): void;
+  blur(src: number, dst: number, c: number, m: number, nb: number): void;
+  slice(
+    buf: number,
+    values: number,
+    c: number,
+    n: number,
+    d1: number,
+    vtx: number,
+    bary: number,
+    alpha: number,
+    fix: number,
+    out: number,
+  ): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled module, or null where WebAssembly SIMD is missing. */
+function module(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    const bin = atob(KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** True when the WebAssembly SIMD kernels can run here. */
+export function wasmKernelsAvailable(): boolean {
+  return module() !== null;
+}
+
+const PAGE = 65536;
+
+/** A lattice's arrays in wasm memory and the filter that runs on them. */
+export class WasmLatticeKernels {
+  private readonly ex: KernelExports;
+  private readonly vtx: number;
+  private readonly bary: number;
+  private readonly nb: number;
+  private readonly fix: number;
+  private readonly negSelf: number;
+  private readonly dynamic: number;
+
+  constructor(
+    private readonly n: number,
+    private readonly d1: number,
+    private readonly m: number,
+    vertexOf: Int32Array,
+    baryOf: Float32Array,
+    neighbors: Int32Array,
+    selfFix: Float32Array,
+    negSelf: Float32Array,
+  ) {
+    const mod = module();
+    if (mod === null) throw new Error('WasmLatticeKernels: WebAssembly SIMD is not available');
+    this.ex = new WebAssembly.Instance(mod, {}).exports as unknown as KernelExports;
+    let off = 0;
+    const take = (bytes: number) => {
+      const at = off;
+      off += Math.ceil(bytes / 16) * 16;
+      return at;
+    };
+    this.vtx = take(vertexOf.byteLength);
+    this.bary = take(baryOf.byteLength);
+    this.nb = take(neighbors.byteLength);
+    this.fix = take(selfFix.byteLength);
+    this.negSelf = take(negSelf.byteLength);
+    this.dynamic = off;
+    this.ensure(off);
+    const buf = this.ex.memory.buffer;
+    new Int32Array(buf, this.vtx, vertexOf.length).set(vertexOf);
+    new Float32Array(buf, this.bary, baryOf.length).set(baryOf);
+    new Int32Array(buf, this.nb, neighbors.length).set(neighbors);
+    new Float32Array(buf, this.fix, selfFix.length).set(selfFix);
+    new Float32Array(buf, this.negSelf, negSelf.length).set(negSelf);
+  }
+
+  private ensure(bytes: number): void {
+    const mem = this.ex.memory;
+    const have = mem.buffer.byteLength;
+    if (bytes > have) mem.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  /** See PermutohedralLattice.filter; `out` receives the N×c result. */
+  filter(
+    values: Float32Array,
+    c: number,
+    out: Float32Array,
+    alpha: number,
+    reverse: boolean,
+    excludeSelf: boolean,
+  ): void {
+    const { n, d1, m } = this;
+    const rowBytes = c * 4;
+    const valuesAt = this.dynamic;
+    const outAt = valuesAt + Math.ceil((n * rowBytes) / 16) * 16;
+    const bufA = outAt + Math.ceil((n * rowBytes) / 16) * 16;
+    const lat = Math.ceil(((m + 1) * rowBytes) / 16) * 16;
+    const bufB = bufA + lat;
+    this.ensure(bufB + lat);
+    const f32 = new Float32Array(this.ex.memory.buffer);
+    f32.set(values, valuesAt >> 2);
+    f32.fill(0, bufA >> 2, (bufA >> 2) + (m + 1) * c);
+    f32.fill(0, (bufB >> 2) + m * c, (bufB >> 2) + (m + 1) * c);
+    const ex = this.ex;
+    ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, bufA);
+    let src = bufA;
+    let dst = bufB;
+    for (let t = 0; t < d1; t++) {
+      const j = reverse ? d1 - 1 - t : t;
+      ex.blur(src, dst, c, m, this.nb + j * m * 8);
+      const tmp = src;
+      src = dst;
+      dst = tmp;
+    }
+    ex.slice(src, valuesAt, c, n, d1, this.vtx, this.bary, alpha, excludeSelf ? this.negSelf : this.fix, outAt);
+    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n * c));
+  }
+}
