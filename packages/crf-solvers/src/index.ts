@@ -1,5 +1,24 @@
 // @seg/crf-solvers: max-flow, α-expansion / αβ-swap, binary graph cut, dense CRF.
-export { GridGraph, GRID_DIRECTIONS } from './maxflow/grid-graph.js';
+
+export { alphaBetaSwap, alphaExpansion, binaryGraphCut } from './alpha-expansion/moves.js';
+export type {
+  Costs,
+  GraphEnergy,
+  GridEnergy,
+  LabelingProblem,
+  LabelingResult,
+  MoveOptions,
+} from './alpha-expansion/problem.js';
+export { computeEnergy } from './alpha-expansion/problem.js';
+export type { GridInstance, PottsInstance } from './io/formats.js';
+export {
+  readGridInstance,
+  readPottsInstance,
+  writeGridInstance,
+  writePottsInstance,
+} from './io/formats.js';
+export type { GraphOptions } from './maxflow/graph.js';
+export { Graph } from './maxflow/graph.js';
 export type {
   Capacities,
   GridDirection,
@@ -7,12 +26,21 @@ export type {
   MaxflowOptions,
   MaxflowResult,
 } from './maxflow/grid-graph.js';
-export { Graph } from './maxflow/graph.js';
-export type { GraphOptions } from './maxflow/graph.js';
-export {
-  readGridInstance,
-  readPottsInstance,
-  writeGridInstance,
-  writePottsInstance,
-} from './io/formats.js';
-export type { GridInstance, PottsInstance } from './io/formats.js';
+export { GRID_DIRECTIONS, GridGraph } from './maxflow/grid-graph.js';
+// Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
+export type { BilateralFeatureOptions } from './dense-crf/features.js';
+export { bilateralFeatures, spatialFeatures } from './dense-crf/features.js';
+export { bilateralFilter, exactGaussianFilter } from './dense-crf/filter.js';
+export type { FilterOptions, LatticeOptions } from './dense-crf/lattice.js';
+export { PermutohedralLattice } from './dense-crf/lattice.js';
+export type {
+  Compatibility,
+  DenseCrfInput,
+  DenseCrfOptions,
+  DenseCrfRunOptions,
+  KernelNormalization,
+  PairwiseBilateralOptions,
+  PairwiseGaussianOptions,
+  PairwiseOptions,
+} from './dense-crf/mean-field.js';
+export { DenseCrf, argmaxRows, denseCrf } from './dense-crf/mean-field.js';

@@ -7,7 +7,15 @@ const DX = [1, 0, 1, -1];
 const DY = [0, 1, 1, 1];
 
 /** Minimum cut over all 2^n labelings of a grid graph (1 = source side). */
-function bruteGrid(w: number, h: number, conn: 4 | 8, src: Float64Array, snk: Float64Array, fwd: Float64Array[], bwd: Float64Array[]): number {
+function bruteGrid(
+  w: number,
+  h: number,
+  conn: 4 | 8,
+  src: Float64Array,
+  snk: Float64Array,
+  fwd: Float64Array[],
+  bwd: Float64Array[],
+): number {
   const n = w * h;
   let best = Infinity;
   for (let mask = 0; mask < 1 << n; mask++) {
@@ -33,10 +41,19 @@ function bruteGrid(w: number, h: number, conn: 4 | 8, src: Float64Array, snk: Fl
   return best;
 }
 
-const cap = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 }), fc.double({ min: 0, max: 10, noNaN: true }));
+const cap = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: 0, max: 20 }),
+  fc.double({ min: 0, max: 10, noNaN: true }),
+);
 
 const gridCase = fc
-  .record({ w: fc.integer({ min: 1, max: 4 }), h: fc.integer({ min: 1, max: 4 }), conn: fc.constantFrom(4 as const, 8 as const), sym: fc.boolean() })
+  .record({
+    w: fc.integer({ min: 1, max: 4 }),
+    h: fc.integer({ min: 1, max: 4 }),
+    conn: fc.constantFrom(4 as const, 8 as const),
+    sym: fc.boolean(),
+  })
   .filter(({ w, h }) => w * h <= 14)
   .chain(({ w, h, conn, sym }) => {
     const n = w * h;
@@ -58,7 +75,9 @@ describe('GridGraph', () => {
       fc.property(gridCase, ({ w, h, conn, src, snk, fwd, bwd }) => {
         const g = new GridGraph({ width: w, height: h, connectivity: conn });
         g.setTerminals(src, snk);
-        fwd.forEach((f, k) => g.setEdges(GRID_DIRECTIONS[k]!, f, bwd?.[k]));
+        fwd.forEach((f, k) => {
+          g.setEdges(GRID_DIRECTIONS[k]!, f, bwd?.[k]);
+        });
         const r = g.maxflow();
         const best = bruteGrid(w, h, conn, src, snk, fwd, bwd ?? fwd);
         const tol = 1e-9 * (1 + best);
@@ -71,26 +90,33 @@ describe('GridGraph', () => {
 
   it('re-solving after terminal changes (reusing trees) gives the fresh solution', () => {
     fc.assert(
-      fc.property(gridCase, fc.array(fc.tuple(cap, cap), { minLength: 14, maxLength: 14 }), fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), ({ w, h, conn, src, snk, fwd }, changes, which) => {
-        const g = new GridGraph({ width: w, height: h, connectivity: conn });
-        g.setTerminals(src, snk);
-        fwd.forEach((f, k) => g.setEdges(GRID_DIRECTIONS[k]!, f));
-        g.maxflow();
-        const s2 = src.slice();
-        const t2 = snk.slice();
-        for (let p = 0; p < w * h; p++) {
-          if (which[p]) {
-            s2[p] = changes[p]![0];
-            t2[p] = changes[p]![1];
+      fc.property(
+        gridCase,
+        fc.array(fc.tuple(cap, cap), { minLength: 14, maxLength: 14 }),
+        fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+        ({ w, h, conn, src, snk, fwd }, changes, which) => {
+          const g = new GridGraph({ width: w, height: h, connectivity: conn });
+          g.setTerminals(src, snk);
+          fwd.forEach((f, k) => {
+            g.setEdges(GRID_DIRECTIONS[k]!, f);
+          });
+          g.maxflow();
+          const s2 = src.slice();
+          const t2 = snk.slice();
+          for (let p = 0; p < w * h; p++) {
+            if (which[p]) {
+              s2[p] = changes[p]![0];
+              t2[p] = changes[p]![1];
+            }
           }
-        }
-        g.setTerminals(s2, t2);
-        const reused = g.maxflow({ reuseTrees: true });
-        const best = bruteGrid(w, h, conn, s2, t2, fwd, fwd);
-        const tol = 1e-9 * (1 + best);
-        expect(Math.abs(reused.flow - best)).toBeLessThanOrEqual(tol);
-        expect(Math.abs(reused.cutCost - best)).toBeLessThanOrEqual(tol);
-      }),
+          g.setTerminals(s2, t2);
+          const reused = g.maxflow({ reuseTrees: true });
+          const best = bruteGrid(w, h, conn, s2, t2, fwd, fwd);
+          const tol = 1e-9 * (1 + best);
+          expect(Math.abs(reused.flow - best)).toBeLessThanOrEqual(tol);
+          expect(Math.abs(reused.cutCost - best)).toBeLessThanOrEqual(tol);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -123,7 +149,9 @@ describe('GridGraph', () => {
   });
 
   it('rejects bad input with clear messages', () => {
-    expect(() => new GridGraph({ width: 0, height: 3 })).toThrow('GridGraph: width is 0, expected an integer ≥ 1');
+    expect(() => new GridGraph({ width: 0, height: 3 })).toThrow(
+      'GridGraph: width is 0, expected an integer ≥ 1',
+    );
     expect(() => new GridGraph({ width: 2, height: 3, connectivity: 6 as 4 })).toThrow(
       'GridGraph: connectivity is 6, expected 4 or 8',
     );
@@ -131,9 +159,9 @@ describe('GridGraph', () => {
     expect(() => g.setTerminals(new Float64Array(5), new Float64Array(6))).toThrow(
       'GridGraph.setTerminals: source has length 5, expected width*height = 6',
     );
-    expect(() => g.setTerminals(Float64Array.of(0, 1, Number.NaN, 0, 0, 0), new Float64Array(6))).toThrow(
-      'GridGraph.setTerminals: source[2] is NaN, expected a finite number ≥ 0',
-    );
+    expect(() =>
+      g.setTerminals(Float64Array.of(0, 1, Number.NaN, 0, 0, 0), new Float64Array(6)),
+    ).toThrow('GridGraph.setTerminals: source[2] is NaN, expected a finite number ≥ 0');
     expect(() => g.setEdges('right', Float64Array.of(0, 1, -2, 0, 0, 0))).toThrow(
       'GridGraph.setEdges: w[2] is -2, expected a finite number ≥ 0',
     );
@@ -154,10 +182,20 @@ const graphCase = fc.integer({ min: 1, max: 12 }).chain((n) =>
     n: fc.constant(n),
     src: fc.array(cap, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
     snk: fc.array(cap, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
-    edges: n < 2 ? fc.constant([]) : fc.array(
-      fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 }), cap, cap).filter(([a, b]) => a !== b),
-      { maxLength: 30 },
-    ),
+    edges:
+      n < 2
+        ? fc.constant([] as [number, number, number, number][])
+        : fc.array(
+            fc
+              .tuple(
+                fc.integer({ min: 0, max: n - 1 }),
+                fc.integer({ min: 0, max: n - 1 }),
+                cap,
+                cap,
+              )
+              .filter(([a, b]) => a !== b),
+            { maxLength: 30 },
+          ),
   }),
 );
 
@@ -194,20 +232,40 @@ describe('Graph', () => {
 
   it('rejects bad input with clear messages', () => {
     const one = Float64Array.of(1);
-    expect(() => new Graph({ numNodes: 0, from: new Int32Array(0), to: new Int32Array(0), capForward: new Float64Array(0) })).toThrow(
-      'Graph: numNodes is 0, expected an integer ≥ 1',
-    );
-    expect(() => new Graph({ numNodes: 2, from: Int32Array.of(0), to: Int32Array.of(2), capForward: one })).toThrow(
-      'Graph: to[0] is 2, expected an integer in [0, 1]',
-    );
-    expect(() => new Graph({ numNodes: 2, from: Int32Array.of(1), to: Int32Array.of(1), capForward: one })).toThrow(
-      'Graph: edge 0 is a loop (from[0] = to[0] = 1), expected two different nodes',
-    );
-    expect(() => new Graph({ numNodes: 2, from: Int32Array.of(0), to: Int32Array.of(1), capForward: Float64Array.of(1, 2) })).toThrow(
-      'Graph.setEdges: capForward has length 2, expected number of edges = 1',
-    );
-    expect(() => new Graph({ numNodes: 2, from: Int32Array.of(0), to: Int32Array.of(1), capForward: Float64Array.of(Number.NaN) })).toThrow(
-      'Graph.setEdges: capForward[0] is NaN, expected a finite number ≥ 0',
-    );
+    expect(
+      () =>
+        new Graph({
+          numNodes: 0,
+          from: new Int32Array(0),
+          to: new Int32Array(0),
+          capForward: new Float64Array(0),
+        }),
+    ).toThrow('Graph: numNodes is 0, expected an integer ≥ 1');
+    expect(
+      () =>
+        new Graph({ numNodes: 2, from: Int32Array.of(0), to: Int32Array.of(2), capForward: one }),
+    ).toThrow('Graph: to[0] is 2, expected an integer in [0, 1]');
+    expect(
+      () =>
+        new Graph({ numNodes: 2, from: Int32Array.of(1), to: Int32Array.of(1), capForward: one }),
+    ).toThrow('Graph: edge 0 is a loop (from[0] = to[0] = 1), expected two different nodes');
+    expect(
+      () =>
+        new Graph({
+          numNodes: 2,
+          from: Int32Array.of(0),
+          to: Int32Array.of(1),
+          capForward: Float64Array.of(1, 2),
+        }),
+    ).toThrow('Graph.setEdges: capForward has length 2, expected number of edges = 1');
+    expect(
+      () =>
+        new Graph({
+          numNodes: 2,
+          from: Int32Array.of(0),
+          to: Int32Array.of(1),
+          capForward: Float64Array.of(Number.NaN),
+        }),
+    ).toThrow('Graph.setEdges: capForward[0] is NaN, expected a finite number ≥ 0');
   });
 });

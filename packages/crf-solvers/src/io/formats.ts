@@ -43,7 +43,10 @@ function header(fn: string, bytes: Uint8Array, magic: string, words: number): nu
     throw new SegShapeError(`${fn}: the data has ${bytes.length} bytes, expected at least ${head}`);
   }
   const got = String.fromCharCode(...bytes.subarray(0, 8));
-  if (got !== magic) throw new SegValueError(`${fn}: the data starts with ${JSON.stringify(got)}, expected "${magic}"`);
+  if (got !== magic)
+    throw new SegValueError(
+      `${fn}: the data starts with ${JSON.stringify(got)}, expected "${magic}"`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, head);
   const out: number[] = [];
   for (let i = 0; i < words; i++) out.push(view.getUint32(8 + 4 * i, true));
@@ -78,7 +81,9 @@ function writeFloat64s(view: DataView, offset: number, a: ArrayLike<number>): nu
 
 function checkSize(fn: string, bytes: Uint8Array, expected: number, what: string): void {
   if (bytes.length !== expected) {
-    throw new SegShapeError(`${fn}: the data has ${bytes.length} bytes, expected ${what} = ${expected}`);
+    throw new SegShapeError(
+      `${fn}: the data has ${bytes.length} bytes, expected ${what} = ${expected}`,
+    );
   }
 }
 
@@ -88,7 +93,8 @@ export function readGridInstance(bytes: Uint8Array): GridInstance {
   const [width, height, c] = header(fn, bytes, 'SEGGRID1', 3) as [number, number, number];
   const connectivity = checkConnectivity(fn, c);
   const n = width * height;
-  if (n === 0) throw new SegShapeError(`${fn}: the grid is ${width}×${height}, expected at least one node`);
+  if (n === 0)
+    throw new SegShapeError(`${fn}: the grid is ${width}×${height}, expected at least one node`);
   const nd = connectivity / 2;
   checkSize(fn, bytes, 20 + 8 * n * (2 + nd), `20 + 8·W·H·(2 + C/2)`);
   const edges: Float64Array[] = [];
@@ -123,15 +129,28 @@ export function writeGridInstance(inst: GridInstance): Uint8Array {
 /** Parses a SEGPOTTS file's bytes. */
 export function readPottsInstance(bytes: Uint8Array): PottsInstance {
   const fn = 'readPottsInstance';
-  const [width, height, numLabels, c] = header(fn, bytes, 'SEGPOTTS', 4) as [number, number, number, number];
+  const [width, height, numLabels, c] = header(fn, bytes, 'SEGPOTTS', 4) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const connectivity = checkConnectivity(fn, c);
   const n = width * height;
-  if (n === 0) throw new SegShapeError(`${fn}: the grid is ${width}×${height}, expected at least one node`);
+  if (n === 0)
+    throw new SegShapeError(`${fn}: the grid is ${width}×${height}, expected at least one node`);
   const nd = connectivity / 2;
   checkSize(fn, bytes, 24 + 8 * n * (numLabels + nd), '24 + 8·W·H·(K + C/2)');
   const weights: Float64Array[] = [];
   for (let k = 0; k < nd; k++) weights.push(float64s(bytes, 24 + 8 * n * (numLabels + k), n));
-  return { width, height, numLabels, connectivity, unary: float64s(bytes, 24, n * numLabels), weights };
+  return {
+    width,
+    height,
+    numLabels,
+    connectivity,
+    unary: float64s(bytes, 24, n * numLabels),
+    weights,
+  };
 }
 
 /** Encodes a multi-label Potts instance as SEGPOTTS bytes. */

@@ -1,4 +1,10 @@
-import { SegShapeError, assertInt, assertIntRange, assertLength, assertNonNegative } from '@seg/tensor';
+import {
+  assertInt,
+  assertIntRange,
+  assertLength,
+  assertNonNegative,
+  SegShapeError,
+} from '@seg/tensor';
 import { GraphBK } from './graph-bk.js';
 import type { Capacities, MaxflowResult } from './grid-graph.js';
 
@@ -48,7 +54,9 @@ export class Graph {
     assertIntRange(fn, 'to', to, 0, numNodes - 1);
     for (let e = 0; e < m; e++) {
       if (from[e] === to[e]) {
-        throw new SegShapeError(`${fn}: edge ${e} is a loop (from[${e}] = to[${e}] = ${from[e]}), expected two different nodes`);
+        throw new SegShapeError(
+          `${fn}: edge ${e} is a loop (from[${e}] = to[${e}] = ${from[e]}), expected two different nodes`,
+        );
       }
     }
     this.numNodes = numNodes;

@@ -138,6 +138,7 @@ export class GridBK {
     const D = this.numDirs;
     const h = D >> 1;
     const n = this.numNodes;
+    const before = this.solved ? this.flow : 0;
     if (!this.solved) {
       this.resetSearch();
       this.pushShortPaths();
@@ -160,7 +161,6 @@ export class GridBK {
     } else {
       this.adopt();
     }
-    const before = this.flow;
     let current = -1;
     for (;;) {
       let i = current;
@@ -312,13 +312,13 @@ export class GridBK {
     }
     if (-tr[i]! < b) b = -tr[i]!;
     // push
-    rc[p * D + dirPQ] -= b;
-    rc[q * D + (dirPQ ^ h)] += b;
+    rc[p * D + dirPQ]! -= b;
+    rc[q * D + (dirPQ ^ h)]! += b;
     i = p;
     for (;;) {
       const a = parent[i]!;
       if (a === P_TERMINAL) {
-        tr[i] -= b;
+        tr[i]! -= b;
         if (tr[i] === 0) {
           parent[i] = P_ORPHAN;
           this.orphanFront(i);
@@ -326,9 +326,9 @@ export class GridBK {
         break;
       }
       const j = i + offset[a]!;
-      rc[i * D + a] += b;
+      rc[i * D + a]! += b;
       const k = j * D + (a ^ h);
-      rc[k] -= b;
+      rc[k]! -= b;
       if (rc[k] === 0) {
         parent[i] = P_ORPHAN;
         this.orphanFront(i);
@@ -339,7 +339,7 @@ export class GridBK {
     for (;;) {
       const a = parent[i]!;
       if (a === P_TERMINAL) {
-        tr[i] += b;
+        tr[i]! += b;
         if (tr[i] === 0) {
           parent[i] = P_ORPHAN;
           this.orphanFront(i);
@@ -347,9 +347,9 @@ export class GridBK {
         break;
       }
       const j = i + offset[a]!;
-      rc[j * D + (a ^ h)] += b;
+      rc[j * D + (a ^ h)]! += b;
       const k = i * D + a;
-      rc[k] -= b;
+      rc[k]! -= b;
       if (rc[k] === 0) {
         parent[i] = P_ORPHAN;
         this.orphanFront(i);

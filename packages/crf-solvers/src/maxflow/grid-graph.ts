@@ -1,4 +1,4 @@
-import { SegValueError, assertInt, assertLength, assertNonNegative } from '@seg/tensor';
+import { assertInt, assertLength, assertNonNegative, SegValueError } from '@seg/tensor';
 import { FORWARD_DX, FORWARD_DY, GridBK } from './grid-bk.js';
 
 /** A typed array of capacities or weights (read as float64). */
@@ -43,7 +43,8 @@ const FN = 'GridGraph';
 
 /** Validates a connectivity value. */
 export function checkConnectivity(fn: string, c: unknown): 4 | 8 {
-  if (c !== 4 && c !== 8) throw new SegValueError(`${fn}: connectivity is ${String(c)}, expected 4 or 8`);
+  if (c !== 4 && c !== 8)
+    throw new SegValueError(`${fn}: connectivity is ${String(c)}, expected 4 or 8`);
   return c;
 }
 

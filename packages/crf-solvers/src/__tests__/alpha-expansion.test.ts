@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  alphaBetaSwap,
+  alphaExpansion,
+  binaryGraphCut,
+  computeEnergy,
+  type GraphEnergy,
+  type GridEnergy,
+} from '../index.js';
+
+const DX = [1, 0, 1, -1];
+const DY = [0, 1, 1, 1];
+
+/** The grid problem as an explicit edge list. */
+function toGraph(p: GridEnergy): GraphEnergy {
+  const from: number[] = [];
+  const to: number[] = [];
+  const weights: number[] = [];
+  p.weights.forEach((wk, k) => {
+    for (let y = 0; y < p.height; y++) {
+      for (let x = 0; x < p.width; x++) {
+        const u = x + DX[k]!;
+        const v = y + DY[k]!;
+        if (u < 0 || u >= p.width || v >= p.height) continue;
+        from.push(y * p.width + x);
+        to.push(v * p.width + u);
+        weights.push(wk[y * p.width + x]!);
+      }
+    }
+  });
+  return {
+    numNodes: p.width * p.height,
+    numLabels: p.numLabels,
+    unary: p.unary,
+    from: Int32Array.from(from),
+    to: Int32Array.from(to),
+    weights: Float64Array.from(weights),
+    ...(p.pairwise ? { pairwise: p.pairwise } : {}),
+  };
+}
+
+/** Direct energy, written independently of the library. */
+function energy(p: GraphEnergy, L: ArrayLike<number>): number {
+  const K = p.numLabels;
+  let e = 0;
+  for (let i = 0; i < p.numNodes; i++) e += p.unary[i * K + L[i]!]!;
+  for (let j = 0; j < p.from.length; j++) {
+    const a = L[p.from[j]!]!;
+    const b = L[p.to[j]!]!;
+    e += p.weights[j]! * (p.pairwise ? p.pairwise[a * K + b]! : a === b ? 0 : 1);
+  }
+  return e;
+}
+
+/** Minimum energy over all K^n labelings that respect the seeds. */
+function bruteMin(p: GraphEnergy, seeds?: Int32Array): number {
+  const n = p.numNodes;
+  const K = p.numLabels;
+  const L = new Int32Array(n);
+  let best = Infinity;
+  const total = K ** n;
+  for (let code = 0; code < total; code++) {
+    let c = code;
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      L[i] = c % K;
+      c = Math.floor(c / K);
+      if (seeds && seeds[i]! >= 0 && seeds[i] !== L[i]) ok = false;
+    }
+    if (ok) best = Math.min(best, energy(p, L));
+  }
+  return best;
+}
+
+const value = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 5, noNaN: true }));
+
+/** A metric on K labels: distances between random points on a line, or Potts scaled. */
+const metric = (K: number) =>
+  fc.oneof(
+    fc.array(fc.integer({ min: 0, max: 5 }), { minLength: K, maxLength: K }).map((pts) => {
+      const V = new Float64Array(K * K);
+      for (let a = 0; a < K; a++)
+        for (let b = 0; b < K; b++) V[a * K + b] = Math.abs(pts[a]! - pts[b]!);
+      return V;
+    }),
+    fc.constant(undefined),
+  );
+
+const gridProblem = (maxNodes: number, kMin = 2, kMax = 4) =>
+  fc
+    .record({
+      w: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 3 }),
+      K: fc.integer({ min: kMin, max: kMax }),
+      conn: fc.constantFrom(2, 4),
+    })
+    .filter(({ w, h, K }) => K ** (w * h) <= maxNodes)
+    .chain(({ w, h, K, conn }) => {
+      const n = w * h;
+      return fc.record({
+        problem: fc.record({
+          width: fc.constant(w),
+          height: fc.constant(h),
+          numLabels: fc.constant(K),
+          unary: fc
+            .array(value, { minLength: n * K, maxLength: n * K })
+            .map((a) => Float64Array.from(a)),
+          weights: fc.array(
+            fc.array(value, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
+            { minLength: conn, maxLength: conn },
+          ),
+          pairwise: metric(K),
+        }),
+        seeds: fc.array(fc.integer({ min: -1, max: K - 1 }), {
+          minLength: n,
+          maxLength: n,
+        }),
+        useSeeds: fc.boolean(),
+      });
+    })
+    .map(({ problem, seeds, useSeeds }) => {
+      const p = problem as GridEnergy;
+      if (!p.pairwise) delete (p as { pairwise?: unknown }).pairwise;
+      // keep seeds sparse: a seed on every second node at most
+      const s = Int32Array.from(seeds, (v, i) => (i % 2 === 0 ? v : -1));
+      return { problem: p, seeds: useSeeds ? s : undefined };
+    });
+
+describe('alphaExpansion', () => {
+  it('never raises the energy, reports computeEnergy, respects seeds, and is within 2× of the optimum for Potts', () => {
+    fc.assert(
+      fc.property(gridProblem(5000), fc.boolean(), ({ problem, seeds }, asGraph) => {
+        const g = toGraph(problem);
+        const prob = asGraph ? g : problem;
+        const opts = seeds ? { seeds, maxCycles: 50 } : { maxCycles: 50 };
+        const r = alphaExpansion(prob, opts);
+        expect(r.energy).toBeCloseTo(computeEnergy(prob, r.labels), 9);
+        expect(r.energy).toBeCloseTo(energy(g, r.labels), 9);
+        for (let i = 1; i < r.energies.length; i++)
+          expect(r.energies[i]!).toBeLessThanOrEqual(r.energies[i - 1]! + 1e-9);
+        expect(r.energies.at(-1)).toBe(r.energy);
+        if (seeds) {
+          for (let i = 0; i < seeds.length; i++)
+            if (seeds[i]! >= 0) expect(r.labels[i]).toBe(seeds[i]);
+        }
+        const best = bruteMin(g, seeds);
+        expect(r.energy).toBeGreaterThanOrEqual(best - 1e-9);
+        if (!problem.pairwise) expect(r.energy).toBeLessThanOrEqual(2 * best + 1e-9);
+        else {
+          // metric bound: 2 · max V / min V over distinct labels
+          const V = problem.pairwise;
+          const K = problem.numLabels;
+          let lo = Infinity;
+          let hi = 0;
+          for (let a = 0; a < K; a++)
+            for (let b = 0; b < K; b++)
+              if (a !== b) {
+                lo = Math.min(lo, V[a * K + b]!);
+                hi = Math.max(hi, V[a * K + b]!);
+              }
+          if (lo > 0) expect(r.energy).toBeLessThanOrEqual(((2 * hi) / lo) * best + 1e-9);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never raises the energy from a given start', () => {
+    fc.assert(
+      fc.property(
+        gridProblem(5000),
+        fc.array(fc.nat(), { minLength: 9, maxLength: 9 }),
+        ({ problem }, init0) => {
+          const n = problem.width * problem.height;
+          const init = Int32Array.from({ length: n }, (_, i) => init0[i]! % problem.numLabels);
+          const e0 = computeEnergy(problem, init);
+          const r = alphaExpansion(problem, { init, maxCycles: 3 });
+          expect(r.energies[0]!).toBeLessThanOrEqual(e0 + 1e-9);
+          const s = alphaBetaSwap(problem, { init, maxCycles: 3 });
+          expect(s.energies[0]!).toBeLessThanOrEqual(e0 + 1e-9);
+          expect(s.energy).toBeCloseTo(computeEnergy(problem, s.labels), 9);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('grid and graph forms give the same energies', () => {
+    fc.assert(
+      fc.property(gridProblem(5000), ({ problem, seeds }) => {
+        const a = alphaExpansion(problem, seeds ? { seeds } : {});
+        const b = alphaExpansion(toGraph(problem), seeds ? { seeds } : {});
+        expect(a.energy).toBeCloseTo(b.energy, 9);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses a non-metric pairwise term and other bad input', () => {
+    const base: GridEnergy = {
+      width: 2,
+      height: 1,
+      numLabels: 3,
+      unary: new Float64Array(6),
+      weights: [new Float64Array(2), new Float64Array(2)],
+    };
+    const notMetric = Float64Array.of(0, 1, 3, 1, 0, 1, 3, 1, 0);
+    expect(() => alphaExpansion({ ...base, pairwise: notMetric })).toThrow(
+      'alphaExpansion: pairwise is not a metric: V(0,2) = 3 > V(0,1) + V(1,2) = 2',
+    );
+    // a semi-metric is enough for the swap
+    expect(alphaBetaSwap({ ...base, pairwise: notMetric }).cycles).toBe(1);
+    expect(() =>
+      alphaBetaSwap({ ...base, pairwise: Float64Array.of(0, 1, 1, 2, 0, 1, 1, 1, 0) }),
+    ).toThrow('alphaBetaSwap: pairwise is not symmetric: V(0,1) = 1, V(1,0) = 2');
+    expect(() =>
+      alphaExpansion({ ...base, pairwise: Float64Array.of(0, 1, 1, 1, 1, 1, 1, 1, 0) }),
+    ).toThrow('alphaExpansion: pairwise has V(1,1) = 1, expected 0 on the diagonal');
+    expect(() => alphaExpansion({ ...base, unary: new Float64Array(5) })).toThrow(
+      'alphaExpansion: unary has length 5, expected width*height*numLabels = 6',
+    );
+    expect(() =>
+      alphaExpansion({ ...base, unary: Float64Array.of(0, 0, Number.NaN, 0, 0, 0) }),
+    ).toThrow('alphaExpansion: unary[2] is NaN, expected a finite number');
+    expect(() => alphaExpansion({ ...base, numLabels: 1, unary: new Float64Array(2) })).toThrow(
+      'alphaExpansion: numLabels is 1, expected an integer ≥ 2',
+    );
+    expect(() => alphaExpansion({ ...base, width: 0, unary: new Float64Array(0) })).toThrow(
+      'alphaExpansion: width is 0, expected an integer ≥ 1',
+    );
+    expect(() =>
+      alphaExpansion({ ...base, weights: [Float64Array.of(1, -1), new Float64Array(2)] }),
+    ).toThrow('alphaExpansion: weights[0][1] is -1, expected a finite number ≥ 0');
+    expect(() => alphaExpansion({ ...base, weights: [new Float64Array(2)] })).toThrow(
+      'alphaExpansion: weights has 1 arrays, expected 2 (4-connected) or 4 (8-connected)',
+    );
+    expect(() => alphaExpansion(base, { seeds: Int32Array.of(-1, 3) })).toThrow(
+      'alphaExpansion: seeds[1] is 3, expected an integer in [-1, 2]',
+    );
+    expect(() => alphaExpansion(base, { labelOrder: [0, 1, 1] })).toThrow(
+      'alphaExpansion: labelOrder lists label 1 twice, expected each label at most once',
+    );
+    expect(() => alphaExpansion(base, { maxCycles: 0 })).toThrow(
+      'alphaExpansion: maxCycles is 0, expected an integer ≥ 1',
+    );
+    expect(() => computeEnergy(base, Int32Array.of(0, 3))).toThrow(
+      'computeEnergy: labels[1] is 3, expected an integer in [0, 2]',
+    );
+    expect(() => binaryGraphCut(base)).toThrow('binaryGraphCut: numLabels is 3, expected 2');
+  });
+});
+
+describe('binaryGraphCut', () => {
+  it('finds the exact minimum (all 2^n labelings, n ≤ 9), seeds respected', () => {
+    fc.assert(
+      fc.property(gridProblem(1 << 14, 2, 2), fc.boolean(), ({ problem, seeds }, asGraph) => {
+        const g = toGraph(problem);
+        const r = binaryGraphCut(asGraph ? g : problem, seeds ? { seeds } : {});
+        const best = bruteMin(g, seeds);
+        expect(r.energy).toBeCloseTo(best, 9);
+        expect(r.energy).toBeCloseTo(energy(g, r.labels), 9);
+        if (seeds) {
+          for (let i = 0; i < seeds.length; i++)
+            if (seeds[i]! >= 0) expect(r.labels[i]).toBe(seeds[i]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
