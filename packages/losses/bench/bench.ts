@@ -161,7 +161,7 @@ async function main(): Promise<void> {
 
   await caseSet(321, 321, 2);
   await caseSet(321, 321, 21);
-  await caseSet(500, 375, 21, ['denseCrfLoss']);
+  await caseSet(500, 375, 21, ['denseCrfLoss', 'denseCrfLoss scale 0.5']);
 
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     denseCrfLossAnchorMs: PYDENSECRF_ITER_MS,
     denseCrfLossRatio: Number(ratio.toFixed(3)),
   };
+  const half = rows.find((r) => r.loss === 'denseCrfLoss scale 0.5' && r.size === '500×375')!;
+  figures.denseCrfLossScale05Ms = Number(half.forwardBackwardMs.toFixed(2));
   for (const r of rows) {
     if (r.size !== '321×321') continue;
     const key = `${r.loss.replace(/ (\w)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}K${r.k}Ms`;

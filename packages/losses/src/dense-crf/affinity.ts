@@ -96,9 +96,14 @@ export function buildAffinity(
     }
     return exactAffinity(features, d);
   }
-  return latticeAffinity(features, d);
+  return latticeAffinity(fn);
 }
 
-function latticeAffinity(_features: Float32Array, _d: number): Affinity {
-  throw new SegRangeError('lattice: not yet');
+/** Whether `method: 'lattice'` is available (the lattice of `@seg/crf-solvers` is not exported yet). */
+export const LATTICE_AVAILABLE = false;
+
+function latticeAffinity(fn: string): Affinity {
+  throw new SegRangeError(
+    `${fn}: method 'lattice' needs the permutohedral lattice of @seg/crf-solvers, which this build does not have yet; use method 'exact' (at most ${EXACT_MAX_PIXELS} pixels per image after scale)`,
+  );
 }
