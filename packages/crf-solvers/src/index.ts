@@ -10,6 +10,25 @@ export type {
   MoveOptions,
 } from './alpha-expansion/problem.js';
 export { computeEnergy } from './alpha-expansion/problem.js';
+export type { SolveCallOptions, SolverPool, SolverPoolOptions } from './batch/pool.js';
+export { createSolverPool } from './batch/pool.js';
+// Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
+export type { BilateralFeatureOptions } from './dense-crf/features.js';
+export { bilateralFeatures, spatialFeatures } from './dense-crf/features.js';
+export { bilateralFilter, exactGaussianFilter } from './dense-crf/filter.js';
+export type { FilterOptions, LatticeOptions } from './dense-crf/lattice.js';
+export { PermutohedralLattice } from './dense-crf/lattice.js';
+export type {
+  Compatibility,
+  DenseCrfInput,
+  DenseCrfOptions,
+  DenseCrfRunOptions,
+  KernelNormalization,
+  PairwiseBilateralOptions,
+  PairwiseGaussianOptions,
+  PairwiseOptions,
+} from './dense-crf/mean-field.js';
+export { argmaxRows, DenseCrf, denseCrf } from './dense-crf/mean-field.js';
 export type { GridInstance, PottsInstance } from './io/formats.js';
 export {
   readGridInstance,
@@ -27,20 +46,3 @@ export type {
   MaxflowResult,
 } from './maxflow/grid-graph.js';
 export { GRID_DIRECTIONS, GridGraph } from './maxflow/grid-graph.js';
-// Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
-export type { BilateralFeatureOptions } from './dense-crf/features.js';
-export { bilateralFeatures, spatialFeatures } from './dense-crf/features.js';
-export { bilateralFilter, exactGaussianFilter } from './dense-crf/filter.js';
-export type { FilterOptions, LatticeOptions } from './dense-crf/lattice.js';
-export { PermutohedralLattice } from './dense-crf/lattice.js';
-export type {
-  Compatibility,
-  DenseCrfInput,
-  DenseCrfOptions,
-  DenseCrfRunOptions,
-  KernelNormalization,
-  PairwiseBilateralOptions,
-  PairwiseGaussianOptions,
-  PairwiseOptions,
-} from './dense-crf/mean-field.js';
-export { DenseCrf, argmaxRows, denseCrf } from './dense-crf/mean-field.js';
