@@ -129,7 +129,12 @@ export async function runDenseCrfBench(
   const filterMs = median(fwd);
   const filterRevMs = median(bwd);
   const rows: DenseCrfBenchRow[] = [
-    { case: 'dense CRF set-up (2 lattices + norms)', ms: setupMs, anchorMs: ANCHOR_SETUP_SEC * 1e3, ratio: null },
+    {
+      case: 'dense CRF set-up (2 lattices + norms)',
+      ms: setupMs,
+      anchorMs: ANCHOR_SETUP_SEC * 1e3,
+      ratio: null,
+    },
     { case: 'dense CRF 5 iterations', ms: itersMs, anchorMs: ANCHOR_ITERS_SEC * 1e3, ratio: null },
     {
       case: 'dense CRF total (set-up + 5 it.)',
@@ -140,7 +145,12 @@ export async function runDenseCrfBench(
     { case: 'lattice build, d=5 (σ 100/15)', ms: buildMs, anchorMs: null, ratio: null },
     { case: 'filter K=21, d=5', ms: filterMs, anchorMs: null, ratio: null },
     { case: 'filter K=21, d=5, reverse', ms: filterRevMs, anchorMs: null, ratio: null },
-    { case: 'loss budget: 2 filters (fwd+bwd)', ms: filterMs + filterRevMs, anchorMs: LOSS_TARGET_MS, ratio: null },
+    {
+      case: 'loss budget: 2 filters (fwd+bwd)',
+      ms: filterMs + filterRevMs,
+      anchorMs: LOSS_TARGET_MS,
+      ratio: null,
+    },
   ];
   for (const row of rows) row.ratio = row.anchorMs === null ? null : row.ms / row.anchorMs;
   return { denseCrfSec: totalMs / 1e3, filterK21Ms: filterMs, rows };
@@ -159,11 +169,14 @@ export function printDenseCrfTable(rows: DenseCrfBenchRow[]): void {
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+const isMain =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const quick = process.argv.includes('--quick');
   const res = await runDenseCrfBench(quick);
-  console.log(`Dense CRF, ${WIDTH}×${HEIGHT}, ${K} labels (pydensecrf defaults), tennis.png crop${quick ? ' (quick)' : ''}`);
+  console.log(
+    `Dense CRF, ${WIDTH}×${HEIGHT}, ${K} labels (pydensecrf defaults), tennis.png crop${quick ? ' (quick)' : ''}`,
+  );
   printDenseCrfTable(res.rows);
   console.log(
     `BENCH ${JSON.stringify({

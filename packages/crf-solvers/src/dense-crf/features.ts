@@ -2,7 +2,7 @@
  * Feature vectors of the dense-CRF kernels, already divided by their σ's, in
  * the N×d point-major layout of {@link PermutohedralLattice}.
  */
-import { type RgbImage, SegShapeError, assertInt, assertNumber } from '@seg/tensor';
+import { assertInt, assertNumber, type RgbImage, SegShapeError } from '@seg/tensor';
 
 /** Options of {@link bilateralFeatures}. */
 export interface BilateralFeatureOptions {

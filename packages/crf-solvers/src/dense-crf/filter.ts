@@ -2,11 +2,17 @@
  * One-shot Gaussian filtering in feature space: the permutohedral
  * approximation and the exact O(N²) sum it approximates.
  */
-import { SegShapeError, assertFinite, assertInt } from '@seg/tensor';
+import { assertFinite, assertInt, SegShapeError } from '@seg/tensor';
 import { PermutohedralLattice } from './lattice.js';
 
 /** Checks the (features, d, values, c) quadruple shared by the filters; returns N. */
-function checkFilterArgs(fn: string, features: Float32Array, d: number, values: Float32Array, c: number): number {
+function checkFilterArgs(
+  fn: string,
+  features: Float32Array,
+  d: number,
+  values: Float32Array,
+  c: number,
+): number {
   assertInt(fn, 'd', d, 1);
   assertInt(fn, 'c', c, 1);
   if (features.length === 0 || features.length % d !== 0) {
@@ -36,7 +42,12 @@ function checkFilterArgs(fn: string, features: Float32Array, d: number, values: 
  * @example
  * const out = bilateralFilter(bilateralFeatures(img, { sigmaXy: 100, sigmaRgb: 15 }), 5, probs, 2);
  */
-export function bilateralFilter(features: Float32Array, d: number, values: Float32Array, c: number): Float32Array {
+export function bilateralFilter(
+  features: Float32Array,
+  d: number,
+  values: Float32Array,
+  c: number,
+): Float32Array {
   checkFilterArgs('bilateralFilter', features, d, values, c);
   return new PermutohedralLattice(features, d).filter(values, c);
 }

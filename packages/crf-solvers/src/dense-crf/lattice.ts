@@ -3,14 +3,14 @@
  * "Fast high-dimensional filtering using the permutohedral lattice"), on flat
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
-import { SegShapeError, SegValueError, assertFinite, assertInt } from '@seg/tensor';
+import { assertFinite, assertInt, SegShapeError, SegValueError } from '@seg/tensor';
 import { WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
 
 /** Options of the {@link PermutohedralLattice} constructor. */
 export interface LatticeOptions {
   /**
    * Fit the lattice's scale to the exact Gaussian sum at up to 64 evenly
-   * spaced points (an O(S·N·d) pass, S = min(N, 64, max(8, 1.2e7/N))). Without
+   * spaced points (an O(S·N·d) pass, S = min(N, 64, max(8, 4e6/N))). Without
    * it the scale is the dense-limit constant `√(d+1)/2·(π/3)^{d/2}`, exact for
    * points that fill the lattice densely (xy grids) but ~15–20% low on image
    * colours in 5-D, where many lattice vertices on the blur paths are empty.
@@ -120,6 +120,8 @@ export class PermutohedralLattice {
     const rank = new Int32Array(d1);
     const bary = new Float64Array(d + 2);
     const key = new Int32Array(d);
+    const prevRem0 = new Float64Array(d1);
+    const prevRank = new Int32Array(d1);
     const invD1 = 1 / d1;
 
     for (let p = 0; p < n; p++) {
@@ -175,7 +177,19 @@ export class PermutohedralLattice {
       }
       bary[0]! += 1 + bary[d1]!;
       // The d+1 enclosing vertices: remainder-k points, keyed by their first d coordinates.
+      // Neighbouring pixels often share a simplex: then reuse the previous point's vertices.
       const vo = p * d1;
+      let same = p > 0;
+      for (let i = 0; same && i < d1; i++) {
+        if (rem0[i] !== prevRem0[i] || rank[i] !== prevRank[i]) same = false;
+      }
+      if (same) {
+        for (let k = 0; k < d1; k++) {
+          vertexOf[vo + k] = vertexOf[vo - d1 + k]!;
+          baryOf[vo + k] = bary[k]!;
+        }
+        continue;
+      }
       for (let k = 0; k < d1; k++) {
         for (let i = 0; i < d; i++) {
           key[i] = rem0[i]! + (rank[i]! <= d - k ? k : k - d1);
@@ -183,6 +197,8 @@ export class PermutohedralLattice {
         vertexOf[vo + k] = table.insert(key);
         baryOf[vo + k] = bary[k]!;
       }
+      prevRem0.set(rem0);
+      prevRank.set(rank);
     }
 
     const m = table.size;
@@ -214,7 +230,9 @@ export class PermutohedralLattice {
     // 2^−s and 2^−(d+1−s) (and three for s = 0: 1 + 2·2^−(d+1)).
     const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
     if (kernels !== 'wasm' && kernels !== 'js') {
-      throw new SegValueError(`${FN}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`);
+      throw new SegValueError(
+        `${FN}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`,
+      );
     }
     const alpha0 = denseLimitScale(d);
     const w = new Float64Array(d1);
@@ -245,7 +263,16 @@ export class PermutohedralLattice {
     if (kernels === 'wasm') {
       const negSelf = new Float32Array(n);
       for (let p = 0; p < n; p++) negSelf[p] = -this.selfLattice[p]!;
-      this.wasm = new WasmLatticeKernels(n, d1, m, vertexOf, baryOf, neighbors, this.selfFix, negSelf);
+      this.wasm = new WasmLatticeKernels(
+        n,
+        d1,
+        m,
+        vertexOf,
+        baryOf,
+        neighbors,
+        this.selfFix,
+        negSelf,
+      );
     }
   }
 
@@ -262,7 +289,7 @@ export class PermutohedralLattice {
   private fitScale(features: Float32Array, alpha0: number): number {
     const n = this.numPoints;
     const d = this.dim;
-    const samples = Math.min(n, 64, Math.max(8, Math.floor(1.2e7 / n)));
+    const samples = Math.min(n, 64, Math.max(8, Math.floor(4e6 / n)));
     const ones = new Float32Array(n).fill(1);
     const raw = this.filter(ones, 1, undefined, { excludeSelf: true });
     let num = 0;
@@ -296,7 +323,12 @@ export class PermutohedralLattice {
    * @param out optional N×c output (may not alias `values`); allocated if absent.
    * @returns `out`.
    */
-  filter(values: Float32Array, c: number, out?: Float32Array, options: FilterOptions = {}): Float32Array {
+  filter(
+    values: Float32Array,
+    c: number,
+    out?: Float32Array,
+    options: FilterOptions = {},
+  ): Float32Array {
     const fn = 'PermutohedralLattice.filter';
     assertInt(fn, 'c', c, 1);
     const n = this.numPoints;
@@ -307,13 +339,22 @@ export class PermutohedralLattice {
     }
     const res = out ?? new Float32Array(n * c);
     if (res.length !== n * c) {
-      throw new SegShapeError(`${fn}: out has length ${res.length}, expected numPoints*c = ${n * c}`);
+      throw new SegShapeError(
+        `${fn}: out has length ${res.length}, expected numPoints*c = ${n * c}`,
+      );
     }
     if (res === values || (res.buffer === values.buffer && res.byteOffset === values.byteOffset)) {
       throw new SegShapeError(`${fn}: out must not alias values`);
     }
     if (this.wasm !== null) {
-      this.wasm.filter(values, c, res, this.alpha, options.reverse === true, options.excludeSelf === true);
+      this.wasm.filter(
+        values,
+        c,
+        res,
+        this.alpha,
+        options.reverse === true,
+        options.excludeSelf === true,
+      );
       return res;
     }
     const d1 = this.dim + 1;
@@ -337,7 +378,19 @@ export class PermutohedralLattice {
       dst = tmp;
     }
     const fix = options.excludeSelf ? this.selfLattice : this.selfFix;
-    slice(src, values, c, n, d1, this.vertexOf, this.baryOf, this.alpha, fix, options.excludeSelf === true, res);
+    slice(
+      src,
+      values,
+      c,
+      n,
+      d1,
+      this.vertexOf,
+      this.baryOf,
+      this.alpha,
+      fix,
+      options.excludeSelf === true,
+      res,
+    );
     return res;
   }
 
@@ -378,7 +431,14 @@ function splat(
   }
 }
 
-function blur(src: Float32Array, dst: Float32Array, c: number, m: number, nb: Int32Array, base: number): void {
+function blur(
+  src: Float32Array,
+  dst: Float32Array,
+  c: number,
+  m: number,
+  nb: Int32Array,
+  base: number,
+): void {
   for (let v = 0; v < m; v++) {
     const o = v * c;
     const a = nb[base + 2 * v]! * c;
@@ -463,13 +523,34 @@ class KeyTable {
   }
 
   insert(key: Int32Array): number {
-    const found = this.find(key);
-    if (found >= 0) return found;
-    if (this.size === this.capacity) this.grow();
     const d = this.d;
-    const idx = this.size++;
-    this.keys.set(key, idx * d);
+    let keys = this.keys;
+    const slots = this.slots;
     let h = this.hash(key, key, 0);
+    for (;;) {
+      const s = slots[h]!;
+      if (s < 0) break;
+      const o = s * d;
+      let eq = true;
+      for (let i = 0; i < d; i++) {
+        if (keys[o + i] !== key[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      h = (h + 1) & this.mask;
+    }
+    const idx = this.size++;
+    if (idx < this.capacity) {
+      keys.set(key, idx * d);
+      slots[h] = idx;
+      return idx;
+    }
+    this.grow();
+    keys = this.keys;
+    keys.set(key, idx * d);
+    h = this.hash(key, key, 0);
     while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
     this.slots[h] = idx;
     return idx;
@@ -484,7 +565,7 @@ class KeyTable {
     const t = this.slots.length * 2;
     this.slots = new Int32Array(t).fill(-1);
     this.mask = t - 1;
-    for (let s = 0; s < this.size; s++) {
+    for (let s = 0; s < this.size - 1; s++) {
       let h = this.hash(keys, keys, s * d);
       while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
       this.slots[h] = s;

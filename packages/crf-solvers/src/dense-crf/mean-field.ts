@@ -4,13 +4,13 @@
  * pydensecrf's `DenseCRF2D`, with site-major unaries.
  */
 import {
-  type RgbImage,
-  SegShapeError,
-  SegValueError,
   assertFinite,
   assertInt,
   assertLength,
   assertNumber,
+  type RgbImage,
+  SegShapeError,
+  SegValueError,
 } from '@seg/tensor';
 import { bilateralFeatures, spatialFeatures } from './features.js';
 import { exactGaussianFilter } from './filter.js';
@@ -138,7 +138,9 @@ export class DenseCrf {
     assertInt(fn, 'numLabels', numLabels, 2);
     const filter = options.filter ?? 'lattice';
     if (filter !== 'lattice' && filter !== 'exact') {
-      throw new SegValueError(`${fn}: options.filter is ${String(filter)}, expected 'lattice' or 'exact'`);
+      throw new SegValueError(
+        `${fn}: options.filter is ${String(filter)}, expected 'lattice' or 'exact'`,
+      );
     }
     this.exact = filter === 'exact';
     this.numSites = width * height;
@@ -172,7 +174,9 @@ export class DenseCrf {
     const img = options?.rgbim;
     if (!img || img.width !== this.width || img.height !== this.height) {
       const got = img ? `${img.width}×${img.height}` : String(img);
-      throw new SegShapeError(`${fn}: rgbim is ${got}, expected ${this.width}×${this.height} (the CRF's width×height)`);
+      throw new SegShapeError(
+        `${fn}: rgbim is ${got}, expected ${this.width}×${this.height} (the CRF's width×height)`,
+      );
     }
     const sxy = options.sxy ?? 80;
     const srgb = options.srgb ?? 13;
@@ -288,7 +292,8 @@ export class DenseCrf {
   }
 
   private requireUnary(fn: string): Float32Array {
-    if (this.unary === null) throw new SegValueError(`${fn}: no unary set, call setUnaryEnergy first`);
+    if (this.unary === null)
+      throw new SegValueError(`${fn}: no unary set, call setUnaryEnergy first`);
     return this.unary;
   }
 
@@ -411,7 +416,8 @@ export function denseCrf(
   const crf = new DenseCrf(image.width, image.height, numLabels, options);
   crf.setUnaryEnergy(unary);
   if (options.gaussian !== false) crf.addPairwiseGaussian(options.gaussian ?? {});
-  if (options.bilateral !== false) crf.addPairwiseBilateral({ ...(options.bilateral ?? {}), rgbim: image });
+  if (options.bilateral !== false)
+    crf.addPairwiseBilateral({ ...(options.bilateral ?? {}), rgbim: image });
   const q = crf.inference(options.iterations ?? 5);
   return { q, labels: argmaxRows(q, numLabels) };
 }

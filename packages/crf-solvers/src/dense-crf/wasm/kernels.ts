@@ -6,7 +6,15 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  splat(values: number, c: number, n: number, d1: number, vtx: number, bary: number, buf: number): void;
+  splat(
+    values: number,
+    c: number,
+    n: number,
+    d1: number,
+    vtx: number,
+    bary: number,
+    buf: number,
+  ): void;
   blur(src: number, dst: number, c: number, m: number, nb: number): void;
   slice(
     buf: number,
@@ -127,7 +135,18 @@ export class WasmLatticeKernels {
       src = dst;
       dst = tmp;
     }
-    ex.slice(src, valuesAt, c, n, d1, this.vtx, this.bary, alpha, excludeSelf ? this.negSelf : this.fix, outAt);
+    ex.slice(
+      src,
+      valuesAt,
+      c,
+      n,
+      d1,
+      this.vtx,
+      this.bary,
+      alpha,
+      excludeSelf ? this.negSelf : this.fix,
+      outAt,
+    );
     out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n * c));
   }
 }

@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
+import { readImage } from '@seg/tensor/node';
+import { sharedDir } from '@seg/tensor/testing';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bilateralFeatures, spatialFeatures } from '../dense-crf/features.js';
+import { bilateralFilter, exactGaussianFilter } from '../dense-crf/filter.js';
+import { PermutohedralLattice } from '../dense-crf/lattice.js';
+
+/** Relative errors of `lat` against `ex`, per entry, each relative to the exact value. */
+function relErrors(
+  lat: ArrayLike<number>,
+  ex: ArrayLike<number>,
+): { mean: number; p99: number; max: number } {
+  const e = Array.from(ex, (x, i) => Math.abs(lat[i]! - x) / Math.abs(x)).sort((a, b) => a - b);
+  const mean = e.reduce((a, b) => a + b, 0) / e.length;
+  return { mean, p99: e[Math.floor(e.length * 0.99)]!, max: e[e.length - 1]! };
+}
+
+function randomCloud(rng: Rng, n: number, d: number, spread: number): Float32Array {
+  return rng.uniformArray(n * d, 0, spread);
+}
+
+/** A w×h image downscaled from `img` by box averaging over f×f blocks. */
+function downscale(img: { width: number; height: number; data: Uint8Array }, f: number) {
+  const w = Math.floor(img.width / f);
+  const h = Math.floor(img.height / f);
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < 3; ch++) {
+        let s = 0;
+        for (let dy = 0; dy < f; dy++) {
+          for (let dx = 0; dx < f; dx++)
+            s += img.data[((y * f + dy) * img.width + x * f + dx) * 3 + ch]!;
+        }
+        data[(y * w + x) * 3 + ch] = Math.round(s / (f * f));
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+describe('PermutohedralLattice vs the exact Gaussian sum', () => {
+  it('matches on random clouds (d = 1, 2, 3, 5) within the documented tolerance', () => {
+    // Clouds of 20–80 points, dense enough that each point has neighbours
+    // (≈ 4 points per unit cube of feature space, spread ≥ 1.5σ).
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0x7fffffff }),
+        fc.constantFrom(1, 2, 3, 5),
+        fc.integer({ min: 20, max: 80 }),
+        fc.integer({ min: 1, max: 3 }),
+        (seed, d, n, c) => {
+          const rng = new Rng(seed);
+          const spread = Math.max(1.5, (n / 4) ** (1 / d));
+          const f = randomCloud(rng, n, d, spread);
+          const v = rng.uniformArray(n * c, 0.1, 1);
+          const lat = new PermutohedralLattice(f, d).filter(v, c);
+          const ex = exactGaussianFilter(f, d, v, c);
+          const err = relErrors(lat, ex);
+          // Values ≥ 0.1 and every exact sum ≥ its self term: relative errors are well defined.
+          expect(err.mean).toBeLessThan(d <= 2 ? 0.08 : 0.15);
+          expect(err.max).toBeLessThan(0.6);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('matches on an xy grid at σ = 3 px (d = 2): mean relative error < 2%, max < 20%', () => {
+    const f = spatialFeatures(48, 40, 3);
+    const rng = new Rng(5);
+    const v = rng.uniformArray(48 * 40 * 2, 0, 1);
+    const err = relErrors(
+      new PermutohedralLattice(f, 2).filter(v, 2),
+      exactGaussianFilter(f, 2, v, 2),
+    );
+    // Measured: mean 1.0%, max 14% (at the corners; 0.3% / 4% on 500×375).
+    expect(err.mean).toBeLessThan(0.02);
+    expect(err.max).toBeLessThan(0.2);
+  });
+
+  const shared = sharedDir();
+  it.skipIf(shared === null)(
+    'matches on a GrabCut image at σ_xy 80 / σ_rgb 13 (d = 5): mean relative error < 12%, p99 < 50%',
+    async () => {
+      // tennis.png downscaled 8× (62×59), positions in full-size pixels (scale 8).
+      const full = await readImage(join(shared!, 'data/grabcut/images/tennis.png'));
+      const img = downscale(full, 8);
+      const n = img.width * img.height;
+      const f = bilateralFeatures(img, { sigmaXy: 80, sigmaRgb: 13, scale: 8 });
+      const v = new Rng(9).uniformArray(n, 0, 1);
+      const err = relErrors(
+        new PermutohedralLattice(f, 5).filter(v, 1),
+        exactGaussianFilter(f, 5, v, 1),
+      );
+      // Measured: mean 9.3%, median 7%, p99 45%, max 66% (README, "Accuracy").
+      expect(err.mean).toBeLessThan(0.12);
+      expect(err.p99).toBeLessThan(0.5);
+      expect(err.max).toBeLessThan(1);
+    },
+  );
+
+  it('gives a nearly constant output for a constant input away from the borders', () => {
+    const w = 40;
+    const h = 40;
+    const f = spatialFeatures(w, h, 2);
+    const out = new PermutohedralLattice(f, 2).filter(new Float32Array(w * h).fill(2), 1);
+    // Interior (≥ 4σ from every border): exact value 2·Σ_{grid} exp(−r²/8) ≈ 2·2π·4.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let y = 8; y < h - 8; y++) {
+      for (let x = 8; x < w - 8; x++) {
+        lo = Math.min(lo, out[y * w + x]!);
+        hi = Math.max(hi, out[y * w + x]!);
+      }
+    }
+    let exact = 0;
+    for (let dy = -12; dy <= 12; dy++)
+      for (let dx = -12; dx <= 12; dx++) exact += Math.exp(-(dx * dx + dy * dy) / 8);
+    expect((hi - lo) / exact / 2).toBeLessThan(0.03);
+    expect(Math.abs((lo + hi) / 2 - 2 * exact) / (2 * exact)).toBeLessThan(0.02);
+  });
+
+  it('reverse is the adjoint, excludeSelf drops exactly v, and the wasm and js kernels agree', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0x7fffffff }),
+        fc.constantFrom(1, 2, 3, 5, 7),
+        fc.integer({ min: 2, max: 120 }),
+        fc.integer({ min: 1, max: 9 }),
+        (seed, d, n, c) => {
+          const rng = new Rng(seed);
+          const f = randomCloud(rng, n, d, 3);
+          const u = rng.uniformArray(n * c, -1, 1);
+          const v = rng.uniformArray(n * c, -1, 1);
+          const lat = new PermutohedralLattice(f, d);
+          const lu = lat.filter(u, c);
+          const ltv = lat.filter(v, c, undefined, { reverse: true });
+          let a = 0;
+          let b = 0;
+          let scale = 0;
+          for (let i = 0; i < n * c; i++) {
+            a += lu[i]! * v[i]!;
+            b += u[i]! * ltv[i]!;
+            scale += Math.abs(lu[i]! * v[i]!);
+          }
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * (scale + 1));
+          const others = lat.filter(u, c, undefined, { excludeSelf: true });
+          for (let i = 0; i < n * c; i++) expect(others[i]!).toBeCloseTo(lu[i]! - u[i]!, 4);
+          const js = new PermutohedralLattice(f, d, { kernels: 'js' }).filter(u, c);
+          for (let i = 0; i < n * c; i++) expect(js[i]!).toBeCloseTo(lu[i]!, 4);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('bilateralFilter equals building a lattice and filtering once', () => {
+    const rng = new Rng(2);
+    const f = randomCloud(rng, 50, 5, 2);
+    const v = rng.uniformArray(100, 0, 1);
+    expect(Array.from(bilateralFilter(f, 5, v, 2))).toEqual(
+      Array.from(new PermutohedralLattice(f, 5).filter(v, 2)),
+    );
+  });
+
+  it('builds features as documented', () => {
+    const img = {
+      width: 2,
+      height: 2,
+      data: Uint8Array.from([0, 13, 26, 39, 52, 65, 78, 91, 104, 117, 130, 143]),
+    };
+    const f = bilateralFeatures(img, { sigmaXy: 2, sigmaRgb: 13, scale: 4 });
+    // pixel 3 = (x 1, y 1): positions 1·4/2, colour /13
+    expect(Array.from(f.subarray(15, 20))).toEqual([2, 2, 9, 10, 11]);
+    expect(Array.from(spatialFeatures(3, 2, 0.5))).toEqual([0, 0, 2, 0, 4, 0, 0, 2, 2, 2, 4, 2]);
+  });
+
+  it('rejects bad input with clear errors', () => {
+    const f = new Float32Array([0, 0, 1, 1]);
+    expect(() => new PermutohedralLattice(f, 0)).toThrow(
+      new SegRangeError('PermutohedralLattice: dim is 0, expected an integer ≥ 1'),
+    );
+    expect(() => new PermutohedralLattice(new Float32Array([0, 1, 2]), 2)).toThrow(
+      new SegShapeError(
+        'PermutohedralLattice: features has length 3, expected a positive multiple of dim = 2',
+      ),
+    );
+    expect(() => new PermutohedralLattice(new Float32Array(0), 2)).toThrow(SegShapeError);
+    expect(() => new PermutohedralLattice(new Float32Array([0, Number.NaN]), 2)).toThrow(
+      new SegValueError('PermutohedralLattice: features[1] is NaN, expected a finite number'),
+    );
+    const lat = new PermutohedralLattice(f, 2);
+    expect(() => lat.filter(new Float32Array(3), 2)).toThrow(
+      new SegShapeError(
+        'PermutohedralLattice.filter: values has length 3, expected numPoints*c = 4',
+      ),
+    );
+    const v = new Float32Array(4);
+    expect(() => lat.filter(v, 2, v)).toThrow(
+      new SegShapeError('PermutohedralLattice.filter: out must not alias values'),
+    );
+    expect(() => bilateralFilter(f, 2, new Float32Array([1, Number.POSITIVE_INFINITY]), 1)).toThrow(
+      new SegValueError('bilateralFilter: values[1] is Infinity, expected a finite number'),
+    );
+    expect(() => exactGaussianFilter(f, 2, new Float32Array(3), 1)).toThrow(
+      new SegShapeError('exactGaussianFilter: values has length 3, expected N*c = 2'),
+    );
+    expect(() => spatialFeatures(0, 3, 1)).toThrow(
+      new SegRangeError('spatialFeatures: width is 0, expected an integer ≥ 1'),
+    );
+    expect(() =>
+      bilateralFeatures(
+        { width: 2, height: 1, data: new Uint8Array(5) },
+        { sigmaXy: 1, sigmaRgb: 1 },
+      ),
+    ).toThrow(
+      new SegShapeError('bilateralFeatures: image.data has length 5, expected width*height*3 = 6'),
+    );
+    expect(() =>
+      bilateralFeatures(
+        { width: 1, height: 1, data: new Uint8Array(3) },
+        { sigmaXy: 0, sigmaRgb: 1 },
+      ),
+    ).toThrow(SegValueError);
+  });
+});
