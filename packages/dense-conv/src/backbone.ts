@@ -17,7 +17,7 @@ export interface BackboneOptions {
   /**
    * Channels of the four 3×3 convolutions (conv1, conv2 | pool | conv3 |
    * pool | conv4); a per-pixel dense layer `classify` follows.
-   * @default [16, 16, 24, 32]
+   * @default [8, 12, 16, 16]
    */
   widths?: [number, number, number, number];
 }
@@ -33,7 +33,7 @@ export function backboneSpec(options: BackboneOptions = {}): NetSpec {
   const fn = 'backboneSpec';
   const numClasses = options.numClasses ?? 2;
   const inChannels = options.inChannels ?? 3;
-  const widths = options.widths ?? [16, 16, 24, 32];
+  const widths = options.widths ?? [8, 12, 16, 16];
   assertInt(fn, 'numClasses', numClasses, 1);
   assertInt(fn, 'inChannels', inChannels, 1);
   if (!Array.isArray(widths) || widths.length !== 4) {
@@ -107,10 +107,10 @@ export function addCoordChannels(image: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const x4 = (image.rank === 3 ? tf.expandDims(image, 0) : image) as tf.Tensor4D;
     const [n, h, w] = x4.shape;
-    const xs = tf.linspace(0, w > 1 ? 1 : 0, w).reshape([1, 1, w, 1]);
-    const ys = tf.linspace(0, h > 1 ? 1 : 0, h).reshape([1, h, 1, 1]);
+    const xs = tf.reshape(tf.linspace(0, w > 1 ? 1 : 0, w), [1, 1, w, 1]);
+    const ys = tf.reshape(tf.linspace(0, h > 1 ? 1 : 0, h), [1, h, 1, 1]);
     const grid = tf.concat([tf.tile(xs, [n, h, 1, 1]), tf.tile(ys, [n, 1, w, 1])], 3);
-    const out = tf.concat([x4.toFloat(), grid], 3);
+    const out = tf.concat([tf.cast(x4, 'float32'), grid], 3);
     return image.rank === 3 ? tf.squeeze(out, [0]) : out;
   });
 }

@@ -121,7 +121,7 @@ describeBackends('eConv / ePool exactness', () => {
       tf.dispose([y, padded, wins, ref]);
     }
     await expectNoLeaks(() => denseForward(model, x));
-    const batch = tf.tidy(() => x.expandDims(0).tile([2, 1, 1, 1]));
+    const batch = tf.tidy(() => tf.tile(tf.expandDims(x, 0), [2, 1, 1, 1]));
     const yb = denseForward(model, batch);
     expect(yb.shape).toEqual([2, 7, 8, 2]);
     yb.dispose();

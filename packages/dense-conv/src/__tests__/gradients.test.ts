@@ -108,7 +108,7 @@ describeBackends('gradients through dense models', () => {
     const m = W - R[1] + 1;
     const r = tf.tensor(rng.uniformArray(n * m * 2, -1, 1), [1, n, m, 2]);
     const wins = windows(x, R, n, m);
-    const rWins = r.reshape([n * m, 1, 1, 2]);
+    const rWins = tf.reshape(r, [n * m, 1, 1, 2]);
     const dense = tf.variableGrads(
       () => tf.sum(tf.mul(applyNet(dspec, model.params, x), r)),
       model.variables(),

@@ -62,9 +62,10 @@ export function applyNet(
             layer.stride,
             layer.dilation,
           );
-          const pad = isZero(pads)
-            ? 'valid'
-            : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
+          const pad =
+            pads[0][0] + pads[0][1] + pads[1][0] + pads[1][1] === 0
+              ? 'valid'
+              : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
           y = tf.conv2d(
             input,
             params[`${layer.name}/filter`] as tf.Tensor4D,
@@ -109,10 +110,6 @@ export function applyNet(
     }
     return values.get(spec.output)!;
   });
-}
-
-function isZero(pads: [Pair, Pair]): boolean {
-  return pads[0][0] === 0 && pads[0][1] === 0 && pads[1][0] === 0 && pads[1][1] === 0;
 }
 
 /** Throws unless `x` is a float32 `[n, h, w, spec.inChannels]` tensor. */

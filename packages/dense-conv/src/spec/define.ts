@@ -224,6 +224,18 @@ function normaliseLayer(
         padding: padding(r.padding ?? 'valid', `${where} padding`),
       };
       checkStrideDilation(layer, where);
+      if (Array.isArray(layer.padding)) {
+        const extent = [
+          (size[0] - 1) * layer.dilation[0] + 1,
+          (size[1] - 1) * layer.dilation[1] + 1,
+        ];
+        const p = layer.padding;
+        if (Math.max(...p[0]) >= extent[0]! || Math.max(...p[1]) >= extent[1]!) {
+          throw new SegRangeError(
+            `${FN}: ${where} has padding ${JSON.stringify(p)}, expected pads smaller than its ${extent[0]}×${extent[1]} window (a window of padding only has no value)`,
+          );
+        }
+      }
       if (r.patchStride !== undefined)
         layer.patchStride = pair(r.patchStride, `${where} patchStride`);
       return layer;

@@ -1,0 +1,153 @@
+import { Rng } from '@seg/tensor';
+import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import {
+  applyNet,
+  createModel,
+  defineNet,
+  explicitPads,
+  mapSpec,
+  type Pair,
+  type PoolOp,
+  pool2d,
+} from '../index.js';
+import { maxAbsDiff } from './helpers.js';
+import { refApply } from './reference.js';
+
+const poolCase = fc
+  .record({
+    op: fc.constantFrom<PoolOp>('max', 'avg', 'sum'),
+    size: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    dilation: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    padding: fc.constantFrom<'valid' | 'same' | number>('valid', 'same', 1),
+    h: fc.integer({ min: 7, max: 11 }),
+    w: fc.integer({ min: 7, max: 11 }),
+    seed: fc.integer(),
+  })
+  .map((c) => ({
+    ...c,
+    // at most one of stride and dilation > 1 per axis
+    dilation: [c.stride[0] > 1 ? 1 : c.dilation[0], c.stride[1] > 1 ? 1 : c.dilation[1]] as Pair,
+    // an explicit pad of 1 needs a window of extent ≥ 2 (defineNet checks it)
+    padding: c.padding === 1 && Math.min(...c.size) < 2 ? ('same' as const) : c.padding,
+  }));
+
+describeBackends('pool2d (ePool)', () => {
+  it('matches brute force forward and backward (property: op, size, stride, dilation, padding)', () => {
+    fc.assert(
+      fc.property(poolCase, (c) => {
+        const spec = defineNet({ inChannels: 2, layers: [{ kind: 'pool', ...c }] });
+        const layer = spec.layers[0]!;
+        if (layer.kind !== 'pool') throw new Error('unreachable');
+        const rng = new Rng(c.seed);
+        const data = rng.uniformArray(c.h * c.w * 2, -1, 1);
+        const x = tf.tensor4d(data, [1, c.h, c.w, 2]);
+        const pads = explicitPads(
+          layer.padding,
+          [c.h, c.w],
+          layer.size,
+          layer.stride,
+          layer.dilation,
+        );
+        const ref = refApply(spec, {}, { h: c.h, w: c.w, c: 2, data: Float64Array.from(data) });
+        const y = pool2d(x, c.op, layer.size, layer.stride, layer.dilation, pads);
+        expect(y.shape).toEqual([1, ref.h, ref.w, 2]);
+        expect(maxAbsDiff(y.dataSync(), ref.data)).toBeLessThanOrEqual(1e-5);
+        // gradient of Σ r ⊙ y, against the brute-force gradient (perturb each input by ±1e-3 in float64)
+        const r = rng.uniformArray(ref.data.length, -1, 1);
+        const g = tf.grad((xx: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              pool2d(xx as tf.Tensor4D, c.op, layer.size, layer.stride, layer.dilation, pads),
+              tf.tensor(r, y.shape),
+            ),
+          ),
+        )(x);
+        const gd = g.dataSync();
+        const x64 = Float64Array.from(data);
+        const lossAt = (v: Float64Array) => {
+          const out = refApply(spec, {}, { h: c.h, w: c.w, c: 2, data: v }).data;
+          let s = 0;
+          for (let i = 0; i < out.length; i++) s += out[i]! * r[i]!;
+          return s;
+        };
+        for (let i = 0; i < x64.length; i += 3) {
+          const v = x64[i]!;
+          x64[i] = v + 1e-4;
+          const fp = lossAt(x64);
+          x64[i] = v - 1e-4;
+          const fm = lossAt(x64);
+          x64[i] = v;
+          expect(Math.abs(gd[i]! - (fp - fm) / 2e-4), `d/dx[${i}]`).toBeLessThanOrEqual(1e-3);
+        }
+        tf.dispose([x, y, g]);
+      }),
+      { numRuns: 30, seed: 11 },
+    );
+  });
+
+  it('does not leak, and returns a new tensor for a 1×1 window', async () => {
+    const x = tf.ones([1, 6, 6, 2]) as tf.Tensor4D;
+    const none: [Pair, Pair] = [
+      [0, 0],
+      [0, 0],
+    ];
+    for (const op of ['max', 'avg', 'sum'] as const) {
+      await expectNoLeaks(() => pool2d(x, op, [2, 2], [1, 1], [2, 2], none));
+      await expectNoLeaks(() =>
+        pool2d(
+          x,
+          op,
+          [3, 2],
+          [1, 1],
+          [1, 2],
+          [
+            [1, 1],
+            [0, 1],
+          ],
+        ),
+      );
+      await expectNoLeaks(() => pool2d(x, op, [2, 2], [2, 2], [1, 1], none));
+    }
+    const same = pool2d(x, 'max', [1, 1], [1, 1], [1, 1], none);
+    same.dispose();
+    expect(x.isDisposed).toBe(false);
+    x.dispose();
+  });
+
+  it("maxPoolAs: 'sum' = the network with its max pools turned into sum pools (Path-SGD pass)", () => {
+    const spec = defineNet({
+      inChannels: 1,
+      layers: [
+        { kind: 'conv2d', outChannels: 2, filterSize: 2 },
+        { kind: 'pool', op: 'max', size: 2 },
+        { kind: 'conv2d', outChannels: 1, filterSize: 2 },
+        { kind: 'pool', op: 'avg', size: 2, stride: 1 },
+      ],
+    });
+    const sumSpec = mapSpec(spec, (l) =>
+      l.kind === 'pool' && l.op === 'max' ? { ...l, op: 'sum' } : l,
+    );
+    expect(sumSpec.layers.map((l) => (l.kind === 'pool' ? l.op : l.kind))).toEqual([
+      'conv2d',
+      'sum',
+      'conv2d',
+      'avg',
+    ]);
+    const model = createModel(spec, 4);
+    const sq = tf.tidy(() =>
+      Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.square(v)])),
+    );
+    const ones = tf.ones([1, 8, 8, 1]);
+    const a = model.apply(ones, { params: sq, maxPoolAs: 'sum' });
+    const b = applyNet(sumSpec, sq, ones);
+    const c = model.apply(ones, { params: sq });
+    expect(maxAbsDiff(a.dataSync(), b.dataSync())).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(a.dataSync(), c.dataSync())).toBeGreaterThan(1e-3);
+    tf.dispose([a, b, c, ones, sq]);
+    model.dispose();
+  });
+});
