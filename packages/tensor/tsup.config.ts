@@ -12,9 +12,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  // tfjs-core's Node entry registers no gradients and its ESM files cannot be
-  // imported from Node (extension-less imports): bundle its gradient
-  // registrations (they share the one global engine and registry).
   onSuccess: 'cp src/testing/ts-worker.mjs dist/ts-worker.mjs',
-  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+  // The internal @seg/tfjs-gradients (tfjs-core's gradient registrations,
+  // bundled so that plain Node can import them) is not published: bundle it.
+  noExternal: ['@seg/tfjs-gradients'],
 });

@@ -37,14 +37,19 @@ try {
     }
     try {
       // node16 resolution for ESM and CJS consumers; bundler resolution is checked by tsc below.
-      run(bin('attw'), [join(work, tgz), '--profile', 'node16', '--format', 'table-flipped'], { cwd: root });
+      run(bin('attw'), [join(work, tgz), '--profile', 'node16', '--format', 'table-flipped'], {
+        cwd: root,
+      });
     } catch (e) {
       failures.push(`attw ${pkg.name}:\n${e.stdout}${e.stderr}`);
     }
   }
   const app = join(work, 'app');
   run('mkdir', ['-p', app]);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, type: 'module' }),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: app });
   const names = packages.map(({ pkg }) => pkg.name);
   const esm = names.map((n, i) => `import * as m${i} from '${n}';`).join('\n');
@@ -68,15 +73,26 @@ try {
   writeFileSync(
     join(app, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: false, lib: ['ES2022', 'DOM'], target: 'ES2022' },
+      compilerOptions: {
+        strict: true,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['ES2022', 'DOM'],
+        target: 'ES2022',
+      },
       files: ['types.ts'],
     }),
   );
-  if (!names[0]?.endsWith('/tensor')) throw new Error('pack-check: @seg/tensor must be the first package');
+  if (!names[0]?.endsWith('/tensor'))
+    throw new Error('pack-check: @seg/tensor must be the first package');
   console.log('ESM', run(process.execPath, ['esm.mjs'], { cwd: app }).trim());
   console.log('CJS', run(process.execPath, ['cjs.cjs'], { cwd: app }).trim());
   try {
-    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app });
+    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: app,
+    });
   } catch (e) {
     failures.push(`tsc (NodeNext) in a fresh project:\n${e.stdout}${e.stderr}`);
   }
@@ -90,4 +106,6 @@ if (failures.length) {
   console.error(`pack-check: ${failures.length} problem(s) in ${secs} s\n${failures.join('\n\n')}`);
   process.exit(1);
 }
-console.log(`pack-check: ${packages.length} packages packed, installed outside the workspace, imported in ESM and CJS with types; publint and attw clean (${secs} s)`);
+console.log(
+  `pack-check: ${packages.length} packages packed, installed outside the workspace, imported in ESM and CJS with types; publint and attw clean (${secs} s)`,
+);

@@ -1,10 +1,9 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
-// Conv2D gradient. tfjs-core's Node build
-// registers none; the built @seg/tensor bundles tfjs-core's own
-// `register_all_gradients` (see tsup.config.ts), so gradients work from a
-// plain `node` script as well as under a bundler.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// Conv2D gradient. tfjs-core's Node build registers no gradients; the
+// internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's own
+// registrations into one module plain Node can import, and the built
+// @seg/tensor bundles that in turn (see tsup.config.ts).
+import '@seg/tfjs-gradients';
 import { registerGradient } from '@tensorflow/tfjs-core';
 import { conv2dGradConfig } from './conv2d-grad.js';
 

@@ -1,0 +1,90 @@
+// Conv2D forward + backward: our gradient on wasm vs tfjs's native gradient
+// kernels on the cpu backend (the only backend here that has them), same
+// shapes (batch 8, 64×64×32 → 32, 3×3, the size toolchain.md measured; batch 2 with --quick).
+// Prints a table and a last line `BENCH {json}`.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, Rng } from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const reps = quick ? 3 : 10;
+const batch = quick ? 2 : 8;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void, n: number): number {
+  fn();
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+function step(x: tf.Tensor4D, w: tf.Variable, dilation: number): void {
+  tf.tidy(() => {
+    const g = tf.grads((a: tf.Tensor, f: tf.Tensor) =>
+      tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', dilation))),
+    )([x, w]);
+    for (const t of g) t.dataSync();
+  });
+}
+
+/** tfjs's own gradient kernels (Conv2DBackpropInput / Filter) on cpu. */
+function nativeStep(x: tf.Tensor4D, w: tf.Tensor4D): void {
+  tf.tidy(() => {
+    const y = tf.conv2d(x, w, 1, 'same');
+    const dy = tf.mul(y, 2) as tf.Tensor4D;
+    tf.conv2dTranspose(dy, w, x.shape, 1, 'same').dataSync();
+    (
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides: 1,
+        pad: 'same',
+        dataFormat: 'NHWC',
+        filterShape: w.shape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor
+    ).dataSync();
+  });
+}
+
+const rng = new Rng(1);
+const xs = rng.normalArray(batch * 64 * 64 * 32);
+const ws = rng.normalArray(3 * 3 * 32 * 32, 0, 0.1);
+const rows: Array<[string, number]> = [];
+
+await initBackend({ backend: 'cpu' });
+{
+  const x = tf.tensor4d(xs, [batch, 64, 64, 32]);
+  const w = tf.tensor4d(ws, [3, 3, 32, 32]);
+  rows.push([
+    'cpu: forward + tfjs native backward kernels',
+    time(() => nativeStep(x, w), Math.min(reps, 3)),
+  ]);
+  tf.dispose([x, w]);
+}
+const report = await initBackend({ backend: 'wasm' });
+for (const dilation of [1, 2]) {
+  const x = tf.tensor4d(xs, [batch, 64, 64, 32]);
+  const w = tf.variable(tf.tensor4d(ws, [3, 3, 32, 32]));
+  rows.push([
+    `wasm: forward + @seg backward, dilation ${dilation}`,
+    time(() => step(x, w, dilation), reps),
+  ]);
+  tf.dispose([x, w]);
+}
+const cpuMs = rows[0]![1];
+const wasmMs = rows[1]![1];
+console.log(`backend report: ${JSON.stringify(report)}`);
+console.log(`| conv2d ${batch}×64×64×32 → 32, 3×3, forward + backward | ms (median) |`);
+console.log('|---|---|');
+for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} |`);
+console.log(
+  `speed-up of wasm + @seg gradient over cpu + native gradient: ${(cpuMs / wasmMs).toFixed(1)}×`,
+);
+console.log(
+  `BENCH ${JSON.stringify({ conv2dStepMsWasm: wasmMs, conv2dStepMsWasmDilation2: rows[2]![1], conv2dStepMsCpuNative: cpuMs, wasmOverCpuRatio: wasmMs / cpuMs, simd: report.simd })}`,
+);
