@@ -57,6 +57,8 @@ export class GridBK {
   flow = 0;
   /** True once a search has run: the trees describe a maximum flow. */
   solved = false;
+  /** Wall time of the last {@link solve} call, in ms (for the benchmark). */
+  static lastSolveMs = 0;
 
   constructor(width: number, height: number, connectivity: 4 | 8) {
     this.width = width;
@@ -138,6 +140,7 @@ export class GridBK {
     const D = this.numDirs;
     const h = D >> 1;
     const n = this.numNodes;
+    const t0 = performance.now();
     const before = this.solved ? this.flow : 0;
     if (!this.solved) {
       this.resetSearch();
@@ -245,6 +248,7 @@ export class GridBK {
       }
     }
     this.solved = true;
+    GridBK.lastSolveMs = performance.now() - t0;
     return this.flow - before;
   }
 

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  readGridInstance,
+  readPottsInstance,
+  writeGridInstance,
+  writePottsInstance,
+} from '../index.js';
+
+const f64 = (n: number) =>
+  fc
+    .array(fc.double({ noNaN: true }), { minLength: n, maxLength: n })
+    .map((a) => Float64Array.from(a));
+
+describe('SEGGRID1 / SEGPOTTS', () => {
+  it('round-trips grid instances', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .record({
+            w: fc.integer({ min: 1, max: 5 }),
+            h: fc.integer({ min: 1, max: 5 }),
+            c: fc.constantFrom(4 as const, 8 as const),
+          })
+          .chain(({ w, h, c }) =>
+            fc.record({
+              width: fc.constant(w),
+              height: fc.constant(h),
+              connectivity: fc.constant(c),
+              source: f64(w * h),
+              sink: f64(w * h),
+              edges: fc.array(f64(w * h), { minLength: c / 2, maxLength: c / 2 }),
+            }),
+          ),
+        (inst) => {
+          const back = readGridInstance(writeGridInstance(inst));
+          expect(back).toEqual(inst);
+        },
+      ),
+    );
+  });
+
+  it('round-trips Potts instances', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .record({
+            w: fc.integer({ min: 1, max: 4 }),
+            h: fc.integer({ min: 1, max: 4 }),
+            k: fc.integer({ min: 2, max: 4 }),
+            c: fc.constantFrom(4 as const, 8 as const),
+          })
+          .chain(({ w, h, k, c }) =>
+            fc.record({
+              width: fc.constant(w),
+              height: fc.constant(h),
+              numLabels: fc.constant(k),
+              connectivity: fc.constant(c),
+              unary: f64(w * h * k),
+              weights: fc.array(f64(w * h), { minLength: c / 2, maxLength: c / 2 }),
+            }),
+          ),
+        (inst) => {
+          expect(readPottsInstance(writePottsInstance(inst))).toEqual(inst);
+        },
+      ),
+    );
+  });
+
+  it('rejects malformed data', () => {
+    const ok = writeGridInstance({
+      width: 2,
+      height: 1,
+      connectivity: 4,
+      source: new Float64Array(2),
+      sink: new Float64Array(2),
+      edges: [new Float64Array(2), new Float64Array(2)],
+    });
+    expect(() => readGridInstance(ok.subarray(0, ok.length - 8))).toThrow(
+      'readGridInstance: the data has 76 bytes, expected 20 + 8·W·H·(2 + C/2) = 84',
+    );
+    expect(() => readPottsInstance(ok)).toThrow(
+      'readPottsInstance: the data starts with "SEGGRID1", expected "SEGPOTTS"',
+    );
+    const bad = ok.slice();
+    bad[16] = 6;
+    expect(() => readGridInstance(bad)).toThrow(
+      'readGridInstance: connectivity is 6, expected 4 or 8',
+    );
+    expect(() => readGridInstance(new Uint8Array(4))).toThrow(
+      'readGridInstance: the data has 4 bytes, expected at least 20',
+    );
+  });
+});
