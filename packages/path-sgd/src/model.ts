@@ -18,7 +18,9 @@ export interface PathModel {
 /** Throws unless `spec` looks like a canonical dense-conv `NetSpec` whose layers Path-SGD can walk. */
 export function checkSpec(fn: string, spec: NetSpec): void {
   if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.layers)) {
-    throw new SegValueError(`${fn}: model.spec is ${String(spec)}, expected a NetSpec from defineNet`);
+    throw new SegValueError(
+      `${fn}: model.spec is ${String(spec)}, expected a NetSpec from defineNet`,
+    );
   }
   for (const layer of spec.layers) {
     const kind = (layer as { kind?: unknown }).kind;

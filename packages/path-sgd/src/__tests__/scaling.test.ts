@@ -99,8 +99,8 @@ describeBackends('pathScaling', () => {
       Array.from(b['conv1/filter']!.dataSync()),
     );
     // a larger input shares every filter over more positions
-    expect(c['conv1/filter']!.sum().dataSync()[0]!).toBeGreaterThan(
-      a['conv1/filter']!.sum().dataSync()[0]!,
+    expect(tf.sum(c['conv1/filter']!).dataSync()[0]!).toBeGreaterThan(
+      tf.sum(a['conv1/filter']!).dataSync()[0]!,
     );
     tf.dispose([a, b, c, params]);
   });
@@ -116,9 +116,9 @@ describeBackends('pathScaling', () => {
   it('rejects bad input with clear messages', () => {
     const spec = mlpSpec([3, 2, 1]);
     const params = randomParams(spec, 1);
-    expect(() => pathScaling({ spec, params: { ...params, 'fc1/weight': tf.zeros([2, 2]) } })).toThrow(
-      "pathScaling: model.params['fc1/weight'] has shape [2,2], expected [3,2]",
-    );
+    expect(() =>
+      pathScaling({ spec, params: { ...params, 'fc1/weight': tf.zeros([2, 2]) } }),
+    ).toThrow("pathScaling: model.params['fc1/weight'] has shape [2,2], expected [3,2]");
     const { 'fc2/bias': _, ...missing } = params;
     expect(() => pathNorm({ spec, params: missing })).toThrow(
       "pathNorm: model.params has no tensor 'fc2/bias'",
@@ -126,9 +126,12 @@ describeBackends('pathScaling', () => {
     expect(() => pathScaling({ spec, params }, { inputSize: [0, 1] })).toThrow(
       'pathScaling: options.inputSize[0] is 0, expected an integer ≥ 1',
     );
-    const odd = { ...spec, layers: [...spec.layers, { kind: 'softmax', name: 'sm', inputs: ['fc2'] }] };
+    const odd = {
+      ...spec,
+      layers: [...spec.layers, { kind: 'softmax', name: 'sm', inputs: ['fc2'] }],
+    };
     expect(() => pathScaling({ spec: odd as unknown as NetSpec, params })).toThrow(
-      "pathScaling: layer 'sm' has kind \"softmax\", expected one of conv2d, pool, relu, dense, concat (Path-SGD has no path rule for it)",
+      'pathScaling: layer \'sm\' has kind "softmax", expected one of conv2d, pool, relu, dense, concat (Path-SGD has no path rule for it)',
     );
     expect(() => pathScaling(null as never)).toThrow(
       'pathScaling: model is null, expected { spec, params }',

@@ -104,7 +104,9 @@ export class PathSGD extends tf.Optimizer {
     const model = this.model;
     const opts = this.opts;
     if (model === null || opts === null) {
-      throw new SegValueError('PathSGD.applyGradients: no model attached, call setModel(model) first');
+      throw new SegValueError(
+        'PathSGD.applyGradients: no model attached, call setModel(model) first',
+      );
     }
     const entries: [string, tf.Tensor][] = Array.isArray(variableGradients)
       ? variableGradients.map((v) => [v.name, v.tensor])
@@ -225,7 +227,11 @@ export class PathSGD extends tf.Optimizer {
       epsilon: config.epsilon as number,
     };
     if (Array.isArray(config.inputSize)) options.inputSize = config.inputSize as unknown as Pair;
-    const opt = new (cls as unknown as typeof PathSGD)(null, config.learningRate as number, options);
+    const opt = new (cls as unknown as typeof PathSGD)(
+      null,
+      config.learningRate as number,
+      options,
+    );
     const spec = (config.spec ?? null) as unknown as NetSpec | null;
     const names = (config.variables ?? null) as Record<string, string> | null;
     if (spec !== null && names !== null) {
