@@ -283,6 +283,22 @@ describe('DenseCrf mean field', () => {
     expect(la.reduce((s, l, p) => s + (l === lb[p] ? 1 : 0), 0) / n).toBeGreaterThan(0.97);
   });
 
+  it('the wasm and js kernels give the same Q (Potts and matrix)', () => {
+    for (const matrix of [false, true]) {
+      const pr = randomProblem(21, matrix);
+      const run = (kernels: 'wasm' | 'js') => {
+        const crf = new DenseCrf(pr.width, pr.height, pr.k, { kernels });
+        crf.setUnaryEnergy(pr.unary);
+        crf.addPairwiseGaussian(pr.gauss);
+        crf.addPairwiseBilateral({ ...pr.bil, rgbim: pr.image });
+        return crf.inference(4);
+      };
+      const a = run('wasm');
+      const b = run('js');
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
+    }
+  });
+
   it('Potts w equals the matrix w·(1 − I)', () => {
     const pr = randomProblem(3, false);
     const k = pr.k;

@@ -15,6 +15,7 @@ import {
 import { bilateralFeatures, spatialFeatures } from './features.js';
 import { exactGaussianFilter } from './filter.js';
 import { PermutohedralLattice } from './lattice.js';
+import { WasmWorkspace, wasmKernelsAvailable } from './wasm/kernels.js';
 
 /**
  * Label compatibility μ of a pairwise term. A number w is Potts, as in
@@ -67,6 +68,11 @@ export interface DenseCrfOptions {
    * @default 'lattice'
    */
   filter?: 'lattice' | 'exact';
+  /**
+   * Where the row operations (scaling, message accumulation, softmax) and the
+   * lattice run: 'wasm' (SIMD; the default where available) or 'js'.
+   */
+  kernels?: 'wasm' | 'js';
 }
 
 interface Kernel {
@@ -96,6 +102,8 @@ interface Term {
   kernel: Kernel;
   /** 1/√S_p for 'symmetric', 1 for 'none'. */
   norm: Float32Array;
+  /** Byte offset of `norm` in the wasm workspace (−1 on the js path). */
+  normAt: number;
   /** Potts weight, or NaN when `matrix` is used. */
   potts: number;
   matrix: Float32Array | null;
@@ -122,9 +130,12 @@ export class DenseCrf {
   private unary: Float32Array | null = null;
   private readonly terms: Term[] = [];
   private readonly exact: boolean;
+  private readonly ws: WasmWorkspace | null;
   private scratchIn: Float32Array;
   private scratchOut: Float32Array;
   private logits: Float32Array;
+  /** Byte offsets in `ws` of unary, logits, q, input, msg and the all −1 row scale. */
+  private at = { unary: 0, logits: 0, q: 0, input: 0, msg: 0, minus: 0 };
 
   constructor(
     readonly width: number,
@@ -143,12 +154,38 @@ export class DenseCrf {
       );
     }
     this.exact = filter === 'exact';
+    const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
+    if (kernels !== 'wasm' && kernels !== 'js') {
+      throw new SegValueError(
+        `${fn}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`,
+      );
+    }
+    this.kernels = kernels;
     this.numSites = width * height;
-    const nk = this.numSites * numLabels;
-    this.scratchIn = new Float32Array(nk);
-    this.scratchOut = new Float32Array(nk);
-    this.logits = new Float32Array(nk);
+    const n = this.numSites;
+    const nk = n * numLabels;
+    if (kernels === 'wasm') {
+      const ws = new WasmWorkspace();
+      this.ws = ws;
+      this.at = {
+        unary: ws.alloc(nk),
+        logits: ws.alloc(nk),
+        q: ws.alloc(nk),
+        input: ws.alloc(nk),
+        msg: ws.alloc(nk),
+        minus: ws.alloc(n),
+      };
+      ws.view(this.at.minus, n).fill(-1);
+      this.scratchIn = this.scratchOut = this.logits = new Float32Array(0);
+    } else {
+      this.ws = null;
+      this.scratchIn = new Float32Array(nk);
+      this.scratchOut = new Float32Array(nk);
+      this.logits = new Float32Array(nk);
+    }
   }
+
+  private readonly kernels: 'wasm' | 'js';
 
   /** Sets the unary ψ_u: N×K site-major (`[p*K + l]`), finite (e.g. −log p). The array is copied. */
   setUnaryEnergy(unary: Float32Array): void {
@@ -156,6 +193,7 @@ export class DenseCrf {
     assertLength(fn, 'unary', unary, this.numSites * this.numLabels, 'width*height*numLabels');
     assertFinite(fn, 'unary', unary);
     this.unary = Float32Array.from(unary);
+    if (this.ws !== null) this.ws.view(this.at.unary, unary.length).set(unary);
   }
 
   /** Adds the smoothness kernel on pixel positions (pydensecrf defaults sxy 3, compat 3). */
@@ -204,6 +242,12 @@ export class DenseCrf {
   startInference(): Float32Array {
     const unary = this.requireUnary('DenseCrf.startInference');
     const q = new Float32Array(unary.length);
+    const ws = this.ws;
+    if (ws !== null) {
+      this.wasmStart();
+      q.set(ws.view(this.at.q, q.length));
+      return q;
+    }
     for (let i = 0; i < unary.length; i++) this.logits[i] = -unary[i]!;
     softmaxRows(this.logits, this.numLabels, q);
     return q;
@@ -214,6 +258,13 @@ export class DenseCrf {
     const fn = 'DenseCrf.stepInference';
     const unary = this.requireUnary(fn);
     assertLength(fn, 'q', q, unary.length, 'width*height*numLabels');
+    const ws = this.ws;
+    if (ws !== null) {
+      ws.view(this.at.q, q.length).set(q);
+      this.wasmStep();
+      q.set(ws.view(this.at.q, q.length));
+      return;
+    }
     this.pairwiseCost(q, this.logits);
     const logits = this.logits;
     for (let i = 0; i < logits.length; i++) logits[i] = -unary[i]! - logits[i]!;
@@ -227,9 +278,51 @@ export class DenseCrf {
   inference(iterations: number): Float32Array {
     assertInt('DenseCrf.inference', 'iterations', iterations, 0);
     this.requireUnary('DenseCrf.inference');
-    const q = this.startInference();
-    for (let it = 0; it < iterations; it++) this.stepInference(q);
-    return q;
+    const ws = this.ws;
+    if (ws === null) {
+      const q = this.startInference();
+      for (let it = 0; it < iterations; it++) this.stepInference(q);
+      return q;
+    }
+    this.wasmStart();
+    for (let it = 0; it < iterations; it++) this.wasmStep();
+    return Float32Array.from(ws.view(this.at.q, this.numSites * this.numLabels));
+  }
+
+  /** Q (in the workspace) = softmax(−ψ_u). */
+  private wasmStart(): void {
+    const ws = this.ws!;
+    const { n, k } = { n: this.numSites, k: this.numLabels };
+    ws.ex.scaleRows(this.at.unary, this.at.minus, this.at.logits, n, k);
+    ws.ex.softmaxRows(this.at.logits, this.at.q, n, k);
+  }
+
+  /** One update of the workspace's Q. */
+  private wasmStep(): void {
+    const ws = this.ws!;
+    const n = this.numSites;
+    const k = this.numLabels;
+    const nk = n * k;
+    const at = this.at;
+    ws.ex.scaleRows(at.unary, at.minus, at.logits, n, k);
+    for (const term of this.terms) {
+      ws.ex.scaleRows(at.q, term.normAt, at.input, n, k);
+      term.kernel.filterOthers(ws.view(at.input, nk), k, ws.view(at.msg, nk));
+      if (term.matrix === null) {
+        ws.ex.addScaledRows(at.logits, at.msg, term.normAt, term.potts, n, k);
+      } else {
+        addMatrixMessages(
+          ws.view(at.logits, nk),
+          ws.view(at.msg, nk),
+          term.norm,
+          term.matrix,
+          n,
+          k,
+          -1,
+        );
+      }
+    }
+    ws.ex.softmaxRows(at.logits, at.q, n, k);
   }
 
   /** The labels maximising Q after `iterations` updates (pydensecrf's `map`). */
@@ -261,6 +354,10 @@ export class DenseCrf {
     const n = this.numSites;
     const k = this.numLabels;
     out.fill(0);
+    if (this.scratchIn.length !== n * k) {
+      this.scratchIn = new Float32Array(n * k);
+      this.scratchOut = new Float32Array(n * k);
+    }
     const input = this.scratchIn;
     const msg = this.scratchOut;
     for (const term of this.terms) {
@@ -277,16 +374,7 @@ export class DenseCrf {
           for (let l = 0; l < k; l++, i++) out[i]! -= s * msg[i]!;
         }
       } else {
-        const mu = term.matrix;
-        for (let p = 0; p < n; p++) {
-          const s = norm[p]!;
-          const o = p * k;
-          for (let l = 0; l < k; l++) {
-            let acc = 0;
-            for (let l2 = 0; l2 < k; l2++) acc += mu[l * k + l2]! * msg[o + l2]!;
-            out[o + l]! += s * acc;
-          }
-        }
+        addMatrixMessages(out, msg, norm, term.matrix, n, k, 1);
       }
     }
   }
@@ -327,7 +415,7 @@ export class DenseCrf {
     const n = this.numSites;
     const kernel: Kernel = this.exact
       ? new ExactKernel(features, d)
-      : new LatticeKernel(new PermutohedralLattice(features, d));
+      : new LatticeKernel(new PermutohedralLattice(features, d, { kernels: this.kernels }));
     const norm = new Float32Array(n).fill(1);
     if (normalization === 'symmetric') {
       const others = new Float32Array(n);
@@ -335,12 +423,39 @@ export class DenseCrf {
       // S_p = 1 + Σ_{q≠p} k(p,q) ≥ 1; the max guards the lattice's small errors.
       for (let p = 0; p < n; p++) norm[p] = 1 / Math.sqrt(Math.max(1, 1 + others[p]!));
     }
+    let normAt = -1;
+    if (this.ws !== null) {
+      normAt = this.ws.alloc(n);
+      this.ws.view(normAt, n).set(norm);
+    }
     this.terms.push({
       kernel,
       norm,
+      normAt,
       potts: typeof compat === 'number' ? compat : Number.NaN,
       matrix: typeof compat === 'number' ? null : compat,
     });
+  }
+}
+
+/** acc[p,l] += sign·norm[p]·Σ_{l'} μ(l,l')·msg[p,l']. */
+function addMatrixMessages(
+  acc: Float32Array,
+  msg: Float32Array,
+  norm: Float32Array,
+  mu: Float32Array,
+  n: number,
+  k: number,
+  sign: number,
+): void {
+  for (let p = 0; p < n; p++) {
+    const s = sign * norm[p]!;
+    const o = p * k;
+    for (let l = 0; l < k; l++) {
+      let a = 0;
+      for (let l2 = 0; l2 < k; l2++) a += mu[l * k + l2]! * msg[o + l2]!;
+      acc[o + l]! += s * a;
+    }
   }
 }
 

@@ -150,3 +150,40 @@ export class WasmLatticeKernels {
     out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n * c));
   }
 }
+
+interface MeanFieldExports {
+  memory: WebAssembly.Memory;
+  scaleRows(src: number, norm: number, dst: number, n: number, k: number): void;
+  addScaledRows(acc: number, msg: number, norm: number, w: number, n: number, k: number): void;
+  softmaxRows(logits: number, q: number, n: number, k: number): void;
+}
+
+/**
+ * A wasm memory with a bump allocator, and the mean-field row operations
+ * (scaleRows, addScaledRows, softmaxRows) on arrays inside it.
+ */
+export class WasmWorkspace {
+  readonly ex: MeanFieldExports;
+  private top = 0;
+
+  constructor() {
+    const mod = module();
+    if (mod === null) throw new Error('WasmWorkspace: WebAssembly SIMD is not available');
+    this.ex = new WebAssembly.Instance(mod, {}).exports as unknown as MeanFieldExports;
+  }
+
+  /** Reserves `floats` float32s (16-byte aligned); returns the byte offset. */
+  alloc(floats: number): number {
+    const at = this.top;
+    this.top += Math.ceil((floats * 4) / 16) * 16;
+    const mem = this.ex.memory;
+    const have = mem.buffer.byteLength;
+    if (this.top > have) mem.grow(Math.ceil((this.top - have) / PAGE));
+    return at;
+  }
+
+  /** A Float32Array view of `floats` float32s at byte offset `at` (invalid after the next alloc). */
+  view(at: number, floats: number): Float32Array {
+    return new Float32Array(this.ex.memory.buffer, at, floats);
+  }
+}
