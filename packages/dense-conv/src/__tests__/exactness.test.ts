@@ -112,7 +112,8 @@ describeBackends('eConv / ePool exactness', () => {
       expect(y.shape).toEqual([7, 8, 2]);
       const mode = border === 'zero' ? null : border;
       const all: Array<[number, number]> = [pads[0], pads[1], [0, 0]];
-      const padded = (mode === null ? tf.pad(x, all) : tf.mirrorPad(x, all, mode)).expandDims(
+      const padded = tf.expandDims(
+        mode === null ? tf.pad(x, all) : tf.mirrorPad(x, all, mode),
         0,
       ) as tf.Tensor4D;
       const wins = windows(padded, R, 7, 8);

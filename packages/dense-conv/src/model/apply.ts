@@ -2,7 +2,7 @@ import { assertShape, formatShape, SegShapeError, SegValueError } from '@seg/ten
 import * as tf from '@tensorflow/tfjs-core';
 import { pool2d } from '../ops/pool.js';
 import { explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
-import type { NetSpec, Pair, PoolOp } from '../spec/types.js';
+import type { NetSpec, PoolOp } from '../spec/types.js';
 
 /** A network's parameters by name (`conv1/filter`, ...): variables, or any tensors of the same shapes. */
 export type Params = Record<string, tf.Tensor>;
