@@ -143,7 +143,7 @@ export class PermutohedralLattice {
         const down = Math.floor(v) * d1;
         const r = up - e < e - down ? up : down;
         rem0[i] = r;
-        sum += r * invD1;
+        sum += r / d1;
         rank[i] = 0;
       }
       for (let i = 0; i < d; i++) {
@@ -153,6 +153,7 @@ export class PermutohedralLattice {
           else rank[j]!++;
         }
       }
+      sum = Math.round(sum);
       if (sum > 0) {
         for (let i = 0; i < d1; i++) {
           if (rank[i]! >= d1 - sum) {
@@ -169,7 +170,7 @@ export class PermutohedralLattice {
         }
       }
       // Barycentric coordinates.
-      bary.fill(0);
+      for (let k = 0; k <= d1; k++) bary[k] = 0;
       for (let i = 0; i < d1; i++) {
         const t = (elevated[i]! - rem0[i]!) * invD1;
         bary[d - rank[i]!]! += t;
@@ -197,8 +198,10 @@ export class PermutohedralLattice {
         vertexOf[vo + k] = table.insert(key);
         baryOf[vo + k] = bary[k]!;
       }
-      prevRem0.set(rem0);
-      prevRank.set(rank);
+      for (let i = 0; i < d1; i++) {
+        prevRem0[i] = rem0[i]!;
+        prevRank[i] = rank[i]!;
+      }
     }
 
     const m = table.size;
@@ -543,7 +546,7 @@ class KeyTable {
     }
     const idx = this.size++;
     if (idx < this.capacity) {
-      keys.set(key, idx * d);
+      for (let i = 0; i < d; i++) keys[idx * d + i] = key[i]!;
       slots[h] = idx;
       return idx;
     }

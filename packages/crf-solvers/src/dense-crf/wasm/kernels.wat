@@ -238,70 +238,88 @@
     (f32x4.mul (local.get $p)
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
 
-  ;; q[p,:] = softmax(logits[p,:]); logits is overwritten (row max subtracted).
-  ;; q must not overlap logits unless equal.
+  ;; q[p,:] = softmax(logits[p,:]), row by row: max, exp and sum, scale.
   (func (export "softmaxRows")
     (param $logits i32) (param $q i32) (param $n i32) (param $k i32)
-    (local $p i32) (local $o i32) (local $kb i32) (local $row i32) (local $mx f32) (local $s f32)
-    (local $i i32) (local $end i32) (local $tail v128)
+    (local $p i32) (local $o i32) (local $kb i32) (local $kb4 i32)
+    (local $mx f32) (local $s f32) (local $e f32)
+    (local $mv v128) (local $sv v128) (local $ev v128) (local $t v128) (local $nv v128) (local $f v128)
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
-    ;; 1. subtract each row's max
-    (local.set $row (local.get $logits))
+    (local.set $kb4 (i32.and (local.get $kb) (i32.const -16)))
     (block $bp (loop $lp
       (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
-      (local.set $mx (f32.load (local.get $row)))
-      (local.set $o (i32.const 4))
+      ;; row max: four lanes, then across lanes, then the tail
+      (local.set $mv (f32x4.splat (f32.load (local.get $logits))))
+      (local.set $o (i32.const 0))
       (block $bm (loop $lm
-        (br_if $bm (i32.ge_u (local.get $o) (local.get $kb)))
-        (local.set $mx (f32.max (local.get $mx) (f32.load (i32.add (local.get $row) (local.get $o)))))
-        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br_if $bm (i32.ge_u (local.get $o) (local.get $kb4)))
+        (local.set $mv (f32x4.max (local.get $mv) (v128.load (i32.add (local.get $logits) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br $lm)))
-      (local.set $o (i32.const 0))
-      (block $bs (loop $ls
-        (br_if $bs (i32.ge_u (local.get $o) (local.get $kb)))
-        (f32.store (i32.add (local.get $row) (local.get $o))
-          (f32.sub (f32.load (i32.add (local.get $row) (local.get $o))) (local.get $mx)))
+      (local.set $mx (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
+        (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv)))))
+      (block $bm2 (loop $lm2
+        (br_if $bm2 (i32.ge_u (local.get $o) (local.get $kb)))
+        (local.set $mx (f32.max (local.get $mx) (f32.load (i32.add (local.get $logits) (local.get $o)))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $ls)))
-      (local.set $row (i32.add (local.get $row) (local.get $kb)))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br $lp)))
-    ;; 2. q = exp(logits) over the flat array, four at a time, then the tail
-    (local.set $end (i32.mul (local.get $n) (local.get $kb)))
-    (local.set $i (i32.const 0))
-    (block $be (loop $le
-      (br_if $be (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
-      (v128.store (i32.add (local.get $q) (local.get $i))
-        (call $exp4 (v128.load (i32.add (local.get $logits) (local.get $i)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
-      (br $le)))
-    (block $bt (loop $lt
-      (br_if $bt (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $tail (call $exp4 (f32x4.splat (f32.load (i32.add (local.get $logits) (local.get $i))))))
-      (f32.store (i32.add (local.get $q) (local.get $i)) (f32x4.extract_lane 0 (local.get $tail)))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $lt)))
-    ;; 3. normalise each row
-    (local.set $p (i32.const 0))
-    (local.set $row (local.get $q))
-    (block $bp2 (loop $lp2
-      (br_if $bp2 (i32.ge_u (local.get $p) (local.get $n)))
-      (local.set $s (f32.const 0))
+        (br $lm2)))
+      ;; q = exp(logits − max), summed
+      (local.set $mv (f32x4.splat (local.get $mx)))
+      (local.set $sv (v128.const i32x4 0 0 0 0))
       (local.set $o (i32.const 0))
-      (block $bs2 (loop $ls2
-        (br_if $bs2 (i32.ge_u (local.get $o) (local.get $kb)))
-        (local.set $s (f32.add (local.get $s) (f32.load (i32.add (local.get $row) (local.get $o)))))
+      (block $be (loop $le
+        (br_if $be (i32.ge_u (local.get $o) (local.get $kb4)))
+        ;; exp, inlined (see $exp4)
+        (local.set $t (f32x4.mul
+          (f32x4.max (f32x4.sub (v128.load (i32.add (local.get $logits) (local.get $o))) (local.get $mv))
+                     (f32x4.splat (f32.const -87)))
+          (f32x4.splat (f32.const 1.4426950408889634))))
+        ;; round by the 1.5·2^23 trick: $nv holds round(t) in its low mantissa bits
+        (local.set $nv (f32x4.add (local.get $t) (f32x4.splat (f32.const 12582912))))
+        (local.set $f (f32x4.sub (local.get $t) (f32x4.sub (local.get $nv) (f32x4.splat (f32.const 12582912)))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 1.3333558146428443e-3))
+          (f32x4.mul (f32x4.splat (f32.const 1.5403530393381606e-4)) (local.get $f))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 9.618129107628477e-3)) (f32x4.mul (local.get $ev) (local.get $f))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 5.550410866482158e-2)) (f32x4.mul (local.get $ev) (local.get $f))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 0.2402265069591007)) (f32x4.mul (local.get $ev) (local.get $f))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 0.6931471805599453)) (f32x4.mul (local.get $ev) (local.get $f))))
+        (local.set $ev (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $ev) (local.get $f))))
+        (local.set $ev (f32x4.mul (local.get $ev)
+          (i32x4.shl (i32x4.sub (local.get $nv) (i32x4.splat (i32.const 0x4B3FFF81))) (i32.const 23))))
+        (v128.store (i32.add (local.get $q) (local.get $o)) (local.get $ev))
+        (local.set $sv (f32x4.add (local.get $sv) (local.get $ev)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $le)))
+      (local.set $s (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $sv)) (f32x4.extract_lane 1 (local.get $sv)))
+        (f32.add (f32x4.extract_lane 2 (local.get $sv)) (f32x4.extract_lane 3 (local.get $sv)))))
+      (block $bt (loop $lt
+        (br_if $bt (i32.ge_u (local.get $o) (local.get $kb)))
+        (local.set $e (f32x4.extract_lane 0 (call $exp4 (f32x4.splat
+          (f32.sub (f32.load (i32.add (local.get $logits) (local.get $o))) (local.get $mx))))))
+        (f32.store (i32.add (local.get $q) (local.get $o)) (local.get $e))
+        (local.set $s (f32.add (local.get $s) (local.get $e)))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $ls2)))
+        (br $lt)))
+      ;; scale by 1/sum
       (local.set $s (f32.div (f32.const 1) (local.get $s)))
+      (local.set $sv (f32x4.splat (local.get $s)))
       (local.set $o (i32.const 0))
-      (block $bs3 (loop $ls3
-        (br_if $bs3 (i32.ge_u (local.get $o) (local.get $kb)))
-        (f32.store (i32.add (local.get $row) (local.get $o))
-          (f32.mul (local.get $s) (f32.load (i32.add (local.get $row) (local.get $o)))))
+      (block $bn (loop $ln
+        (br_if $bn (i32.ge_u (local.get $o) (local.get $kb4)))
+        (v128.store (i32.add (local.get $q) (local.get $o))
+          (f32x4.mul (local.get $sv) (v128.load (i32.add (local.get $q) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $ln)))
+      (block $bn2 (loop $ln2
+        (br_if $bn2 (i32.ge_u (local.get $o) (local.get $kb)))
+        (f32.store (i32.add (local.get $q) (local.get $o))
+          (f32.mul (local.get $s) (f32.load (i32.add (local.get $q) (local.get $o)))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $ls3)))
-      (local.set $row (i32.add (local.get $row) (local.get $kb)))
+        (br $ln2)))
+      (local.set $logits (i32.add (local.get $logits) (local.get $kb)))
+      (local.set $q (i32.add (local.get $q) (local.get $kb)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br $lp2))))
+      (br $lp))))
 )
