@@ -10,7 +10,7 @@ import { WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
 export interface LatticeOptions {
   /**
    * Fit the lattice's scale to the exact Gaussian sum at up to 64 evenly
-   * spaced points (an O(S·N·d) pass, S = min(N, 64, max(12, 2.5e6/N))). Without
+   * spaced points (an O(S·N·d) pass, S = min(N, 64, max(8, 1.5e6/N))). Without
    * it the scale is the dense-limit constant `√(d+1)/2·(π/3)^{d/2}`, exact for
    * points that fill the lattice densely (xy grids) but ~15–20% low on image
    * colours in 5-D, where many lattice vertices on the blur paths are empty.
@@ -292,7 +292,7 @@ export class PermutohedralLattice {
   private fitScale(features: Float32Array, alpha0: number): number {
     const n = this.numPoints;
     const d = this.dim;
-    const samples = Math.min(n, 64, Math.max(12, Math.floor(2.5e6 / n)));
+    const samples = Math.min(n, 64, Math.max(8, Math.floor(1.5e6 / n)));
     const ones = new Float32Array(n).fill(1);
     const raw = this.filter(ones, 1, undefined, { excludeSelf: true });
     let num = 0;

@@ -84,78 +84,65 @@
       (local.set $v (i32.add (local.get $v) (i32.const 1)))
       (br $lp))))
 
-  ;; out[p] = alpha * Σ_k bary[p,k] * buf[vtx[p,k]] + fix[p] * values[p]   for p < n
+;; out[p] = alpha * Σ_k bary[p,k] * buf[vtx[p,k]] + fix[p] * values[p]   for p < n
+  ;; (chunk by chunk of four channels, the d1 vertices summed in a register)
   (func (export "slice")
     (param $buf i32) (param $values i32) (param $c i32) (param $n i32) (param $d1 i32)
     (param $vtx i32) (param $bary i32) (param $alpha f32) (param $fix i32) (param $out i32)
-    (local $p i32) (local $k i32) (local $o i32) (local $cb i32) (local $cb4 i32)
-    (local $w f32) (local $wv v128) (local $row i32) (local $a i32)
-    (local $f f32) (local $fv v128) (local $av v128)
+    (local $p i32) (local $k i32) (local $o i32) (local $cb i32) (local $cb4 i32) (local $kb i32)
+    (local $acc v128) (local $sacc f32) (local $f f32) (local $fv v128) (local $av v128)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $cb4 (i32.and (local.get $cb) (i32.const -16)))
+    (local.set $kb (i32.shl (local.get $d1) (i32.const 2)))
     (local.set $av (f32x4.splat (local.get $alpha)))
     (block $bp (loop $lp
       (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
-      ;; out row = 0
-      (local.set $o (i32.const 0))
-      (block $bz (loop $lz
-        (br_if $bz (i32.ge_u (local.get $o) (local.get $cb)))
-        (f32.store (i32.add (local.get $out) (local.get $o)) (f32.const 0))
-        (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $lz)))
-      (local.set $k (i32.const 0))
-      (block $bk (loop $lk
-        (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
-        (local.set $w (f32.load (local.get $bary)))
-        (local.set $wv (f32x4.splat (local.get $w)))
-        (local.set $row (i32.add (local.get $buf) (i32.mul (i32.load (local.get $vtx)) (local.get $cb))))
-        (local.set $o (i32.const 0))
-        (block $bv (loop $lv
-          (br_if $bv (i32.ge_u (local.get $o) (local.get $cb4)))
-          (local.set $a (i32.add (local.get $out) (local.get $o)))
-          (v128.store (local.get $a)
-            (f32x4.add (v128.load (local.get $a))
-              (f32x4.mul (local.get $wv) (v128.load (i32.add (local.get $row) (local.get $o))))))
-          (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (br $lv)))
-        (block $bs (loop $ls
-          (br_if $bs (i32.ge_u (local.get $o) (local.get $cb)))
-          (local.set $a (i32.add (local.get $out) (local.get $o)))
-          (f32.store (local.get $a)
-            (f32.add (f32.load (local.get $a))
-              (f32.mul (local.get $w) (f32.load (i32.add (local.get $row) (local.get $o))))))
-          (local.set $o (i32.add (local.get $o) (i32.const 4)))
-          (br $ls)))
-        (local.set $bary (i32.add (local.get $bary) (i32.const 4)))
-        (local.set $vtx (i32.add (local.get $vtx) (i32.const 4)))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $lk)))
-      ;; out = alpha * out + fix[p] * values
       (local.set $f (f32.load (local.get $fix)))
       (local.set $fv (f32x4.splat (local.get $f)))
       (local.set $o (i32.const 0))
-      (block $bv2 (loop $lv2
-        (br_if $bv2 (i32.ge_u (local.get $o) (local.get $cb4)))
-        (local.set $a (i32.add (local.get $out) (local.get $o)))
-        (v128.store (local.get $a)
-          (f32x4.add (f32x4.mul (local.get $av) (v128.load (local.get $a)))
+      (block $bv (loop $lv
+        (br_if $bv (i32.ge_u (local.get $o) (local.get $cb4)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $bk (loop $lk
+          (br_if $bk (i32.ge_u (local.get $k) (local.get $kb)))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $bary) (local.get $k))))
+              (v128.load (i32.add (local.get $o) (i32.add (local.get $buf)
+                (i32.mul (i32.load (i32.add (local.get $vtx) (local.get $k))) (local.get $cb))))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $lk)))
+        (v128.store (i32.add (local.get $out) (local.get $o))
+          (f32x4.add (f32x4.mul (local.get $av) (local.get $acc))
             (f32x4.mul (local.get $fv) (v128.load (i32.add (local.get $values) (local.get $o))))))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
-        (br $lv2)))
-      (block $bs2 (loop $ls2
-        (br_if $bs2 (i32.ge_u (local.get $o) (local.get $cb)))
-        (local.set $a (i32.add (local.get $out) (local.get $o)))
-        (f32.store (local.get $a)
-          (f32.add (f32.mul (local.get $alpha) (f32.load (local.get $a)))
+        (br $lv)))
+      (block $bs (loop $ls
+        (br_if $bs (i32.ge_u (local.get $o) (local.get $cb)))
+        (local.set $sacc (f32.const 0))
+        (local.set $k (i32.const 0))
+        (block $bk2 (loop $lk2
+          (br_if $bk2 (i32.ge_u (local.get $k) (local.get $kb)))
+          (local.set $sacc (f32.add (local.get $sacc)
+            (f32.mul (f32.load (i32.add (local.get $bary) (local.get $k)))
+              (f32.load (i32.add (local.get $o) (i32.add (local.get $buf)
+                (i32.mul (i32.load (i32.add (local.get $vtx) (local.get $k))) (local.get $cb))))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+          (br $lk2)))
+        (f32.store (i32.add (local.get $out) (local.get $o))
+          (f32.add (f32.mul (local.get $alpha) (local.get $sacc))
             (f32.mul (local.get $f) (f32.load (i32.add (local.get $values) (local.get $o))))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $ls2)))
+        (br $ls)))
+      (local.set $bary (i32.add (local.get $bary) (local.get $kb)))
+      (local.set $vtx (i32.add (local.get $vtx) (local.get $kb)))
       (local.set $fix (i32.add (local.get $fix) (i32.const 4)))
       (local.set $values (i32.add (local.get $values) (local.get $cb)))
       (local.set $out (i32.add (local.get $out) (local.get $cb)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
-;; ---- mean-field helpers (rows of k floats, n rows) ----
+
+  ;; ---- mean-field helpers (rows of k floats, n rows) ----
 
   ;; dst[p,l] = norm[p] * src[p,l]
   (func (export "scaleRows")
@@ -219,24 +206,10 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
 
-  ;; e^x for x ≤ 0, four lanes: 2^n · 2^f, n = nearest(x·log2 e), |f| ≤ ½,
-  ;; 2^f by its degree-6 Taylor polynomial (relative error ≤ 1.3e-7); x ≥ −87.
-  (func $exp4 (param $x v128) (result v128)
-    (local $t v128) (local $n v128) (local $f v128) (local $p v128)
-    (local.set $t (f32x4.mul
-      (f32x4.max (local.get $x) (f32x4.splat (f32.const -87)))
-      (f32x4.splat (f32.const 1.4426950408889634))))
-    (local.set $n (f32x4.nearest (local.get $t)))
-    (local.set $f (f32x4.sub (local.get $t) (local.get $n)))
-    (local.set $p (f32x4.splat (f32.const 1.5403530393381606e-4)))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 1.3333558146428443e-3)) (f32x4.mul (local.get $p) (local.get $f))))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 9.618129107628477e-3)) (f32x4.mul (local.get $p) (local.get $f))))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 5.550410866482158e-2)) (f32x4.mul (local.get $p) (local.get $f))))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 0.2402265069591007)) (f32x4.mul (local.get $p) (local.get $f))))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 0.6931471805599453)) (f32x4.mul (local.get $p) (local.get $f))))
-    (local.set $p (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $p) (local.get $f))))
-    (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+  ;; e^x (x ≤ 0 after the row max is subtracted, clamped at −87) below is
+  ;; 2^n·2^f with n = round(x·log2 e) (by adding 1.5·2^23, whose float bits then
+  ;; hold n + 0x4B400000), |f| ≤ ½, 2^f by its degree-6 Taylor polynomial:
+  ;; relative error ≤ 1.3e-7 before float32 rounding.
 
   ;; q[p,:] = softmax(logits[p,:]), row by row: max, exp and sum, scale.
   (func (export "softmaxRows")
@@ -244,6 +217,7 @@
     (local $p i32) (local $o i32) (local $kb i32) (local $kb4 i32)
     (local $mx f32) (local $s f32) (local $e f32)
     (local $mv v128) (local $sv v128) (local $ev v128) (local $t v128) (local $nv v128) (local $f v128)
+    (local $ts f32) (local $ns f32) (local $fs f32)
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $kb4 (i32.and (local.get $kb) (i32.const -16)))
     (block $bp (loop $lp
@@ -296,8 +270,20 @@
         (f32.add (f32x4.extract_lane 2 (local.get $sv)) (f32x4.extract_lane 3 (local.get $sv)))))
       (block $bt (loop $lt
         (br_if $bt (i32.ge_u (local.get $o) (local.get $kb)))
-        (local.set $e (f32x4.extract_lane 0 (call $exp4 (f32x4.splat
-          (f32.sub (f32.load (i32.add (local.get $logits) (local.get $o))) (local.get $mx))))))
+        ;; scalar exp, the same method as the vector one
+        (local.set $ts (f32.mul
+          (f32.max (f32.sub (f32.load (i32.add (local.get $logits) (local.get $o))) (local.get $mx)) (f32.const -87))
+          (f32.const 1.4426950408889634)))
+        (local.set $ns (f32.add (local.get $ts) (f32.const 12582912)))
+        (local.set $fs (f32.sub (local.get $ts) (f32.sub (local.get $ns) (f32.const 12582912))))
+        (local.set $e (f32.add (f32.const 1.3333558146428443e-3) (f32.mul (f32.const 1.5403530393381606e-4) (local.get $fs))))
+        (local.set $e (f32.add (f32.const 9.618129107628477e-3) (f32.mul (local.get $e) (local.get $fs))))
+        (local.set $e (f32.add (f32.const 5.550410866482158e-2) (f32.mul (local.get $e) (local.get $fs))))
+        (local.set $e (f32.add (f32.const 0.2402265069591007) (f32.mul (local.get $e) (local.get $fs))))
+        (local.set $e (f32.add (f32.const 0.6931471805599453) (f32.mul (local.get $e) (local.get $fs))))
+        (local.set $e (f32.add (f32.const 1) (f32.mul (local.get $e) (local.get $fs))))
+        (local.set $e (f32.mul (local.get $e) (f32.reinterpret_i32
+          (i32.shl (i32.sub (i32.reinterpret_f32 (local.get $ns)) (i32.const 0x4B3FFF81)) (i32.const 23)))))
         (f32.store (i32.add (local.get $q) (local.get $o)) (local.get $e))
         (local.set $s (f32.add (local.get $s) (local.get $e)))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
