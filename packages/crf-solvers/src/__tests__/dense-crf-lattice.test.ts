@@ -150,7 +150,10 @@ describe('PermutohedralLattice vs the exact Gaussian sum', () => {
           expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * (scale + 1));
           const others = lat.filter(u, c, undefined, { excludeSelf: true });
           for (let i = 0; i < n * c; i++) expect(others[i]!).toBeCloseTo(lu[i]! - u[i]!, 4);
-          const js = new PermutohedralLattice(f, d, { kernels: 'js' }).filter(u, c);
+          const jsLattice = new PermutohedralLattice(f, d, { kernels: 'js' });
+          expect(jsLattice.numVertices).toBe(lat.numVertices);
+          expect(jsLattice.scale).toBe(lat.scale);
+          const js = jsLattice.filter(u, c);
           for (let i = 0; i < n * c; i++) expect(js[i]!).toBeCloseTo(lu[i]!, 4);
         },
       ),

@@ -4,7 +4,7 @@
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
 import { assertFinite, assertInt, SegShapeError, SegValueError } from '@seg/tensor';
-import { WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
+import { embedPoints, WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
 
 /** Options of the {@link PermutohedralLattice} constructor. */
 export interface LatticeOptions {
@@ -111,8 +111,14 @@ export class PermutohedralLattice {
     const scaleFactor = new Float64Array(d);
     for (let i = 0; i < d; i++) scaleFactor[i] = invStd / Math.sqrt((i + 1) * (i + 2));
 
+    const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
+    if (kernels !== 'wasm' && kernels !== 'js') {
+      throw new SegValueError(
+        `${FN}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`,
+      );
+    }
     const vertexOf = new Int32Array(n * d1);
-    const baryOf = new Float32Array(n * d1);
+    let baryOf: Float32Array = new Float32Array(n * d1);
     const table = new KeyTable(d, Math.min(n * d1, 1 << 16));
 
     const elevated = new Float64Array(d1);
@@ -124,7 +130,21 @@ export class PermutohedralLattice {
     const prevRank = new Int32Array(d1);
     const invD1 = 1 / d1;
 
-    for (let p = 0; p < n; p++) {
+    if (kernels === 'wasm') {
+      // The same search in wasm (bit-identical: the same f64 operations), then the hashing here.
+      const emb = embedPoints(features, d, scaleFactor);
+      baryOf = emb.bary;
+      const { keys: pk, same } = emb;
+      for (let p = 0; p < n; p++) {
+        const vo = p * d1;
+        if (same[p] === 1) {
+          for (let k = 0; k < d1; k++) vertexOf[vo + k] = vertexOf[vo - d1 + k]!;
+        } else {
+          for (let k = 0; k < d1; k++) vertexOf[vo + k] = table.insertFrom(pk, (vo + k) * d);
+        }
+      }
+    }
+    for (let p = 0; kernels === 'js' && p < n; p++) {
       const fo = p * d;
       // Elevate to the hyperplane Σ x = 0 of R^{d+1}.
       let sm = 0;
@@ -231,12 +251,6 @@ export class PermutohedralLattice {
     // Self weight of the raw operator on a full lattice: vertices k, k' of one simplex
     // differ by |k−k'| = s lattice directions, reached by two blur paths of weights
     // 2^−s and 2^−(d+1−s) (and three for s = 0: 1 + 2·2^−(d+1)).
-    const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
-    if (kernels !== 'wasm' && kernels !== 'js') {
-      throw new SegValueError(
-        `${FN}: options.kernels is ${String(kernels)}, expected 'wasm' or 'js'`,
-      );
-    }
     const alpha0 = denseLimitScale(d);
     const w = new Float64Array(d1);
     w[0] = 1 + 2 ** -d;
@@ -496,11 +510,10 @@ class KeyTable {
     this.mask = t - 1;
   }
 
-  private hash(key: Int32Array, keys: Int32Array, off: number): number {
+  private hash(src: Int32Array, off: number): number {
     let h = 0;
     const d = this.d;
-    if (keys === key) for (let i = 0; i < d; i++) h = Math.imul(h + keys[off + i]!, 2531011);
-    else for (let i = 0; i < d; i++) h = Math.imul(h + key[i]!, 2531011);
+    for (let i = 0; i < d; i++) h = Math.imul(h + src[off + i]!, 2531011);
     return (h ^ (h >>> 15)) & this.mask;
   }
 
@@ -508,7 +521,7 @@ class KeyTable {
     const d = this.d;
     const keys = this.keys;
     const slots = this.slots;
-    let h = this.hash(key, key, 0);
+    let h = this.hash(key, 0);
     for (;;) {
       const s = slots[h]!;
       if (s < 0) return -1;
@@ -526,17 +539,22 @@ class KeyTable {
   }
 
   insert(key: Int32Array): number {
+    return this.insertFrom(key, 0);
+  }
+
+  /** Inserts the key `src[off .. off+d)` if absent; returns its index. */
+  insertFrom(src: Int32Array, off: number): number {
     const d = this.d;
     let keys = this.keys;
     const slots = this.slots;
-    let h = this.hash(key, key, 0);
+    let h = this.hash(src, off);
     for (;;) {
       const s = slots[h]!;
       if (s < 0) break;
       const o = s * d;
       let eq = true;
       for (let i = 0; i < d; i++) {
-        if (keys[o + i] !== key[i]) {
+        if (keys[o + i] !== src[off + i]) {
           eq = false;
           break;
         }
@@ -546,14 +564,14 @@ class KeyTable {
     }
     const idx = this.size++;
     if (idx < this.capacity) {
-      for (let i = 0; i < d; i++) keys[idx * d + i] = key[i]!;
+      for (let i = 0; i < d; i++) keys[idx * d + i] = src[off + i]!;
       slots[h] = idx;
       return idx;
     }
     this.grow();
     keys = this.keys;
-    keys.set(key, idx * d);
-    h = this.hash(key, key, 0);
+    for (let i = 0; i < d; i++) keys[idx * d + i] = src[off + i]!;
+    h = this.hash(src, off);
     while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
     this.slots[h] = idx;
     return idx;
@@ -569,7 +587,7 @@ class KeyTable {
     this.slots = new Int32Array(t).fill(-1);
     this.mask = t - 1;
     for (let s = 0; s < this.size - 1; s++) {
-      let h = this.hash(keys, keys, s * d);
+      let h = this.hash(keys, s * d);
       while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
       this.slots[h] = s;
     }

@@ -156,11 +156,27 @@ interface MeanFieldExports {
   scaleRows(src: number, norm: number, dst: number, n: number, k: number): void;
   addScaledRows(acc: number, msg: number, norm: number, w: number, n: number, k: number): void;
   softmaxRows(logits: number, q: number, n: number, k: number): void;
+  embed(
+    feat: number,
+    n: number,
+    d: number,
+    sf: number,
+    el: number,
+    rem: number,
+    rank: number,
+    bary: number,
+    prem: number,
+    prank: number,
+    outBary: number,
+    outKeys: number,
+    outSame: number,
+  ): void;
 }
 
 /**
- * A wasm memory with a bump allocator, and the mean-field row operations
- * (scaleRows, addScaledRows, softmaxRows) on arrays inside it.
+ * A wasm memory with a bump allocator, and the operations on arrays inside it:
+ * the mean-field rows (scaleRows, addScaledRows, softmaxRows) and the
+ * lattice's per-point simplex search (embed).
  */
 export class WasmWorkspace {
   readonly ex: MeanFieldExports;
@@ -186,4 +202,39 @@ export class WasmWorkspace {
   view(at: number, floats: number): Float32Array {
     return new Float32Array(this.ex.memory.buffer, at, floats);
   }
+}
+
+/**
+ * The enclosing simplex of every point, computed in wasm: barycentric weights
+ * (N×(d+1)), vertex keys (N×(d+1)×d, written only where `same[p] = 0`) and
+ * `same[p] = 1` where point p lies in the same simplex as point p − 1.
+ */
+export function embedPoints(
+  features: Float32Array,
+  d: number,
+  scaleFactor: Float64Array,
+): { bary: Float32Array; keys: Int32Array; same: Int32Array } {
+  const n = features.length / d;
+  const d1 = d + 1;
+  const ws = new WasmWorkspace();
+  const feat = ws.alloc(n * d);
+  const sf = ws.alloc(2 * d);
+  const el = ws.alloc(2 * d1);
+  const rem = ws.alloc(2 * d1);
+  const rank = ws.alloc(d1);
+  const bary = ws.alloc(2 * (d + 2));
+  const prem = ws.alloc(2 * d1);
+  const prank = ws.alloc(d1);
+  const outBary = ws.alloc(n * d1);
+  const outKeys = ws.alloc(n * d1 * d);
+  const outSame = ws.alloc(n);
+  const buf = ws.ex.memory.buffer;
+  new Float32Array(buf, feat, n * d).set(features);
+  new Float64Array(buf, sf, d).set(scaleFactor);
+  ws.ex.embed(feat, n, d, sf, el, rem, rank, bary, prem, prank, outBary, outKeys, outSame);
+  return {
+    bary: new Float32Array(buf, outBary, n * d1).slice(),
+    keys: new Int32Array(buf, outKeys, n * d1 * d),
+    same: new Int32Array(buf, outSame, n),
+  };
 }

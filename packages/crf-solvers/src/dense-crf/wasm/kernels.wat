@@ -308,4 +308,174 @@
       (local.set $q (i32.add (local.get $q) (local.get $kb)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
+;; ---- lattice construction: the enclosing simplex of each point ----
+
+  ;; For point p (features f32 N×d): elevate by sf (f64 × d), find the nearest
+  ;; remainder-0 point and the rank of the differential (Adams et al. 2010),
+  ;; and write the barycentric weights (f32 N×d1), the d1 vertex keys (i32
+  ;; N×d1×d, first d coordinates) and same[p] = 1 when p's simplex equals
+  ;; p−1's. Scratch: el, rem (f64 × d1), rank (i32 × d1), bary (f64 × d+2),
+  ;; prem (f64 × d1), prank (i32 × d1).
+  (func (export "embed")
+    (param $feat i32) (param $n i32) (param $d i32) (param $sf i32)
+    (param $el i32) (param $rem i32) (param $rank i32) (param $bary i32)
+    (param $prem i32) (param $prank i32)
+    (param $outBary i32) (param $outKeys i32) (param $outSame i32)
+    (local $p i32) (local $i i32) (local $j i32) (local $k i32) (local $d1 i32) (local $d1f f64)
+    (local $sm f64) (local $cf f64) (local $e f64) (local $v f64) (local $up f64) (local $down f64)
+    (local $r f64) (local $sum i32) (local $di f64) (local $t f64) (local $ri i32) (local $same i32)
+    (local $a i32)
+    (local.set $d1 (i32.add (local.get $d) (i32.const 1)))
+    (local.set $d1f (f64.convert_i32_s (local.get $d1)))
+    (block $bp (loop $lp
+      (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
+      ;; elevate
+      (local.set $sm (f64.const 0))
+      (local.set $j (local.get $d))
+      (block $be (loop $le
+        (br_if $be (i32.le_s (local.get $j) (i32.const 0)))
+        (local.set $cf (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $feat) (i32.shl (i32.sub (local.get $j) (i32.const 1)) (i32.const 2)))))
+          (f64.load (i32.add (local.get $sf) (i32.shl (i32.sub (local.get $j) (i32.const 1)) (i32.const 3))))))
+        (f64.store (i32.add (local.get $el) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.sub (local.get $sm) (f64.mul (f64.convert_i32_s (local.get $j)) (local.get $cf))))
+        (local.set $sm (f64.add (local.get $sm) (local.get $cf)))
+        (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+        (br $le)))
+      (f64.store (local.get $el) (local.get $sm))
+      ;; nearest remainder-0 point
+      (local.set $sum (i32.const 0))
+      (local.set $i (i32.const 0))
+      (block $br (loop $lr
+        (br_if $br (i32.ge_u (local.get $i) (local.get $d1)))
+        (local.set $e (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $v (f64.div (local.get $e) (local.get $d1f)))
+        (local.set $up (f64.mul (f64.ceil (local.get $v)) (local.get $d1f)))
+        (local.set $down (f64.mul (f64.floor (local.get $v)) (local.get $d1f)))
+        (local.set $r (select (local.get $up) (local.get $down)
+          (f64.lt (f64.sub (local.get $up) (local.get $e)) (f64.sub (local.get $e) (local.get $down)))))
+        (f64.store (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))) (local.get $r))
+        (local.set $sum (i32.add (local.get $sum) (i32.trunc_f64_s (f64.div (local.get $r) (local.get $d1f)))))
+        (i32.store (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))) (i32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $lr)))
+      ;; rank of the differential
+      (local.set $i (i32.const 0))
+      (block $bi (loop $li
+        (br_if $bi (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $di (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3))))
+                                (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $j (i32.add (local.get $i) (i32.const 1)))
+        (block $bj (loop $lj
+          (br_if $bj (i32.ge_u (local.get $j) (local.get $d1)))
+          (if (f64.lt (local.get $di)
+                (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $j) (i32.const 3))))
+                         (f64.load (i32.add (local.get $rem) (i32.shl (local.get $j) (i32.const 3))))))
+            (then
+              (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+              (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1))))
+            (else
+              (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $j) (i32.const 2))))
+              (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $lj)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $li)))
+      ;; wrap the ranks when the remainder-0 point is off the plane
+      (if (i32.ne (local.get $sum) (i32.const 0))
+        (then
+          (local.set $i (i32.const 0))
+          (block $bw (loop $lw
+            (br_if $bw (i32.ge_u (local.get $i) (local.get $d1)))
+            (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $ri (i32.load (local.get $a)))
+            (if (i32.gt_s (local.get $sum) (i32.const 0))
+              (then
+                (if (i32.ge_s (local.get $ri) (i32.sub (local.get $d1) (local.get $sum)))
+                  (then
+                    (i32.store (local.get $a) (i32.sub (local.get $ri) (i32.sub (local.get $d1) (local.get $sum))))
+                    (f64.store (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))
+                      (f64.sub (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))) (local.get $d1f))))
+                  (else (i32.store (local.get $a) (i32.add (local.get $ri) (local.get $sum))))))
+              (else
+                (if (i32.lt_s (local.get $ri) (i32.sub (i32.const 0) (local.get $sum)))
+                  (then
+                    (i32.store (local.get $a) (i32.add (local.get $ri) (i32.add (local.get $d1) (local.get $sum))))
+                    (f64.store (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))
+                      (f64.add (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))) (local.get $d1f))))
+                  (else (i32.store (local.get $a) (i32.add (local.get $ri) (local.get $sum)))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $lw)))))
+      ;; barycentric weights
+      (local.set $k (i32.const 0))
+      (block $bz (loop $lz
+        (br_if $bz (i32.gt_u (local.get $k) (local.get $d1)))
+        (f64.store (i32.add (local.get $bary) (i32.shl (local.get $k) (i32.const 3))) (f64.const 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $lz)))
+      (local.set $i (i32.const 0))
+      (block $bb (loop $lb
+        (br_if $bb (i32.ge_u (local.get $i) (local.get $d1)))
+        (local.set $t (f64.div
+          (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3))))
+                   (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
+          (local.get $d1f)))
+        (local.set $ri (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $a (i32.add (local.get $bary) (i32.shl (i32.sub (local.get $d) (local.get $ri)) (i32.const 3))))
+        (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $t)))
+        (local.set $a (i32.add (local.get $bary) (i32.shl (i32.sub (local.get $d1) (local.get $ri)) (i32.const 3))))
+        (f64.store (local.get $a) (f64.sub (f64.load (local.get $a)) (local.get $t)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $lb)))
+      (f64.store (local.get $bary) (f64.add (f64.load (local.get $bary))
+        (f64.add (f64.const 1) (f64.load (i32.add (local.get $bary) (i32.shl (local.get $d1) (i32.const 3)))))))
+      (local.set $k (i32.const 0))
+      (block $bo (loop $lo
+        (br_if $bo (i32.ge_u (local.get $k) (local.get $d1)))
+        (f32.store (i32.add (local.get $outBary) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $d1)) (local.get $k)) (i32.const 2)))
+          (f32.demote_f64 (f64.load (i32.add (local.get $bary) (i32.shl (local.get $k) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $lo)))
+      ;; same simplex as the previous point?
+      (local.set $same (i32.gt_u (local.get $p) (i32.const 0)))
+      (local.set $i (i32.const 0))
+      (block $bs (loop $ls
+        (br_if $bs (i32.ge_u (local.get $i) (local.get $d1)))
+        (if (i32.or
+              (f64.ne (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))))
+                      (f64.load (i32.add (local.get $prem) (i32.shl (local.get $i) (i32.const 3)))))
+              (i32.ne (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+                      (i32.load (i32.add (local.get $prank) (i32.shl (local.get $i) (i32.const 2))))))
+          (then (local.set $same (i32.const 0))))
+        (f64.store (i32.add (local.get $prem) (i32.shl (local.get $i) (i32.const 3)))
+          (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
+        (i32.store (i32.add (local.get $prank) (i32.shl (local.get $i) (i32.const 2)))
+          (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ls)))
+      (i32.store (i32.add (local.get $outSame) (i32.shl (local.get $p) (i32.const 2))) (local.get $same))
+      ;; the d1 vertex keys (only when the simplex is new)
+      (if (i32.eqz (local.get $same))
+        (then
+          (local.set $k (i32.const 0))
+          (block $bk (loop $lk
+            (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
+            (local.set $i (i32.const 0))
+            (block $bq (loop $lq
+              (br_if $bq (i32.ge_u (local.get $i) (local.get $d)))
+              (i32.store
+                (i32.add (local.get $outKeys) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $d1)) (local.get $k)) (local.get $d)) (local.get $i))
+                  (i32.const 2)))
+                (i32.add (i32.trunc_f64_s (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
+                  (select (local.get $k) (i32.sub (local.get $k) (local.get $d1))
+                    (i32.le_s (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+                              (i32.sub (local.get $d) (local.get $k))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $lq)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lk)))))
+      (local.set $feat (i32.add (local.get $feat) (i32.shl (local.get $d) (i32.const 2))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $lp))))
 )
