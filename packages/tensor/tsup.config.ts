@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    errors: 'src/errors.ts',
     node: 'src/node/index.ts',
     worker: 'src/pool/worker.ts',
     testing: 'src/testing/index.ts',

@@ -4,7 +4,7 @@
  * move is one exact min cut. The solver's memory (residual arcs, trees,
  * queues) is allocated once and reused by every move.
  */
-import { SegRangeError } from '@seg/tensor';
+import { SegRangeError } from '@seg/tensor/errors';
 import {
   type Compiled,
   compile,

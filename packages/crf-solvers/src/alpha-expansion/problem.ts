@@ -13,7 +13,7 @@ import {
   assertNonNegative,
   SegRangeError,
   SegValueError,
-} from '@seg/tensor';
+} from '@seg/tensor/errors';
 import { GraphBK } from '../maxflow/graph-bk.js';
 import { FORWARD_DX, FORWARD_DY, GridBK } from '../maxflow/grid-bk.js';
 

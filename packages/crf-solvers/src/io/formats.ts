@@ -9,7 +9,7 @@
  * - SEGPOTTS: `"SEGPOTTS"`, uint32 W, H, K, C; float64 unary[N·K] site-major,
  *   then one float64[N] of Potts weights per forward direction.
  */
-import { SegShapeError, SegValueError } from '@seg/tensor';
+import { SegShapeError, SegValueError } from '@seg/tensor/errors';
 import { checkConnectivity } from '../maxflow/grid-graph.js';
 
 /** A binary grid min-cut instance (SEGGRID1). */

@@ -4,7 +4,7 @@ import {
   assertLength,
   assertNonNegative,
   SegShapeError,
-} from '@seg/tensor';
+} from '@seg/tensor/errors';
 import { GraphBK } from './graph-bk.js';
 import type { Capacities, MaxflowResult } from './grid-graph.js';
 

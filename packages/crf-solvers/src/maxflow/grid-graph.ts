@@ -1,4 +1,4 @@
-import { assertInt, assertLength, assertNonNegative, SegValueError } from '@seg/tensor';
+import { assertInt, assertLength, assertNonNegative, SegValueError } from '@seg/tensor/errors';
 import { FORWARD_DX, FORWARD_DY, GridBK } from './grid-bk.js';
 
 /** A typed array of capacities or weights (read as float64). */
