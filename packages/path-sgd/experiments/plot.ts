@@ -1,5 +1,5 @@
-// A small hand-written SVG line plot: one row per panel, training loss
-// (log scale) on the left, test error on the right.
+// A small hand-written SVG line plot: one row per panel, training loss on
+// the left, test error on the right, both on a log scale.
 
 interface Run {
   name: string;
@@ -47,7 +47,7 @@ export function renderSvg(panels: Panel[], caption: string): string {
         r[key].map((v) => (Number.isFinite(v) ? v : Number.NaN)),
       );
       const finite = series.flat().filter((v) => Number.isFinite(v) && v > 0);
-      const log = key === 'trainLoss';
+      const log = true; // both on a log scale: the late epochs are what differ
       const tf = (v: number) => (log ? Math.log10(v) : v);
       let lo = Math.min(...finite.map(tf));
       let hi = Math.max(...finite.map(tf));
@@ -60,7 +60,7 @@ export function renderSvg(panels: Panel[], caption: string): string {
       const Y = (v: number) => top + ph - (ph * (tf(v) - lo)) / (hi - lo);
       parts.push(
         `<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
-        `<text x="${left + pw / 2}" y="${top - 8}" text-anchor="middle">${panel.title}: ${log ? 'training loss (log)' : 'test error'}</text>`,
+        `<text x="${left + pw / 2}" y="${top - 8}" text-anchor="middle">${panel.title}: ${key === 'trainLoss' ? 'training loss' : 'test error'} (log)</text>`,
         `<text x="${left + pw / 2}" y="${top + ph + 28}" text-anchor="middle">epoch</text>`,
       );
       for (let i = 0; i <= n; i += Math.max(1, Math.ceil(n / 10))) {
@@ -69,7 +69,8 @@ export function renderSvg(panels: Panel[], caption: string): string {
       for (let t = 0; t <= 4; t++) {
         const v = lo + ((hi - lo) * t) / 4;
         const shown = log ? 10 ** v : v;
-        const label = log ? shown.toPrecision(2) : `${(100 * shown).toFixed(1)}%`;
+        const label =
+          key === 'trainLoss' ? shown.toPrecision(2) : `${(100 * shown).toPrecision(2)}%`;
         const y = top + ph - (ph * t) / 4;
         parts.push(
           `<line x1="${left}" y1="${y}" x2="${left + pw}" y2="${y}" stroke="#eee"/>`,
