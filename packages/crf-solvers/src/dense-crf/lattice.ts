@@ -4,7 +4,12 @@
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
 import { assertFinite, assertInt, SegShapeError, SegValueError } from '@seg/tensor';
-import { embedPoints, WasmLatticeKernels, wasmKernelsAvailable } from './wasm/kernels.js';
+import {
+  embedPoints,
+  WasmLatticeKernels,
+  type WasmWorkspace,
+  wasmKernelsAvailable,
+} from './wasm/kernels.js';
 
 /** Options of the {@link PermutohedralLattice} constructor. */
 export interface LatticeOptions {
@@ -22,6 +27,8 @@ export interface LatticeOptions {
    * wherever it is available) or 'js' (plain typed-array loops, ~5× slower).
    */
   kernels?: 'wasm' | 'js';
+  /** @internal A wasm workspace to hold the lattice (shared with a dense CRF). */
+  workspace?: WasmWorkspace;
 }
 
 /** Options of {@link PermutohedralLattice.filter}. */
@@ -289,6 +296,7 @@ export class PermutohedralLattice {
         neighbors,
         this.selfFix,
         negSelf,
+        options.workspace,
       );
     }
   }
@@ -409,6 +417,23 @@ export class PermutohedralLattice {
       res,
     );
     return res;
+  }
+
+  /**
+   * @internal The filter on N×c arrays inside the lattice's wasm workspace
+   * (byte offsets), with no copies; only for lattices built with `workspace`.
+   */
+  filterInWorkspace(valuesAt: number, outAt: number, c: number, options: FilterOptions = {}): void {
+    if (this.wasm === null)
+      throw new Error('PermutohedralLattice.filterInWorkspace: no wasm workspace');
+    this.wasm.filterAt(
+      valuesAt,
+      outAt,
+      c,
+      this.alpha,
+      options.reverse === true,
+      options.excludeSelf === true,
+    );
   }
 
   /** Frees the scratch buffers (they are re-allocated on the next filter). */

@@ -78,10 +78,21 @@ export interface DenseCrfOptions {
 interface Kernel {
   /** out_p = Σ_{q≠p} k(p,q)·v_q. */
   filterOthers(values: Float32Array, c: number, out: Float32Array): void;
+  /** The same on arrays in the CRF's wasm workspace (byte offsets), when the kernel lives there. */
+  filterOthersAt?(valuesAt: number, outAt: number, c: number): void;
 }
 
 class LatticeKernel implements Kernel {
-  constructor(private readonly lattice: PermutohedralLattice) {}
+  constructor(
+    private readonly lattice: PermutohedralLattice,
+    inWorkspace: boolean,
+  ) {
+    if (inWorkspace) {
+      this.filterOthersAt = (valuesAt, outAt, c) =>
+        this.lattice.filterInWorkspace(valuesAt, outAt, c, { excludeSelf: true });
+    }
+  }
+  filterOthersAt?: (valuesAt: number, outAt: number, c: number) => void;
   filterOthers(values: Float32Array, c: number, out: Float32Array): void {
     this.lattice.filter(values, c, out, { excludeSelf: true });
   }
@@ -166,6 +177,8 @@ export class DenseCrf {
     const nk = n * numLabels;
     if (kernels === 'wasm') {
       const ws = new WasmWorkspace();
+      // Room for the N×K arrays and two lattices (typical sizes), taken in one grow.
+      ws.reserve(4 * (5 * nk + n * 40 + 2 * nk));
       this.ws = ws;
       this.at = {
         unary: ws.alloc(nk),
@@ -307,7 +320,8 @@ export class DenseCrf {
     ws.ex.scaleRows(at.unary, at.minus, at.logits, n, k);
     for (const term of this.terms) {
       ws.ex.scaleRows(at.q, term.normAt, at.input, n, k);
-      term.kernel.filterOthers(ws.view(at.input, nk), k, ws.view(at.msg, nk));
+      if (term.kernel.filterOthersAt) term.kernel.filterOthersAt(at.input, at.msg, k);
+      else term.kernel.filterOthers(ws.view(at.input, nk), k, ws.view(at.msg, nk));
       if (term.matrix === null) {
         ws.ex.addScaledRows(at.logits, at.msg, term.normAt, term.potts, n, k);
       } else {
@@ -415,7 +429,13 @@ export class DenseCrf {
     const n = this.numSites;
     const kernel: Kernel = this.exact
       ? new ExactKernel(features, d)
-      : new LatticeKernel(new PermutohedralLattice(features, d, { kernels: this.kernels }));
+      : new LatticeKernel(
+          new PermutohedralLattice(features, d, {
+            kernels: this.kernels,
+            ...(this.ws ? { workspace: this.ws } : {}),
+          }),
+          this.ws !== null,
+        );
     const norm = new Float32Array(n).fill(1);
     if (normalization === 'symmetric') {
       const others = new Float32Array(n);

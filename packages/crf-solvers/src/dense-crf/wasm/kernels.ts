@@ -53,15 +53,19 @@ export function wasmKernelsAvailable(): boolean {
 
 const PAGE = 65536;
 
-/** A lattice's arrays in wasm memory and the filter that runs on them. */
+/**
+ * A lattice's arrays in wasm memory (its own workspace, or one shared with a
+ * dense CRF so values and results need no copies) and the filter on them.
+ */
 export class WasmLatticeKernels {
-  private readonly ex: KernelExports;
+  private readonly ws: WasmWorkspace;
   private readonly vtx: number;
   private readonly bary: number;
   private readonly nb: number;
   private readonly fix: number;
   private readonly negSelf: number;
-  private readonly dynamic: number;
+  private io = { at: 0, floats: -1 };
+  private bufs = { a: 0, b: 0, floats: -1 };
 
   constructor(
     private readonly n: number,
@@ -72,24 +76,16 @@ export class WasmLatticeKernels {
     neighbors: Int32Array,
     selfFix: Float32Array,
     negSelf: Float32Array,
+    workspace?: WasmWorkspace,
   ) {
-    const mod = module();
-    if (mod === null) throw new Error('WasmLatticeKernels: WebAssembly SIMD is not available');
-    this.ex = new WebAssembly.Instance(mod, {}).exports as unknown as KernelExports;
-    let off = 0;
-    const take = (bytes: number) => {
-      const at = off;
-      off += Math.ceil(bytes / 16) * 16;
-      return at;
-    };
-    this.vtx = take(vertexOf.byteLength);
-    this.bary = take(baryOf.byteLength);
-    this.nb = take(neighbors.byteLength);
-    this.fix = take(selfFix.byteLength);
-    this.negSelf = take(negSelf.byteLength);
-    this.dynamic = off;
-    this.ensure(off);
-    const buf = this.ex.memory.buffer;
+    const ws = workspace ?? new WasmWorkspace();
+    this.ws = ws;
+    this.vtx = ws.alloc(vertexOf.length);
+    this.bary = ws.alloc(baryOf.length);
+    this.nb = ws.alloc(neighbors.length);
+    this.fix = ws.alloc(selfFix.length);
+    this.negSelf = ws.alloc(negSelf.length);
+    const buf = ws.ex.memory.buffer;
     new Int32Array(buf, this.vtx, vertexOf.length).set(vertexOf);
     new Float32Array(buf, this.bary, baryOf.length).set(baryOf);
     new Int32Array(buf, this.nb, neighbors.length).set(neighbors);
@@ -97,13 +93,12 @@ export class WasmLatticeKernels {
     new Float32Array(buf, this.negSelf, negSelf.length).set(negSelf);
   }
 
-  private ensure(bytes: number): void {
-    const mem = this.ex.memory;
-    const have = mem.buffer.byteLength;
-    if (bytes > have) mem.grow(Math.ceil((bytes - have) / PAGE));
+  /** The workspace holding this lattice's arrays. */
+  get workspace(): WasmWorkspace {
+    return this.ws;
   }
 
-  /** See PermutohedralLattice.filter; `out` receives the N×c result. */
+  /** See PermutohedralLattice.filter; `out` receives the N×c result (copies in and out). */
   filter(
     values: Float32Array,
     c: number,
@@ -112,19 +107,33 @@ export class WasmLatticeKernels {
     reverse: boolean,
     excludeSelf: boolean,
   ): void {
-    const { n, d1, m } = this;
-    const rowBytes = c * 4;
-    const valuesAt = this.dynamic;
-    const outAt = valuesAt + Math.ceil((n * rowBytes) / 16) * 16;
-    const bufA = outAt + Math.ceil((n * rowBytes) / 16) * 16;
-    const lat = Math.ceil(((m + 1) * rowBytes) / 16) * 16;
-    const bufB = bufA + lat;
-    this.ensure(bufB + lat);
-    const f32 = new Float32Array(this.ex.memory.buffer);
-    f32.set(values, valuesAt >> 2);
-    f32.fill(0, bufA >> 2, (bufA >> 2) + (m + 1) * c);
-    f32.fill(0, (bufB >> 2) + m * c, (bufB >> 2) + (m + 1) * c);
-    const ex = this.ex;
+    const nc = this.n * c;
+    if (this.io.floats < 2 * nc) this.io = { at: this.ws.alloc(2 * nc), floats: 2 * nc };
+    const valuesAt = this.io.at;
+    const outAt = valuesAt + nc * 4;
+    this.ws.view(valuesAt, nc).set(values);
+    this.filterAt(valuesAt, outAt, c, alpha, reverse, excludeSelf);
+    out.set(this.ws.view(outAt, nc));
+  }
+
+  /** The filter on N×c arrays already in the workspace, at byte offsets `valuesAt` → `outAt`. */
+  filterAt(
+    valuesAt: number,
+    outAt: number,
+    c: number,
+    alpha: number,
+    reverse: boolean,
+    excludeSelf: boolean,
+  ): void {
+    const { n, d1, m, ws } = this;
+    const rows = (m + 1) * c;
+    if (this.bufs.floats < rows) this.bufs = { a: ws.alloc(rows), b: ws.alloc(rows), floats: rows };
+    const bufA = this.bufs.a;
+    const bufB = this.bufs.b;
+    const f32 = new Float32Array(ws.ex.memory.buffer);
+    f32.fill(0, bufA >> 2, (bufA >> 2) + rows);
+    f32.fill(0, (bufB >> 2) + m * c, (bufB >> 2) + rows); // the zero row stands for missing neighbours
+    const ex = ws.ex;
     ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, bufA);
     let src = bufA;
     let dst = bufB;
@@ -147,12 +156,10 @@ export class WasmLatticeKernels {
       excludeSelf ? this.negSelf : this.fix,
       outAt,
     );
-    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + n * c));
   }
 }
 
-interface MeanFieldExports {
-  memory: WebAssembly.Memory;
+interface MeanFieldExports extends KernelExports {
   scaleRows(src: number, norm: number, dst: number, n: number, k: number): void;
   addScaledRows(acc: number, msg: number, norm: number, w: number, n: number, k: number): void;
   softmaxRows(logits: number, q: number, n: number, k: number): void;
@@ -188,13 +195,24 @@ export class WasmWorkspace {
     this.ex = new WebAssembly.Instance(mod, {}).exports as unknown as MeanFieldExports;
   }
 
+  /**
+   * Grows the memory to at least `bytes` now, while it is still untouched:
+   * growing a memory whose pages are in use costs ~0.5 ms per MB here.
+   */
+  reserve(bytes: number): void {
+    const mem = this.ex.memory;
+    const have = mem.buffer.byteLength;
+    if (bytes > have) mem.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
   /** Reserves `floats` float32s (16-byte aligned); returns the byte offset. */
   alloc(floats: number): number {
     const at = this.top;
     this.top += Math.ceil((floats * 4) / 16) * 16;
     const mem = this.ex.memory;
     const have = mem.buffer.byteLength;
-    if (this.top > have) mem.grow(Math.ceil((this.top - have) / PAGE));
+    // Grow by at least half the current size: fewer (possibly copying) grows.
+    if (this.top > have) mem.grow(Math.ceil(Math.max(this.top - have, have / 2) / PAGE));
     return at;
   }
 
