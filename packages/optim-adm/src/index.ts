@@ -1,0 +1,37 @@
+// @seg/optim-adm: ADM (Marin et al., CVPR 2019) and gradient-descent trainers
+// for segmentation from scribbles, the classic interactive graph cut,
+// metrics, and one-call interactive segmentation.
+
+export type { InteractiveGraphCutOptions } from './graphcut/interactive.js';
+export { colourLikelihoods, interactiveGraphCut } from './graphcut/interactive.js';
+export type { GrayMask } from './metrics/iou.js';
+export { meanIoU, objectIoU } from './metrics/iou.js';
+export type { RegularizedLoss, RegularizedLossOptions } from './metrics/regularized-loss.js';
+export { regularizedLoss } from './metrics/regularized-loss.js';
+export type { PixelNetOptions, SegNet } from './net/network.js';
+export {
+  createPixelNet,
+  INPUT_CHANNELS,
+  networkInput,
+  pixelNetSpec,
+  segNetFromModel,
+} from './net/network.js';
+export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
+export type { PottsProblem } from './proposals/potts-problem.js';
+export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
+export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
+export { inlineSolver, proposalEnergy, proposalProblem, solvePotts } from './proposals/y-step.js';
+export type { SegmentMethod, SegmentOptions, SegmentResult } from './segment.js';
+export { segmentImage } from './segment.js';
+export type { AdmIterationInfo, AdmOptions, AdmResult } from './train/adm.js';
+export { trainAdm } from './train/adm.js';
+export type {
+  CheckpointOptions,
+  EarlyStopping,
+  Timings,
+  TrainerBaseOptions,
+  TrainerCheckpoint,
+  TrainingExample,
+} from './train/common.js';
+export type { GdIterationInfo, GdOptions, GdResult } from './train/gd.js';
+export { trainGradientDescent } from './train/gd.js';

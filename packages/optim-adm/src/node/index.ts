@@ -1,0 +1,3 @@
+// @seg/optim-adm/node: file-system helpers (Node only).
+export type { GrabCutExample, LoadGrabCutOptions } from './grabcut.js';
+export { grabCutNames, hasScribbleSet, loadGrabCut } from './grabcut.js';

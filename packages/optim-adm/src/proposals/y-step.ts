@@ -1,0 +1,139 @@
+/**
+ * The Y-step of ADM (Marin et al., CVPR 2019): with the network fixed, the
+ * latent segmentation minimising `Σ_p −log S_p[Y_p] + (λ/μ)·Σ_pq w_pq [Y_p ≠ Y_q]`,
+ * seeds hard or soft; exact by one min cut for K = 2, α-expansion otherwise.
+ */
+import {
+  binaryInstance,
+  cutLabels,
+  HARD,
+  type PottsProblem,
+  pottsProblemEnergy,
+  solveBinary,
+} from './potts-problem.js';
+import { alphaExpansion, type SolverPool } from './solvers.js';
+
+/** Something that solves a batch of Potts problems: in this thread, or on a worker pool. */
+export interface ProposalSolver {
+  solve(problems: PottsProblem[]): Promise<Int32Array[]>;
+  /** Number of threads it uses. */
+  readonly size: number;
+  close?(): Promise<void>;
+}
+
+/** The smallest probability −log S is taken of. */
+export const MIN_PROB = 1e-6;
+
+/** Cycles of α-expansion in the Y-step (the reference adm-seg uses 5). */
+export const EXPANSION_CYCLES = 5;
+
+/**
+ * Solves one {@link PottsProblem} in this thread: K = 2 by one exact min cut
+ * on a grid graph, K > 2 by α-expansion (≤ {@link EXPANSION_CYCLES} cycles,
+ * started at the unary argmin; never above that labeling's energy).
+ */
+export function solvePotts(problem: PottsProblem): Int32Array {
+  if (problem.numLabels === 2) return solveBinary(problem);
+  const { width, height, numLabels, unary, potts, seeds } = problem;
+  return alphaExpansion(
+    { width, height, numLabels, unary, weights: potts },
+    { maxCycles: EXPANSION_CYCLES, ...(seeds ? { seeds } : {}) },
+  ).labels;
+}
+
+/** A {@link ProposalSolver} that solves in the calling thread, one problem after the other. */
+export function inlineSolver(): ProposalSolver {
+  return { size: 1, solve: async (problems) => problems.map(solvePotts) };
+}
+
+/**
+ * A {@link ProposalSolver} on a @seg/crf-solvers worker pool
+ * (`createSolverPool({ size })`): one image per task, K = 2 as one grid
+ * max-flow, K > 2 by α-expansion. The pool stays the caller's to close.
+ *
+ * @example
+ * const pool = await createSolverPool({ size: 2 });
+ * await trainAdm(net, examples, { solver: poolSolver(pool) });
+ * await pool.close();
+ */
+export function poolSolver(pool: SolverPool): ProposalSolver {
+  return {
+    size: pool.size,
+    solve: (problems) =>
+      Promise.all(
+        problems.map(async (pr) => {
+          if (pr.numLabels === 2) {
+            const inst = binaryInstance(pr);
+            const r = await pool.gridMaxflow(inst, {
+              transfer: [
+                inst.source.buffer,
+                inst.sink.buffer,
+                ...inst.edges.map((e) => e.buffer),
+              ] as ArrayBuffer[],
+            });
+            return cutLabels(r.labels);
+          }
+          const { width, height, numLabels, unary, potts, seeds } = pr;
+          const r = await pool.alphaExpansion(
+            { width, height, numLabels, unary, weights: potts },
+            { maxCycles: EXPANSION_CYCLES, ...(seeds ? { seeds } : {}) },
+          );
+          return r.labels;
+        }),
+      ),
+  };
+}
+
+/** Options of {@link proposalProblem}. */
+export interface ProposalProblemOptions {
+  /** Potts weight `λ/μ` applied to the contrast weights. */
+  pottsWeight: number;
+  /** Seeds: hard constraints, or a penalty `seedPenalty` on other labels. @default 'hard' */
+  seeds?: 'hard' | 'soft';
+  /** @default 100 */
+  seedPenalty?: number;
+}
+
+/**
+ * The Y-step problem of one image: unary `−log max(S, MIN_PROB)` (N·K site
+ * major), Potts `pottsWeight · w_pq` per direction, seeds hard (as
+ * constraints) or soft (`seedPenalty` added to every other label).
+ */
+export function proposalProblem(
+  probs: Float32Array,
+  width: number,
+  height: number,
+  numLabels: number,
+  edges: readonly Float32Array[],
+  seeds: Int32Array,
+  options: ProposalProblemOptions,
+): PottsProblem {
+  const K = numLabels;
+  const N = width * height;
+  const unary = new Float32Array(N * K);
+  for (let i = 0; i < N * K; i++) unary[i] = -Math.log(Math.max(probs[i]!, MIN_PROB));
+  const soft = options.seeds === 'soft';
+  if (soft) {
+    const pen = options.seedPenalty ?? 100;
+    for (let p = 0; p < N; p++) {
+      const s = seeds[p]!;
+      if (s < 0) continue;
+      for (let k = 0; k < K; k++) if (k !== s) unary[p * K + k]! += pen;
+    }
+  }
+  const w = options.pottsWeight;
+  const potts = edges.map((e) => {
+    const out = new Float32Array(N);
+    for (let i = 0; i < N; i++) out[i] = w * e[i]!;
+    return out;
+  });
+  return { width, height, numLabels: K, unary, potts, ...(soft ? {} : { seeds }) };
+}
+
+/** Energy of proposals under their problem, hard seeds counted as constraints ({@link HARD} per violation). */
+export function proposalEnergy(problem: PottsProblem, labels: Int32Array): number {
+  let e = pottsProblemEnergy(problem, labels);
+  const s = problem.seeds;
+  if (s) for (let p = 0; p < labels.length; p++) if (s[p]! >= 0 && s[p] !== labels[p]) e += HARD;
+  return e;
+}

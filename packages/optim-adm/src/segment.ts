@@ -1,0 +1,200 @@
+/**
+ * One call to segment one image from its scribbles (the interactive
+ * setting): a network trained on this image alone by ADM, by gradient
+ * descent on a regularized loss, or on partial CE alone; or the classic
+ * graph cut. Used by the CLI (`seg segment`) and the web demo.
+ */
+
+import { gridWeights } from '@seg/losses';
+import {
+  assertInt,
+  assertNumber,
+  type LabelMap,
+  labelMap,
+  type ProbMap,
+  type RgbImage,
+  SegValueError,
+} from '@seg/tensor';
+import { interactiveGraphCut } from './graphcut/interactive.js';
+import { createPixelNet } from './net/network.js';
+import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
+import { type ProposalSolver, proposalProblem, solvePotts } from './proposals/y-step.js';
+import { type AdmIterationInfo, trainAdm } from './train/adm.js';
+import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
+import { checkImage, checkSeeds } from './validate.js';
+
+/** How {@link segmentImage} segments. */
+export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
+
+/** Options of {@link segmentImage}. */
+export interface SegmentOptions {
+  /** @default 'adm' */
+  method?: SegmentMethod;
+  /**
+   * Regularizer weight. ADM and GD: the per-pixel λ of `regularizedLoss`
+   * (default 5 for 'adm' and 'gd-grid', 50 for 'gd-dense'); 'graphcut': the
+   * classic λ (default 50).
+   */
+  lambda?: number;
+  /** ADM: weight of the proposal cross-entropy. @default 1 */
+  mu?: number;
+  /** @default 8 */
+  connectivity?: 4 | 8;
+  /** Longest side of the resolution the network trains at (the image is reduced by area averaging, never enlarged). @default 160 */
+  maxSide?: number;
+  /** Outer iterations (ADM: proposal refreshes). @default 16 */
+  iterations?: number;
+  /** Gradient steps per iteration. @default 5 */
+  stepsPerIteration?: number;
+  /** Adam's learning rate. @default 0.01 */
+  learningRate?: number;
+  /** Seed of the network's initial weights. @default 1 */
+  seed?: number;
+  /** Hidden channels of the per-image network. @default 16 */
+  width?: number;
+  /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
+  seeds?: 'hard' | 'soft';
+  /** ADM: solver of the Y-step (e.g. a pool). @default this thread */
+  solver?: ProposalSolver;
+  /** Dense CRF loss options for 'gd-dense' (σ_rgb 15, σ_xy 100 px of the full image). */
+  sigmaRgb?: number;
+  sigmaXy?: number;
+  /**
+   * What `labels` are: `'network'`, the argmax of the network's upsampled
+   * probabilities; `'proposal'`, one more Y-step at full resolution on them
+   * (unary −log S, Potts λ/μ·w, hard seeds: a graph-cut clean-up).
+   * @default 'network'
+   */
+  output?: 'network' | 'proposal';
+  /** Called after every iteration with the trainer's report. */
+  onProgress?: (info: AdmIterationInfo | GdIterationInfo) => void;
+}
+
+/** What {@link segmentImage} returns. */
+export interface SegmentResult {
+  /** 1 object / 0 background (K = 2), at the image's full size. */
+  labels: LabelMap;
+  /** The network's probabilities, upsampled to full size (not for 'graphcut'). */
+  probs?: ProbMap;
+  /** Per-iteration reports (empty for 'graphcut'). */
+  history: (AdmIterationInfo | GdIterationInfo)[];
+  /** Size the network trained at. */
+  trainSize?: [number, number];
+  ms: number;
+}
+
+const METHODS: readonly SegmentMethod[] = ['adm', 'gd-grid', 'gd-dense', 'pce', 'graphcut'];
+
+/**
+ * Segments an image from its scribbles. For the network methods a small
+ * fully convolutional net (RGB + x, y input, {@link pixelNetSpec}) is
+ * trained from scratch on this image at a reduced resolution (`maxSide`),
+ * and its probabilities are upsampled bilinearly to the full image. Needs
+ * `await initBackend()` first (except 'graphcut'). Runs in Node and in a
+ * Web Worker.
+ *
+ * @param seeds 1 object, 0 background, -1 unlabelled; both labels must be present.
+ *
+ * @example
+ * await initBackend();
+ * const { labels, history } = await segmentImage(image, seeds, {
+ *   method: 'adm', onProgress: (i) => console.log(i.iteration, i.regularizedLoss),
+ * });
+ */
+export async function segmentImage(
+  image: RgbImage,
+  seeds: LabelMap,
+  options: SegmentOptions = {},
+): Promise<SegmentResult> {
+  const fn = 'segmentImage';
+  const t0 = performance.now();
+  const method = options.method ?? 'adm';
+  if (!METHODS.includes(method)) {
+    throw new SegValueError(
+      `${fn}: options.method is ${JSON.stringify(method)}, expected one of ${METHODS.join(', ')}`,
+    );
+  }
+  checkImage(fn, image);
+  checkSeeds(fn, seeds, image.width, image.height, 2, true);
+  if (method === 'graphcut') {
+    const labels = interactiveGraphCut(image, seeds, {
+      lambda: options.lambda ?? 50,
+      connectivity: options.connectivity ?? 8,
+    });
+    return { labels, history: [], ms: performance.now() - t0 };
+  }
+  const maxSide = options.maxSide ?? 160;
+  assertInt(fn, 'options.maxSide', maxSide, 8);
+  const seed = options.seed ?? 1;
+  assertNumber(fn, 'options.seed', seed);
+  const [w, h] = reducedSize(image.width, image.height, maxSide);
+  const small = downscaleImage(image, w, h);
+  const smallSeeds = downscaleSeeds(seeds, w, h, 2);
+  const example = { image: small, seeds: smallSeeds };
+  const net = createPixelNet({
+    numClasses: 2,
+    seed,
+    ...(options.width !== undefined ? { width: options.width } : {}),
+  });
+  const common = {
+    connectivity: options.connectivity ?? 8,
+    iterations: options.iterations ?? 16,
+    stepsPerIteration: options.stepsPerIteration ?? 5,
+    learningRate: options.learningRate ?? 0.01,
+    onIteration: options.onProgress
+      ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
+      : undefined,
+  };
+  let probs: Float32Array;
+  let history: (AdmIterationInfo | GdIterationInfo)[];
+  try {
+    if (method === 'adm') {
+      const r = await trainAdm(net, example, {
+        ...common,
+        lambda: options.lambda ?? 5,
+        mu: options.mu ?? 1,
+        seeds: options.seeds ?? 'hard',
+        ...(options.solver ? { solver: options.solver } : {}),
+      });
+      probs = r.probs[0]!;
+      history = r.history;
+    } else {
+      const scale = w / image.width;
+      const r = await trainGradientDescent(net, example, {
+        ...common,
+        lambda: method === 'pce' ? 0 : (options.lambda ?? (method === 'gd-dense' ? 50 : 5)),
+        regularizer: method === 'gd-dense' ? 'dense' : 'grid',
+        lossLambda: options.lambda ?? 5,
+        dense: { sigmaRgb: options.sigmaRgb ?? 15, sigmaXy: (options.sigmaXy ?? 100) * scale },
+      });
+      probs = r.probs[0]!;
+      history = r.history;
+    }
+  } finally {
+    net.dispose();
+  }
+  const full = upscaleProbs(
+    { width: w, height: h, numLabels: 2, data: probs },
+    image.width,
+    image.height,
+  );
+  let out: Int32Array = new Int32Array(image.width * image.height);
+  if ((options.output ?? 'network') === 'proposal') {
+    const { edges } = gridWeights(image, { connectivity: common.connectivity });
+    const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? 5);
+    out = solvePotts(
+      proposalProblem(full.data, image.width, image.height, 2, edges, seeds.data, {
+        pottsWeight: method === 'adm' ? lambda / (options.mu ?? 1) : lambda,
+      }),
+    );
+  } else {
+    for (let p = 0; p < out.length; p++) out[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
+  }
+  return {
+    labels: labelMap(image.width, image.height, out),
+    probs: full,
+    history,
+    trainSize: [w, h],
+    ms: performance.now() - t0,
+  };
+}

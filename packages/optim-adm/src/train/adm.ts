@@ -1,0 +1,331 @@
+/**
+ * ADM for regularized losses (Marin, Tang, Ben Ayed, Boykov, CVPR 2019):
+ * minimise `pCE(S_θ) + (λ/N)·R(Y) + μ·mean_p CE(Y_p, S_θ,p)` by alternating
+ * a discrete Y-step (a Potts energy, solved exactly for K = 2) and θ-steps
+ * of gradient descent on `pCE + μ·CE(S_θ, Y)`.
+ */
+import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
+import { assertNumber, SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import type { SegNet } from '../net/network.js';
+import {
+  inlineSolver,
+  type ProposalSolver,
+  proposalEnergy,
+  proposalProblem,
+} from '../proposals/y-step.js';
+import {
+  argmax,
+  baseOptions,
+  type CheckpointOptions,
+  disposePrepared,
+  earlyStop,
+  type PreparedExample,
+  partialCE,
+  predictProbs,
+  prepareExamples,
+  restore,
+  snapshot,
+  type Timings,
+  type TrainerBaseOptions,
+  type TrainerCheckpoint,
+  type TrainingExample,
+} from './common.js';
+
+/** What ADM reports after every iteration (means over the examples). */
+export interface AdmIterationInfo {
+  trainer: 'adm';
+  /** 0-based iteration just finished. */
+  iteration: number;
+  iterations: number;
+  /** θ-steps taken so far. */
+  steps: number;
+  /** Partial cross-entropy on the seeds, after the θ-steps. */
+  partialCE: number;
+  /** `mean_p CE(Y_p, S_p)` to the current proposals, after the θ-steps. */
+  proposalCE: number;
+  /** `R(Y)`: contrast-sensitive Potts energy of the proposals (not divided by N). */
+  proposalPotts: number;
+  /** The Y-step energy of the proposals: `Σ_p −log S_p[Y_p] + (λ/μ)·R(Y)` under the S it was solved for. */
+  energy: number;
+  /** ADM objective `pCE + (λ/N)·R(Y) + μ·CE(Y, S)` right after the Y-step (θ not yet moved). */
+  objectiveAfterYStep: number;
+  /** ADM objective after the θ-steps. */
+  objective: number;
+  /** `R(argmax S)` of the network. */
+  potts: number;
+  /** The regularized loss of the network: `pCE + (λ/N)·R(argmax S)`. */
+  regularizedLoss: number;
+  /** Fraction of pixels whose proposal label changed at this Y-step. */
+  proposalChange: number;
+  timings: Timings;
+  /** Since the start of this call, ms. */
+  elapsedMs: number;
+}
+
+/** Options of {@link trainAdm}. */
+export interface AdmOptions extends TrainerBaseOptions {
+  /** Weight of the per-pixel Potts term. @default 5 */
+  lambda?: number;
+  /** Weight of the proposal cross-entropy. @default 1 */
+  mu?: number;
+  /** Seeds in the Y-step: hard constraints or a penalty. @default 'hard' */
+  seeds?: 'hard' | 'soft';
+  /** Penalty per soft seed on another label. @default 100 */
+  seedPenalty?: number;
+  /** Gradient steps on partial CE alone before the first Y-step (the paper starts from a pCE model). @default 10 */
+  pretrainSteps?: number;
+  /** Solves the Y-step problems (one per example); e.g. `createSolverPool({ size: 2 })`. @default in this thread */
+  solver?: ProposalSolver;
+  /** Called after every iteration; return `false` to stop. */
+  onIteration?: (info: AdmIterationInfo) => void | boolean | Promise<void | boolean>;
+  checkpoint?: CheckpointOptions<AdmIterationInfo>;
+  /** Continue from a checkpoint of this trainer. */
+  resume?: TrainerCheckpoint<AdmIterationInfo>;
+}
+
+/** What {@link trainAdm} returns. */
+export interface AdmResult {
+  history: AdmIterationInfo[];
+  /** The last proposals, one per example. */
+  proposals: Int32Array[];
+  /** The network's probabilities at the end, h·w·K per example. */
+  probs: Float32Array[];
+  stoppedEarly: boolean;
+  steps: number;
+}
+
+/**
+ * Trains `net` by ADM on one or more images with scribbles (at the
+ * resolution the network sees). The network is modified in place.
+ *
+ * @example
+ * const net = createPixelNet({ seed: 1 });
+ * const { history, probs } = await trainAdm(net, { image, seeds }, {
+ *   lambda: 5, mu: 1, iterations: 20, stepsPerIteration: 5,
+ *   onIteration: (i) => console.log(i.iteration, i.objective, i.timings.yStepMs),
+ * });
+ */
+export async function trainAdm(
+  net: SegNet,
+  examples: TrainingExample | TrainingExample[],
+  options: AdmOptions = {},
+): Promise<AdmResult> {
+  const fn = 'trainAdm';
+  const base = baseOptions(fn, options, 5);
+  const { lambda, connectivity, iterations, steps: thetaSteps, lr, coordScale, es } = base;
+  const mu = options.mu ?? 1;
+  assertNumber(fn, 'options.mu', mu, 0);
+  if (!(mu > 0)) throw new SegValueError(`${fn}: options.mu is 0, expected a positive number`);
+  const seedMode = options.seeds ?? 'hard';
+  if (seedMode !== 'hard' && seedMode !== 'soft') {
+    throw new SegValueError(
+      `${fn}: options.seeds is ${JSON.stringify(seedMode)}, expected 'hard' or 'soft'`,
+    );
+  }
+  const seedPenalty = options.seedPenalty ?? 100;
+  assertNumber(fn, 'options.seedPenalty', seedPenalty, 0);
+  const pretrain = options.pretrainSteps ?? 10;
+  assertNumber(fn, 'options.pretrainSteps', pretrain, 0);
+  const K = net.numClasses;
+  const list = prepareExamples(fn, examples, K, connectivity, coordScale);
+  const ownOptimizer = options.optimizer === undefined;
+  const optimizer = options.optimizer ?? tf.train.adam(lr);
+  const solver = options.solver ?? inlineSolver();
+  const vars = net.model.variables();
+  const start = performance.now();
+  const history: AdmIterationInfo[] = [];
+  const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
+  let steps = 0;
+  let first = 0;
+  let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
+  let stoppedEarly = false;
+  try {
+    if (options.resume) {
+      const cp = options.resume;
+      if (cp.trainer !== 'adm')
+        throw new SegValueError(
+          `${fn}: options.resume is a '${cp.trainer}' checkpoint, expected 'adm'`,
+        );
+      await restore(fn, net, optimizer, cp);
+      first = cp.iteration;
+      steps = cp.steps;
+      history.push(...cp.history);
+      state.best = cp.best;
+      state.badIterations = cp.badIterations;
+      if (cp.proposals) proposals = cp.proposals.map((p) => Int32Array.from(p));
+    } else {
+      for (let s = 0; s < pretrain; s++) {
+        optimizer.minimize(
+          () =>
+            meanOver(list, (p) =>
+              partialCrossEntropy(net.forward(p.input), p.seedTensor, { reduction: 'mean' }),
+            ),
+          false,
+          vars,
+        );
+        steps++;
+      }
+    }
+    let probs = predictProbs(net, list);
+    for (let it = first; it < iterations; it++) {
+      const t0 = performance.now();
+      // Y-step
+      const problems = list.map((p, i) =>
+        proposalProblem(
+          probs[i]!,
+          p.image.width,
+          p.image.height,
+          K,
+          p.weights.edges,
+          p.seeds.data,
+          {
+            pottsWeight: lambda / mu,
+            seeds: seedMode,
+            seedPenalty,
+          },
+        ),
+      );
+      const next = await solver.solve(problems);
+      let changed = 0;
+      let total = 0;
+      next.forEach((y, i) => {
+        const old = proposals[i]!;
+        for (let p = 0; p < y.length; p++) if (y[p] !== old[p]) changed++;
+        total += y.length;
+      });
+      proposals = next;
+      const energy = mean(problems.map((pr, i) => proposalEnergy(pr, proposals[i]!)));
+      const before = objectiveTerms(list, probs, proposals, K, lambda, mu);
+      const t1 = performance.now();
+      // θ-steps
+      const yTensors = list.map((p, i) =>
+        tf.tensor3d(proposals[i]!, [1, p.image.height, p.image.width], 'int32'),
+      );
+      try {
+        for (let s = 0; s < thetaSteps; s++) {
+          optimizer.minimize(
+            () =>
+              meanOver(list, (p, i) => {
+                const z = net.forward(p.input);
+                return tf.add(
+                  partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
+                  tf.mul(mu, proposalCrossEntropy(z, yTensors[i]!, { reduction: 'mean' })),
+                );
+              }),
+            false,
+            vars,
+          );
+          steps++;
+        }
+      } finally {
+        tf.dispose(yTensors);
+      }
+      const t2 = performance.now();
+      probs = predictProbs(net, list);
+      const after = objectiveTerms(list, probs, proposals, K, lambda, mu);
+      const t3 = performance.now();
+      const info: AdmIterationInfo = {
+        trainer: 'adm',
+        iteration: it,
+        iterations,
+        steps,
+        partialCE: after.partialCE,
+        proposalCE: after.proposalCE,
+        proposalPotts: after.proposalPotts,
+        energy,
+        objectiveAfterYStep: before.objective,
+        objective: after.objective,
+        potts: after.potts,
+        regularizedLoss: after.regularizedLoss,
+        proposalChange: changed / total,
+        timings: { yStepMs: t1 - t0, thetaMs: t2 - t1, evalMs: t3 - t2, totalMs: t3 - t0 },
+        elapsedMs: t3 - start,
+      };
+      history.push(info);
+      const stop = earlyStop(es, state, info.objective);
+      if (
+        options.checkpoint &&
+        ((it + 1 - first) % (options.checkpoint.every ?? 1) === 0 || it + 1 === iterations)
+      ) {
+        const snap = await snapshot(net, optimizer);
+        await options.checkpoint.save({
+          trainer: 'adm',
+          iteration: it + 1,
+          steps,
+          ...snap,
+          proposals: proposals.map((p) => Int32Array.from(p)),
+          history: history.slice(),
+          best: state.best,
+          badIterations: state.badIterations,
+        });
+      }
+      const verdict = options.onIteration ? await options.onIteration(info) : undefined;
+      if (verdict === false || stop) {
+        stoppedEarly = it + 1 < iterations;
+        break;
+      }
+    }
+    return { history, proposals, probs, stoppedEarly, steps };
+  } finally {
+    disposePrepared(list);
+    if (ownOptimizer) optimizer.dispose();
+  }
+}
+
+/** Mean over examples of a scalar loss (inside the optimizer's tape). */
+export function meanOver(
+  list: PreparedExample[],
+  f: (p: PreparedExample, i: number) => tf.Tensor,
+): tf.Scalar {
+  let acc: tf.Tensor | null = null;
+  list.forEach((p, i) => {
+    const v = f(p, i);
+    acc = acc ? tf.add(acc, v) : v;
+  });
+  return tf.div(acc!, list.length) as tf.Scalar;
+}
+
+function mean(v: number[]): number {
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+/** The ADM objective's terms, means over the examples. */
+export function objectiveTerms(
+  list: PreparedExample[],
+  probs: Float32Array[],
+  proposals: Int32Array[],
+  K: number,
+  lambda: number,
+  mu: number,
+) {
+  const acc = {
+    partialCE: 0,
+    proposalCE: 0,
+    proposalPotts: 0,
+    potts: 0,
+    objective: 0,
+    regularizedLoss: 0,
+  };
+  list.forEach((p, i) => {
+    const S = probs[i]!;
+    const Y = proposals[i]!;
+    const N = p.numPixels;
+    const pce = partialCE(S, p.seeds.data, K);
+    let ce = 0;
+    for (let q = 0; q < N; q++) ce -= Math.log(Math.max(S[q * K + Y[q]!]!, 1e-12));
+    ce /= N;
+    const { width, height } = p.image;
+    const rY = pottsEnergy({ width, height, data: Y }, p.weights);
+    const rS = pottsEnergy({ width, height, data: argmax(S, K) }, p.weights);
+    acc.partialCE += pce;
+    acc.proposalCE += ce;
+    acc.proposalPotts += rY;
+    acc.potts += rS;
+    acc.objective += pce + (lambda * rY) / N + mu * ce;
+    acc.regularizedLoss += pce + (lambda * rS) / N;
+  });
+  const n = list.length;
+  for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] /= n;
+  return acc;
+}

@@ -1,0 +1,257 @@
+/**
+ * What the two trainers share: the prepared images, option checks, the
+ * optimizer, early stopping and checkpoints.
+ */
+import { type GridWeights, gridWeights } from '@seg/losses';
+import { assertInt, assertNumber, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { networkInput, type SegNet } from '../net/network.js';
+import { checkConnectivity, checkImage, checkSeeds } from '../validate.js';
+
+/** One training image at the resolution the network sees, with its scribbles (-1 unlabelled). */
+export interface TrainingExample {
+  image: RgbImage;
+  seeds: LabelMap;
+}
+
+/** An image ready for training: its tensors and its grid weights. */
+export interface PreparedExample {
+  image: RgbImage;
+  seeds: LabelMap;
+  input: tf.Tensor4D;
+  seedTensor: tf.Tensor3D;
+  imageTensor: tf.Tensor4D;
+  weights: GridWeights;
+  numPixels: number;
+}
+
+/** Checks examples and builds their tensors (dispose with {@link disposePrepared}). */
+export function prepareExamples(
+  fn: string,
+  examples: TrainingExample | TrainingExample[],
+  numClasses: number,
+  connectivity: 4 | 8,
+  coordScale: number,
+): PreparedExample[] {
+  const list = Array.isArray(examples) ? examples : [examples];
+  if (list.length === 0)
+    throw new SegValueError(`${fn}: examples is empty, expected at least one image`);
+  list.forEach((ex, i) => {
+    const at = list.length > 1 ? `examples[${i}]: ` : '';
+    try {
+      checkImage(fn, ex.image);
+      checkSeeds(fn, ex.seeds, ex.image.width, ex.image.height, numClasses, false);
+    } catch (e) {
+      if (at && e instanceof Error) e.message = e.message.replace(`${fn}: `, `${fn}: ${at}`);
+      throw e;
+    }
+    if (!ex.seeds.data.some((v) => v >= 0)) {
+      throw new SegValueError(`${fn}: ${at}seeds are empty, expected at least one scribbled pixel`);
+    }
+  });
+  return list.map(({ image, seeds }) => {
+    const { width: w, height: h } = image;
+    const img = new Float32Array(image.data);
+    return {
+      image,
+      seeds,
+      input: networkInput(image, coordScale),
+      seedTensor: tf.tensor3d(seeds.data, [1, h, w], 'int32'),
+      imageTensor: tf.tensor4d(img, [1, h, w, 3], 'float32'),
+      weights: gridWeights(image, { connectivity }),
+      numPixels: w * h,
+    };
+  });
+}
+
+/** Disposes the tensors of {@link prepareExamples}. */
+export function disposePrepared(list: PreparedExample[]): void {
+  for (const p of list) tf.dispose([p.input, p.seedTensor, p.imageTensor]);
+}
+
+/** Softmax probabilities of the network on each example, as typed arrays (h·w·K). */
+export function predictProbs(net: SegNet, list: PreparedExample[]): Float32Array[] {
+  return list.map((p) => {
+    const s = tf.tidy(() => tf.softmax(net.forward(p.input)));
+    const d = s.dataSync() as Float32Array;
+    s.dispose();
+    return d;
+  });
+}
+
+/** Timings of one iteration, in milliseconds. */
+export interface Timings {
+  /** Y-step (proposals), ADM only. */
+  yStepMs: number;
+  /** The θ-steps. */
+  thetaMs: number;
+  /** Forward pass and loss terms for the report. */
+  evalMs: number;
+  totalMs: number;
+}
+
+/** Early stopping on the monitored objective. */
+export interface EarlyStopping {
+  /** Iterations without an improvement larger than `minDelta` before stopping. @default 3 */
+  patience?: number;
+  /** @default 1e-4 */
+  minDelta?: number;
+}
+
+/** A saved training state: parameters, optimizer slots, proposals, history. Plain data (structured-clone safe). */
+export interface TrainerCheckpoint<H = unknown> {
+  trainer: 'adm' | 'gd';
+  /** Iterations completed. */
+  iteration: number;
+  /** θ-steps (gradient steps) taken. */
+  steps: number;
+  params: Record<string, { shape: number[]; data: Float32Array }>;
+  optimizer: { name: string; shape: number[]; data: Float32Array }[];
+  /** ADM: the last proposals, one per example. */
+  proposals?: Int32Array[];
+  history: H[];
+  best: number;
+  badIterations: number;
+}
+
+/** Checkpointing options. */
+export interface CheckpointOptions<H> {
+  /** Save after every `every` iterations. @default 1 */
+  every?: number;
+  save(checkpoint: TrainerCheckpoint<H>): void | Promise<void>;
+}
+
+/** Options both trainers take. */
+export interface TrainerBaseOptions {
+  /** Weight of the per-pixel Potts term (see `regularizedLoss`). */
+  lambda?: number;
+  /** @default 8 */
+  connectivity?: 4 | 8;
+  /** Outer iterations. @default 20 */
+  iterations?: number;
+  /** Gradient steps per iteration (ADM: θ-steps per proposal refresh). @default 5 */
+  stepsPerIteration?: number;
+  /** A tfjs optimizer (tf.train.sgd / adam / momentum, or a Path-SGD optimizer). @default tf.train.adam(learningRate) */
+  optimizer?: tf.Optimizer;
+  /** Learning rate of the default Adam. @default 0.01 */
+  learningRate?: number;
+  /** Scale of the coordinate channels of the input. @default 1 */
+  coordScale?: number;
+  earlyStopping?: EarlyStopping | false;
+}
+
+/** Reads and checks the common options. */
+export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: number) {
+  const lambda = o.lambda ?? defaultLambda;
+  assertNumber(fn, 'options.lambda', lambda, 0);
+  const connectivity = checkConnectivity(fn, o.connectivity ?? 8);
+  const iterations = o.iterations ?? 20;
+  assertInt(fn, 'options.iterations', iterations, 0);
+  const steps = o.stepsPerIteration ?? 5;
+  assertInt(fn, 'options.stepsPerIteration', steps, 1);
+  const lr = o.learningRate ?? 0.01;
+  assertNumber(fn, 'options.learningRate', lr, 0);
+  const coordScale = o.coordScale ?? 1;
+  assertNumber(fn, 'options.coordScale', coordScale, 0);
+  if (o.optimizer !== undefined && !(o.optimizer instanceof tf.Optimizer)) {
+    throw new SegValueError(`${fn}: options.optimizer is not a tf.Optimizer`);
+  }
+  const es = o.earlyStopping
+    ? { patience: o.earlyStopping.patience ?? 3, minDelta: o.earlyStopping.minDelta ?? 1e-4 }
+    : null;
+  if (es) {
+    assertInt(fn, 'options.earlyStopping.patience', es.patience, 1);
+    assertNumber(fn, 'options.earlyStopping.minDelta', es.minDelta, 0);
+  }
+  return { lambda, connectivity, iterations, steps, lr, coordScale, es };
+}
+
+/** Copies the parameters and the optimizer's slots into a checkpoint's plain arrays. */
+export async function snapshot(
+  net: SegNet,
+  optimizer: tf.Optimizer,
+): Promise<Pick<TrainerCheckpoint, 'params' | 'optimizer'>> {
+  const params: TrainerCheckpoint['params'] = {};
+  for (const [name, v] of Object.entries(net.model.params)) {
+    params[name] = { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
+  }
+  const named = await optimizer.getWeights();
+  const opt = await Promise.all(
+    named.map(async ({ name, tensor }) => ({
+      name,
+      shape: tensor.shape.slice(),
+      data: Float32Array.from(await tensor.data()),
+    })),
+  );
+  return { params, optimizer: opt };
+}
+
+/** Restores parameters and optimizer slots from a checkpoint. */
+export async function restore(
+  fn: string,
+  net: SegNet,
+  optimizer: tf.Optimizer,
+  cp: TrainerCheckpoint,
+): Promise<void> {
+  for (const [name, v] of Object.entries(net.model.params)) {
+    const saved = cp.params[name];
+    if (
+      !saved ||
+      saved.shape.length !== v.shape.length ||
+      saved.shape.some((s, i) => s !== v.shape[i])
+    ) {
+      throw new SegValueError(
+        `${fn}: options.resume has no parameter '${name}' of shape [${v.shape}]`,
+      );
+    }
+    tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, 'float32')));
+  }
+  if (cp.optimizer.length > 0) {
+    const named = cp.optimizer.map(({ name, shape, data }) => ({
+      name,
+      tensor: tf.tensor(data, shape, 'float32'),
+    }));
+    await optimizer.setWeights(named);
+    tf.dispose(named.map((n) => n.tensor));
+  }
+}
+
+/** Tracks the best objective for early stopping. */
+export function earlyStop(
+  es: { patience: number; minDelta: number } | null,
+  state: { best: number; badIterations: number },
+  value: number,
+): boolean {
+  if (value < state.best - (es?.minDelta ?? 0)) {
+    state.best = value;
+    state.badIterations = 0;
+  } else {
+    state.badIterations++;
+  }
+  return es !== null && state.badIterations >= es.patience;
+}
+
+/** Mean partial cross-entropy of probabilities on the seeds (0 without seeds). */
+export function partialCE(probs: Float32Array, seeds: Int32Array, K: number): number {
+  let s = 0;
+  let n = 0;
+  for (let p = 0; p < seeds.length; p++) {
+    const y = seeds[p]!;
+    if (y < 0) continue;
+    s -= Math.log(Math.max(probs[p * K + y]!, 1e-12));
+    n++;
+  }
+  return n > 0 ? s / n : 0;
+}
+
+/** Per-pixel argmax of h·w·K probabilities. */
+export function argmax(probs: Float32Array, K: number): Int32Array {
+  const n = probs.length / K;
+  const out = new Int32Array(n);
+  for (let p = 0; p < n; p++) {
+    let b = 0;
+    for (let k = 1; k < K; k++) if (probs[p * K + k]! > probs[p * K + b]!) b = k;
+    out[p] = b;
+  }
+  return out;
+}

@@ -1,0 +1,232 @@
+/**
+ * The baseline of Marin et al.: plain gradient descent on the regularized
+ * loss `pCE + (λ/N)·R(S)` with R a relaxed grid CRF (Potts) or the dense CRF
+ * (Tang et al. 2018), same networks and step budget as ADM.
+ */
+import {
+  type DenseLossOptions,
+  denseCrfLoss,
+  type GridRelaxation,
+  gridCrfLoss,
+  partialCrossEntropy,
+  pottsEnergy,
+} from '@seg/losses';
+import { SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import type { SegNet } from '../net/network.js';
+import { meanOver } from './adm.js';
+import {
+  argmax,
+  baseOptions,
+  type CheckpointOptions,
+  disposePrepared,
+  earlyStop,
+  partialCE,
+  predictProbs,
+  prepareExamples,
+  restore,
+  snapshot,
+  type Timings,
+  type TrainerBaseOptions,
+  type TrainerCheckpoint,
+  type TrainingExample,
+} from './common.js';
+
+/** What gradient descent reports after every iteration (means over the examples). */
+export interface GdIterationInfo {
+  trainer: 'gd';
+  iteration: number;
+  iterations: number;
+  steps: number;
+  /** Partial cross-entropy on the seeds. */
+  partialCE: number;
+  /** `λ/N` times the relaxed regularizer of the last step (before it). */
+  regularizer: number;
+  /** The loss minimised, `partialCE + regularizer`, at the last step. */
+  loss: number;
+  /** `R(argmax S)`: discrete Potts energy of the network's labels. */
+  potts: number;
+  /** `pCE + (λ_grid/N)·R(argmax S)`, λ_grid = `options.lossLambda` (default `lambda`). */
+  regularizedLoss: number;
+  timings: Timings;
+  elapsedMs: number;
+}
+
+/** Options of {@link trainGradientDescent}. */
+export interface GdOptions extends TrainerBaseOptions {
+  /** Weight of the relaxed regularizer, per pixel. 0 = partial CE alone. @default 5 */
+  lambda?: number;
+  /** @default 'grid' */
+  regularizer?: 'grid' | 'dense';
+  /** Relaxation of the grid CRF. @default 'bilinear' */
+  relaxation?: GridRelaxation;
+  /** Options of the dense CRF loss (σ_rgb, σ_xy, scale, method). */
+  dense?: Omit<DenseLossOptions, 'reduction'>;
+  /** λ of the reported regularized loss (grid Potts), so that runs compare on one scale. @default lambda */
+  lossLambda?: number;
+  onIteration?: (info: GdIterationInfo) => void | boolean | Promise<void | boolean>;
+  checkpoint?: CheckpointOptions<GdIterationInfo>;
+  resume?: TrainerCheckpoint<GdIterationInfo>;
+}
+
+/** What {@link trainGradientDescent} returns. */
+export interface GdResult {
+  history: GdIterationInfo[];
+  probs: Float32Array[];
+  stoppedEarly: boolean;
+  steps: number;
+}
+
+/**
+ * Trains `net` by gradient descent on `pCE + (λ/N)·R(S)` (R the relaxed grid
+ * CRF or the dense CRF loss of @seg/losses), in place.
+ *
+ * @example
+ * const { history } = await trainGradientDescent(net, { image, seeds }, { lambda: 5, regularizer: 'grid' });
+ */
+export async function trainGradientDescent(
+  net: SegNet,
+  examples: TrainingExample | TrainingExample[],
+  options: GdOptions = {},
+): Promise<GdResult> {
+  const fn = 'trainGradientDescent';
+  const {
+    lambda,
+    connectivity,
+    iterations,
+    steps: perIt,
+    lr,
+    coordScale,
+    es,
+  } = baseOptions(fn, options, 5);
+  const kind = options.regularizer ?? 'grid';
+  if (kind !== 'grid' && kind !== 'dense') {
+    throw new SegValueError(
+      `${fn}: options.regularizer is ${JSON.stringify(kind)}, expected 'grid' or 'dense'`,
+    );
+  }
+  const relaxation = options.relaxation ?? 'bilinear';
+  const lossLambda = options.lossLambda ?? lambda;
+  const K = net.numClasses;
+  const list = prepareExamples(fn, examples, K, connectivity, coordScale);
+  const ownOptimizer = options.optimizer === undefined;
+  const optimizer = options.optimizer ?? tf.train.adam(lr);
+  const vars = net.model.variables();
+  const start = performance.now();
+  const history: GdIterationInfo[] = [];
+  const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
+  let steps = 0;
+  let first = 0;
+  let stoppedEarly = false;
+  try {
+    if (options.resume) {
+      const cp = options.resume;
+      if (cp.trainer !== 'gd')
+        throw new SegValueError(
+          `${fn}: options.resume is a '${cp.trainer}' checkpoint, expected 'gd'`,
+        );
+      await restore(fn, net, optimizer, cp);
+      first = cp.iteration;
+      steps = cp.steps;
+      history.push(...cp.history);
+      state.best = cp.best;
+      state.badIterations = cp.badIterations;
+    }
+    let probs: Float32Array[] = [];
+    for (let it = first; it < iterations; it++) {
+      const t1 = performance.now();
+      let last: { reg: number; loss: number } = { reg: 0, loss: 0 };
+      for (let s = 0; s < perIt; s++) {
+        const keep = s === perIt - 1;
+        let regT: tf.Tensor | null = null;
+        const lossT = optimizer.minimize(
+          () => {
+            let regSum: tf.Tensor = tf.scalar(0);
+            const total = meanOver(list, (p) => {
+              const z = net.forward(p.input);
+              const pce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
+              if (lambda === 0) return pce;
+              const S = tf.softmax(z);
+              const r =
+                kind === 'grid'
+                  ? gridCrfLoss(S, p.imageTensor, { connectivity, relaxation, reduction: 'sum' })
+                  : denseCrfLoss(S, p.imageTensor, { ...options.dense, reduction: 'sum' });
+              const rw = tf.mul(lambda / p.numPixels, r);
+              regSum = tf.add(regSum, rw);
+              return tf.add(pce, rw);
+            });
+            if (keep) regT = tf.keep(tf.div(regSum, list.length));
+            return total;
+          },
+          keep,
+          vars,
+        );
+        steps++;
+        if (keep) {
+          last = {
+            reg: (regT as tf.Tensor | null)?.dataSync()[0] ?? 0,
+            loss: lossT!.dataSync()[0]!,
+          };
+          tf.dispose([regT as tf.Tensor | null, lossT].filter((t): t is tf.Tensor => t !== null));
+        }
+      }
+      const t2 = performance.now();
+      probs = predictProbs(net, list);
+      let pce = 0;
+      let potts = 0;
+      let rl = 0;
+      list.forEach((p, i) => {
+        const c = partialCE(probs[i]!, p.seeds.data, K);
+        const r = pottsEnergy(
+          { width: p.image.width, height: p.image.height, data: argmax(probs[i]!, K) },
+          p.weights,
+        );
+        pce += c;
+        potts += r;
+        rl += c + (lossLambda * r) / p.numPixels;
+      });
+      const n = list.length;
+      const t3 = performance.now();
+      const info: GdIterationInfo = {
+        trainer: 'gd',
+        iteration: it,
+        iterations,
+        steps,
+        partialCE: pce / n,
+        regularizer: last.reg,
+        loss: last.loss,
+        potts: potts / n,
+        regularizedLoss: rl / n,
+        timings: { yStepMs: 0, thetaMs: t2 - t1, evalMs: t3 - t2, totalMs: t3 - t1 },
+        elapsedMs: t3 - start,
+      };
+      history.push(info);
+      const stop = earlyStop(es, state, info.loss);
+      if (
+        options.checkpoint &&
+        ((it + 1 - first) % (options.checkpoint.every ?? 1) === 0 || it + 1 === iterations)
+      ) {
+        const snap = await snapshot(net, optimizer);
+        await options.checkpoint.save({
+          trainer: 'gd',
+          iteration: it + 1,
+          steps,
+          ...snap,
+          history: history.slice(),
+          best: state.best,
+          badIterations: state.badIterations,
+        });
+      }
+      const verdict = options.onIteration ? await options.onIteration(info) : undefined;
+      if (verdict === false || stop) {
+        stoppedEarly = it + 1 < iterations;
+        break;
+      }
+    }
+    if (probs.length === 0) probs = predictProbs(net, list);
+    return { history, probs, stoppedEarly, steps };
+  } finally {
+    disposePrepared(list);
+    if (ownOptimizer) optimizer.dispose();
+  }
+}
