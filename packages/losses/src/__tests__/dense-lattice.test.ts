@@ -1,8 +1,7 @@
 import { Rng } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { LATTICE_AVAILABLE } from '../dense-crf/affinity.js';
+import { expect, it } from 'vitest';
 import { denseCrfLoss, normalizedCutLoss } from '../index.js';
 import {
   randomCoefficients,
@@ -44,97 +43,83 @@ function tangent(g: Float32Array): Float32Array {
   return out;
 }
 
-if (!LATTICE_AVAILABLE) {
-  describe('denseCrfLoss (lattice)', () => {
-    it.skip('skipped: the permutohedral lattice of @seg/crf-solvers is not exported yet', () => {});
-  });
-}
-
-(LATTICE_AVAILABLE ? describeBackends : () => {})(
-  'denseCrfLoss / normalizedCutLoss (lattice)',
-  () => {
-    for (const kind of ['crf', 'ncut'] as const) {
-      for (const o of [
-        { sigmaXy: 100, sigmaRgb: 15, scale: 1 },
-        { sigmaXy: 5, sigmaRgb: 30, scale: 1 },
-        { sigmaXy: 100, sigmaRgb: 15, scale: 0.5 },
-      ]) {
-        it(`${kind} ≈ the exact sum (σxy ${o.sigmaXy}, σrgb ${o.sigmaRgb}, scale ${o.scale})`, () => {
-          const rng = new Rng(o.sigmaXy + o.sigmaRgb + kind.length + o.scale * 7);
-          const img = tf.tensor4d(randomImage(rng, dims.n, dims.h, dims.w), [
-            dims.n,
-            dims.h,
-            dims.w,
-            3,
-          ]);
-          const s = softmaxRows(randomLogits(rng, P * dims.k, 2), dims.k);
-          const coef = randomCoefficients(rng, dims.n);
-          const f = kind === 'crf' ? denseCrfLoss : normalizedCutLoss;
-          const lat = tfGradient((x) => f(x, img, { ...o, method: 'lattice' }), s, shape, coef);
-          const ex = tfGradient((x) => f(x, img, { ...o, method: 'exact' }), s, shape, coef);
-          for (let e = 0; e < dims.n; e++) {
-            expect(Math.abs(lat.value[e]! - ex.value[e]!) / Math.abs(ex.value[e]!)).toBeLessThan(
-              0.03,
-            );
-          }
-          expect(relL2(lat.grad, ex.grad)).toBeLessThan(0.2);
-          expect(relL2(tangent(lat.grad), tangent(ex.grad))).toBeLessThan(0.3);
-          img.dispose();
-        });
-      }
-
-      it(`${kind}: the gradient is exact for the lattice's own forward (directional derivative)`, () => {
-        const rng = new Rng(kind.length);
-        const img = tf.tensor4d(randomImage(rng, 1, dims.h, dims.w), [1, dims.h, dims.w, 3]);
-        const m = dims.h * dims.w;
-        const s = softmaxRows(randomLogits(rng, m * dims.k, 2), dims.k);
+describeBackends('denseCrfLoss / normalizedCutLoss (lattice)', () => {
+  for (const kind of ['crf', 'ncut'] as const) {
+    for (const o of [
+      { sigmaXy: 100, sigmaRgb: 15, scale: 1 },
+      { sigmaXy: 5, sigmaRgb: 30, scale: 1 },
+      { sigmaXy: 100, sigmaRgb: 15, scale: 0.5 },
+    ]) {
+      it(`${kind} ≈ the exact sum (σxy ${o.sigmaXy}, σrgb ${o.sigmaRgb}, scale ${o.scale})`, () => {
+        const rng = new Rng(o.sigmaXy + o.sigmaRgb + kind.length + o.scale * 7);
+        const img = tf.tensor4d(randomImage(rng, dims.n, dims.h, dims.w), [
+          dims.n,
+          dims.h,
+          dims.w,
+          3,
+        ]);
+        const s = softmaxRows(randomLogits(rng, P * dims.k, 2), dims.k);
+        const coef = randomCoefficients(rng, dims.n);
         const f = kind === 'crf' ? denseCrfLoss : normalizedCutLoss;
-        const { grad } = tfGradient(
-          (x) => f(x, img, { sigmaXy: 8, sigmaRgb: 20 }),
-          s,
-          [1, dims.h, dims.w, dims.k],
-          [1],
-        );
-        // a direction that keeps every pixel on the simplex (zero sum per pixel)
-        const v = new Float32Array(m * dims.k);
-        for (let p = 0; p < m; p++) {
-          const a = (2 * rng.uniform() - 1) * Math.min(s[p * dims.k]!, s[p * dims.k + 1]!);
-          v[p * dims.k] = a;
-          v[p * dims.k + 1] = -a;
+        const lat = tfGradient((x) => f(x, img, { ...o, method: 'lattice' }), s, shape, coef);
+        const ex = tfGradient((x) => f(x, img, { ...o, method: 'exact' }), s, shape, coef);
+        for (let e = 0; e < dims.n; e++) {
+          expect(Math.abs(lat.value[e]! - ex.value[e]!) / Math.abs(ex.value[e]!)).toBeLessThan(
+            0.03,
+          );
         }
-        const eps = 0.5;
-        const at = (t: number) =>
-          tf.tidy(() => {
-            const x = s.map((si, i) => si + t * v[i]!);
-            return f(tf.tensor4d(x, [1, dims.h, dims.w, dims.k]), img, {
-              sigmaXy: 8,
-              sigmaRgb: 20,
-            }).dataSync()[0]!;
-          });
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        const analytic = grad.reduce((acc, g, i) => acc + g * v[i]!, 0);
-        expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(1e-2);
+        expect(relL2(lat.grad, ex.grad)).toBeLessThan(0.2);
+        expect(relL2(tangent(lat.grad), tangent(ex.grad))).toBeLessThan(0.3);
         img.dispose();
       });
     }
 
-    it('does not leak', async () => {
-      const rng = new Rng(5);
-      const img = tf.tensor4d(randomImage(rng, dims.n, dims.h, dims.w), [
-        dims.n,
-        dims.h,
-        dims.w,
-        3,
-      ]);
-      const s = tf.tensor4d(
-        softmaxRows(randomLogits(rng, P * dims.k), dims.k),
-        shape as [number, number, number, number],
+    it(`${kind}: the gradient is exact for the lattice's own forward (directional derivative)`, () => {
+      const rng = new Rng(kind.length);
+      const img = tf.tensor4d(randomImage(rng, 1, dims.h, dims.w), [1, dims.h, dims.w, 3]);
+      const m = dims.h * dims.w;
+      const s = softmaxRows(randomLogits(rng, m * dims.k, 2), dims.k);
+      const f = kind === 'crf' ? denseCrfLoss : normalizedCutLoss;
+      const { grad } = tfGradient(
+        (x) => f(x, img, { sigmaXy: 8, sigmaRgb: 20 }),
+        s,
+        [1, dims.h, dims.w, dims.k],
+        [1],
       );
-      for (const f of [denseCrfLoss, normalizedCutLoss]) {
-        await expectNoLeaks(() => f(s, img, { reduction: 'mean' }));
-        await expectNoLeaks(() => tf.grad((x: tf.Tensor) => f(x, img, { reduction: 'sum' }))(s));
+      // a direction that keeps every pixel on the simplex (zero sum per pixel)
+      const v = new Float32Array(m * dims.k);
+      for (let p = 0; p < m; p++) {
+        const a = (2 * rng.uniform() - 1) * Math.min(s[p * dims.k]!, s[p * dims.k + 1]!);
+        v[p * dims.k] = a;
+        v[p * dims.k + 1] = -a;
       }
-      tf.dispose([img, s]);
+      const eps = 0.5;
+      const at = (t: number) =>
+        tf.tidy(() => {
+          const x = s.map((si, i) => si + t * v[i]!);
+          return f(tf.tensor4d(x, [1, dims.h, dims.w, dims.k]), img, {
+            sigmaXy: 8,
+            sigmaRgb: 20,
+          }).dataSync()[0]!;
+        });
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      const analytic = grad.reduce((acc, g, i) => acc + g * v[i]!, 0);
+      expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(1e-2);
+      img.dispose();
     });
-  },
-);
+  }
+
+  it('does not leak', async () => {
+    const rng = new Rng(5);
+    const img = tf.tensor4d(randomImage(rng, dims.n, dims.h, dims.w), [dims.n, dims.h, dims.w, 3]);
+    const s = tf.tensor4d(
+      softmaxRows(randomLogits(rng, P * dims.k), dims.k),
+      shape as [number, number, number, number],
+    );
+    for (const f of [denseCrfLoss, normalizedCutLoss]) {
+      await expectNoLeaks(() => f(s, img, { reduction: 'mean' }));
+      await expectNoLeaks(() => tf.grad((x: tf.Tensor) => f(x, img, { reduction: 'sum' }))(s));
+    }
+    tf.dispose([img, s]);
+  });
+});

@@ -4,6 +4,7 @@
  * transpose for back-propagation: the permutohedral lattice of
  * `@seg/crf-solvers` (O(N)), or the exact O(N²) sum for small images.
  */
+import { PermutohedralLattice } from '@seg/crf-solvers';
 import { SegRangeError } from '@seg/tensor';
 
 /** How `W·v` is computed. */
@@ -96,14 +97,20 @@ export function buildAffinity(
     }
     return exactAffinity(features, d);
   }
-  return latticeAffinity(fn);
+  return latticeAffinity(features, d);
 }
 
-/** Whether `method: 'lattice'` is available (the lattice of `@seg/crf-solvers` is not exported yet). */
-export const LATTICE_AVAILABLE = false;
-
-function latticeAffinity(fn: string): Affinity {
-  throw new SegRangeError(
-    `${fn}: method 'lattice' needs the permutohedral lattice of @seg/crf-solvers, which this build does not have yet; use method 'exact' (at most ${EXACT_MAX_PIXELS} pixels per image after scale)`,
-  );
+/**
+ * The permutohedral lattice, built once: `apply` is its forward filter and
+ * `applyTranspose` the same filter with the blur directions reversed, which
+ * is the exact transpose of the forward operator (the blurs along different
+ * lattice directions do not commute exactly where vertices are missing).
+ */
+function latticeAffinity(features: Float32Array, d: number): Affinity {
+  const lattice = new PermutohedralLattice(features, d);
+  return {
+    apply: (values, c) => lattice.filter(values, c),
+    applyTranspose: (values, c) => lattice.filter(values, c, undefined, { reverse: true }),
+    symmetric: false,
+  };
 }
