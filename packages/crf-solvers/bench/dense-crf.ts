@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type RgbImage, Rng } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
-import { bilateralFeatures } from '../src/dense-crf/features.js';
+import { bilateralFeatures, spatialFeatures } from '../src/dense-crf/features.js';
 import { PermutohedralLattice } from '../src/dense-crf/lattice.js';
 import { DenseCrf } from '../src/dense-crf/mean-field.js';
 
@@ -174,6 +174,61 @@ export async function runDenseCrfBench(quick: boolean): Promise<{
   };
 }
 
+/**
+ * Accuracy of the lattice against the exact sum at 400 random pixels of the
+ * 500×375 crops of tennis.png and llama.png (`--accuracy`, about a minute).
+ */
+export async function runDenseCrfAccuracy(): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of ['tennis', 'llama']) {
+    const full = await readImage(join(sharedData(), `data/grabcut/images/${name}.png`));
+    const w = WIDTH;
+    const h = Math.min(HEIGHT, full.height);
+    const x0 = Math.floor((full.width - w) / 2);
+    const y0 = Math.floor((full.height - h) / 2);
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      const from = ((y + y0) * full.width + x0) * 3;
+      data.set(full.data.subarray(from, from + w * 3), y * w * 3);
+    }
+    const img = { width: w, height: h, data };
+    const rng = new Rng(3);
+    const n = w * h;
+    const samples = Array.from({ length: 400 }, () => rng.int(n));
+    const cases: [string, Float32Array, number][] = [
+      ['xy σ3', spatialFeatures(w, h, 3), 2],
+      ['xy σ10', spatialFeatures(w, h, 10), 2],
+      ['xyrgb 80/13', bilateralFeatures(img, { sigmaXy: 80, sigmaRgb: 13 }), 5],
+      ['xyrgb 100/15', bilateralFeatures(img, { sigmaXy: 100, sigmaRgb: 15 }), 5],
+    ];
+    for (const [label, f, d] of cases) {
+      const v = rng.uniformArray(n, 0, 1);
+      const lattice = new PermutohedralLattice(f, d);
+      const o = lattice.filter(v, 1);
+      const errs = samples
+        .map((i) => {
+          let s = 0;
+          for (let j = 0; j < n; j++) {
+            let r = 0;
+            for (let k = 0; k < d; k++) {
+              const t = f[i * d + k]! - f[j * d + k]!;
+              r += t * t;
+            }
+            if (r < 60) s += Math.exp(-0.5 * r) * v[j]!;
+          }
+          return Math.abs(o[i]! - s) / s;
+        })
+        .sort((a, b) => a - b);
+      const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+      const mean = errs.reduce((a, b) => a + b, 0) / errs.length;
+      lines.push(
+        `${name} ${label}: mean ${pct(mean)} median ${pct(errs[200]!)} p95 ${pct(errs[380]!)} max ${pct(errs[399]!)} (scale ${lattice.scale.toFixed(3)})`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** Prints the rows as a table. */
 export function printDenseCrfTable(rows: DenseCrfBenchRow[]): void {
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -189,7 +244,9 @@ export function printDenseCrfTable(rows: DenseCrfBenchRow[]): void {
 
 const isMain =
   process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMain && process.argv.includes('--accuracy')) {
+  for (const line of await runDenseCrfAccuracy()) console.log(line);
+} else if (isMain) {
   const quick = process.argv.includes('--quick');
   const res = await runDenseCrfBench(quick);
   console.log(

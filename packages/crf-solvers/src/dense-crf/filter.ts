@@ -2,7 +2,8 @@
  * One-shot Gaussian filtering in feature space: the permutohedral
  * approximation and the exact O(N²) sum it approximates.
  */
-import { assertFinite, assertInt, SegShapeError } from '@seg/tensor';
+import { assertInt, SegShapeError } from '@seg/tensor';
+import { checkFinite } from './finite.js';
 import { PermutohedralLattice } from './lattice.js';
 
 /** Checks the (features, d, values, c) quadruple shared by the filters; returns N. */
@@ -24,7 +25,7 @@ function checkFilterArgs(
   if (values.length !== n * c) {
     throw new SegShapeError(`${fn}: values has length ${values.length}, expected N*c = ${n * c}`);
   }
-  assertFinite(fn, 'values', values);
+  checkFinite(fn, 'values', values);
   return n;
 }
 
@@ -67,7 +68,7 @@ export function exactGaussianFilter(
 ): Float64Array {
   const fn = 'exactGaussianFilter';
   const n = checkFilterArgs(fn, features as Float32Array, d, values as Float32Array, c);
-  assertFinite(fn, 'features', features);
+  checkFinite(fn, 'features', features);
   const out = new Float64Array(n * c);
   for (let i = 0; i < n; i++) {
     const io = i * d;

@@ -3,7 +3,8 @@
  * "Fast high-dimensional filtering using the permutohedral lattice"), on flat
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
-import { assertFinite, assertInt, SegShapeError, SegValueError } from '@seg/tensor';
+import { assertInt, SegShapeError, SegValueError } from '@seg/tensor';
+import { checkFinite } from './finite.js';
 import {
   embedPoints,
   WasmLatticeKernels,
@@ -106,7 +107,7 @@ export class PermutohedralLattice {
         `${FN}: features has length ${features.length}, expected a positive multiple of dim = ${dim}`,
       );
     }
-    assertFinite(FN, 'features', features);
+    checkFinite(FN, 'features', features);
     const d = dim;
     const d1 = d + 1;
     const n = features.length / d;

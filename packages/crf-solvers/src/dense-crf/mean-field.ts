@@ -14,6 +14,7 @@ import {
 } from '@seg/tensor';
 import { bilateralFeatures, spatialFeatures } from './features.js';
 import { exactGaussianFilter } from './filter.js';
+import { checkFinite } from './finite.js';
 import { PermutohedralLattice } from './lattice.js';
 import { WasmWorkspace, wasmKernelsAvailable } from './wasm/kernels.js';
 
@@ -204,7 +205,7 @@ export class DenseCrf {
   setUnaryEnergy(unary: Float32Array): void {
     const fn = 'DenseCrf.setUnaryEnergy';
     assertLength(fn, 'unary', unary, this.numSites * this.numLabels, 'width*height*numLabels');
-    assertFinite(fn, 'unary', unary);
+    checkFinite(fn, 'unary', unary);
     this.unary = Float32Array.from(unary);
     if (this.ws !== null) this.ws.view(this.at.unary, unary.length).set(unary);
   }
@@ -246,7 +247,7 @@ export class DenseCrf {
     const fn = 'DenseCrf.addPairwiseEnergy';
     assertInt(fn, 'd', d, 1);
     assertLength(fn, 'features', features, this.numSites * d, 'width*height*d');
-    assertFinite(fn, 'features', features);
+    checkFinite(fn, 'features', features);
     const compat = this.checkCompat(fn, options.compat ?? 1);
     this.addTerm(fn, Float32Array.from(features), d, compat, options.normalization);
   }
