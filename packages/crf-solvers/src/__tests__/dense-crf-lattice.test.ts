@@ -203,6 +203,11 @@ describe('PermutohedralLattice vs the exact Gaussian sum', () => {
       ),
     );
     const v = new Float32Array(4);
+    const disposed = new PermutohedralLattice(f, 2);
+    disposed.dispose();
+    expect(() => disposed.filter(v, 2)).toThrow(
+      new SegValueError('PermutohedralLattice.filter: the lattice was disposed'),
+    );
     expect(() => lat.filter(v, 2, v)).toThrow(
       new SegShapeError('PermutohedralLattice.filter: out must not alias values'),
     );

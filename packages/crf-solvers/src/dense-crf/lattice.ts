@@ -78,11 +78,11 @@ export class PermutohedralLattice {
   /** Number of lattice vertices touched by the points. */
   readonly numVertices: number;
   /** Per point, the d+1 vertex indices it splats to (N×(d+1)). */
-  private readonly vertexOf: Int32Array;
+  private vertexOf: Int32Array;
   /** Per point, the d+1 barycentric weights (N×(d+1)). */
-  private readonly baryOf: Float32Array;
+  private baryOf: Float32Array;
   /** Per direction j (d+1 of them), per vertex: the two neighbours (numVertices = missing). */
-  private readonly neighbors: Int32Array;
+  private neighbors: Int32Array;
   /** Per point, `1 − α·s_i`: replaces the lattice's self weight by the exact 1. */
   private readonly selfFix: Float32Array;
   /** Per point, `α·s_i`: the lattice's own estimate of the self term. */
@@ -90,6 +90,7 @@ export class PermutohedralLattice {
   /** The constant scale α of splat-blur-slice. */
   private readonly alpha: number;
   private wasm: WasmLatticeKernels | null = null;
+  private disposed = false;
   private bufA: Float32Array = new Float32Array(0);
   private bufB: Float32Array = new Float32Array(0);
 
@@ -299,6 +300,10 @@ export class PermutohedralLattice {
         negSelf,
         options.workspace,
       );
+      // The wasm memory holds them now.
+      this.vertexOf = new Int32Array(0);
+      this.baryOf = new Float32Array(0);
+      this.neighbors = new Int32Array(0);
     }
   }
 
@@ -356,6 +361,7 @@ export class PermutohedralLattice {
     options: FilterOptions = {},
   ): Float32Array {
     const fn = 'PermutohedralLattice.filter';
+    if (this.disposed) throw new SegValueError(`${fn}: the lattice was disposed`);
     assertInt(fn, 'c', c, 1);
     const n = this.numPoints;
     if (values.length !== n * c) {
@@ -437,10 +443,15 @@ export class PermutohedralLattice {
     );
   }
 
-  /** Frees the scratch buffers (they are re-allocated on the next filter). */
+  /** Frees the lattice's memory; `filter` throws afterwards. */
   dispose(): void {
     this.bufA = new Float32Array(0);
     this.bufB = new Float32Array(0);
+    this.vertexOf = new Int32Array(0);
+    this.baryOf = new Float32Array(0);
+    this.neighbors = new Int32Array(0);
+    this.wasm = null;
+    this.disposed = true;
   }
 }
 
