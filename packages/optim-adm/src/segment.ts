@@ -54,6 +54,10 @@ export interface SegmentOptions {
   width?: number;
   /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
   seeds?: 'hard' | 'soft';
+  /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'network' */
+  init?: 'network' | 'colour';
+  /** ADM: partial-CE steps before the first Y-step. @default 10 */
+  pretrainSteps?: number;
   /** ADM: solver of the Y-step (e.g. a pool). @default this thread */
   solver?: ProposalSolver;
   /** Dense CRF loss options for 'gd-dense' (σ_rgb 15, σ_xy 100 px of the full image). */
@@ -154,6 +158,8 @@ export async function segmentImage(
         lambda: options.lambda ?? 5,
         mu: options.mu ?? 1,
         seeds: options.seeds ?? 'hard',
+        init: options.init ?? 'network',
+        pretrainSteps: options.pretrainSteps ?? 10,
         ...(options.solver ? { solver: options.solver } : {}),
       });
       probs = r.probs[0]!;

@@ -7,9 +7,11 @@
 import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { colourLikelihoods } from '../graphcut/interactive.js';
 import type { SegNet } from '../net/network.js';
 import {
   inlineSolver,
+  MIN_PROB,
   type ProposalSolver,
   proposalEnergy,
   proposalProblem,
@@ -75,6 +77,14 @@ export interface AdmOptions extends TrainerBaseOptions {
   seedPenalty?: number;
   /** Gradient steps on partial CE alone before the first Y-step (the paper starts from a pCE model). @default 10 */
   pretrainSteps?: number;
+  /**
+   * Unary of the first Y-step: `'network'`, −log S of the network after the
+   * pCE pre-training (the paper's start); `'colour'`, the classic
+   * scribble colour-histogram model −log P(colour | label) (K = 2 only),
+   * i.e. ADM started from the interactive graph cut.
+   * @default 'network'
+   */
+  init?: 'network' | 'colour';
   /** Solves the Y-step problems (one per example); e.g. `createSolverPool({ size: 2 })`. @default in this thread */
   solver?: ProposalSolver;
   /** Called after every iteration; return `false` to stop. */
@@ -127,7 +137,18 @@ export async function trainAdm(
   assertNumber(fn, 'options.seedPenalty', seedPenalty, 0);
   const pretrain = options.pretrainSteps ?? 10;
   assertNumber(fn, 'options.pretrainSteps', pretrain, 0);
+  const init = options.init ?? 'network';
+  if (init !== 'network' && init !== 'colour') {
+    throw new SegValueError(
+      `${fn}: options.init is ${JSON.stringify(init)}, expected 'network' or 'colour'`,
+    );
+  }
   const K = net.numClasses;
+  if (init === 'colour' && K !== 2) {
+    throw new SegValueError(
+      `${fn}: options.init is 'colour', which needs 2 classes; the network has ${K}`,
+    );
+  }
   const list = prepareExamples(fn, examples, K, connectivity, coordScale);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
@@ -171,8 +192,10 @@ export async function trainAdm(
     for (let it = first; it < iterations; it++) {
       const t0 = performance.now();
       // Y-step
-      const problems = list.map((p, i) =>
-        proposalProblem(
+      // the first Y-step may take the classic colour model as its unary
+      const colour = init === 'colour' && it === 0 && !options.resume;
+      const problems = list.map((p, i) => {
+        const pr = proposalProblem(
           probs[i]!,
           p.image.width,
           p.image.height,
@@ -184,8 +207,17 @@ export async function trainAdm(
             seeds: seedMode,
             seedPenalty,
           },
-        ),
-      );
+        );
+        if (colour) {
+          const u = colourLikelihoods(p.image, p.seeds);
+          const S = probs[i]!;
+          // swap −log S for the colour cost, keeping any soft-seed penalty
+          for (let q = 0; q < u.length; q++) {
+            pr.unary[q] = pr.unary[q]! + Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
+          }
+        }
+        return pr;
+      });
       const next = await solver.solve(problems);
       let changed = 0;
       let total = 0;
@@ -313,7 +345,7 @@ export function objectiveTerms(
     const N = p.numPixels;
     const pce = partialCE(S, p.seeds.data, K);
     let ce = 0;
-    for (let q = 0; q < N; q++) ce -= Math.log(Math.max(S[q * K + Y[q]!]!, 1e-12));
+    for (let q = 0; q < N; q++) ce -= Math.log(Math.max(S[q * K + Y[q]!]!, MIN_PROB));
     ce /= N;
     const { width, height } = p.image;
     const rY = pottsEnergy({ width, height, data: Y }, p.weights);

@@ -1,0 +1,233 @@
+import { labelMap, Rng, rgbImage } from '@seg/tensor';
+import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { createPixelNet } from '../net/network.js';
+import { segmentImage } from '../segment.js';
+import { type AdmIterationInfo, trainAdm } from '../train/adm.js';
+import type { TrainerCheckpoint } from '../train/common.js';
+import { trainGradientDescent } from '../train/gd.js';
+
+/** A 16×12 image: a noisy reddish disc on a noisy bluish background, a few seeds of each. */
+function synthetic(seed = 1) {
+  const [w, h] = [16, 12];
+  const rng = new Rng(seed);
+  const data = new Uint8Array(w * h * 3);
+  const seeds = new Int32Array(w * h).fill(-1);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const inside = (x - 8) ** 2 + (y - 6) ** 2 < 16;
+      const base = inside ? [200, 60, 50] : [40, 70, 190];
+      for (let c = 0; c < 3; c++)
+        data[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + rng.normal(0, 25)));
+    }
+  }
+  for (const [x, y] of [
+    [8, 6],
+    [7, 6],
+    [9, 5],
+  ])
+    seeds[y! * w + x!] = 1;
+  for (const [x, y] of [
+    [0, 0],
+    [15, 11],
+    [1, 10],
+    [14, 1],
+  ])
+    seeds[y! * w + x!] = 0;
+  return { image: rgbImage(w, h, data), seeds: labelMap(w, h, seeds) };
+}
+
+const small = { iterations: 3, stepsPerIteration: 3, pretrainSteps: 3, lambda: 2 };
+
+async function params(net: ReturnType<typeof createPixelNet>): Promise<Float32Array[]> {
+  return Promise.all(net.model.variables().map(async (v) => (await v.data()) as Float32Array));
+}
+
+describeBackends('trainAdm', () => {
+  it('every Y-step lowers the ADM objective and every θ-step phase lowers it further', async () => {
+    const net = createPixelNet({ seed: 2, width: 6 });
+    const ex = synthetic();
+    const { history } = await trainAdm(net, ex, {
+      ...small,
+      iterations: 4,
+      optimizer: tf.train.sgd(0.05),
+    });
+    net.dispose();
+    expect(history).toHaveLength(4);
+    for (let i = 0; i < history.length; i++) {
+      const h = history[i]!;
+      expect(h.objective).toBeLessThan(h.objectiveAfterYStep);
+      if (i > 0)
+        expect(h.objectiveAfterYStep).toBeLessThanOrEqual(history[i - 1]!.objective + 1e-6);
+    }
+  });
+
+  it('reports every loss term, the energy and timings to the callback; false stops', async () => {
+    const net = createPixelNet({ seed: 3, width: 6 });
+    const seen: AdmIterationInfo[] = [];
+    const r = await trainAdm(net, synthetic(), {
+      ...small,
+      iterations: 5,
+      onIteration: (i) => {
+        seen.push(i);
+        return i.iteration < 1;
+      },
+    });
+    net.dispose();
+    expect(seen).toHaveLength(2);
+    expect(r.stoppedEarly).toBe(true);
+    const i = seen[1]!;
+    for (const k of [
+      'partialCE',
+      'proposalCE',
+      'proposalPotts',
+      'energy',
+      'objective',
+      'objectiveAfterYStep',
+      'potts',
+      'regularizedLoss',
+    ] as const) {
+      expect(Number.isFinite(i[k]), k).toBe(true);
+    }
+    expect(i.objective).toBeCloseTo(i.partialCE + (2 * i.proposalPotts) / 192 + i.proposalCE, 5);
+    expect(i.timings.totalMs).toBeGreaterThanOrEqual(i.timings.yStepMs + i.timings.thetaMs);
+    expect(i.steps).toBe(3 + 2 * 3);
+  });
+
+  it('stops early when the objective stops improving', async () => {
+    const net = createPixelNet({ seed: 4, width: 6 });
+    const r = await trainAdm(net, synthetic(), {
+      ...small,
+      iterations: 6,
+      earlyStopping: { patience: 2, minDelta: 1e3 },
+    });
+    net.dispose();
+    expect(r.history).toHaveLength(3);
+    expect(r.stoppedEarly).toBe(true);
+  });
+
+  it('resumes from a checkpoint to the same parameters as an uninterrupted run (Adam state included)', async () => {
+    const ex = synthetic();
+    const straight = createPixelNet({ seed: 5, width: 6 });
+    await trainAdm(straight, ex, { ...small, iterations: 4, optimizer: tf.train.adam(0.02) });
+    const a = await params(straight);
+    straight.dispose();
+
+    let saved: TrainerCheckpoint<AdmIterationInfo> | null = null;
+    const first = createPixelNet({ seed: 5, width: 6 });
+    const opt1 = tf.train.adam(0.02);
+    await trainAdm(first, ex, {
+      ...small,
+      iterations: 4,
+      optimizer: opt1,
+      checkpoint: { every: 2, save: (c) => void (saved = structuredClone(c)) },
+      onIteration: (i) => i.iteration < 1,
+    });
+    first.dispose();
+    opt1.dispose();
+    expect(saved!.iteration).toBe(2);
+    const second = createPixelNet({ seed: 99, width: 6 });
+    const opt2 = tf.train.adam(0.02);
+    const r = await trainAdm(second, ex, {
+      ...small,
+      iterations: 4,
+      optimizer: opt2,
+      resume: saved!,
+    });
+    const b = await params(second);
+    second.dispose();
+    opt2.dispose();
+    expect(r.history.map((h) => h.iteration)).toEqual([0, 1, 2, 3]);
+    a.forEach((v, i) => {
+      for (let j = 0; j < v.length; j++) expect(b[i]![j]).toBeCloseTo(v[j]!, 4);
+    });
+  });
+
+  it('does not leak tensors', async () => {
+    const net = createPixelNet({ seed: 6, width: 4 });
+    await expectNoLeaks(async () => {
+      await trainAdm(net, synthetic(), { ...small, iterations: 1 });
+    });
+    net.dispose();
+  });
+
+  it('rejects bad input with exact messages', async () => {
+    const net = createPixelNet({ seed: 7, width: 4 });
+    const ex = synthetic();
+    const bad = labelMap(16, 12, Int32Array.from(ex.seeds.data));
+    bad.data[3] = 2;
+    await expect(trainAdm(net, { image: ex.image, seeds: bad })).rejects.toThrow(
+      'trainAdm: seeds.data[3] is 2, expected -1 (unlabelled) or a label in [0, 1]',
+    );
+    await expect(
+      trainAdm(net, { image: ex.image, seeds: labelMap(16, 12, new Int32Array(192).fill(-1)) }),
+    ).rejects.toThrow('trainAdm: seeds are empty, expected at least one scribbled pixel');
+    await expect(
+      trainAdm(net, { image: ex.image, seeds: labelMap(12, 16, new Int32Array(192)) }),
+    ).rejects.toThrow("trainAdm: seeds are 12×16, expected the image's 16×12");
+    await expect(trainAdm(net, ex, { mu: 0 })).rejects.toThrow(
+      'trainAdm: options.mu is 0, expected a positive number',
+    );
+    net.dispose();
+  });
+});
+
+describeBackends('trainGradientDescent', () => {
+  it('lowers its loss with the grid CRF and with the dense CRF, without leaks', async () => {
+    for (const regularizer of ['grid', 'dense'] as const) {
+      const net = createPixelNet({ seed: 8, width: 6 });
+      await expectNoLeaks(async () => {
+        const r = await trainGradientDescent(net, synthetic(), {
+          regularizer,
+          lambda: regularizer === 'grid' ? 2 : 0.05,
+          iterations: 4,
+          stepsPerIteration: 3,
+          dense: { method: 'exact', sigmaXy: 10 },
+        });
+        expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+        expect(r.history[0]!.regularizer).toBeGreaterThan(0);
+      });
+      net.dispose();
+    }
+  });
+});
+
+describeBackends('segmentImage', () => {
+  it('segments the synthetic disc by every method, at full size, without leaks', async () => {
+    const { image, seeds } = synthetic();
+    const truth = { width: 16, height: 12, data: new Uint8Array(192) };
+    for (let y = 0; y < 12; y++)
+      for (let x = 0; x < 16; x++)
+        truth.data[y * 16 + x] = (x - 8) ** 2 + (y - 6) ** 2 < 16 ? 255 : 0;
+    const { objectIoU } = await import('../metrics/iou.js');
+    for (const method of ['adm', 'gd-grid', 'pce', 'graphcut'] as const) {
+      await expectNoLeaks(async () => {
+        const r = await segmentImage(image, seeds, {
+          method,
+          iterations: 6,
+          stepsPerIteration: 5,
+          width: 8,
+          lambda: method === 'graphcut' ? 50 : method === 'gd-grid' ? 0.2 : 1,
+        });
+        expect(r.labels.width).toBe(16);
+        expect(objectIoU(r.labels, truth), method).toBeGreaterThan(0.6);
+      });
+    }
+  });
+
+  it('rejects an unknown method and one-label scribbles', async () => {
+    const { image, seeds } = synthetic();
+    await expect(segmentImage(image, seeds, { method: 'nope' as 'adm' })).rejects.toThrow(
+      'segmentImage: options.method is "nope", expected one of adm, gd-grid, gd-dense, pce, graphcut',
+    );
+    const one = labelMap(
+      16,
+      12,
+      seeds.data.map((v) => (v === 0 ? -1 : v)),
+    );
+    await expect(segmentImage(image, one)).rejects.toThrow(
+      'segmentImage: seeds have no pixel of label 0, expected scribbles of every label',
+    );
+  });
+});
