@@ -9,6 +9,7 @@
  * Last line: BENCH {json}.
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RgbImage } from '@seg/tensor';
 import { initBackend, Rng } from '@seg/tensor';
@@ -164,8 +165,9 @@ async function main(): Promise<void> {
   await caseSet(500, 375, 21, ['denseCrfLoss', 'denseCrfLoss scale 0.5']);
 
   const pad = (s: string, n: number) => s.padEnd(n);
+  const load = loadavg()[0]!;
   console.log(
-    `\n@seg/losses on tfjs ${backend.backend} (SIMD ${backend.simd}), median of ${REPS} runs${quick ? ' (--quick)' : ''}`,
+    `\n@seg/losses on tfjs ${backend.backend} (SIMD ${backend.simd}), median of ${REPS} runs${quick ? ' (--quick)' : ''}; 1-min load average ${load.toFixed(1)} (2 cores: above 2, other work shared the machine)`,
   );
   console.log(
     `${pad('loss', 26)}${pad('size', 10)}${pad('K', 4)}${pad('forward ms', 12)}forward+backward ms`,
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
     backend: backend.backend,
     simd: backend.simd,
     quick,
+    loadAverage: Number(load.toFixed(2)),
     denseCrfLossMs: Number(dense.forwardBackwardMs.toFixed(2)),
     denseCrfLossForwardMs: Number(dense.forwardMs.toFixed(2)),
     denseCrfLossAnchorMs: PYDENSECRF_ITER_MS,

@@ -38,6 +38,6 @@ export function partialCrossEntropy(
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'seeds', seeds, [dims.n, dims.h, dims.w], ['int32']);
   const labels = readLabels(fn, 'seeds', seeds, dims.k);
-  readFinite(fn, 'logits', logits);
-  return weightedCrossEntropy(logits, dims, labels, null, reduction);
+  const z = readFinite(fn, 'logits', logits);
+  return weightedCrossEntropy(logits, z, dims, labels, null, reduction);
 }

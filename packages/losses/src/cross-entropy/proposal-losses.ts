@@ -51,8 +51,8 @@ export function proposalCrossEntropy(
   checkShape(fn, 'proposals', proposals, [dims.n, dims.h, dims.w], ['int32']);
   const labels = readLabels(fn, 'proposals', proposals, dims.k);
   const mask = readMask(fn, options.mask, dims);
-  readFinite(fn, 'logits', logits);
-  return weightedCrossEntropy(logits, dims, labels, mask, reduction);
+  const z = readFinite(fn, 'logits', logits);
+  return weightedCrossEntropy(logits, z, dims, labels, mask, reduction);
 }
 
 /**

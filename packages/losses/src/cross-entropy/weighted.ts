@@ -25,10 +25,13 @@ export function readMask(fn: string, mask: unknown, dims: Dims): Float32Array | 
 /**
  * `−Σ_p m_p log softmax(z_p)[y_p] / Σ_p m_p` per example, over the pixels with
  * `y_p ≥ 0` (`m_p = 1` without a mask). An example whose total weight is 0
- * gives 0 and is left out of the `'mean'` reduction.
+ * gives 0 and is left out of the `'mean'` reduction. Forward and backward
+ * (`m_p (softmax − onehot)`) run on typed arrays: only the weighted pixels
+ * cost anything.
  */
 export function weightedCrossEntropy(
   logits: tf.Tensor,
+  z: Float32Array,
   dims: Dims,
   labels: Int32Array,
   mask: Float32Array | null,
@@ -36,7 +39,9 @@ export function weightedCrossEntropy(
 ): tf.Tensor {
   const { n, h, w, k } = dims;
   const hw = h * w;
-  const weights = new Float32Array(n * hw * k);
+  // Per pixel its weight m_p / M_n (0 when unlabelled or in an example of total weight 0).
+  const weight = new Float32Array(n * hw);
+  const values = new Float32Array(n);
   let present = 0;
   for (let b = 0; b < n; b++) {
     let total = 0;
@@ -45,14 +50,47 @@ export function weightedCrossEntropy(
     }
     if (total <= 0) continue;
     present++;
+    let loss = 0;
     for (let p = b * hw; p < (b + 1) * hw; p++) {
       const y = labels[p]!;
-      if (y >= 0) weights[p * k + y] = (mask ? mask[p]! : 1) / total;
+      const m = y >= 0 ? (mask ? mask[p]! : 1) / total : 0;
+      if (m === 0) continue;
+      weight[p] = m;
+      // −log softmax(z_p)[y] = logsumexp(z_p) − z_p[y], stable
+      const o = p * k;
+      let mx = z[o]!;
+      for (let c = 1; c < k; c++) mx = Math.max(mx, z[o + c]!);
+      let se = 0;
+      for (let c = 0; c < k; c++) se += Math.exp(z[o + c]! - mx);
+      loss += m * (mx + Math.log(se) - z[o + y]!);
     }
+    values[b] = loss;
   }
-  return tf.tidy(() => {
-    const wt = tf.tensor4d(weights, [n, h, w, k]);
-    const perExample = tf.neg(tf.sum(tf.mul(wt, tf.logSoftmax(logits)), [1, 2, 3])) as tf.Tensor1D;
-    return reduceLoss(perExample, reduction, present);
+  // The input was read above (as `z`); only its gradient is produced here:
+  // dy_n · m_p · (softmax(z_p) − onehot(y_p)) on the weighted pixels, 0 elsewhere.
+  const lossFn = tf.customGrad(() => {
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const dyv = dy.dataSync();
+      const g = new Float32Array(n * hw * k);
+      for (let p = 0; p < n * hw; p++) {
+        const m = weight[p]!;
+        if (m === 0) continue;
+        const c0 = dyv[Math.floor(p / hw)]! * m;
+        const o = p * k;
+        let mx = z[o]!;
+        for (let c = 1; c < k; c++) mx = Math.max(mx, z[o + c]!);
+        let se = 0;
+        for (let c = 0; c < k; c++) {
+          const e = Math.exp(z[o + c]! - mx);
+          g[o + c] = e;
+          se += e;
+        }
+        for (let c = 0; c < k; c++) g[o + c] = (c0 * g[o + c]!) / se;
+        g[o + labels[p]!] = g[o + labels[p]!]! - c0;
+      }
+      return tf.tensor4d(g, [n, h, w, k]);
+    };
+    return { value: tf.tensor1d(values), gradFunc };
   });
+  return tf.tidy(() => reduceLoss(lossFn(logits) as tf.Tensor1D, reduction, present));
 }
