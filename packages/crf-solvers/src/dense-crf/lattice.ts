@@ -278,17 +278,9 @@ export class PermutohedralLattice {
     this.selfFix = new Float32Array(n);
     this.selfLattice = rawSelf;
     this.alpha = 1;
-    let alpha = alpha0;
-    if (options.calibrate !== false) alpha *= this.fitScale(features, alpha0);
-    this.alpha = alpha;
-    for (let p = 0; p < n; p++) {
-      const s = alpha * rawSelf[p]!;
-      this.selfLattice[p] = s;
-      this.selfFix[p] = 1 - s;
-    }
+    const negSelf = new Float32Array(n);
     if (kernels === 'wasm') {
-      const negSelf = new Float32Array(n);
-      for (let p = 0; p < n; p++) negSelf[p] = -this.selfLattice[p]!;
+      for (let p = 0; p < n; p++) negSelf[p] = -rawSelf[p]!;
       this.wasm = new WasmLatticeKernels(
         n,
         d1,
@@ -305,6 +297,17 @@ export class PermutohedralLattice {
       this.baryOf = new Float32Array(0);
       this.neighbors = new Int32Array(0);
     }
+    // Fit the scale with the raw operator (α = 1, raw self weights), then fix both.
+    let alpha = alpha0;
+    if (options.calibrate !== false) alpha *= this.fitScale(features, alpha0);
+    this.alpha = alpha;
+    for (let p = 0; p < n; p++) {
+      const s = alpha * rawSelf[p]!;
+      this.selfLattice[p] = s;
+      this.selfFix[p] = 1 - s;
+      negSelf[p] = -s;
+    }
+    this.wasm?.setSelf(this.selfFix, negSelf);
   }
 
   /** The constant α by which the raw splat-blur-slice is multiplied. */
@@ -337,7 +340,8 @@ export class PermutohedralLattice {
           const t = features[fo + k]! - features[jo + k]!;
           r += t * t;
         }
-        if (r < 60) exact += Math.exp(-0.5 * r);
+        // exp(−15) ≈ 3e-7: farther pairs cannot move κ at the precision that matters.
+        if (r < 30) exact += Math.exp(-0.5 * r);
       }
       const lat = alpha0 * raw[i]!;
       num += exact * lat;

@@ -93,6 +93,13 @@ export class WasmLatticeKernels {
     new Float32Array(buf, this.negSelf, negSelf.length).set(negSelf);
   }
 
+  /** Replaces the per-point self corrections (`1 − α·s_i` and `−α·s_i`). */
+  setSelf(selfFix: Float32Array, negSelf: Float32Array): void {
+    const buf = this.ws.ex.memory.buffer;
+    new Float32Array(buf, this.fix, selfFix.length).set(selfFix);
+    new Float32Array(buf, this.negSelf, negSelf.length).set(negSelf);
+  }
+
   /** The workspace holding this lattice's arrays. */
   get workspace(): WasmWorkspace {
     return this.ws;
