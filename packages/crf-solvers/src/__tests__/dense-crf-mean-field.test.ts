@@ -1,6 +1,7 @@
 import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { spatialFeatures } from '../dense-crf/features.js';
 import { argmaxRows, DenseCrf, denseCrf } from '../dense-crf/mean-field.js';
 
 /** Uniform in [lo, hi). */
@@ -297,6 +298,26 @@ describe('DenseCrf mean field', () => {
       const b = run('js');
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
     }
+  });
+
+  it('addPairwiseEnergy with xy / σ features equals addPairwiseGaussian', () => {
+    const pr = randomProblem(8, true);
+    const a = new DenseCrf(pr.width, pr.height, pr.k, { filter: 'exact' });
+    const b = new DenseCrf(pr.width, pr.height, pr.k, { filter: 'exact' });
+    a.setUnaryEnergy(pr.unary);
+    b.setUnaryEnergy(pr.unary);
+    a.addPairwiseGaussian(pr.gauss);
+    b.addPairwiseEnergy(spatialFeatures(pr.width, pr.height, pr.gauss.sxy), 2, {
+      compat: pr.gauss.compat,
+    });
+    const qa = a.inference(3);
+    const qb = b.inference(3);
+    for (let i = 0; i < qa.length; i++) expect(qb[i]!).toBeCloseTo(qa[i]!, 6);
+    expect(() => b.addPairwiseEnergy(new Float32Array(3), 2)).toThrow(
+      new SegShapeError(
+        `DenseCrf.addPairwiseEnergy: features has length 3, expected width*height*d = ${pr.width * pr.height * 2}`,
+      ),
+    );
   });
 
   it('Potts w equals the matrix w·(1 − I)', () => {
