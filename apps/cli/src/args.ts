@@ -15,7 +15,8 @@ export function parseArgs(argv: readonly string[], flags: readonly string[] = []
       else if (flags.includes(a.slice(2))) options.set(a.slice(2), true);
       else {
         const v = argv[i + 1];
-        if (v === undefined || v.startsWith('--')) throw new Error(`seg: option ${a} needs a value`);
+        if (v === undefined || v.startsWith('--'))
+          throw new Error(`seg: option ${a} needs a value`);
         options.set(a.slice(2), v);
         i++;
       }
@@ -29,7 +30,8 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number): 
   const v = args.options.get(name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v === true || !Number.isFinite(n)) throw new Error(`seg: --${name} is ${JSON.stringify(v)}, expected a number`);
+  if (v === true || !Number.isFinite(n))
+    throw new Error(`seg: --${name} is ${JSON.stringify(v)}, expected a number`);
   return n;
 }
 

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { type SegmentMethod, objectIoU, segmentImage } from '@seg/optim-adm';
+import { objectIoU, type SegmentMethod, segmentImage } from '@seg/optim-adm';
 import { initBackend, labelMapFromCodes } from '@seg/tensor';
 import { readGray, readImage, writeImage } from '@seg/tensor/node';
-import { type ParsedArgs, numberOption, parseArgs, stringOption } from './args.js';
+import { numberOption, type ParsedArgs, parseArgs, stringOption } from './args.js';
+import { progressLine } from './progress.js';
 
 const USAGE = `seg — segmentation from scribbles (@seg)
 
@@ -20,7 +21,8 @@ const METHODS: readonly SegmentMethod[] = ['adm', 'graphcut', 'gd-grid', 'gd-den
 
 function need(path: string | undefined, what: string): string {
   if (!path) throw new Error(`seg segment: ${what} is missing\n\n${USAGE}`);
-  if (!existsSync(path)) throw new Error(`seg segment: ${what} ${JSON.stringify(path)} does not exist`);
+  if (!existsSync(path))
+    throw new Error(`seg segment: ${what} ${JSON.stringify(path)} does not exist`);
   return path;
 }
 
@@ -30,12 +32,17 @@ async function segment(args: ParsedArgs): Promise<void> {
   const maskPath = stringOption(args, 'mask');
   const method = (stringOption(args, 'method') ?? 'adm') as SegmentMethod;
   if (!METHODS.includes(method)) {
-    throw new Error(`seg segment: --method is ${JSON.stringify(method)}, expected one of ${METHODS.join(', ')}`);
+    throw new Error(
+      `seg segment: --method is ${JSON.stringify(method)}, expected one of ${METHODS.join(', ')}`,
+    );
   }
   const backend = (stringOption(args, 'backend') ?? 'wasm') as 'wasm' | 'cpu';
-  const out = stringOption(args, 'out') ?? `out/${basename(imagePath).replace(/\.[^.]+$/, '')}-mask.png`;
+  const out =
+    stringOption(args, 'out') ?? `out/${basename(imagePath).replace(/\.[^.]+$/, '')}-mask.png`;
   const report = await initBackend({ backend });
-  console.log(`backend: ${report.backend} (SIMD ${report.simd ? 'on' : 'off'}, ${report.threads} thread)`);
+  console.log(
+    `backend: ${report.backend} (SIMD ${report.simd ? 'on' : 'off'}, ${report.threads} thread)`,
+  );
 
   const image = readImage(imagePath);
   const seeds = labelMapFromCodes(readGray(scribblesPath), { 1: 1, 2: 0 });
@@ -47,24 +54,19 @@ async function segment(args: ParsedArgs): Promise<void> {
   const lambda = args.options.has('lambda') ? numberOption(args, 'lambda', 0) : undefined;
   const seed = numberOption(args, 'seed', 1);
   const t0 = performance.now();
-  let lastPrint = 0;
   const result = await segmentImage(image, seeds, {
     method,
     seed,
     ...(lambda !== undefined ? { lambda } : {}),
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - lastPrint > 1000 || p.done) {
-        lastPrint = now;
-        console.log(`  ${p.message}`);
-      }
-    },
+    onProgress: (p) => console.log(`  ${progressLine(p)}`),
   });
   const secs = (performance.now() - t0) / 1000;
   const mask = new Uint8Array(image.width * image.height);
   for (let i = 0; i < mask.length; i++) mask[i] = result.labels.data[i] === 1 ? 255 : 0;
   writeImage(out, { width: image.width, height: image.height, data: mask });
-  console.log(`${method}: ${image.width}×${image.height} segmented in ${secs.toFixed(1)} s → ${out}`);
+  console.log(
+    `${method}: ${image.width}×${image.height} segmented in ${secs.toFixed(1)} s → ${out}`,
+  );
   if (maskPath) {
     const iou = objectIoU(result.labels, readGray(need(maskPath, '--mask')));
     console.log(`object IoU against ${maskPath}: ${iou.toFixed(4)}`);

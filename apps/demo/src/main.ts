@@ -1,6 +1,6 @@
 import type { LabelMap, RgbImage } from '@seg/tensor';
 import type { SegmentRequest, WorkerMessage } from './protocol.js';
-import { type Stroke, countSeeds, rasterizeStrokes, seedsFromCodes } from './scribbles.js';
+import { countSeeds, rasterizeStrokes, type Stroke, seedsFromCodes } from './scribbles.js';
 
 const SAMPLES = ['llama', 'banana1', 'teddy'] as const;
 
@@ -101,7 +101,8 @@ function currentSeeds(): LabelMap | null {
   if (!image) return null;
   const drawn = rasterizeStrokes(image.width, image.height, strokes);
   if (presetSeeds) {
-    for (let i = 0; i < drawn.data.length; i++) if (drawn.data[i] === -1) drawn.data[i] = presetSeeds.data[i]!;
+    for (let i = 0; i < drawn.data.length; i++)
+      if (drawn.data[i] === -1) drawn.data[i] = presetSeeds.data[i]!;
   }
   return drawn;
 }
@@ -136,13 +137,20 @@ function draw(): void {
 let active: Stroke | null = null;
 function toImage(e: PointerEvent): [number, number] {
   const r = canvas.getBoundingClientRect();
-  return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+  return [
+    ((e.clientX - r.left) * canvas.width) / r.width,
+    ((e.clientY - r.top) * canvas.height) / r.height,
+  ];
 }
 canvas.addEventListener('contextmenu', (e) => e.preventDefault());
 canvas.addEventListener('pointerdown', (e) => {
   if (!image || busy) return;
   canvas.setPointerCapture(e.pointerId);
-  active = { label: e.button === 2 || e.shiftKey ? 0 : 1, radius: Number(brush.value), points: [toImage(e)] };
+  active = {
+    label: e.button === 2 || e.shiftKey ? 0 : 1,
+    radius: Number(brush.value),
+    points: [toImage(e)],
+  };
   strokes.push(active);
   draw();
 });

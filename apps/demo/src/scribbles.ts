@@ -11,7 +11,11 @@ export interface Stroke {
  * Rasterises strokes into a seed map (-1 unlabelled): every pixel within
  * `radius` of a stroke's polyline gets its label; later strokes win.
  */
-export function rasterizeStrokes(width: number, height: number, strokes: readonly Stroke[]): LabelMap {
+export function rasterizeStrokes(
+  width: number,
+  height: number,
+  strokes: readonly Stroke[],
+): LabelMap {
   const data = new Int32Array(width * height).fill(-1);
   for (const s of strokes) {
     const r = Math.max(0.5, s.radius);
@@ -28,7 +32,8 @@ export function rasterizeStrokes(width: number, height: number, strokes: readonl
       const len2 = dx * dx + dy * dy;
       for (let y = minY; y <= maxY; y++) {
         for (let x = minX; x <= maxX; x++) {
-          const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / len2));
+          const t =
+            len2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / len2));
           const ex = x0 + t * dx - x;
           const ey = y0 + t * dy - y;
           if (ex * ex + ey * ey <= r * r) data[y * width + x] = s.label;

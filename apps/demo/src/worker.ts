@@ -17,7 +17,8 @@ const ready = initBackend({
   },
 }).then(
   (r) => post({ type: 'ready', ...r }),
-  (e: unknown) => post({ type: 'error', message: `backend: ${e instanceof Error ? e.message : String(e)}` }),
+  (e: unknown) =>
+    post({ type: 'error', message: `backend: ${e instanceof Error ? e.message : String(e)}` }),
 );
 
 self.addEventListener('message', async (e: MessageEvent<SegmentRequest>) => {
@@ -29,8 +30,12 @@ self.addEventListener('message', async (e: MessageEvent<SegmentRequest>) => {
       method: req.method,
       seed: 1,
       onProgress: (p) => {
-        const labels = p.labels ? Int32Array.from(p.labels.data) : undefined;
-        post({ type: 'progress', message: p.message, ...(labels ? { labels } : {}) }, labels ? [labels.buffer] : []);
+        const extra =
+          p.trainer === 'adm' ? `, proposals changed ${(100 * p.proposalChange).toFixed(1)} %` : '';
+        post({
+          type: 'progress',
+          message: `${p.trainer.toUpperCase()} iteration ${p.iteration + 1}/${p.iterations}: regularized loss ${p.regularizedLoss.toFixed(4)}, partial CE ${p.partialCE.toFixed(4)}${extra} (${(p.elapsedMs / 1000).toFixed(1)} s)`,
+        });
       },
     });
     const iou = req.mask ? objectIoU(result.labels, req.mask) : null;

@@ -3,7 +3,10 @@ import { numberOption, parseArgs } from '../args.js';
 
 describe('parseArgs', () => {
   it('splits positionals, options and flags', () => {
-    const a = parseArgs(['segment', 'img.png', '--scribbles', 's.png', '--lambda=20', '--help'], ['help']);
+    const a = parseArgs(
+      ['segment', 'img.png', '--scribbles', 's.png', '--lambda=20', '--help'],
+      ['help'],
+    );
     expect(a.positionals).toEqual(['segment', 'img.png']);
     expect(a.options.get('scribbles')).toBe('s.png');
     expect(numberOption(a, 'lambda', 50)).toBe(20);
