@@ -180,23 +180,32 @@ function relaxedGradient(
   dy: number,
   g: Float32Array,
 ): void {
+  if (relaxation === 'bilinear') {
+    // ∂/∂S_p = w (1 − S_q), ∂/∂S_q = −w S_p
+    forEachEdge(edges, h, w, (p, q, wpq) => {
+      const po = p * k;
+      const qo = q * k;
+      const c = dy * wpq;
+      for (let l = 0; l < k; l++) {
+        const a = s[po + l]!;
+        const b = s[qo + l]!;
+        g[po + l] = g[po + l]! + c * (1 - b);
+        g[qo + l] = g[qo + l]! - c * a;
+      }
+    });
+    return;
+  }
+  // tv: ½w·sign(S_p − S_q) (0 at a tie); quadratic: w·(S_p − S_q)
+  const tv = relaxation === 'tv';
   forEachEdge(edges, h, w, (p, q, wpq) => {
     const po = p * k;
     const qo = q * k;
     const c = dy * wpq;
     for (let l = 0; l < k; l++) {
-      const a = s[po + l]!;
-      const b = s[qo + l]!;
-      if (relaxation === 'bilinear') {
-        // ∂/∂S_p = w (1 − S_q), ∂/∂S_q = −w S_p
-        g[po + l] = g[po + l]! + c * (1 - b);
-        g[qo + l] = g[qo + l]! - c * a;
-      } else {
-        // tv: ½w·sign(S_p − S_q) (0 at a tie); quadratic: w·(S_p − S_q)
-        const t = relaxation === 'tv' ? 0.5 * Math.sign(a - b) : a - b;
-        g[po + l] = g[po + l]! + c * t;
-        g[qo + l] = g[qo + l]! - c * t;
-      }
+      const d = s[po + l]! - s[qo + l]!;
+      const t = c * (tv ? (d > 0 ? 0.5 : d < 0 ? -0.5 : 0) : d);
+      g[po + l] = g[po + l]! + t;
+      g[qo + l] = g[qo + l]! - t;
     }
   });
 }
