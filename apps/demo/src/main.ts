@@ -2,7 +2,7 @@ import type { LabelMap, RgbImage } from '@seg/tensor';
 import type { SegmentRequest, WorkerMessage } from './protocol.js';
 import { countSeeds, rasterizeStrokes, type Stroke, seedsFromCodes } from './scribbles.js';
 
-const SAMPLES = ['llama', 'banana1', 'teddy'] as const;
+const SAMPLES = ['teddy', 'banana1', 'llama'] as const;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('canvas');
