@@ -20,7 +20,13 @@ export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net
 export type { PottsProblem } from './proposals/potts-problem.js';
 export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
-export { inlineSolver, proposalEnergy, proposalProblem, solvePotts } from './proposals/y-step.js';
+export {
+  inlineSolver,
+  poolSolver,
+  proposalEnergy,
+  proposalProblem,
+  solvePotts,
+} from './proposals/y-step.js';
 export type { SegmentMethod, SegmentOptions, SegmentResult } from './segment.js';
 export { segmentImage } from './segment.js';
 export type { AdmIterationInfo, AdmOptions, AdmResult } from './train/adm.js';

@@ -48,6 +48,8 @@ export interface SegmentOptions {
   stepsPerIteration?: number;
   /** Adam's learning rate. @default 0.01 */
   learningRate?: number;
+  /** Scale of the x, y input channels (0: colour only). @default 1 */
+  coordScale?: number;
   /** Seed of the network's initial weights. @default 1 */
   seed?: number;
   /** Hidden channels of the per-image network. @default 16 */
@@ -84,6 +86,8 @@ export interface SegmentResult {
   history: (AdmIterationInfo | GdIterationInfo)[];
   /** Size the network trained at. */
   trainSize?: [number, number];
+  /** The network's probabilities at that size (before upsampling). */
+  trainProbs?: ProbMap;
   ms: number;
 }
 
@@ -145,6 +149,7 @@ export async function segmentImage(
     iterations: options.iterations ?? 16,
     stepsPerIteration: options.stepsPerIteration ?? 5,
     learningRate: options.learningRate ?? 0.01,
+    coordScale: options.coordScale ?? 1,
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,
@@ -201,6 +206,7 @@ export async function segmentImage(
     probs: full,
     history,
     trainSize: [w, h],
+    trainProbs: { width: w, height: h, numLabels: 2, data: probs },
     ms: performance.now() - t0,
   };
 }
