@@ -5,6 +5,8 @@
  * queues) is allocated once and reused by every move.
  */
 import { SegRangeError } from '@seg/tensor/errors';
+import { GridBK } from '../maxflow/grid-bk.js';
+import { gridExpansionMove, gridMoves } from './grid-expansion.js';
 import {
   type Compiled,
   compile,
@@ -17,9 +19,40 @@ import {
 } from './problem.js';
 
 /**
+ * The flows of each label's last expansion move, kept to warm-start that
+ * label's move in the next cycle (dynamic graph cuts, Kohli & Torr, PAMI
+ * 2007). Entry `alpha * M + e` is the flow on edge e (from → to) at the end
+ * of α's last move. Any flow in `[0, capacity]` gives an exact
+ * reparametrisation of the new move's graph (see {@link expansionMove}); it
+ * is kept in float64 all the same, since flows rounded to float32 leave a tiny
+ * residual at almost every node for the search to push. The grid moves keep
+ * theirs in {@link gridMoves}.
+ */
+interface WarmStart {
+  flows: Float64Array;
+  /** 1 once label α's flows are stored. */
+  has: Uint8Array;
+}
+
+/** Largest number of stored edge flows (K·M) for warm starts: 256 MB of float64. */
+const MAX_WARM_FLOWS = 1 << 25;
+
+/**
  * One expansion move on label `alpha`: the nodes that switch to it are the
  * sink side of a min cut. Changes `L` in place when the energy drops by more
- * than a relative 1e-9 and returns whether it did.
+ * than a relative 1e-9 and returns the change of energy (0 when the move is
+ * not taken).
+ *
+ * Warm start: with `warm`, α's edge flows from its previous move (on an older
+ * labeling) are clamped to the new capacities and applied as a
+ * reparametrisation — edge p→q with capacity c and flow f gets residuals
+ * `c − f` forward and `f` backward, and f moves from p's terminal residual to
+ * q's. Every cut keeps its cost, so the min cut is the same problem; only the
+ * flow left to push is smaller when few labels changed since.
+ *
+ * The energy change of the cut is read off the residual graph: with T the
+ * sink side, `E(T) − E(∅) = Σ_{p∈T} tr[p] + Σ rc over arcs from the source
+ * side into T` (the last sum is 0 for a min cut; it is added anyway).
  */
 function expansionMove(
   c: Compiled,
@@ -28,7 +61,8 @@ function expansionMove(
   alpha: number,
   energy: number,
   moved: Int32Array,
-): boolean {
+  warm: WarmStart | null,
+): number {
   const { n, K, unary, from, to, w, V, solver, arcF, arcB } = c;
   const { tr, rc } = solver;
   let any = false;
@@ -40,8 +74,11 @@ function expansionMove(
       any = true;
     }
   }
-  if (!any) return false;
+  if (!any) return 0;
   const m = from.length;
+  const useWarm = warm !== null && warm.has[alpha] === 1;
+  const flows = warm === null ? null : warm.flows;
+  const off = alpha * m;
   if (V === null) {
     for (let e = 0; e < m; e++) {
       const p = from[e]!;
@@ -61,10 +98,20 @@ function expansionMove(
       }
       // A = E(keep, keep), B = E(keep, α) = w, C = E(α, keep) = w
       const A = a === b ? 0 : we;
-      tr[p]! += we - A;
-      tr[q]! -= we;
-      rc[arcF[e]!] = 2 * we - A;
-      rc[arcB[e]!] = 0;
+      const cap = 2 * we - A;
+      if (useWarm) {
+        let f = flows![off + e]!;
+        if (f > cap) f = cap;
+        tr[p]! += we - A - f;
+        tr[q]! += f - we;
+        rc[arcF[e]!] = cap - f;
+        rc[arcB[e]!] = f;
+      } else {
+        tr[p]! += we - A;
+        tr[q]! -= we;
+        rc[arcF[e]!] = cap;
+        rc[arcB[e]!] = 0;
+      }
     }
   } else {
     for (let e = 0; e < m; e++) {
@@ -85,26 +132,41 @@ function expansionMove(
       const A = we * V[a * K + b]!;
       const B = we * V[a * K + alpha]!;
       const C = we * V[alpha * K + b]!;
-      tr[p]! += C - A;
-      tr[q]! -= C;
-      const cap = B + C - A;
-      rc[arcF[e]!] = cap > 0 ? cap : 0;
-      rc[arcB[e]!] = 0;
+      const cb = B + C - A;
+      const cap = cb > 0 ? cb : 0;
+      let f = useWarm ? flows![off + e]! : 0;
+      if (f > cap) f = cap;
+      tr[p]! += C - A - f;
+      tr[q]! += f - C;
+      rc[arcF[e]!] = cap - f;
+      rc[arcB[e]!] = f;
     }
   }
-  // cost of the current labeling (everyone keeps: all on the source side)
-  let keep = 0;
-  for (let p = 0; p < n; p++) if (tr[p]! < 0) keep -= tr[p]!;
   solver.solved = false;
-  const flow = solver.solve();
-  const delta = flow - keep;
-  if (!(delta < -1e-9 * (1 + Math.abs(energy)))) return false;
-  let count = 0;
-  for (let p = 0; p < n; p++) {
-    if (L[p] !== alpha && fixed[p] === 0 && solver.sourceSide(p) === 0) moved[count++] = p;
+  solver.solve();
+  if (flows !== null) {
+    // rc[arcB] is the flow on the edge (its backward capacity is 0)
+    for (let e = 0; e < m; e++) flows[off + e] = rc[arcB[e]!]!;
+    warm!.has[alpha] = 1;
   }
+  let count = 0;
+  let delta = 0;
+  for (let p = 0; p < n; p++) {
+    if (L[p] !== alpha && fixed[p] === 0 && solver.sourceSide(p) === 0) {
+      moved[count++] = p;
+      delta += tr[p]!;
+    }
+  }
+  if (count === 0) return 0;
+  for (let e = 0; e < m; e++) {
+    const sp = solver.sourceSide(from[e]!);
+    const sq = solver.sourceSide(to[e]!);
+    if (sp > sq) delta += rc[arcF[e]!]!;
+    else if (sp < sq) delta += rc[arcB[e]!]!;
+  }
+  if (!(delta < -1e-9 * (1 + Math.abs(energy)))) return 0;
   for (let i = 0; i < count; i++) L[moved[i]!] = alpha;
-  return count > 0;
+  return delta;
 }
 
 /**
@@ -207,18 +269,31 @@ export function alphaExpansion(
   const c = compile(fn, problem, true);
   const { maxCycles, order } = cycleOptions(fn, c.K, options);
   const { L, fixed } = startLabels(fn, c, options);
-  const moved = new Int32Array(c.n);
+  const grid = c.solver instanceof GridBK ? gridMoves(c, maxCycles > 1) : null;
+  const moved = grid === null ? new Int32Array(c.n) : grid.moved;
+  const m = c.from.length;
+  const warm: WarmStart | null =
+    grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
+      ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
+      : null;
   let energy = energyOf(c, L);
   const energies: number[] = [];
   let cycles = 0;
   while (cycles < maxCycles) {
     let changed = false;
     for (let i = 0; i < order.length; i++) {
-      if (expansionMove(c, L, fixed, order[i]!, energy, moved)) {
+      const alpha = order[i]!;
+      const delta =
+        grid === null
+          ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
+          : gridExpansionMove(c, grid, L, fixed, alpha, energy);
+      if (delta < 0) {
         changed = true;
-        energy = energyOf(c, L);
+        energy += delta;
       }
     }
+    // the trace and the result use the energy summed afresh, not the running sum
+    if (changed) energy = energyOf(c, L);
     cycles++;
     energies.push(energy);
     if (!changed) break;
