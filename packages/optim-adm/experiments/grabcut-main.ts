@@ -50,7 +50,7 @@ const SETTINGS: Record<string, SegmentOptions> = {
   'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5 },
   // GD on exactly ADM's loss (same λ): the loss comparison of the paper
   'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5 },
-  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.2 },
+  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02 },
   adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
 };
 const LAMBDA_EVAL = SETTINGS.adm!.lambda!;

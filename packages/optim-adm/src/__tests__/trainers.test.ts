@@ -201,17 +201,23 @@ describeBackends('segmentImage', () => {
       for (let x = 0; x < 16; x++)
         truth.data[y * 16 + x] = (x - 8) ** 2 + (y - 6) ** 2 < 16 ? 255 : 0;
     const { objectIoU } = await import('../metrics/iou.js');
-    for (const method of ['adm', 'gd-grid', 'pce', 'graphcut'] as const) {
+    const cases = [
+      { method: 'adm', lambda: 1 },
+      { method: 'adm', lambda: 1, output: 'proposal', init: 'network' },
+      { method: 'gd-grid', lambda: 0.05 },
+      { method: 'pce' },
+      { method: 'graphcut', lambda: 50 },
+    ] as const;
+    for (const c of cases) {
       await expectNoLeaks(async () => {
         const r = await segmentImage(image, seeds, {
-          method,
+          ...c,
           iterations: 6,
           stepsPerIteration: 5,
           width: 8,
-          lambda: method === 'graphcut' ? 50 : method === 'gd-grid' ? 0.2 : 1,
         });
         expect(r.labels.width).toBe(16);
-        expect(objectIoU(r.labels, truth), method).toBeGreaterThan(0.6);
+        expect(objectIoU(r.labels, truth), JSON.stringify(c)).toBeGreaterThan(0.6);
       });
     }
   });
