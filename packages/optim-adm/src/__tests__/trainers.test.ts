@@ -1,3 +1,4 @@
+import { PathSGD } from '@seg/path-sgd';
 import { labelMap, Rng, rgbImage } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
@@ -142,6 +143,19 @@ describeBackends('trainAdm', () => {
     a.forEach((v, i) => {
       for (let j = 0; j < v.length; j++) expect(b[i]![j]).toBeCloseTo(v[j]!, 4);
     });
+  });
+
+  it('trains with a Path-SGD optimizer (a tf.Optimizer from @seg/path-sgd)', async () => {
+    const net = createPixelNet({ seed: 9, width: 6 });
+    const opt = new PathSGD(net.model, 0.05);
+    const { history } = await trainAdm(net, synthetic(), {
+      ...small,
+      iterations: 3,
+      optimizer: opt,
+    });
+    opt.dispose();
+    net.dispose();
+    for (const h of history) expect(h.objective).toBeLessThan(h.objectiveAfterYStep);
   });
 
   it('does not leak tensors', async () => {
