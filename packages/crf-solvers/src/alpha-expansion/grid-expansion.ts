@@ -6,7 +6,7 @@
  * the edge flows of its last move to warm-start the next one (dynamic graph
  * cuts, Kohli & Torr, PAMI 2007). No allocation per move.
  */
-import { type GridBK, P_FREE } from '../maxflow/grid-bk.js';
+import { GridBK, P_FREE } from '../maxflow/grid-bk.js';
 import type { Compiled } from './problem.js';
 
 /** Per-problem memory of the grid expansion moves. */
@@ -25,13 +25,20 @@ export interface GridMoves {
   hasFlows: Uint8Array;
   /** The nodes that switch in the move just solved. */
   moved: Int32Array;
+  /** Label-major copy of the unary costs, `[k * n + p]`: a move reads one row in order. */
+  unaryT: Float64Array;
+  /** `unaryCur[p]` = the unary cost of p's current label. */
+  unaryCur: Float64Array;
 }
 
 /** Largest `K · W · H · D/2` for which the flows of every label are kept (256 MB of float64). */
 export const MAX_WARM_FLOWS = 1 << 25;
 
-/** Sets up the grid moves of a compiled grid problem (`c.solver` is a {@link GridBK}). */
-export function gridMoves(c: Compiled, warm: boolean): GridMoves {
+/**
+ * Sets up the grid moves of a compiled grid problem (`c.solver` is a
+ * {@link GridBK}) starting from labeling `L`.
+ */
+export function gridMoves(c: Compiled, L: Int32Array, warm: boolean): GridMoves {
   const bk = c.solver as GridBK;
   const D = bk.numDirs;
   const h = D >> 1;
@@ -42,6 +49,13 @@ export function gridMoves(c: Compiled, warm: boolean): GridMoves {
     weights[p * h + (arcF[e]! - p * D)] = w[e]!;
   }
   const useWarm = warm && K * n * h <= MAX_WARM_FLOWS;
+  const unaryT = new Float64Array(K * n);
+  const unaryCur = new Float64Array(n);
+  const u = c.unary;
+  for (let p = 0; p < n; p++) {
+    for (let k = 0; k < K; k++) unaryT[k * n + p] = u[p * K + k]!;
+    unaryCur[p] = u[p * K + L[p]!]!;
+  }
   return {
     bk,
     h,
@@ -49,6 +63,8 @@ export function gridMoves(c: Compiled, warm: boolean): GridMoves {
     flows: useWarm ? new Float64Array(K * n * h) : null,
     hasFlows: new Uint8Array(K),
     moved: new Int32Array(n),
+    unaryT,
+    unaryCur,
   };
 }
 
@@ -72,16 +88,16 @@ export function gridExpansionMove(
   alpha: number,
   energy: number,
 ): number {
-  const { n, K, unary, V } = c;
-  const { bk, h, weights, flows, moved } = g;
+  const { n, K, V } = c;
+  const { bk, h, weights, flows, moved, unaryT, unaryCur } = g;
   const { tr, rc, offset, parent, isSink, mask } = bk;
   const D = bk.numDirs;
   let any = false;
+  const uOff = alpha * n;
   for (let p = 0; p < n; p++) {
-    const l = L[p]!;
-    if (l === alpha || fixed[p] !== 0) tr[p] = 0;
+    if (L[p] === alpha || fixed[p] !== 0) tr[p] = 0;
     else {
-      tr[p] = unary[p * K + alpha]! - unary[p * K + l]!;
+      tr[p] = unaryT[uOff + p]! - unaryCur[p]!;
       any = true;
     }
   }
@@ -171,6 +187,10 @@ export function gridExpansionMove(
     }
   }
   if (!(delta < -1e-9 * (1 + Math.abs(energy)))) return 0;
-  for (let i = 0; i < count; i++) L[moved[i]!] = alpha;
+  for (let i = 0; i < count; i++) {
+    const p = moved[i]!;
+    L[p] = alpha;
+    unaryCur[p] = unaryT[uOff + p]!;
+  }
   return delta;
 }

@@ -269,7 +269,7 @@ export function alphaExpansion(
   const c = compile(fn, problem, true);
   const { maxCycles, order } = cycleOptions(fn, c.K, options);
   const { L, fixed } = startLabels(fn, c, options);
-  const grid = c.solver instanceof GridBK ? gridMoves(c, maxCycles > 1) : null;
+  const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
   const moved = grid === null ? new Int32Array(c.n) : grid.moved;
   const m = c.from.length;
   const warm: WarmStart | null =
