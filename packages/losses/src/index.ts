@@ -4,8 +4,10 @@ export type { ProposalLossOptions } from './cross-entropy/proposal-losses.js';
 export { proposalCrossEntropy, proposalKlDivergence } from './cross-entropy/proposal-losses.js';
 export type { AffinityMethod } from './dense-crf/affinity.js';
 export { EXACT_MAX_PIXELS } from './dense-crf/affinity.js';
-export type { DenseLossOptions } from './dense-crf/dense-losses.js';
+export type { DenseBackward, DenseLossOptions } from './dense-crf/dense-losses.js';
 export { denseCrfLoss, normalizedCutLoss } from './dense-crf/dense-losses.js';
+export type { DenseKernelOptions } from './dense-crf/kernel.js';
+export { DenseCrfKernel, denseCrfKernel } from './dense-crf/kernel.js';
 export type { GridCrfLossOptions, GridRelaxation } from './grid-crf/grid-crf-loss.js';
 export { gridCrfLoss } from './grid-crf/grid-crf-loss.js';
 export type {

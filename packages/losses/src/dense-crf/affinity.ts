@@ -21,6 +21,8 @@ export interface Affinity {
   applyTranspose(values: Float32Array, c: number): Float32Array;
   /** True when `apply` is exactly symmetric, so `applyTranspose` needs no second pass. */
   readonly symmetric: boolean;
+  /** Frees what the affinity holds (the lattice's memory); `apply` must not be called afterwards. */
+  dispose(): void;
 }
 
 /**
@@ -77,7 +79,7 @@ export function exactAffinity(features: Float32Array, d: number): Affinity {
     }
     return Float32Array.from(acc);
   };
-  return { apply, applyTranspose: apply, symmetric: true };
+  return { apply, applyTranspose: apply, symmetric: true, dispose: () => {} };
 }
 
 /** Builds the affinity of one image by `method`, checking the size limit of `'exact'`. */
@@ -112,5 +114,6 @@ function latticeAffinity(features: Float32Array, d: number): Affinity {
     apply: (values, c) => lattice.filter(values, c),
     applyTranspose: (values, c) => lattice.filter(values, c, undefined, { reverse: true }),
     symmetric: false,
+    dispose: () => lattice.dispose(),
   };
 }

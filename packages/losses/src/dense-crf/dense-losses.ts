@@ -1,127 +1,118 @@
 /**
  * Dense-CRF and normalized-cut losses (Tang et al., ECCV 2018 and CVPR 2018;
- * §1 of methods.md) with closed-form gradients through `tf.customGrad`. The
- * affinity of each image is built once in the forward pass and reused by the
- * backward pass.
+ * §1 of methods.md) with closed-form gradients through `tf.customGrad`, on
+ * an affinity built once per image (`kernel.ts`): given by the caller, or
+ * built inside the call and freed after its backward pass.
  */
-import { SegValueError } from '@seg/tensor';
+import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
-  checkPositive,
   checkReduction,
   checkScores,
   checkShape,
+  type Dims,
   type Reduction,
   type ReductionOptions,
-  readImage,
   readProbs,
 } from '../validate.js';
-import {
-  type Affinity,
-  type AffinityMethod,
-  bilateralFeatureArray,
-  buildAffinity,
-} from './affinity.js';
-import { type Resampler, resampler, scaledSize } from './resample.js';
+import { buildKernel, DenseCrfKernel, type DenseKernelOptions, kernelParams } from './kernel.js';
+
+/** How the backward pass gets the `Wᵀ S_k` term of the gradient. */
+export type DenseBackward = 'exact' | 'symmetric';
 
 /** Options of {@link denseCrfLoss} and {@link normalizedCutLoss}. */
-export interface DenseLossOptions extends ReductionOptions {
-  /** σ of the colour term, image units (0–255). @default 15 */
-  sigmaRgb?: number;
-  /** σ of the position term, in pixels of the input image. @default 100 */
-  sigmaXy?: number;
+export interface DenseLossOptions extends ReductionOptions, DenseKernelOptions {
   /**
-   * Resample the image and the probabilities by this factor (bilinear,
-   * half-pixel centres) before the loss, σ_xy scaled with them; the loss is
-   * the one on the smaller grid and its gradient flows back through the
-   * resampling. meng-tang/rloss uses 0.5.
-   * @default 1
+   * `'exact'`: `Wᵀ S_k` by the lattice's reversed filter (its exact
+   * transpose), so the gradient is the exact gradient of the value computed:
+   * two filterings of K channels per step. `'symmetric'`: the forward's
+   * `W S_k` stands for `Wᵀ S_k`, as meng-tang/rloss does: one filtering per
+   * step; the lattice is only nearly symmetric, and the gradient then differs
+   * from the exact one by ~2 % (part tangent to the simplex, 500×375 photo;
+   * README). Both are the same for `method: 'exact'`.
+   * @default 'exact'
    */
-  scale?: number;
-  /**
-   * `'lattice'`: the permutohedral lattice of `@seg/crf-solvers`, O(N);
-   * `'exact'`: the exact O(N²) sum, for images of at most
-   * {@link EXACT_MAX_PIXELS} pixels (after `scale`).
-   * @default 'lattice'
-   */
-  method?: AffinityMethod;
+  backward?: DenseBackward;
 }
 
 type Kind = 'crf' | 'ncut';
 
 interface ExampleState {
-  affinity: Affinity;
-  resample: Resampler | null;
   /** h×w×K probabilities on the loss grid. */
   s: Float32Array;
-  /** h×w×(K+1): `W·S_k` for every k, then `d = W·1`. */
+  /** h×w×K: `W·S_k` for every k. */
   ws: Float32Array;
+  /** `d = W·1` (the kernel's). */
+  degree: Float32Array;
   /** Per label: `a_k = S_kᵀ(d − W S_k)` and `b_k = dᵀS_k`. */
   a: Float64Array;
   b: Float64Array;
 }
 
+const KERNEL_FIXED = ['sigmaRgb', 'sigmaXy', 'scale', 'method'] as const;
+
 function denseLoss(
   kind: Kind,
   fn: string,
   probs: tf.Tensor,
-  image: tf.Tensor,
+  image: tf.Tensor | DenseCrfKernel,
   options: DenseLossOptions,
 ): tf.Tensor {
   const reduction: Reduction = checkReduction(fn, options.reduction);
-  const sigmaRgb = options.sigmaRgb ?? 15;
-  const sigmaXy = options.sigmaXy ?? 100;
-  const scale = options.scale ?? 1;
-  const method = options.method ?? 'lattice';
-  checkPositive(fn, 'sigmaRgb', sigmaRgb);
-  checkPositive(fn, 'sigmaXy', sigmaXy);
-  checkPositive(fn, 'scale', scale, 1);
-  if (method !== 'lattice' && method !== 'exact') {
+  const backward = options.backward ?? 'exact';
+  if (backward !== 'exact' && backward !== 'symmetric') {
     throw new SegValueError(
-      `${fn}: method is ${JSON.stringify(method)}, expected 'lattice' or 'exact'`,
+      `${fn}: backward is ${JSON.stringify(backward)}, expected 'exact' or 'symmetric'`,
     );
   }
-  const dims = checkScores(fn, 'probs', probs);
+  let dims: Dims;
+  let params: Required<DenseKernelOptions> | null = null;
+  if (image instanceof DenseCrfKernel) {
+    for (const key of KERNEL_FIXED) {
+      if (options[key] !== undefined) {
+        throw new SegValueError(
+          `${fn}: ${key} is given with a kernel, which fixes it; set it in denseCrfKernel`,
+        );
+      }
+    }
+    image.example(fn, 0);
+    dims = checkScores(fn, 'probs', probs);
+    if (dims.n !== image.numExamples || dims.h !== image.height || dims.w !== image.width) {
+      throw new SegShapeError(
+        `${fn}: probs has shape ${formatShape(probs.shape)}, expected [${image.numExamples},${image.height},${image.width},K] (the kernel's images)`,
+      );
+    }
+  } else {
+    params = kernelParams(fn, options);
+    dims = checkScores(fn, 'probs', probs);
+    checkShape(fn, 'image', image, [dims.n, dims.h, dims.w, 3], ['float32', 'int32']);
+  }
   const { n, h: H, w: W, k: K } = dims;
-  checkShape(fn, 'image', image, [n, H, W, 3], ['float32', 'int32']);
   const data = readProbs(fn, 'probs', probs, dims);
-  const img = readImage(fn, 'image', image);
-  const h = scale === 1 ? H : scaledSize(H, scale);
-  const w = scale === 1 ? W : scaledSize(W, scale);
-  const rs = h === H && w === W ? null : resampler(H, W, h, w);
-  const m = h * w;
+  // One-shot call: the kernel is built here and freed by this call.
+  const owned = params !== null;
+  const kernel =
+    params !== null ? buildKernel(fn, image as tf.Tensor, params) : (image as DenseCrfKernel);
+  const rs = kernel.resample;
+  const m = kernel.gridHeight * kernel.gridWidth;
 
   const states: ExampleState[] = [];
   const values = new Float32Array(n);
   for (let e = 0; e < n; e++) {
+    const { affinity, degree } = kernel.example(fn, e);
     const s = rs
       ? rs.forward(data, e * H * W * K, K)
       : data.subarray(e * H * W * K, (e + 1) * H * W * K);
-    const im = rs
-      ? rs.forward(img, e * H * W * 3, 3)
-      : img.subarray(e * H * W * 3, (e + 1) * H * W * 3);
-    const affinity = buildAffinity(
-      fn,
-      method,
-      bilateralFeatureArray(im, 0, h, w, sigmaXy * scale, sigmaRgb),
-      5,
-      h,
-      w,
-    );
-    const v = new Float32Array(m * (K + 1));
-    for (let p = 0; p < m; p++) {
-      for (let c = 0; c < K; c++) v[p * (K + 1) + c] = s[p * K + c]!;
-      v[p * (K + 1) + K] = 1;
-    }
-    const ws = affinity.apply(v, K + 1);
+    const ws = affinity.apply(s, K);
     const a = new Float64Array(K);
     const b = new Float64Array(K);
     for (let p = 0; p < m; p++) {
-      const d = ws[p * (K + 1) + K]!;
+      const d = degree[p]!;
+      const o = p * K;
       for (let c = 0; c < K; c++) {
-        const sv = s[p * K + c]!;
-        a[c]! += sv * (d - ws[p * (K + 1) + c]!);
+        const sv = s[o + c]!;
+        a[c]! += sv * (d - ws[o + c]!);
         b[c]! += sv * d;
       }
     }
@@ -131,8 +122,12 @@ function denseLoss(
       else value += b[c]! > 0 ? a[c]! / b[c]! : 1;
     }
     values[e] = value;
-    states.push({ affinity, resample: rs, s, ws, a, b });
+    states.push({ s, ws, degree, a, b });
   }
+  // A kernel built here whose backward needs no lattice is freed now; with
+  // 'exact' it is freed after the backward pass (or by GC if none runs).
+  const needsTranspose = backward === 'exact' && kernel.method !== 'exact';
+  if (owned && !needsTranspose) kernel.dispose();
 
   // The input is read above (as `data`); only its gradient is produced here.
   const lossFn = tf.customGrad(() => {
@@ -140,11 +135,18 @@ function denseLoss(
     const gradFunc = (dy: tf.Tensor): tf.Tensor => {
       const dyv = dy.dataSync();
       const out = new Float32Array(n * H * W * K);
-      states.forEach((st, e) => {
-        const g = exampleGrad(kind, st, m, K, dyv[e]!);
-        if (st.resample) st.resample.adjointInto(g, K, out, e * H * W * K);
-        else out.set(g, e * H * W * K);
-      });
+      const g = rs ? new Float32Array(m * K) : null;
+      for (let e = 0; e < n; e++) {
+        const st = states[e]!;
+        const wts = needsTranspose
+          ? kernel.example(fn, e, ' before the backward pass').affinity.applyTranspose(st.s, K)
+          : st.ws;
+        if (g) {
+          exampleGrad(kind, st, wts, K, dyv[e]!, g, 0);
+          rs!.adjointInto(g, K, out, e * H * W * K);
+        } else exampleGrad(kind, st, wts, K, dyv[e]!, out, e * H * W * K);
+      }
+      if (owned) kernel.dispose();
       return tf.tensor4d(out, [n, H, W, K]);
     };
     return { value, gradFunc };
@@ -152,34 +154,35 @@ function denseLoss(
   return tf.tidy(() => reduceLoss(lossFn(probs) as tf.Tensor1D, reduction));
 }
 
-/** `dy · ∂loss/∂S` on the loss grid, h×w×K. */
-function exampleGrad(kind: Kind, st: ExampleState, m: number, K: number, dy: number): Float32Array {
-  const { affinity, s, ws, a, b } = st;
-  // Wᵀ S_k: the forward W S_k when W is symmetric, else one transposed pass.
-  let wts: Float32Array | null = null;
-  if (!affinity.symmetric) wts = affinity.applyTranspose(s, K);
-  const g = new Float32Array(m * K);
+/** Writes `dy · ∂loss/∂S` on the loss grid (h×w×K) into `g` at `off`. */
+function exampleGrad(
+  kind: Kind,
+  st: ExampleState,
+  wts: Float32Array,
+  K: number,
+  dy: number,
+  g: Float32Array,
+  off: number,
+): void {
+  const { ws, degree, a, b } = st;
   const coef = new Float64Array(K);
   const dcoef = new Float64Array(K);
   for (let c = 0; c < K; c++) {
-    if (kind === 'crf') {
-      coef[c] = dy;
-      dcoef[c] = 0;
-    } else if (b[c]! > 0) {
+    if (kind === 'crf') coef[c] = dy;
+    else if (b[c]! > 0) {
       coef[c] = dy / b[c]!;
       dcoef[c] = (-dy * a[c]!) / (b[c]! * b[c]!);
     }
   }
+  const m = degree.length;
   for (let p = 0; p < m; p++) {
-    const d = ws[p * (K + 1) + K]!;
+    const d = degree[p]!;
+    const o = p * K;
     for (let c = 0; c < K; c++) {
-      const wsk = ws[p * (K + 1) + c]!;
-      const wtsk = wts ? wts[p * K + c]! : wsk;
       // ∂/∂S_k of S_kᵀ W (1 − S_k) = W·1 − W S_k − Wᵀ S_k
-      g[p * K + c] = coef[c]! * (d - wsk - wtsk) + dcoef[c]! * d;
+      g[off + o + c] = coef[c]! * (d - ws[o + c]! - wts[o + c]!) + dcoef[c]! * d;
     }
   }
-  return g;
 }
 
 /**
@@ -195,16 +198,27 @@ function exampleGrad(kind: Kind, st: ExampleState, m: number, K: number, dy: num
  * that finite differences match.
  *
  * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
- * @param image `[N,H,W,3]` float32 or int32, values 0–255.
+ * Each call does one lattice filtering of the K channels for the value and,
+ * with `backward: 'exact'`, one reversed filtering for the gradient; building
+ * the lattice costs more than both, so in training build it once per image
+ * with {@link denseCrfKernel} and pass the kernel in place of the image.
+ *
+ * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
+ * @param image `[N,H,W,3]` float32 or int32, values 0–255; or the images'
+ *   {@link DenseCrfKernel} (then `sigmaRgb`, `sigmaXy`, `scale` and `method`
+ *   come from it and may not be given here).
  * @returns `[N]`, or a scalar with `reduction: 'mean' | 'sum'`.
  *
  * @example
- * const reg = denseCrfLoss(tf.softmax(logits), images, { sigmaRgb: 15, sigmaXy: 100, scale: 0.5 });
+ * const kernel = denseCrfKernel(images, { sigmaRgb: 15, sigmaXy: 100, scale: 0.5 });
+ * const reg = denseCrfLoss(tf.softmax(logits), kernel);   // every step
+ * // one-shot, the kernel built and freed inside the call:
+ * const reg1 = denseCrfLoss(tf.softmax(logits), images, { sigmaRgb: 15, sigmaXy: 100, scale: 0.5 });
  * const loss = tf.add(pce, tf.mul(2e-9, tf.sum(reg)));   // rloss's weight
  */
 export function denseCrfLoss(
   probs: tf.Tensor,
-  image: tf.Tensor,
+  image: tf.Tensor | DenseCrfKernel,
   options: DenseLossOptions = {},
 ): tf.Tensor {
   return denseLoss('crf', 'denseCrfLoss', probs, image, options);
@@ -217,7 +231,8 @@ export function denseCrfLoss(
  * with a zero gradient.
  *
  * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
- * @param image `[N,H,W,3]` float32 or int32, values 0–255.
+ * @param image `[N,H,W,3]` float32 or int32, values 0–255, or the images'
+ *   {@link DenseCrfKernel} (as for {@link denseCrfLoss}).
  * @returns `[N]`, or a scalar with `reduction: 'mean' | 'sum'`.
  *
  * @example
@@ -225,7 +240,7 @@ export function denseCrfLoss(
  */
 export function normalizedCutLoss(
   probs: tf.Tensor,
-  image: tf.Tensor,
+  image: tf.Tensor | DenseCrfKernel,
   options: DenseLossOptions = {},
 ): tf.Tensor {
   return denseLoss('ncut', 'normalizedCutLoss', probs, image, options);
