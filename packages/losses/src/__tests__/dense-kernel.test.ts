@@ -248,6 +248,31 @@ describeBackends('denseCrfKernel with denseCrfLoss / normalizedCutLoss', () => {
     expect(() => denseCrfKernel(tf.zeros([1, 65, 64, 3]), { method: 'exact' })).toThrow(
       "denseCrfKernel: method 'exact' takes at most 4096 pixels per image (after scale), got 4160 (65×64); use method 'lattice' or a smaller scale",
     );
+    // probabilities checked inside the forward's loop with a kernel: the same messages, the first bad entry
+    const k2 = denseCrfKernel(tf.zeros([2, 2, 2, 3]));
+    const k2half = denseCrfKernel(tf.zeros([2, 2, 2, 3]), { scale: 0.5 });
+    const p = new Float32Array(16).fill(0.5);
+    const bad = (i: number, v: number) => {
+      const q = p.slice();
+      q[i] = v;
+      return tf.tensor4d(q, [2, 2, 2, 2]);
+    };
+    for (const k of [k2, k2half]) {
+      expect(() => denseCrfLoss(bad(12, 0.3), k)).toThrow(
+        'denseCrfLoss: probs at example 1, pixel (y=1, x=0) sums to 0.800000011920929, expected 1 (±0.001)',
+      );
+      expect(() => normalizedCutLoss(bad(9, -0.5), k)).toThrow(
+        'normalizedCutLoss: probs[9] is -0.5, expected a probability ≥ 0',
+      );
+      expect(() => denseCrfLoss(bad(3, Number.NaN), k)).toThrow(
+        'denseCrfLoss: probs[3] is NaN, expected a finite number',
+      );
+      expect(() => denseCrfLoss(bad(5, Number.POSITIVE_INFINITY), k)).toThrow(
+        'denseCrfLoss: probs[5] is Infinity, expected a finite number',
+      );
+    }
+    k2.dispose();
+    k2half.dispose();
     kernel.dispose();
     tf.dispose([img, s]);
   });

@@ -15,6 +15,7 @@ import {
   type Reduction,
   type ReductionOptions,
   readProbs,
+  SIMPLEX_TOLERANCE,
 } from '../validate.js';
 import { buildKernel, DenseCrfKernel, type DenseKernelOptions, kernelParams } from './kernel.js';
 
@@ -89,9 +90,12 @@ function denseLoss(
     checkShape(fn, 'image', image, [dims.n, dims.h, dims.w, 3], ['float32', 'int32']);
   }
   const { n, h: H, w: W, k: K } = dims;
-  const data = readProbs(fn, 'probs', probs, dims);
   // One-shot call: the kernel is built here and freed by this call.
   const owned = params !== null;
+  // With a kernel and no resampling, the probabilities are checked inside the
+  // loop below that reads them anyway (one pass instead of three).
+  const fused = !owned && (image as DenseCrfKernel).resample === null;
+  const data = fused ? (probs.dataSync() as Float32Array) : readProbs(fn, 'probs', probs, dims);
   const kernel =
     params !== null ? buildKernel(fn, image as tf.Tensor, params) : (image as DenseCrfKernel);
   const rs = kernel.resample;
@@ -107,15 +111,23 @@ function denseLoss(
     const ws = affinity.apply(s, K);
     const a = new Float64Array(K);
     const b = new Float64Array(K);
+    let bad = false;
     for (let p = 0; p < m; p++) {
       const d = degree[p]!;
       const o = p * K;
+      let sum = 0;
       for (let c = 0; c < K; c++) {
         const sv = s[o + c]!;
+        // false for NaN, ±Infinity and negatives
+        if (!(sv >= 0 && sv < Infinity)) bad = true;
+        sum += sv;
         a[c]! += sv * (d - ws[o + c]!);
         b[c]! += sv * d;
       }
+      if (Math.abs(sum - 1) > SIMPLEX_TOLERANCE) bad = true;
     }
+    // Throws the check's own message (the first bad entry of the batch).
+    if (bad && fused) readProbs(fn, 'probs', probs, dims);
     let value = 0;
     for (let c = 0; c < K; c++) {
       if (kind === 'crf') value += a[c]!;
