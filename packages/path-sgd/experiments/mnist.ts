@@ -347,9 +347,9 @@ async function main(): Promise<void> {
 
 function printTable(all: Partial<Record<DatasetName, DatasetResult>>): void {
   console.log(
-    '\n| data set | init | optimizer | α | epochs to 99 % train acc | final test error |',
+    '\n| data set | init | optimizer | α | epochs to 99 % train acc | epochs to 90 % | final train loss | final test error |',
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [n, d] of Object.entries(all) as [DatasetName, DatasetResult][]) {
     for (const init of INITS) {
       for (const o of OPTIMIZERS) {
