@@ -6,7 +6,7 @@
  * the edge flows of its last move to warm-start the next one (dynamic graph
  * cuts, Kohli & Torr, PAMI 2007). No allocation per move.
  */
-import { GridBK, P_FREE } from '../maxflow/grid-bk.js';
+import { type GridBK, P_FREE } from '../maxflow/grid-bk.js';
 import type { Compiled } from './problem.js';
 
 /** Per-problem memory of the grid expansion moves. */
