@@ -52,6 +52,15 @@ const SETTINGS: Record<string, SegmentOptions> = {
   'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5 },
   'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02 },
   adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
+  // ADM's network, then one more Y-step at full resolution (not in the default run)
+  'adm-proposal': {
+    ...COMMON,
+    method: 'adm',
+    lambda: 5,
+    mu: 1,
+    init: 'colour',
+    output: 'proposal',
+  },
 };
 const LAMBDA_EVAL = SETTINGS.adm!.lambda!;
 const methods = only ? only.split(',') : ['adm', 'gd-grid-same-λ', 'gd-grid', 'gd-dense', 'pce'];
@@ -119,6 +128,7 @@ try {
         'gd-grid-same-λ': 'gdGridSameLambda',
         'gd-dense': 'gdDense',
         adm: 'adm',
+        'adm-proposal': 'admProposal',
       }[m]!;
       result[`${key}IoU${s}`] = iou;
       result[`${key}${m === 'gd-grid' ? 'OwnLambda' : ''}Loss${s}`] = loss;
@@ -145,11 +155,11 @@ console.log(
 );
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-if (curves.adm && curves['gd-grid']) {
+if (curves.adm && curves['gd-grid-same-λ']) {
   writeFileSync(
     svgPath,
     lossCurveSvg(
-      curves,
+      { ADM: curves.adm, 'GD, same loss': curves['gd-grid-same-λ'] },
       `Mean regularized loss (λ=${LAMBDA_EVAL}), scribbles-1, ${names.length} images`,
     ),
   );
