@@ -3,6 +3,185 @@
 // Boykov–Kolmogorov anchor (libmaxflow) on the same full-size instance.
 //   npx pnpm@10.34.8 --filter @seg/optim-adm bench [--quick]
 // Last line: BENCH {json}.
-import '../scripts/register.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSolverPool, readGridInstance } from '@seg/crf-solvers';
+import { gridWeights } from '@seg/losses';
+import { initBackend } from '@seg/tensor';
+import { tsWorker } from '@seg/tensor/testing';
+import {
+  colourLikelihoods,
+  createPixelNet,
+  downscaleImage,
+  downscaleSeeds,
+  inlineSolver,
+  type PottsProblem,
+  poolSolver,
+  proposalProblem,
+  reducedSize,
+  trainAdm,
+} from '../src/index.js';
+import { loadGrabCut } from '../src/node/index.js';
 
-await import('./bench-main.js');
+const quick = process.argv.includes('--quick');
+const shared = process.env.SEG_SHARED ?? '/work/shared';
+const dataDir = join(shared, 'data/grabcut');
+const backend = await initBackend({ backend: 'wasm' });
+const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+// --- one ADM iteration on one image, at the experiment's resolution ---
+const NAME = 'banana1';
+const [ex] = loadGrabCut(dataDir, { scribbles: 1, names: [NAME] });
+const [w, h] = reducedSize(ex!.image.width, ex!.image.height, 120);
+const small = { image: downscaleImage(ex!.image, w, h), seeds: downscaleSeeds(ex!.seeds, w, h, 2) };
+const net = createPixelNet({ seed: 1, width: 16 });
+const run = await trainAdm(net, small, {
+  iterations: quick ? 4 : 10,
+  stepsPerIteration: 5,
+  lambda: 5,
+});
+net.dispose();
+const it = run.history.slice(1);
+const admIterMs = median(it.map((i) => i.timings.totalMs));
+const thetaMs = median(it.map((i) => i.timings.thetaMs));
+const yInlineMs = median(it.map((i) => i.timings.yStepMs));
+
+// --- Y-step on a batch: proposal problems of several images, 1 vs 2 workers ---
+const batchNames = loadGrabCut(dataDir, { scribbles: 1, limit: quick ? 8 : 12 });
+function problemsAt(maxSide: number): PottsProblem[] {
+  return batchNames.map((e) => {
+    const [bw, bh] = reducedSize(e.image.width, e.image.height, maxSide);
+    const img = downscaleImage(e.image, bw, bh);
+    const sd = downscaleSeeds(e.seeds, bw, bh, 2);
+    // a network-like unary: the scribbles' colour model turned into probabilities
+    const u = colourLikelihoods(img, sd);
+    const probs = new Float32Array(bw * bh * 2);
+    for (let p = 0; p < bw * bh; p++) {
+      const q = 1 / (1 + Math.exp(u[2 * p + 1]! - u[2 * p]!));
+      probs[2 * p] = 1 - q;
+      probs[2 * p + 1] = q;
+    }
+    return proposalProblem(probs, bw, bh, 2, gridWeights(img, { connectivity: 8 }).edges, sd.data, {
+      pottsWeight: 5,
+    });
+  });
+}
+async function timeSolver(size: number, problems: PottsProblem[], reps: number): Promise<number> {
+  const pool = await createSolverPool({
+    ...tsWorker(new URL('../scripts/solver-worker.ts', import.meta.url)),
+    size,
+  });
+  const solver = poolSolver(pool);
+  await solver.solve(problems.slice(0, size)); // warm-up
+  const t: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await solver.solve(problems);
+    t.push(performance.now() - t0);
+  }
+  await pool.close();
+  return median(t);
+}
+const reps = quick ? 2 : 3;
+const rows: [string, number, number, number][] = [];
+const speedups: Record<string, number> = {};
+for (const side of [120, 480]) {
+  const problems = problemsAt(side);
+  const t0 = performance.now();
+  await inlineSolver().solve(problems);
+  const inline = performance.now() - t0;
+  const one = await timeSolver(1, problems, reps);
+  const two = await timeSolver(2, problems, reps);
+  rows.push([`Y-step, batch of ${problems.length}, longest side ${side}`, inline, one, two]);
+  speedups[side] = one / two;
+}
+
+// --- the min cut against the native anchor, full-size classic instance ---
+let anchor: { oursMs: number; nativeMs: number } | null = null;
+const anchorSrc = join(shared, 'bench/anchors');
+const scratch = join(tmpdir(), 'seg-optim-adm-anchors');
+if (
+  spawnSync('g++', ['--version']).status === 0 &&
+  existsSync('/usr/include/maxflow-3.0/maxflow.h')
+) {
+  mkdirSync(scratch, { recursive: true });
+  for (const f of ['maxflow_bk.cpp', 'grid-instance.mjs'])
+    copyFileSync(join(anchorSrc, f), join(scratch, f));
+  const bin = join(scratch, 'maxflow_bk');
+  if (!existsSync(bin)) {
+    execFileSync('g++', [
+      '-O2',
+      '-march=native',
+      '-std=c++17',
+      '-I/usr/include/maxflow-3.0',
+      join(scratch, 'maxflow_bk.cpp'),
+      '-o',
+      bin,
+      '-lmaxflow',
+    ]);
+  }
+  const inst = join(scratch, `${NAME}.grid`);
+  execFileSync('node', [
+    join(scratch, 'grid-instance.mjs'),
+    join(dataDir, 'images', `${NAME}.png`),
+    join(dataDir, 'scribbles-1', `${NAME}.png`),
+    inst,
+    '--lambda',
+    '50',
+    '--conn',
+    '8',
+  ]);
+  const nat: number[] = [];
+  for (let r = 0; r < reps; r++) nat.push(JSON.parse(execFileSync(bin, [inst]).toString()).solveMs);
+  const gi = readGridInstance(new Uint8Array(readFileSync(inst)));
+  const { GridGraph, GRID_DIRECTIONS } = await import('@seg/crf-solvers');
+  const ours: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const g = new GridGraph(gi);
+    g.setTerminals(gi.source, gi.sink);
+    gi.edges.forEach((e, k) => {
+      g.setEdges(GRID_DIRECTIONS[k]!, e);
+    });
+    const t0 = performance.now();
+    g.maxflow();
+    ours.push(performance.now() - t0);
+  }
+  anchor = { oursMs: median(ours), nativeMs: median(nat) };
+}
+
+console.log(
+  `@seg/optim-adm benchmark (${backend.backend}, SIMD ${backend.simd})${quick ? ' --quick' : ''}`,
+);
+console.log(`ADM iteration on ${NAME} at ${w}×${h} (5 θ-steps, pixel net width 16):`);
+console.log(
+  `| part | ms |\n|---|---|\n| whole iteration | ${admIterMs.toFixed(1)} |\n| θ-step phase (5 steps) | ${thetaMs.toFixed(1)} |\n| Y-step (in thread) | ${yInlineMs.toFixed(1)} |`,
+);
+console.log(
+  '\n| Y-step batch | in thread ms | 1 worker ms | 2 workers ms | speedup 2/1 |\n|---|---|---|---|---|',
+);
+for (const [label, a, b, c] of rows)
+  console.log(
+    `| ${label} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${c.toFixed(1)} | ${(b / c).toFixed(2)}× |`,
+  );
+if (anchor) {
+  console.log(
+    `\n| min cut, ${NAME} full size, λ=50, 8-conn | ms |\n|---|---|\n| ours (GridGraph, plain TypeScript) | ${anchor.oursMs.toFixed(1)} |\n| native BK (libmaxflow, -O2) | ${anchor.nativeMs.toFixed(1)} |\n| ratio ours/native | ${(anchor.oursMs / anchor.nativeMs).toFixed(2)} |`,
+  );
+} else {
+  console.log(
+    '\nnative anchor skipped: needs g++ and libmaxflow-dev (apt-get install -y libmaxflow-dev)',
+  );
+}
+const bench = {
+  admIterMs,
+  thetaStepsMs: thetaMs,
+  yStepInlineMs: yInlineMs,
+  proposalSpeedup2Workers: speedups[480],
+  proposalSpeedup2WorkersTrainRes: speedups[120],
+  mincutMs: anchor?.oursMs ?? null,
+  mincutNativeMs: anchor?.nativeMs ?? null,
+  mincutRatioVsNative: anchor ? anchor.oursMs / anchor.nativeMs : null,
+};
+console.log(`BENCH ${JSON.stringify(bench)}`);

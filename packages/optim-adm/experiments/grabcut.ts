@@ -3,6 +3,172 @@
 //   npx pnpm@10.34.8 --filter @seg/optim-adm experiment [--quick] [--only adm]
 //     [--data DIR] [--workers 2] [--sets 1,2] [--svg FILE]
 // Last line: RESULT {json}.
-import '../scripts/register.mjs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkerPool } from '@seg/tensor';
+import { tsWorker } from '@seg/tensor/testing';
+import { interactiveGraphCut, objectIoU, type SegmentOptions } from '../src/index.js';
+import { grabCutNames, hasScribbleSet, loadGrabCut } from '../src/node/index.js';
+import { lossCurveSvg } from './plot.js';
+import type { TaskResult } from './worker.js';
 
-await import('./grabcut-main.js');
+const argv = process.argv.slice(2);
+const flag = (k: string) => argv.includes(k);
+const opt = (k: string, d: string) => {
+  const i = argv.indexOf(k);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : d;
+};
+const quick = flag('--quick');
+const only = opt('--only', '');
+const dataDir = opt(
+  '--data',
+  process.env.SEG_SHARED
+    ? join(process.env.SEG_SHARED, 'data/grabcut')
+    : '/work/shared/data/grabcut',
+);
+const workers = Number(opt('--workers', '2'));
+const svgPath = opt('--svg', new URL('../loss-curve.svg', import.meta.url).pathname);
+if (!existsSync(join(dataDir, 'images')))
+  throw new Error(`experiment: ${dataDir}/images does not exist (use --data DIR)`);
+
+// One setting per method for the whole set, each picked from the same small
+// grid on a 10-image tuning subset (every 5th image), see the README:
+// λ ∈ {0.5, 2, 5, 15} (per-pixel Potts weight at the training resolution),
+// dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour}, coordScale ∈ {0, 1}.
+const GRID = {
+  lambda: [0.5, 2, 5, 15],
+  lambdaDense: [0.02, 0.2],
+  init: ['network', 'colour'],
+  coordScale: [0, 1],
+};
+const COMMON: SegmentOptions = {
+  maxSide: 120,
+  iterations: 10,
+  stepsPerIteration: 5,
+  learningRate: 0.01,
+  seed: 1,
+  width: 16,
+  coordScale: 0,
+};
+const SETTINGS: Record<string, SegmentOptions> = {
+  pce: { ...COMMON, method: 'pce' },
+  'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5 },
+  // GD on exactly ADM's loss (same λ): the loss comparison of the paper
+  'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5 },
+  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02 },
+  adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
+  // ADM's network, then one more Y-step at full resolution (not in the default run)
+  'adm-proposal': {
+    ...COMMON,
+    method: 'adm',
+    lambda: 5,
+    mu: 1,
+    init: 'colour',
+    output: 'proposal',
+  },
+};
+const LAMBDA_EVAL = SETTINGS.adm!.lambda!;
+const methods = only ? only.split(',') : ['adm', 'gd-grid-same-λ', 'gd-grid', 'gd-dense', 'pce'];
+for (const m of methods)
+  if (!SETTINGS[m])
+    throw new Error(`experiment: --only ${m}: expected one of ${Object.keys(SETTINGS).join(', ')}`);
+
+let names = grabCutNames(dataDir);
+if (quick) names = names.filter((_, i) => i % Math.ceil(names.length / 4) === 0).slice(0, 4);
+const sets = opt('--sets', '1,2')
+  .split(',')
+  .map(Number)
+  .filter((s) => hasScribbleSet(dataDir, s));
+
+const pool = await WorkerPool.create({
+  ...tsWorker(new URL('./worker.ts', import.meta.url)),
+  size: workers,
+});
+const result: Record<string, number | null> = {};
+const rows: string[][] = [];
+const curves: Record<string, { steps: number; loss: number }[]> = {};
+console.log(
+  `GrabCut experiment: ${names.length} images from ${dataDir}, scribble sets ${sets.join(', ')}, ${workers} workers${quick ? ' (quick)' : ''}`,
+);
+console.log(`grid: ${JSON.stringify(GRID)}; common: ${JSON.stringify(COMMON)}`);
+for (const m of methods) console.log(`setting ${m}: ${JSON.stringify(SETTINGS[m])}`);
+const t0 = performance.now();
+try {
+  for (const s of sets) {
+    // the classic anchor, in this process
+    let gc = 0;
+    let gcN = 0;
+    for (const ex of loadGrabCut(dataDir, { scribbles: s, names })) {
+      if (!ex.mask) continue;
+      gc += objectIoU(interactiveGraphCut(ex.image, ex.seeds), ex.mask);
+      gcN++;
+    }
+    const published = s === 1 ? 0.699 : s === 2 ? 0.905 : null;
+    rows.push([`graph cut (ours, λ=50, 8-conn)`, `${s}`, (gc / gcN).toFixed(3), '', '']);
+    rows.push([
+      `graph cut (published anchor)`,
+      `${s}`,
+      published !== null ? published.toFixed(3) : 'n/a',
+      '',
+      '',
+    ]);
+    result[`graphcutIoU${s}`] = gc / gcN;
+    for (const m of methods) {
+      const ts = performance.now();
+      const res = await Promise.all(
+        names.map((name) =>
+          pool.run<TaskResult>('run', [dataDir, name, s, SETTINGS[m], LAMBDA_EVAL]),
+        ),
+      );
+      const wall = (performance.now() - ts) / 1000;
+      const iou = res.reduce((a, r) => a + r.iou, 0) / res.length;
+      const loss = res.reduce((a, r) => a + (r.loss ?? 0), 0) / res.length;
+      rows.push([m, `${s}`, iou.toFixed(3), loss.toFixed(4), wall.toFixed(1)]);
+      console.log(
+        `  set ${s} ${m}: IoU ${iou.toFixed(3)}, loss ${loss.toFixed(4)}, ${wall.toFixed(1)} s`,
+      );
+      const key = {
+        pce: 'pce',
+        'gd-grid': 'gdGrid',
+        'gd-grid-same-λ': 'gdGridSameLambda',
+        'gd-dense': 'gdDense',
+        adm: 'adm',
+        'adm-proposal': 'admProposal',
+      }[m]!;
+      result[`${key}IoU${s}`] = iou;
+      result[`${key}${m === 'gd-grid' ? 'OwnLambda' : ''}Loss${s}`] = loss;
+      // the loss of GD on ADM's own loss is the one compared
+      if (m === 'gd-grid-same-λ') result[`gdGridLoss${s}`] = loss;
+      if (m === 'adm') result[`wallSec${s}`] = wall;
+      if (s === 1 && (m === 'adm' || m === 'gd-grid-same-λ')) {
+        const len = Math.min(...res.map((r) => r.curve.length));
+        curves[m] = Array.from({ length: len }, (_, i) => ({
+          steps: res[0]!.curve[i]!.steps,
+          loss: res.reduce((a, r) => a + r.curve[i]!.loss, 0) / res.length,
+        }));
+      }
+    }
+  }
+} finally {
+  await pool.close();
+}
+console.log('');
+console.log(
+  '| method | scribbles | mean object IoU | final regularized loss (λ=' +
+    LAMBDA_EVAL +
+    ') | wall s |',
+);
+console.log('|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (curves.adm && curves['gd-grid-same-λ']) {
+  writeFileSync(
+    svgPath,
+    lossCurveSvg(
+      { ADM: curves.adm, 'GD, same loss': curves['gd-grid-same-λ'] },
+      `Mean regularized loss (λ=${LAMBDA_EVAL}), scribbles-1, ${names.length} images`,
+    ),
+  );
+  console.log(`loss curves: ${svgPath}`);
+}
+console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`RESULT ${JSON.stringify(result)}`);
