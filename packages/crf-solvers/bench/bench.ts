@@ -17,10 +17,12 @@
  *
  * Usage: pnpm --filter @seg/crf-solvers bench [--quick] [--only alpha]
  */
+
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { anchorBinary } from '@seg/anchors';
 import {
   alphaExpansion,
   createSolverPool,
@@ -40,7 +42,7 @@ if (only !== '' && only !== 'alpha') throw new Error(`bench: --only ${only}, exp
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const work = join(pkg, '.anchors');
-const shared = process.env.SEG_SHARED ?? '/work/shared';
+const shared = process.env.SEG_SHARED ?? join(pkg, '../../../shared');
 const anchorSrc = join(shared, 'bench', 'anchors');
 const grabcut = join(shared, 'data', 'grabcut');
 
@@ -62,42 +64,15 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Builds the anchors into .anchors/bin; returns false (and says why) when it cannot. */
-function buildAnchors(): boolean {
-  const bin = join(work, 'bin');
-  mkdirSync(bin, { recursive: true });
-  if (existsSync(join(bin, 'maxflow_bk17')) && existsSync(join(bin, 'alpha_expansion_bk')))
-    return true;
-  try {
-    const cflags = sh('pkg-config', ['--cflags', 'maxflow']).trim().split(/\s+/).filter(Boolean);
-    const libs = sh('pkg-config', ['--libs', 'maxflow']).trim().split(/\s+/).filter(Boolean);
-    const mf = readFileSync(join(anchorSrc, 'maxflow_bk.cpp'), 'utf8').replace(
-      '\\"flow\\":%.9g',
-      '\\"flow\\":%.17g',
-    );
-    writeFileSync(join(work, 'maxflow_bk17.cpp'), mf);
-    const ae = readFileSync(join(anchorSrc, 'alpha_expansion_bk.cpp'), 'utf8');
-    writeFileSync(join(work, 'alpha_expansion_bk.cpp'), ae);
-    const cc = (src: string, out: string) =>
-      sh('g++', [
-        '-O2',
-        '-march=native',
-        '-std=c++17',
-        ...cflags,
-        join(work, src),
-        '-o',
-        join(bin, out),
-        ...libs,
-      ]);
-    cc('maxflow_bk17.cpp', 'maxflow_bk17');
-    cc('alpha_expansion_bk.cpp', 'alpha_expansion_bk');
-    return true;
-  } catch (e) {
-    console.log(
-      `anchors not built (${(e as Error).message.split('\n')[0]}): install g++ and libmaxflow-dev (apt-get install -y libmaxflow-dev) to compare`,
-    );
-    return false;
-  }
+let anchorBins: { maxflow: string; alpha: string } | null = null;
+
+/** The anchor binaries (built once by @seg/anchors), or null after saying why they are missing. */
+function buildAnchors(): { maxflow: string; alpha: string } | null {
+  const mf = anchorBinary(shared, 'maxflow_bk17');
+  const ae = anchorBinary(shared, 'alpha_expansion_bk');
+  if (mf.path && ae.path) return { maxflow: mf.path, alpha: ae.path };
+  console.log(`anchors not built: ${mf.reason ?? ae.reason}`);
+  return null;
 }
 
 /** Makes the instances with the anchors' own generators, once. */
@@ -193,7 +168,7 @@ function benchMaxflow(dir: string, names: string[], anchors: boolean, reps: numb
     for (let r = 0; r < reps; r++) {
       // interleaved, best of reps on each side: the machine is shared
       if (anchors) {
-        const a = JSON.parse(sh(join(work, 'bin', 'maxflow_bk17'), [file])) as {
+        const a = JSON.parse(sh(anchorBins!.maxflow, [file])) as {
           flow: number;
           buildMs: number;
           solveMs: number;
@@ -260,9 +235,7 @@ function benchAlpha(
     let r: ReturnType<typeof alphaExpansion> | null = null;
     for (let rep = 0; rep < reps; rep++) {
       if (anchors) {
-        const ar = JSON.parse(
-          sh(join(work, 'bin', 'alpha_expansion_bk'), [file, String(maxCycles)]),
-        );
+        const ar = JSON.parse(sh(anchorBins!.alpha, [file, String(maxCycles)]));
         if (a === null || ar.ms < a.ms) a = ar;
         cycles = ar.cycles;
       }
@@ -375,7 +348,8 @@ async function main(): Promise<void> {
   const names = quick ? all.filter((_, i) => i % 5 === 0) : all;
   const names2 = quick ? all.filter((_, i) => i % 12 === 0) : all;
   const potts = quick ? ['llama'] : ['llama', 'banana1', 'flower', 'person1', 'sheep'];
-  const anchors = buildAnchors();
+  anchorBins = buildAnchors();
+  const anchors = anchorBins !== null;
   if (only === 'alpha') {
     makeInstances([], [], potts);
     await alphaOnly(potts, anchors);

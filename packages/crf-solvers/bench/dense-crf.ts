@@ -7,7 +7,7 @@
  * Standalone: `npx tsx --conditions=@seg/source bench/dense-crf.ts [--quick]`.
  */
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type RgbImage, Rng } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
 import { bilateralFeatures, spatialFeatures } from '../src/dense-crf/features.js';
@@ -33,7 +33,7 @@ const HEIGHT = 375;
 const K = 21;
 
 function sharedData(): string {
-  return process.env.SEG_SHARED_DIR ?? '/work/shared';
+  return process.env.SEG_SHARED ?? fileURLToPath(new URL('../../../../shared', import.meta.url));
 }
 
 /** The 500×375 centre crop of `tennis.png` (500×472). */

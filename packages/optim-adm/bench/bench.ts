@@ -3,10 +3,13 @@
 // Boykov–Kolmogorov anchor (libmaxflow) on the same full-size instance.
 //   npx pnpm@10.34.8 --filter @seg/optim-adm bench [--quick]
 // Last line: BENCH {json}.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { anchorBinary } from '@seg/anchors';
 import { createSolverPool, readGridInstance } from '@seg/crf-solvers';
 import { gridWeights } from '@seg/losses';
 import { initBackend } from '@seg/tensor';
@@ -26,7 +29,8 @@ import {
 import { loadGrabCut } from '../src/node/index.js';
 
 const quick = process.argv.includes('--quick');
-const shared = process.env.SEG_SHARED ?? '/work/shared';
+const shared =
+  process.env.SEG_SHARED ?? fileURLToPath(new URL('../../../../shared', import.meta.url));
 const dataDir = join(shared, 'data/grabcut');
 const backend = await initBackend({ backend: 'wasm' });
 const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
@@ -100,31 +104,14 @@ for (const side of [120, 480]) {
 
 // --- the min cut against the native anchor, full-size classic instance ---
 let anchor: { oursMs: number; nativeMs: number } | null = null;
-const anchorSrc = join(shared, 'bench/anchors');
 const scratch = join(tmpdir(), 'seg-optim-adm-anchors');
-if (
-  spawnSync('g++', ['--version']).status === 0 &&
-  existsSync('/usr/include/maxflow-3.0/maxflow.h')
-) {
+const native = anchorBinary(shared, 'maxflow_bk');
+if (native.path) {
   mkdirSync(scratch, { recursive: true });
-  for (const f of ['maxflow_bk.cpp', 'grid-instance.mjs'])
-    copyFileSync(join(anchorSrc, f), join(scratch, f));
-  const bin = join(scratch, 'maxflow_bk');
-  if (!existsSync(bin)) {
-    execFileSync('g++', [
-      '-O2',
-      '-march=native',
-      '-std=c++17',
-      '-I/usr/include/maxflow-3.0',
-      join(scratch, 'maxflow_bk.cpp'),
-      '-o',
-      bin,
-      '-lmaxflow',
-    ]);
-  }
+  const bin = native.path;
   const inst = join(scratch, `${NAME}.grid`);
   execFileSync('node', [
-    join(scratch, 'grid-instance.mjs'),
+    join(shared, 'bench/anchors/grid-instance.mjs'),
     join(dataDir, 'images', `${NAME}.png`),
     join(dataDir, 'scribbles-1', `${NAME}.png`),
     inst,
@@ -170,9 +157,7 @@ if (anchor) {
     `\n| min cut, ${NAME} full size, λ=50, 8-conn | ms |\n|---|---|\n| ours (GridGraph, plain TypeScript) | ${anchor.oursMs.toFixed(1)} |\n| native BK (libmaxflow, -O2) | ${anchor.nativeMs.toFixed(1)} |\n| ratio ours/native | ${(anchor.oursMs / anchor.nativeMs).toFixed(2)} |`,
   );
 } else {
-  console.log(
-    '\nnative anchor skipped: needs g++ and libmaxflow-dev (apt-get install -y libmaxflow-dev)',
-  );
+  console.log(`\nnative anchor skipped: ${native.reason}`);
 }
 const bench = {
   admIterMs,

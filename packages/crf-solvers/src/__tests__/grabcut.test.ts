@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { anchorBinary } from '@seg/anchors';
 import { sharedDir } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { GRID_DIRECTIONS, GridGraph, readGridInstance } from '../index.js';
@@ -11,40 +12,11 @@ const SUBSET = ['189080', 'teddy', 'fullmoon', 'sheep', '86016'];
 
 const shared = sharedDir();
 const work = fileURLToPath(new URL('../../.anchors', import.meta.url));
-const bin = join(work, 'bin', 'maxflow_bk17');
+// maxflow_bk printing its flow with 17 digits (the shipped one prints 9), built once by @seg/anchors
+const built = anchorBinary(shared, 'maxflow_bk17');
+const bin = built.path ?? '';
 
-/** Builds the anchor (flow printed with 17 digits) when g++ and libmaxflow-dev are here; the reason when not. */
-function anchor(): string | null {
-  if (!shared) return 'no shared/ folder on this machine';
-  if (existsSync(bin)) return null;
-  try {
-    mkdirSync(join(work, 'bin'), { recursive: true });
-    const src = readFileSync(join(shared, 'bench', 'anchors', 'maxflow_bk.cpp'), 'utf8').replace(
-      '\\"flow\\":%.9g',
-      '\\"flow\\":%.17g',
-    );
-    writeFileSync(join(work, 'maxflow_bk17.cpp'), src);
-    const flags = (a: string) =>
-      execFileSync('pkg-config', [a, 'maxflow'], { encoding: 'utf8' })
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean);
-    execFileSync('g++', [
-      '-O2',
-      '-std=c++17',
-      ...flags('--cflags'),
-      join(work, 'maxflow_bk17.cpp'),
-      '-o',
-      bin,
-      ...flags('--libs'),
-    ]);
-    return null;
-  } catch (e) {
-    return `maxflow_bk could not be built (needs g++ and libmaxflow-dev): ${(e as Error).message.split('\n')[0]}`;
-  }
-}
-
-const skipWhy = anchor();
+const skipWhy = built.reason ?? null;
 if (skipWhy) console.warn(`SKIPPED: GrabCut instances vs maxflow_bk: ${skipWhy}`);
 
 describe.skipIf(skipWhy !== null)('GridGraph on GrabCut instances vs maxflow_bk', () => {

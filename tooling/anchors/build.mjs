@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Builds every anchor (installing Debian's libmaxflow-dev first when it is
+// missing and this is root with apt-get): `node tooling/anchors/build.mjs`.
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ANCHOR_NAMES, anchorBinary } from './index.mjs';
+
+const shared =
+  process.env.SEG_SHARED ?? resolve(fileURLToPath(new URL('../../../shared', import.meta.url)));
+const hasLib = () => {
+  try {
+    execSync('pkg-config --exists maxflow');
+    return true;
+  } catch {
+    return false;
+  }
+};
+if (!hasLib() && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+  execSync('apt-get update -qq && apt-get install -y -qq libmaxflow-dev', { stdio: 'ignore' });
+}
+let failed = 0;
+for (const name of ANCHOR_NAMES) {
+  const r = anchorBinary(existsSync(shared) ? shared : null, name);
+  console.log(r.path ? `built ${r.path}` : `not built: ${r.reason}`);
+  if (!r.path) failed++;
+}
+process.exit(failed ? 1 : 0);
