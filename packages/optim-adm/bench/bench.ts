@@ -74,7 +74,7 @@ function problemsAt(maxSide: number): PottsProblem[] {
 }
 async function timeSolver(size: number, problems: PottsProblem[], reps: number): Promise<number> {
   const pool = await createSolverPool({
-    ...tsWorker(new URL('../scripts/solver-worker.ts', import.meta.url)),
+    ...tsWorker(new URL(import.meta.resolve('@seg/crf-solvers/worker'))),
     size,
   });
   const solver = poolSolver(pool);

@@ -9,7 +9,7 @@ import { inlineSolver, poolSolver, proposalEnergy, proposalProblem } from '../pr
 describe('poolSolver', () => {
   it('solves a batch on 2 workers to the same energies as in this thread, K = 2 and K = 3', async () => {
     const pool = await createSolverPool({
-      ...tsWorker(new URL('../../scripts/solver-worker.ts', import.meta.url)),
+      ...tsWorker(new URL(import.meta.resolve('@seg/crf-solvers/worker'))),
       size: 2,
     });
     try {
