@@ -10,9 +10,11 @@ export type Params = Record<string, tf.Tensor>;
 /** Options of {@link applyNet} and `Model.apply`. */
 export interface ApplyOptions {
   /**
-   * Run every max-pooling layer as this op instead. `'sum'` is the
-   * path-norm pass of Path-SGD (Neyshabur et al. 2015): with squared
-   * parameters and an all-ones input, a max pool counts every path.
+   * Run every max-pooling layer as this op instead (e.g. `'sum'`, which with
+   * squared parameters and an all-ones input counts every path through a max
+   * pool). This alone is not Path-SGD's scaling pass when the network has
+   * average pools, whose edge weights 1/count must be squared too: use
+   * `pathScaling` of `@seg/path-sgd` for that.
    * @default 'max'
    */
   maxPoolAs?: PoolOp;
@@ -27,9 +29,8 @@ export interface ApplyOptions {
  *
  * @example
  * const y = applyNet(spec, model.params, x);
- * // Path-SGD's scaling pass: squared parameters, max pools as sums
- * const sq = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.square(v)]));
- * const out = applyNet(spec, sq, tf.ones([1, 20, 20, 3]), { maxPoolAs: 'sum' });
+ * // the same network with its max pools summing their windows
+ * const out = applyNet(spec, model.params, x, { maxPoolAs: 'sum' });
  */
 export function applyNet(
   spec: NetSpec,
