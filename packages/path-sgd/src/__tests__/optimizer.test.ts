@@ -236,14 +236,16 @@ describeBackends('PathSGD', () => {
     const lazy = new PathSGD(b, 0.05, { refreshEvery: 5 });
     every.minimize(loss(a), false, a.variables());
     lazy.minimize(loss(b), false, b.variables());
-    expect(maxAbsDiff(a.params['fc1/weight']!.dataSync(), b.params['fc1/weight']!.dataSync())).toBe(
-      0,
-    );
+    // Same γ on the first step (refreshing every step computes γ/lr in the
+    // backward pass instead of dividing by lr after: float rounding only).
+    expect(
+      maxAbsDiff(a.params['fc1/weight']!.dataSync(), b.params['fc1/weight']!.dataSync()),
+    ).toBeLessThan(1e-6);
     every.minimize(loss(a), false, a.variables());
     lazy.minimize(loss(b), false, b.variables());
     expect(
       maxAbsDiff(a.params['fc1/weight']!.dataSync(), b.params['fc1/weight']!.dataSync()),
-    ).toBeGreaterThan(1e-6);
+    ).toBeGreaterThan(1e-4);
     every.dispose();
     lazy.dispose();
     tf.dispose(x);

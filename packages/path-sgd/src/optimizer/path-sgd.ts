@@ -119,6 +119,26 @@ export class PathSGD extends tf.Optimizer {
       if (p === undefined) others.push([varName, g]);
       else byParam[p] = g;
     }
+    const lr = this.learningRate;
+    if (opts.refreshEvery === 1 && lr > 0) {
+      // The published rule, γ fresh every step: computed as γ/lr in the
+      // backward pass, so the step is one clamp, one divide and one subtract
+      // (lr·g / max(γ, ε) = g / max(γ/lr, ε/lr)).
+      const scaled = computeScaling(model.spec, model.params, opts.inputSize, 1 / lr);
+      try {
+        tf.tidy(() => {
+          for (const [p, g] of Object.entries(byParam)) {
+            const v = model.params[p]!;
+            v.assign(tf.sub(v, tf.div(g, tf.maximum(scaled[p]!, opts.epsilon / lr))));
+          }
+          this.plainSteps(others, lr);
+        });
+      } finally {
+        tf.dispose(scaled);
+      }
+      this.incrementIterations();
+      return;
+    }
     const step = this.iterations;
     const refresh =
       this.cached === null || opts.refreshEvery === 1 || step - this.cachedAt >= opts.refreshEvery;
@@ -127,25 +147,29 @@ export class PathSGD extends tf.Optimizer {
       this.cached = computeScaling(model.spec, model.params, opts.inputSize);
       this.cachedAt = step;
     }
-    const lr = this.learningRate;
     tf.tidy(() => {
       const scaled = divideByScale(byParam, this.cached!, opts.epsilon);
       for (const [p, u] of Object.entries(scaled)) {
         const v = model.params[p]!;
         v.assign(tf.sub(v, tf.mul(u, lr)));
       }
-      for (const [varName, g] of others) {
-        const v = tf.engine().registeredVariables[varName];
-        if (v === undefined) {
-          throw new SegValueError(
-            `PathSGD.applyGradients: no variable named '${varName}' for the gradient`,
-          );
-        }
-        v.assign(tf.sub(v, tf.mul(g, lr)));
-      }
+      this.plainSteps(others, lr);
     });
     if (opts.refreshEvery === 1) this.clearCache();
     this.incrementIterations();
+  }
+
+  /** Plain SGD steps for variables outside the network. */
+  private plainSteps(others: [string, tf.Tensor][], lr: number): void {
+    for (const [varName, g] of others) {
+      const v = tf.engine().registeredVariables[varName];
+      if (v === undefined) {
+        throw new SegValueError(
+          `PathSGD.applyGradients: no variable named '${varName}' for the gradient`,
+        );
+      }
+      v.assign(tf.sub(v, tf.mul(g, lr)));
+    }
   }
 
   private clearCache(): void {

