@@ -89,6 +89,48 @@ describeBackends('eConv / ePool exactness', () => {
     model.dispose();
   });
 
+  it('denseForward on sizes that are not multiples of the pool dilations (forward-only alignment) = every window; = the recorded forward', () => {
+    const spec = defineNet({
+      inChannels: 2,
+      layers: [
+        conv2d({ outChannels: 3, filterSize: 3 }),
+        maxPool({ size: 2 }),
+        conv2d({ outChannels: 3, filterSize: 2 }),
+        relu(),
+        maxPool({ size: 3, stride: [3, 2] }), // dense dilation [2, 2]
+        conv2d({ outChannels: 2, filterSize: 2 }),
+        relu(),
+        maxPool({ size: 2 }), // dense dilation [6, 4]
+        conv2d({ outChannels: 2, filterSize: 1 }),
+      ],
+    });
+    const model = createModel(spec, 5);
+    const R = receptiveField(spec).size;
+    const pads = densePads(spec);
+    for (const [h, w] of [
+      [13, 10],
+      [12, 12],
+      [17, 9],
+    ] as const) {
+      const x = tf.randomUniform([h, w, 2], -1, 1, 'float32', h * w) as tf.Tensor3D;
+      const y = denseForward(model, x, { border: 'zero' });
+      expect(y.shape).toEqual([h, w, 2]);
+      const padded = tf.expandDims(tf.pad(x, [pads[0], pads[1], [0, 0]]), 0) as tf.Tensor4D;
+      const wins = windows(padded, R, h, w);
+      const ref = model.apply(wins);
+      expect(maxAbsDiff(ref.dataSync(), y.dataSync())).toBeLessThanOrEqual(1e-5);
+      let recorded: tf.Tensor | undefined;
+      tf.grad((z: tf.Tensor) => {
+        const out = denseForward(model, z, { border: 'zero' });
+        recorded = tf.keep(out.clone());
+        return tf.sum(out);
+      })(x).dispose();
+      expect(maxAbsDiff(recorded!.dataSync(), y.dataSync())).toBeLessThanOrEqual(1e-6);
+      tf.dispose([x, y, padded, wins, ref, recorded!]);
+    }
+    model.dispose();
+  });
+
   it('denseForward: pixel p = the patch model on the window centred at p of the bordered image', async () => {
     const spec = defineNet({
       inChannels: 3,

@@ -89,6 +89,78 @@ describeBackends('pool2d (ePool)', () => {
     );
   });
 
+  it('forward only (no gradient tape): the native max pool gives the same values as the recorded path (property)', () => {
+    fc.assert(
+      fc.property(
+        poolCase,
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 2 }),
+        (c, hBlocks, n) => {
+          // sizes that are multiples of the dilation half the time, so both the views and the fallback run
+          const h = c.h % 2 === 0 ? c.dilation[0] * (hBlocks + 2) : c.h;
+          const w = c.w % 2 === 0 ? c.dilation[1] * (hBlocks + 3) : c.w;
+          const spec = defineNet({ inChannels: 3, layers: [{ kind: 'pool', ...c, op: 'max' }] });
+          const layer = spec.layers[0]!;
+          if (layer.kind !== 'pool') throw new Error('unreachable');
+          const pads = explicitPads(
+            layer.padding,
+            [h, w],
+            layer.size,
+            layer.stride,
+            layer.dilation,
+          );
+          const x = tf.tensor4d(new Rng(c.seed).uniformArray(n * h * w * 3, -1, 1), [n, h, w, 3]);
+          const pool = (z: tf.Tensor4D) =>
+            pool2d(z, 'max', layer.size, layer.stride, layer.dilation, pads);
+          const fast = pool(x);
+          let recorded: tf.Tensor | undefined;
+          tf.grad((z: tf.Tensor) => {
+            expect(tf.engine().isTapeOn()).toBe(true);
+            const y = pool(z as tf.Tensor4D);
+            recorded = tf.keep(y.clone());
+            return tf.sum(y);
+          })(x).dispose();
+          expect(fast.shape).toEqual(recorded!.shape);
+          expect(maxAbsDiff(fast.dataSync(), recorded!.dataSync())).toBe(0);
+          tf.dispose([x, fast, recorded!]);
+        },
+      ),
+      { numRuns: 40, seed: 12 },
+    );
+  });
+
+  it('forward only, runs tfjs MaxPool on views when the dilation divides the size; slices when recording', async () => {
+    const kernels = async (f: () => tf.Tensor) => {
+      const info = await tf.profile(() => {
+        f().dispose();
+        return [];
+      });
+      return new Set(info.kernelNames);
+    };
+    const none: [Pair, Pair] = [
+      [0, 0],
+      [0, 0],
+    ];
+    const x = tf.randomUniform([1, 12, 12, 2], -1, 1, 'float32', 1) as tf.Tensor4D;
+    const odd = tf.randomUniform([1, 11, 12, 2], -1, 1, 'float32', 2) as tf.Tensor4D;
+    const views = await kernels(() => pool2d(x, 'max', [2, 3], [1, 1], [2, 3], none));
+    expect(views.has('MaxPool')).toBe(true);
+    expect(views.has('Maximum')).toBe(false);
+    const strided = await kernels(() => pool2d(x, 'max', [2, 2], [2, 2], [1, 1], none));
+    expect([...strided]).toEqual(['MaxPool']);
+    const fallback = await kernels(() => pool2d(odd, 'max', [2, 3], [1, 1], [2, 3], none)); // 11 rows, dilation 2
+    expect(fallback.has('Maximum')).toBe(true);
+    expect(fallback.has('MaxPool')).toBe(true);
+    const recorded = await kernels(() =>
+      tf.grad((z: tf.Tensor) =>
+        tf.sum(pool2d(z as tf.Tensor4D, 'max', [2, 3], [1, 1], [2, 3], none)),
+      )(x),
+    );
+    expect(recorded.has('MaxPool')).toBe(false);
+    expect(recorded.has('Maximum')).toBe(true);
+    tf.dispose([x, odd]);
+  });
+
   it('does not leak, and returns a new tensor for a 1×1 window', async () => {
     const x = tf.ones([1, 6, 6, 2]) as tf.Tensor4D;
     const none: [Pair, Pair] = [

@@ -76,8 +76,38 @@ export function denseForward(
   return tf.tidy(() => {
     const x4 = (image.rank === 3 ? tf.expandDims(image, 0) : image) as tf.Tensor4D;
     const all: Array<[number, number]> = [[0, 0], pads[0], pads[1], [0, 0]];
-    const padded = border === 'zero' ? tf.pad(x4, all) : tf.mirrorPad(x4, all, border);
-    const y = applyNet(spec, params ?? model.params, padded, applyOptions);
+    let padded = border === 'zero' ? tf.pad(x4, all) : tf.mirrorPad(x4, all, border);
+    // Forward only: extra rows and columns (bottom, right) so that the output
+    // size is a multiple of every max pool's dilation, which lets pool2d run
+    // tfjs's native max pool on reshaped views at every layer; the outputs
+    // of the extra cells are cropped. They change no other output.
+    const align = tf.engine().isTapeOn() ? [1, 1] : poolDilationLcm(spec);
+    const extra = [
+      (align[0]! - (h! % align[0]!)) % align[0]!,
+      (align[1]! - (w! % align[1]!)) % align[1]!,
+    ];
+    if (extra[0]! + extra[1]! > 0) {
+      padded = tf.pad(padded, [
+        [0, 0],
+        [0, extra[0]!],
+        [0, extra[1]!],
+        [0, 0],
+      ]);
+    }
+    let y = applyNet(spec, params ?? model.params, padded, applyOptions);
+    if (extra[0]! + extra[1]! > 0) y = tf.slice(y, [0, 0, 0, 0], [-1, h!, w!, -1]);
     return image.rank === 3 ? tf.squeeze(y, [0]) : y;
   });
+}
+
+/** Least common multiple of the dilations of a network's max pools, per axis. */
+function poolDilationLcm(spec: NetSpec): Pair {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const out: Pair = [1, 1];
+  for (const layer of spec.layers) {
+    if (layer.kind !== 'pool' || layer.op !== 'max') continue;
+    for (const i of [0, 1] as const)
+      out[i] = (out[i] / gcd(out[i], layer.dilation[i])) * layer.dilation[i];
+  }
+  return out;
 }

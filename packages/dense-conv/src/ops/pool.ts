@@ -7,13 +7,23 @@ import type { Pair, PoolOp } from '../spec/types.js';
  * Padded cells never count: max ignores them, sum adds zeros, and average
  * divides by the number of in-image cells of each window.
  *
- * tfjs's own pools have no dilation. Every stride-1 pool (the ePool of a
- * dense model), dilated or not, runs as elementwise max / add of shifted
- * slices, separably (rows, then columns). Measured on wasm, the tfjs
- * alternatives were much slower: `spaceToBatchND` around a plain pool
- * (79 ms for the transform alone of a 276×276×16 tensor, against 7 ms for a
- * max pool) and `MaxPoolGrad` (≈ 8× a forward max pool). A strided pool
- * is the stride-1 pool subsampled (a reshape and a slice per axis).
+ * tfjs's own pools have no dilation, and their gradients are slow on wasm
+ * (`MaxPoolGrad` ≈ 8× a forward max pool; `spaceToBatchND` around a pool
+ * costs 79 ms for the transform alone of a 276×276×16 tensor, against 7 ms
+ * for the pool). Two paths, with the same outputs:
+ *
+ * - **Recording gradients** (inside `tf.grad`, `variableGrads`, ...): every
+ *   stride-1 pool, dilated or not, runs as elementwise max / add of shifted
+ *   slices, separably (rows, then columns); a strided pool is the stride-1
+ *   pool subsampled. Slices and elementwise ops have cheap, exact gradients.
+ * - **Forward only** (no gradient tape running), max pools: tfjs's native
+ *   `maxPool` (XNNPACK on wasm) on reshaped views. A dilated pass along rows
+ *   is a `[k, 1]` pool of the `[n, h/d, d·w, c]` view, along columns a
+ *   `[1, k]` pool of the `[n, h, w/d, d·c]` view (when d divides the size;
+ *   otherwise that axis takes the slice path). The values are the same
+ *   maxima, bit for bit. {@link denseForward} sizes its input so that the
+ *   views apply at every layer.
+ *
  * At most one of stride and dilation may exceed 1 on each axis.
  */
 export function pool2d(
@@ -37,9 +47,40 @@ export function pool2d(
       const fill = op === 'max' ? Number.NEGATIVE_INFINITY : 0;
       input = tf.pad(x, [[0, 0], pads[0], pads[1], [0, 0]], fill);
     }
-    const y = subsample(dilatedPool(input, op, size, dilation), stride);
+    const y =
+      op === 'max' && !tf.engine().isTapeOn()
+        ? nativeMaxPool(input, size, stride, dilation)
+        : subsample(dilatedPool(input, op, size, dilation), stride);
     return y === x ? x.clone() : y;
   });
+}
+
+/** Forward-only max pool on tfjs's `maxPool` kernel (see {@link pool2d}). */
+function nativeMaxPool(x: tf.Tensor4D, size: Pair, stride: Pair, dilation: Pair): tf.Tensor4D {
+  if (size[0] * size[1] === 1) return subsample(x, stride);
+  if (dilation[0] === 1 && dilation[1] === 1) return tf.maxPool(x, size, stride, 'valid');
+  return nativeAxisMax(
+    nativeAxisMax(x, size[0], stride[0], dilation[0], 1),
+    size[1],
+    stride[1],
+    dilation[1],
+    2,
+  );
+}
+
+/** One axis of {@link nativeMaxPool}: window k, stride s, dilation d (one of s, d is 1). */
+function nativeAxisMax(x: tf.Tensor4D, k: number, s: number, d: number, axis: 1 | 2): tf.Tensor4D {
+  if (k === 1) return subsample(x, axis === 1 ? [s, 1] : [1, s]);
+  const [n, h, w, c] = x.shape;
+  if (d === 1)
+    return tf.maxPool(x, axis === 1 ? [k, 1] : [1, k], axis === 1 ? [s, 1] : [1, s], 'valid');
+  if ((axis === 1 ? h : w) % d !== 0) return axisPool(x, 'max', k, d, axis);
+  if (axis === 1) {
+    const view = tf.reshape(x, [n, h / d, d * w, c]) as tf.Tensor4D;
+    return tf.reshape(tf.maxPool(view, [k, 1], 1, 'valid'), [n, h - (k - 1) * d, w, c]);
+  }
+  const view = tf.reshape(x, [n, h, w / d, d * c]) as tf.Tensor4D;
+  return tf.reshape(tf.maxPool(view, [1, k], 1, 'valid'), [n, h, w - (k - 1) * d, c]);
 }
 
 /** Every `stride`-th row and column from the first: a reshape and a slice per axis (both have cheap gradients). */
