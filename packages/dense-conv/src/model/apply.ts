@@ -48,11 +48,33 @@ export function applyNet(
     );
   }
   const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
+  // Forward only (no gradient tape): a convolution or dense layer whose sole
+  // reader is the ReLU right after it runs fused with it (one XNNPACK call:
+  // bias and clamp in the kernel), and every value is disposed after its
+  // last reader, which bounds the peak memory by a few layers' outputs.
+  const forwardOnly = !tf.engine().isTapeOn();
+  const lastUse = new Map<string, number>();
+  const readers = new Map<string, number>([[spec.output, 1]]);
+  spec.layers.forEach((layer, i) => {
+    for (const name of layer.inputs) {
+      lastUse.set(name, i);
+      readers.set(name, (readers.get(name) ?? 0) + 1);
+    }
+  });
   return tf.tidy(() => {
     const values = new Map<string, tf.Tensor4D>([['input', x as tf.Tensor4D]]);
-    for (const layer of spec.layers) {
+    for (let i = 0; i < spec.layers.length; i++) {
+      const layer = spec.layers[i]!;
       const input = values.get(layer.inputs[0]!)!;
       const inSize = sizes.get(layer.inputs[0]!)!;
+      const next = spec.layers[i + 1];
+      const fuseRelu =
+        forwardOnly &&
+        (layer.kind === 'conv2d' || layer.kind === 'dense') &&
+        next?.kind === 'relu' &&
+        next.inputs[0] === layer.name &&
+        readers.get(layer.name) === 1;
+      const activation = fuseRelu ? 'relu' : 'linear';
       let y: tf.Tensor4D;
       switch (layer.kind) {
         case 'conv2d': {
@@ -67,15 +89,23 @@ export function applyNet(
             pads[0][0] + pads[0][1] + pads[1][0] + pads[1][1] === 0
               ? 'valid'
               : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
-          y = tf.conv2d(
-            input,
-            params[`${layer.name}/filter`] as tf.Tensor4D,
-            layer.stride,
-            pad,
-            'NHWC',
-            layer.dilation,
-          );
-          if (layer.bias) y = tf.add(y, params[`${layer.name}/bias`]!);
+          const filter = params[`${layer.name}/filter`] as tf.Tensor4D;
+          const bias = layer.bias ? params[`${layer.name}/bias`] : undefined;
+          if (forwardOnly) {
+            y = tf.fused.conv2d({
+              x: input,
+              filter,
+              strides: layer.stride,
+              pad,
+              dataFormat: 'NHWC',
+              dilations: layer.dilation,
+              bias,
+              activation,
+            });
+          } else {
+            y = tf.conv2d(input, filter, layer.stride, pad, 'NHWC', layer.dilation);
+            if (bias) y = tf.add(y, bias);
+          }
           break;
         }
         case 'pool': {
@@ -96,8 +126,15 @@ export function applyNet(
         case 'dense': {
           const [n, h, w, c] = input.shape;
           const flat = tf.reshape(input, [n * h * w, c]) as tf.Tensor2D;
-          let z = tf.matMul(flat, params[`${layer.name}/weight`] as tf.Tensor2D);
-          if (layer.bias) z = tf.add(z, params[`${layer.name}/bias`]!);
+          const weight = params[`${layer.name}/weight`] as tf.Tensor2D;
+          const bias = layer.bias ? params[`${layer.name}/bias`] : undefined;
+          let z: tf.Tensor;
+          if (forwardOnly) {
+            z = tf.fused.matMul({ a: flat, b: weight, bias, activation });
+          } else {
+            z = tf.matMul(flat, weight);
+            if (bias) z = tf.add(z, bias);
+          }
           y = tf.reshape(z, [n, h, w, layer.outChannels]);
           break;
         }
@@ -107,7 +144,23 @@ export function applyNet(
             3,
           );
       }
-      values.set(layer.name, y);
+      if (fuseRelu) {
+        // the ReLU layer is done too: its output is this fused result
+        i++;
+        values.set(layer.name, y);
+        values.set(next!.name, y);
+      } else values.set(layer.name, y);
+      if (forwardOnly) {
+        const done = fuseRelu ? [...layer.inputs, layer.name] : layer.inputs;
+        for (const name of done) {
+          const last = lastUse.get(name) ?? -1;
+          if (name !== 'input' && name !== spec.output && last <= i && values.has(name)) {
+            const t = values.get(name)!;
+            values.delete(name);
+            if (![...values.values()].includes(t)) t.dispose();
+          }
+        }
+      }
     }
     return values.get(spec.output)!;
   });
