@@ -16,8 +16,12 @@ export { createSolverPool } from './batch/pool.js';
 export type { BilateralFeatureOptions } from './dense-crf/features.js';
 export { bilateralFeatures, spatialFeatures } from './dense-crf/features.js';
 export { bilateralFilter, exactGaussianFilter } from './dense-crf/filter.js';
-export type { FilterOptions, LatticeOptions } from './dense-crf/lattice.js';
-export { PermutohedralLattice } from './dense-crf/lattice.js';
+export type {
+  FilterOptions,
+  LatticeOptions,
+  QuadraticGradientOptions,
+} from './dense-crf/lattice.js';
+export { LatticeForms, PermutohedralLattice } from './dense-crf/lattice.js';
 export type {
   Compatibility,
   DenseCrfInput,

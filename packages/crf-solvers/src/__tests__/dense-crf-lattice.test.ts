@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bilateralFeatures, spatialFeatures } from '../dense-crf/features.js';
 import { bilateralFilter, exactGaussianFilter } from '../dense-crf/filter.js';
-import { PermutohedralLattice } from '../dense-crf/lattice.js';
+import { LatticeForms, PermutohedralLattice } from '../dense-crf/lattice.js';
 
 /** Relative errors of `lat` against `ex`, per entry, each relative to the exact value. */
 function relErrors(
@@ -234,5 +234,152 @@ describe('PermutohedralLattice vs the exact Gaussian sum', () => {
         { sigmaXy: 0, sigmaRgb: 1 },
       ),
     ).toThrow(SegValueError);
+  });
+});
+
+describe('PermutohedralLattice quadratic forms and their gradient', () => {
+  /** v_kᵀ (W v)_k and (W·1)ᵀ v_k from the filter, in float64. */
+  function reference(lat: PermutohedralLattice, v: Float32Array, c: number) {
+    const n = lat.numPoints;
+    const wv = lat.filter(v, c);
+    const wtv = lat.filter(v, c, undefined, { reverse: true });
+    const deg = lat.filter(new Float32Array(n).fill(1), 1);
+    const quadratic = new Float64Array(c);
+    const degree = new Float64Array(c);
+    for (let p = 0; p < n; p++) {
+      for (let k = 0; k < c; k++) {
+        quadratic[k]! += v[p * c + k]! * wv[p * c + k]!;
+        degree[k]! += deg[p]! * v[p * c + k]!;
+      }
+    }
+    return { wv, wtv, deg, quadratic, degree };
+  }
+
+  it('equal the sums over the filter (wasm and js kernels), and the gradient b·(W + Wᵀ)v + a·W·1', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0x7fffffff }),
+        fc.constantFrom(1, 2, 3, 5),
+        fc.integer({ min: 2, max: 150 }),
+        fc.integer({ min: 1, max: 23 }),
+        fc.constantFrom<'wasm' | 'js'>('wasm', 'js'),
+        (seed, d, n, c, kernels) => {
+          const rng = new Rng(seed);
+          const f = randomCloud(rng, n, d, 3);
+          const v = rng.uniformArray(n * c, 0, 1);
+          const lat = new PermutohedralLattice(f, d, { kernels });
+          const forms = lat.quadraticForms(v, c);
+          const ref = reference(lat, v, c); // filters in between: the gradient copies back in
+          for (let k = 0; k < c; k++) {
+            // float32 outputs of the filter in the reference: relative 1e-5
+            expect(Math.abs(forms.quadratic[k]! - ref.quadratic[k]!)).toBeLessThan(
+              1e-5 * ref.quadratic[k]!,
+            );
+            expect(Math.abs(forms.degree[k]! - ref.degree[k]!)).toBeLessThan(1e-5 * ref.degree[k]!);
+          }
+          let min = Infinity;
+          for (let p = 0; p < n; p++) {
+            let sum = 0;
+            for (let k = 0; k < c; k++) {
+              sum += v[p * c + k]!;
+              min = Math.min(min, v[p * c + k]!);
+            }
+            expect(forms.rowSums[p]!).toBeCloseTo(sum, 5);
+          }
+          expect(forms.min).toBe(min);
+          const b = rng.uniformArray(c, -2, 2);
+          const a = rng.uniformArray(c, -2, 2);
+          for (const symmetric of [false, true]) {
+            // the forms of other values in between: the workspace no longer holds v
+            if (symmetric) lat.quadraticForms(rng.uniformArray(n * c, 0, 1), c);
+            const g = lat.quadraticGradient(forms, { scale: b, degreeScale: a, symmetric });
+            const wtv = symmetric ? ref.wv : ref.wtv;
+            let err = 0;
+            let size = 0;
+            for (let p = 0; p < n; p++) {
+              for (let k = 0; k < c; k++) {
+                const i = p * c + k;
+                const want = b[k]! * (ref.wv[i]! + wtv[i]!) + a[k]! * ref.deg[p]!;
+                err = Math.max(err, Math.abs(g[i]! - want));
+                size = Math.max(size, Math.abs(want));
+              }
+            }
+            expect(err).toBeLessThanOrEqual(1e-5 * size);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the wasm and js kernels agree; defaults b = 1, a = 0; NaN shows in min and in its row sum', () => {
+    const rng = new Rng(11);
+    const n = 90;
+    const c = 21;
+    const f = randomCloud(rng, n, 5, 3);
+    const v = rng.uniformArray(n * c, 0, 1);
+    const w = new PermutohedralLattice(f, 5).quadraticForms(v, c);
+    const jsLattice = new PermutohedralLattice(f, 5, { kernels: 'js' });
+    const j = jsLattice.quadraticForms(v, c);
+    for (let k = 0; k < c; k++) {
+      expect(w.quadratic[k]!).toBeCloseTo(j.quadratic[k]!, 3);
+      expect(w.degree[k]!).toBeCloseTo(j.degree[k]!, 3);
+    }
+    const gw = w.lattice.quadraticGradient(w);
+    const gj = jsLattice.quadraticGradient(j, {}, new Float32Array(n * c));
+    const ref = reference(jsLattice, v, c);
+    for (let i = 0; i < n * c; i++) {
+      expect(gw[i]!).toBeCloseTo(gj[i]!, 4);
+      expect(gj[i]!).toBeCloseTo(ref.wv[i]! + ref.wtv[i]!, 4);
+    }
+    for (const kernels of ['wasm', 'js'] as const) {
+      const bad = v.slice();
+      bad[5 * c + 20] = Number.NaN;
+      const forms = new PermutohedralLattice(f, 5, { kernels }).quadraticForms(bad, c);
+      expect(forms.min).toBeNaN();
+      expect(forms.rowSums[5]).toBeNaN();
+      expect(forms.rowSums[4]).not.toBeNaN();
+    }
+  });
+
+  it('rejects bad input with clear errors', () => {
+    const f = new Float32Array([0, 0, 1, 1]);
+    const lat = new PermutohedralLattice(f, 2);
+    const other = new PermutohedralLattice(f, 2);
+    const v = new Float32Array([0.5, 0.5, 0.2, 0.8]);
+    expect(() => lat.quadraticForms(new Float32Array(3), 2)).toThrow(
+      new SegShapeError(
+        'PermutohedralLattice.quadraticForms: values has length 3, expected numPoints*c = 4',
+      ),
+    );
+    const forms = lat.quadraticForms(v, 2);
+    expect(forms).toBeInstanceOf(LatticeForms);
+    expect(() => other.quadraticGradient(forms)).toThrow(
+      new SegValueError(
+        "PermutohedralLattice.quadraticGradient: forms did not come from this lattice's quadraticForms",
+      ),
+    );
+    expect(() => lat.quadraticGradient(forms, { scale: [1] })).toThrow(
+      new SegShapeError(
+        'PermutohedralLattice.quadraticGradient: scale has length 1, expected c = 2',
+      ),
+    );
+    expect(() => lat.quadraticGradient(forms, { degreeScale: [1, Number.NaN] })).toThrow(
+      new SegValueError(
+        'PermutohedralLattice.quadraticGradient: degreeScale[1] is NaN, expected a finite number',
+      ),
+    );
+    expect(() => lat.quadraticGradient(forms, {}, new Float32Array(3))).toThrow(
+      new SegShapeError(
+        'PermutohedralLattice.quadraticGradient: out has length 3, expected numPoints*c = 4',
+      ),
+    );
+    lat.dispose();
+    expect(() => lat.quadraticForms(v, 2)).toThrow(
+      new SegValueError('PermutohedralLattice.quadraticForms: the lattice was disposed'),
+    );
+    expect(() => lat.quadraticGradient(forms)).toThrow(
+      new SegValueError('PermutohedralLattice.quadraticGradient: the lattice was disposed'),
+    );
   });
 });

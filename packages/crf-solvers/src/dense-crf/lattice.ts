@@ -7,6 +7,7 @@ import { assertInt, SegShapeError, SegValueError } from '@seg/tensor';
 import { checkFinite } from './finite.js';
 import {
   embedPoints,
+  type RawForms,
   WasmLatticeKernels,
   type WasmWorkspace,
   wasmKernelsAvailable,
@@ -48,6 +49,54 @@ export interface FilterOptions {
    * @default false
    */
   excludeSelf?: boolean;
+}
+
+/** Options of {@link PermutohedralLattice.quadraticGradient}. */
+export interface QuadraticGradientOptions {
+  /** `b_k`, one per channel: the factor of `(W + Wᵀ)·v_k`. @default all 1 */
+  scale?: ArrayLike<number>;
+  /** `a_k`, one per channel: the factor of the degrees `W·1`. @default all 0 */
+  degreeScale?: ArrayLike<number>;
+  /**
+   * Use `2·W·v` for `(W + Wᵀ)·v` (one blur instead of two, as if W were
+   * symmetric; the lattice's W is only nearly so where vertices are missing).
+   * @default false
+   */
+  symmetric?: boolean;
+}
+
+/**
+ * Per-channel quadratic forms of N×c values on a lattice, from
+ * {@link PermutohedralLattice.quadraticForms}: `v_kᵀ W v_k` and `(W·1)ᵀ v_k`
+ * computed on the lattice's vertices (one splat and one blur, no slice), and
+ * per-row sums and the smallest entry for checking the input. It keeps the
+ * splat (and a reference to the values) for
+ * {@link PermutohedralLattice.quadraticGradient}.
+ */
+export class LatticeForms {
+  /**
+   * @internal Use {@link PermutohedralLattice.quadraticForms}.
+   */
+  constructor(
+    /** Channels c. */
+    readonly channels: number,
+    /** `v_kᵀ W v_k` per channel (float64 sums). */
+    readonly quadratic: Float64Array,
+    /** `dᵀ v_k` per channel, `d = W·1` the degrees (float64 sums). */
+    readonly degree: Float64Array,
+    /** `Σ_k v_pk` per row (N). */
+    readonly rowSums: Float32Array,
+    /** The smallest entry of the values; NaN if any is NaN. */
+    readonly min: number,
+    /** @internal The values (not copied: unchanged until the gradient). */
+    readonly values: Float32Array,
+    /** @internal The splat of the values, (vertices+1)×c. */
+    readonly splat: Float32Array,
+    /** @internal The lattice that made these forms. */
+    readonly lattice: PermutohedralLattice,
+    /** @internal Whose values and splat the lattice's wasm workspace holds. */
+    readonly token: object,
+  ) {}
 }
 
 const FN = 'PermutohedralLattice';
@@ -93,6 +142,8 @@ export class PermutohedralLattice {
   private disposed = false;
   private bufA: Float32Array = new Float32Array(0);
   private bufB: Float32Array = new Float32Array(0);
+  /** JS path: z = B·splat(1) (vertices+1, last 0), made at the first quadratic form. */
+  private zJs: Float32Array | null = null;
 
   /**
    * @param features N×d point-major, finite, already divided by their σ's.
@@ -428,6 +479,226 @@ export class PermutohedralLattice {
       res,
     );
     return res;
+  }
+
+  /**
+   * Per-channel quadratic forms of `values` (N×c point-major) under the
+   * filter's operator W (`filter(v)` = W·v): `quadratic[k] = v_kᵀ W v_k` and
+   * `degree[k] = dᵀ v_k` with `d = W·1`, plus the row sums and the smallest
+   * entry. With `W = α·Sᵀ B S + diag(fix)` (S the splat, B the blurs) both are
+   * sums over the lattice's vertices (`α·u_kᵀ B u_k + Σ_p fix_p v_pk²`,
+   * u = S·v) and over the points, so they cost one splat and one blur: about
+   * half a `filter`. The result keeps the splat and a reference to `values`
+   * (which must then not change) for {@link PermutohedralLattice.quadraticGradient}.
+   *
+   * @example
+   * const f = lattice.quadraticForms(probs, 21);
+   * const cut = f.degree.reduce((a, d, k) => a + d - f.quadratic[k]!, 0); // Σ_k S_kᵀ W (1 − S_k)
+   * const grad = lattice.quadraticGradient(f, { scale: new Float64Array(21).fill(-1), degreeScale: new Float64Array(21).fill(1) });
+   */
+  quadraticForms(values: Float32Array, c: number): LatticeForms {
+    const fn = 'PermutohedralLattice.quadraticForms';
+    this.checkValues(fn, values, c);
+    let raw: RawForms;
+    const token = {};
+    if (this.wasm !== null) raw = this.wasm.forms(values, c, token);
+    else raw = this.formsJs(values, c);
+    const quadratic = new Float64Array(c);
+    const degree = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      quadratic[k] = this.alpha * raw.splatBlur[k]! + raw.self[c + k]!;
+      degree[k] = this.alpha * raw.splatDegree[k]! + raw.self[k]!;
+    }
+    const forms = new LatticeForms(
+      c,
+      quadratic,
+      degree,
+      raw.rowSums,
+      raw.min,
+      values,
+      raw.splat,
+      this,
+      token,
+    );
+    return forms;
+  }
+
+  /**
+   * The gradient of forms like those of {@link PermutohedralLattice.quadraticForms}:
+   * `out_pk = b_k·((W + Wᵀ)·v)_pk + a_k·(W·1)_p` for the values of `forms`
+   * (`b` = `scale`, `a` = `degreeScale`). E.g. the gradient of
+   * `Σ_k c_k·v_kᵀ W (1 − v_k)` is `b_k = −c_k`, `a_k = c_k`. Costs one blur in
+   * each direction (cheap: they run on the vertices) and one slice, with the
+   * self term fused: about half a `filter`.
+   *
+   * @param forms from this lattice's `quadraticForms` (its values unchanged since).
+   * @param out optional N×c output; allocated if absent.
+   * @returns `out`.
+   */
+  quadraticGradient(
+    forms: LatticeForms,
+    options: QuadraticGradientOptions = {},
+    out?: Float32Array,
+  ): Float32Array {
+    const fn = 'PermutohedralLattice.quadraticGradient';
+    if (this.disposed) throw new SegValueError(`${fn}: the lattice was disposed`);
+    if (!(forms instanceof LatticeForms) || forms.lattice !== this) {
+      throw new SegValueError(`${fn}: forms did not come from this lattice's quadraticForms`);
+    }
+    const c = forms.channels;
+    const n = this.numPoints;
+    const coef = (name: string, v: ArrayLike<number> | undefined, dflt: number) => {
+      const a = new Float64Array(c).fill(dflt);
+      if (v === undefined) return a;
+      if (v.length !== c) {
+        throw new SegShapeError(`${fn}: ${name} has length ${v.length}, expected c = ${c}`);
+      }
+      for (let k = 0; k < c; k++) a[k] = v[k]!;
+      checkFinite(fn, name, a);
+      return a;
+    };
+    const scale = coef('scale', options.scale, 1);
+    const degreeScale = coef('degreeScale', options.degreeScale, 0);
+    const res = out ?? new Float32Array(n * c);
+    if (res.length !== n * c) {
+      throw new SegShapeError(
+        `${fn}: out has length ${res.length}, expected numPoints*c = ${n * c}`,
+      );
+    }
+    const symmetric = options.symmetric === true;
+    if (this.wasm !== null) {
+      this.wasm.gradient(
+        forms.token,
+        forms.values,
+        forms.splat,
+        c,
+        this.alpha,
+        scale,
+        degreeScale,
+        symmetric,
+        res,
+      );
+      return res;
+    }
+    this.gradientJs(forms, scale, degreeScale, symmetric, res);
+    return res;
+  }
+
+  private checkValues(fn: string, values: Float32Array, c: number): void {
+    if (this.disposed) throw new SegValueError(`${fn}: the lattice was disposed`);
+    assertInt(fn, 'c', c, 1);
+    if (!(values instanceof Float32Array)) {
+      throw new SegShapeError(`${fn}: values is not a Float32Array`);
+    }
+    if (values.length !== this.numPoints * c) {
+      throw new SegShapeError(
+        `${fn}: values has length ${values.length}, expected numPoints*c = ${this.numPoints * c}`,
+      );
+    }
+  }
+
+  /** JS path: blurs `src` ((m+1)×c) along every direction (reversed if asked) into a new array. */
+  private blurAllJs(src: Float32Array, c: number, reverse: boolean): Float32Array {
+    const d1 = this.dim + 1;
+    const m = this.numVertices;
+    let a = src.slice();
+    let b = new Float32Array(src.length);
+    for (let t = 0; t < d1; t++) {
+      const j = reverse ? d1 - 1 - t : t;
+      blur(a, b, c, m, this.neighbors, j * m * 2);
+      const tmp = a;
+      a = b;
+      b = tmp;
+    }
+    return a;
+  }
+
+  private formsJs(values: Float32Array, c: number): RawForms {
+    const n = this.numPoints;
+    const d1 = this.dim + 1;
+    const m = this.numVertices;
+    const u = new Float32Array((m + 1) * c);
+    splat(values, c, n, d1, this.vertexOf, this.baryOf, u);
+    const bu = this.blurAllJs(u, c, false);
+    const z = this.degreeVerticesJs();
+    const splatBlur = new Float64Array(c);
+    const splatDegree = new Float64Array(c);
+    for (let v = 0; v < m; v++) {
+      for (let k = 0; k < c; k++) {
+        splatBlur[k]! += u[v * c + k]! * bu[v * c + k]!;
+        splatDegree[k]! += z[v]! * u[v * c + k]!;
+      }
+    }
+    const self = new Float64Array(2 * c);
+    const rowSums = new Float32Array(n);
+    let min = Infinity;
+    for (let p = 0; p < n; p++) {
+      const f = this.selfFix[p]!;
+      let s = 0;
+      for (let k = 0; k < c; k++) {
+        const x = values[p * c + k]!;
+        if (!(x >= min) && !Number.isNaN(min)) min = x; // NaN sticks
+        s += x;
+        self[k]! += f * x;
+        self[c + k]! += f * x * x;
+      }
+      rowSums[p] = s;
+    }
+    return { splatBlur, splatDegree, self, rowSums, min, splat: u };
+  }
+
+  /** JS path: z = B·splat(1), made once. */
+  private degreeVerticesJs(): Float32Array {
+    if (this.zJs === null) {
+      const z0 = new Float32Array(this.numVertices + 1);
+      const n = this.numPoints;
+      splat(new Float32Array(n).fill(1), 1, n, this.dim + 1, this.vertexOf, this.baryOf, z0);
+      this.zJs = this.blurAllJs(z0, 1, false);
+    }
+    return this.zJs;
+  }
+
+  private gradientJs(
+    forms: LatticeForms,
+    scale: Float64Array,
+    degreeScale: Float64Array,
+    symmetric: boolean,
+    out: Float32Array,
+  ): void {
+    const c = forms.channels;
+    const n = this.numPoints;
+    const m = this.numVertices;
+    const d1 = this.dim + 1;
+    const v1 = this.blurAllJs(forms.splat, c, false);
+    const v2 = symmetric ? v1 : this.blurAllJs(forms.splat, c, true);
+    const z = this.degreeVerticesJs();
+    for (let v = 0; v < m; v++) {
+      for (let k = 0; k < c; k++) {
+        const o = v * c + k;
+        v1[o] = scale[k]! * (v1[o]! + v2[o]!) + degreeScale[k]! * z[v]!;
+      }
+    }
+    const values = forms.values;
+    for (let p = 0; p < n; p++) {
+      const vo = p * c;
+      const o = p * d1;
+      for (let k = 0; k < c; k++) out[vo + k] = 0;
+      for (let j = 0; j < d1; j++) {
+        const w = this.baryOf[o + j]!;
+        const bo = this.vertexOf[o + j]! * c;
+        for (let k = 0; k < c; k++) out[vo + k]! += w * v1[bo + k]!;
+      }
+      const f = this.selfFix[p]!;
+      for (let k = 0; k < c; k++) {
+        // float32 steps as in the wasm slice
+        out[vo + k] =
+          this.alpha * out[vo + k]! +
+          f *
+            Math.fround(
+              Math.fround(2 * scale[k]!) * values[vo + k]! + Math.fround(degreeScale[k]!),
+            );
+      }
+    }
   }
 
   /**

@@ -1,8 +1,10 @@
+import { PermutohedralLattice } from '@seg/crf-solvers';
 import { Rng } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { denseCrfLoss, normalizedCutLoss } from '../index.js';
+import { bilateralFeatureArray } from '../dense-crf/affinity.js';
+import { denseCrfKernel, denseCrfLoss, normalizedCutLoss } from '../index.js';
 import {
   randomCoefficients,
   randomImage,
@@ -108,6 +110,66 @@ describeBackends('denseCrfLoss / normalizedCutLoss (lattice)', () => {
       img.dispose();
     });
   }
+
+  it('the fused path (forms on the vertices, one slice) equals the loss written with two filterings', () => {
+    // Reference: the definitions on the lattice's filter, W·S, Wᵀ·S (reversed) and d = W·1,
+    // in float64 from its float32 outputs; K = 21 exercises the kernels' tail of one channel.
+    const rng = new Rng(31);
+    const [h, w] = [14, 17];
+    const m = h * w;
+    for (const k of [3, 21]) {
+      const imgData = randomImage(rng, 2, h, w);
+      const img = tf.tensor4d(imgData, [2, h, w, 3]);
+      const s = softmaxRows(randomLogits(rng, 2 * m * k, 2), k);
+      const coef = randomCoefficients(rng, 2);
+      const kernel = denseCrfKernel(img, { sigmaXy: 6, sigmaRgb: 25 });
+      for (const kind of ['crf', 'ncut'] as const) {
+        for (const backward of ['exact', 'symmetric'] as const) {
+          const f = kind === 'crf' ? denseCrfLoss : normalizedCutLoss;
+          const got = tfGradient((x) => f(x, kernel, { backward }), s, [2, h, w, k], coef);
+          for (let e = 0; e < 2; e++) {
+            const lat = new PermutohedralLattice(
+              bilateralFeatureArray(imgData, e * m * 3, h, w, 6, 25),
+              5,
+            );
+            const se = s.subarray(e * m * k, (e + 1) * m * k);
+            const ws = lat.filter(se, k);
+            const wts = backward === 'exact' ? lat.filter(se, k, undefined, { reverse: true }) : ws;
+            const d = lat.filter(new Float32Array(m).fill(1), 1);
+            let value = 0;
+            const ck = new Float64Array(k);
+            const dk = new Float64Array(k);
+            for (let c = 0; c < k; c++) {
+              let a = 0;
+              let b = 0;
+              for (let p = 0; p < m; p++) {
+                a += se[p * k + c]! * (d[p]! - ws[p * k + c]!);
+                b += se[p * k + c]! * d[p]!;
+              }
+              value += kind === 'crf' ? a : a / b;
+              ck[c] = kind === 'crf' ? coef[e]! : coef[e]! / b;
+              dk[c] = kind === 'crf' ? 0 : (-coef[e]! * a) / (b * b);
+            }
+            expect(Math.abs(got.value[e]! - value)).toBeLessThan(1e-5 * Math.abs(value));
+            let err = 0;
+            let size = 0;
+            for (let p = 0; p < m; p++) {
+              for (let c = 0; c < k; c++) {
+                const i = p * k + c;
+                const want = ck[c]! * (d[p]! - ws[i]! - wts[i]!) + dk[c]! * d[p]!;
+                err = Math.max(err, Math.abs(got.grad[e * m * k + i]! - want));
+                size = Math.max(size, Math.abs(want));
+              }
+            }
+            expect(err).toBeLessThan(1e-4 * size);
+            lat.dispose();
+          }
+        }
+      }
+      kernel.dispose();
+      img.dispose();
+    }
+  });
 
   it('does not leak', async () => {
     const rng = new Rng(5);

@@ -17,6 +17,7 @@ import {
   readProbs,
   SIMPLEX_TOLERANCE,
 } from '../validate.js';
+import type { AffinityForms } from './affinity.js';
 import { buildKernel, DenseCrfKernel, type DenseKernelOptions, kernelParams } from './kernel.js';
 
 /** How the backward pass gets the `Wᵀ S_k` term of the gradient. */
@@ -40,12 +41,8 @@ export interface DenseLossOptions extends ReductionOptions, DenseKernelOptions {
 type Kind = 'crf' | 'ncut';
 
 interface ExampleState {
-  /** h×w×K probabilities on the loss grid. */
-  s: Float32Array;
-  /** h×w×K: `W·S_k` for every k. */
-  ws: Float32Array;
-  /** `d = W·1` (the kernel's). */
-  degree: Float32Array;
+  /** The affinity's forms of the h×w×K probabilities on the loss grid (it keeps them). */
+  forms: AffinityForms;
   /** Per label: `a_k = S_kᵀ(d − W S_k)` and `b_k = dᵀS_k`. */
   a: Float64Array;
   b: Float64Array;
@@ -104,42 +101,38 @@ function denseLoss(
   const states: ExampleState[] = [];
   const values = new Float32Array(n);
   for (let e = 0; e < n; e++) {
-    const { affinity, degree } = kernel.example(fn, e);
+    const { affinity } = kernel.example(fn, e);
     const s = rs
       ? rs.forward(data, e * H * W * K, K)
       : data.subarray(e * H * W * K, (e + 1) * H * W * K);
-    const ws = affinity.apply(s, K);
+    // S_kᵀ W S_k and dᵀS_k on the lattice's vertices (no slice), and the row sums.
+    const forms = affinity.forms(s, K);
+    if (fused) {
+      // false for NaN (NaN sticks in min and in a row's sum), −∞ and negatives
+      let bad = !(forms.min >= 0);
+      const rowSums = forms.rowSums;
+      for (let p = 0; p < m && !bad; p++) {
+        // false for NaN and ±Infinity too
+        if (!(Math.abs(rowSums[p]! - 1) <= SIMPLEX_TOLERANCE)) bad = true;
+      }
+      // Throws the check's own message (the first bad entry of the batch).
+      if (bad) readProbs(fn, 'probs', probs, dims);
+    }
     const a = new Float64Array(K);
     const b = new Float64Array(K);
-    let bad = false;
-    for (let p = 0; p < m; p++) {
-      const d = degree[p]!;
-      const o = p * K;
-      let sum = 0;
-      for (let c = 0; c < K; c++) {
-        const sv = s[o + c]!;
-        // false for NaN, ±Infinity and negatives
-        if (!(sv >= 0 && sv < Infinity)) bad = true;
-        sum += sv;
-        a[c]! += sv * (d - ws[o + c]!);
-        b[c]! += sv * d;
-      }
-      if (Math.abs(sum - 1) > SIMPLEX_TOLERANCE) bad = true;
-    }
-    // Throws the check's own message (the first bad entry of the batch).
-    if (bad && fused) readProbs(fn, 'probs', probs, dims);
     let value = 0;
     for (let c = 0; c < K; c++) {
+      a[c] = forms.degree[c]! - forms.quadratic[c]!;
+      b[c] = forms.degree[c]!;
       if (kind === 'crf') value += a[c]!;
       else value += b[c]! > 0 ? a[c]! / b[c]! : 1;
     }
     values[e] = value;
-    states.push({ s, ws, degree, a, b });
+    states.push({ forms, a, b });
   }
-  // A kernel built here whose backward needs no lattice is freed now; with
-  // 'exact' it is freed after the backward pass (or by GC if none runs).
-  const needsTranspose = backward === 'exact' && kernel.method !== 'exact';
-  if (owned && !needsTranspose) kernel.dispose();
+  // A kernel built here serves the backward pass too (its forms need the
+  // lattice); it is freed after it (or by GC if none runs).
+  const symmetric = backward === 'symmetric';
 
   // The input is read above (as `data`); only its gradient is produced here.
   const lossFn = tf.customGrad(() => {
@@ -148,17 +141,22 @@ function denseLoss(
       const dyv = dy.dataSync();
       const out = new Float32Array(n * H * W * K);
       const g = rs ? new Float32Array(m * K) : null;
-      for (let e = 0; e < n; e++) {
-        const st = states[e]!;
-        const wts = needsTranspose
-          ? kernel.example(fn, e, ' before the backward pass').affinity.applyTranspose(st.s, K)
-          : st.ws;
-        if (g) {
-          exampleGrad(kind, st, wts, K, dyv[e]!, g, 0);
-          rs!.adjointInto(g, K, out, e * H * W * K);
-        } else exampleGrad(kind, st, wts, K, dyv[e]!, out, e * H * W * K);
+      try {
+        for (let e = 0; e < n; e++) {
+          const st = states[e]!;
+          const { affinity } = kernel.example(fn, e, ' before the backward pass');
+          const { scale, degreeScale } = gradCoefficients(kind, st, K, dyv[e]!);
+          if (g) {
+            affinity.gradient(st.forms, scale, degreeScale, symmetric, g);
+            rs!.adjointInto(g, K, out, e * H * W * K);
+          } else {
+            const o = e * H * W * K;
+            affinity.gradient(st.forms, scale, degreeScale, symmetric, out.subarray(o, o + m * K));
+          }
+        }
+      } finally {
+        if (owned) kernel.dispose();
       }
-      if (owned) kernel.dispose();
       return tf.tensor4d(out, [n, H, W, K]);
     };
     return { value, gradFunc };
@@ -166,35 +164,32 @@ function denseLoss(
   return tf.tidy(() => reduceLoss(lossFn(probs) as tf.Tensor1D, reduction));
 }
 
-/** Writes `dy · ∂loss/∂S` on the loss grid (h×w×K) into `g` at `off`. */
-function exampleGrad(
+/**
+ * The per-label coefficients of `dy · ∂loss/∂S_k = b_k·(W + Wᵀ)S_k + a_k·d`:
+ * `∂/∂S_k` of `S_kᵀ W (1 − S_k)` is `d − (W + Wᵀ) S_k`; the normalized cut
+ * divides it by `dᵀS_k` and adds `−a_k/(dᵀS_k)²·d`.
+ */
+function gradCoefficients(
   kind: Kind,
   st: ExampleState,
-  wts: Float32Array,
   K: number,
   dy: number,
-  g: Float32Array,
-  off: number,
-): void {
-  const { ws, degree, a, b } = st;
-  const coef = new Float64Array(K);
-  const dcoef = new Float64Array(K);
+): { scale: Float64Array; degreeScale: Float64Array } {
+  const { a, b } = st;
+  const scale = new Float64Array(K);
+  const degreeScale = new Float64Array(K);
   for (let c = 0; c < K; c++) {
-    if (kind === 'crf') coef[c] = dy;
+    let coef = 0;
+    let dcoef = 0;
+    if (kind === 'crf') coef = dy;
     else if (b[c]! > 0) {
-      coef[c] = dy / b[c]!;
-      dcoef[c] = (-dy * a[c]!) / (b[c]! * b[c]!);
+      coef = dy / b[c]!;
+      dcoef = (-dy * a[c]!) / (b[c]! * b[c]!);
     }
+    scale[c] = -coef;
+    degreeScale[c] = coef + dcoef;
   }
-  const m = degree.length;
-  for (let p = 0; p < m; p++) {
-    const d = degree[p]!;
-    const o = p * K;
-    for (let c = 0; c < K; c++) {
-      // ∂/∂S_k of S_kᵀ W (1 − S_k) = W·1 − W S_k − Wᵀ S_k
-      g[off + o + c] = coef[c]! * (d - ws[o + c]! - wts[o + c]!) + dcoef[c]! * d;
-    }
-  }
+  return { scale, degreeScale };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The dense affinity of a batch of images, built once and reused: in
  * training the images are fixed while the network changes, so the lattice
- * over their xy+rgb features, and the degrees `d = W·1`, need not be rebuilt
+ * over their xy+rgb features need not be rebuilt
  * at every step.
  */
 import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
@@ -38,18 +38,17 @@ export interface DenseKernelOptions {
   method?: AffinityMethod;
 }
 
-/** @internal One image's affinity on the loss grid and its degrees `W·1`. */
+/** @internal One image's affinity on the loss grid. */
 export interface KernelExample {
   affinity: Affinity;
-  degree: Float32Array;
 }
 
 /**
  * The fully connected Gaussian affinity `W` of N images, made by
  * {@link denseCrfKernel}, to pass to {@link denseCrfLoss} and
  * {@link normalizedCutLoss} in place of the image tensor. It holds, per
- * image, the permutohedral lattice (or the features, for `'exact'`) and
- * `W·1`, and no tensors. Call {@link DenseCrfKernel.dispose} when the images
+ * image, the permutohedral lattice (or the features, for `'exact'`), and no
+ * tensors. Call {@link DenseCrfKernel.dispose} when the images
  * leave the training set; until then every loss call with it reuses them.
  */
 export class DenseCrfKernel {
@@ -145,9 +144,7 @@ export function buildKernel(
   const h = scale === 1 ? H : scaledSize(H, scale);
   const w = scale === 1 ? W : scaledSize(W, scale);
   const rs = h === H && w === W ? null : resampler(H, W, h, w);
-  const m = h * w;
   const examples: KernelExample[] = [];
-  const ones = new Float32Array(m).fill(1);
   try {
     for (let e = 0; e < n; e++) {
       const im = rs
@@ -155,7 +152,7 @@ export function buildKernel(
         : img.subarray(e * H * W * 3, (e + 1) * H * W * 3);
       const features = bilateralFeatureArray(im, 0, h, w, sigmaXy * scale, sigmaRgb);
       const affinity = buildAffinity(fn, method, features, 5, h, w);
-      examples.push({ affinity, degree: affinity.apply(ones, 1) });
+      examples.push({ affinity });
     }
   } catch (err) {
     for (const ex of examples) ex.affinity.dispose();

@@ -28,6 +28,43 @@ interface KernelExports {
     fix: number,
     out: number,
   ): void;
+  sliceAffine(
+    buf: number,
+    values: number,
+    c: number,
+    n: number,
+    d1: number,
+    vtx: number,
+    bary: number,
+    alpha: number,
+    fix: number,
+    cv: number,
+    cc: number,
+    out: number,
+  ): void;
+  rowStats(
+    values: number,
+    c: number,
+    n: number,
+    fix: number,
+    blk: number,
+    acc: number,
+    rowSums: number,
+  ): number;
+}
+
+/** What {@link WasmLatticeKernels.forms} computes (see PermutohedralLattice.quadraticForms). */
+export interface RawForms {
+  /** Per channel `Σ_v u_vk·(B u)_vk` (raw lattice part of `v_kᵀ W v_k`, before α). */
+  splatBlur: Float64Array;
+  /** Per channel `Σ_v z_v·u_vk`, z = B·splat(1) (raw lattice part of `(W·1)ᵀ v_k`). */
+  splatDegree: Float64Array;
+  /** Per channel `Σ_p fix_p·v_pk` then `Σ_p fix_p·v_pk²` (2c). */
+  self: Float64Array;
+  rowSums: Float32Array;
+  min: number;
+  /** The splat u, (m+1)×c (row m zero), for a later gradient. */
+  splat: Float32Array;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -66,6 +103,14 @@ export class WasmLatticeKernels {
   private readonly negSelf: number;
   private io = { at: 0, floats: -1 };
   private bufs = { a: 0, b: 0, floats: -1 };
+  /** The quadratic forms' vertex buffers: u (the splat, kept), four for the blurs; (m+1)×c each. */
+  private qbufs = { u: 0, a: 0, b: 0, c: 0, d: 0, floats: -1 };
+  /** Scratch of the forms: rowStats' blk and acc, the slice's cv and cc, the row sums. */
+  private qscratch = { blk: 0, acc: 0, cv: 0, cc: 0, rows: 0, c: -1 };
+  /** z = B·splat(1), m+1 floats (row m zero), or -1 before the first use. */
+  private zAt = -1;
+  /** The token of the forms whose values and splat the workspace holds now (null: none). */
+  private owner: object | null = null;
 
   constructor(
     private readonly n: number,
@@ -115,12 +160,189 @@ export class WasmLatticeKernels {
     excludeSelf: boolean,
   ): void {
     const nc = this.n * c;
-    if (this.io.floats < 2 * nc) this.io = { at: this.ws.alloc(2 * nc), floats: 2 * nc };
-    const valuesAt = this.io.at;
+    const valuesAt = this.ioRegion(c);
     const outAt = valuesAt + nc * 4;
     this.ws.view(valuesAt, nc).set(values);
     this.filterAt(valuesAt, outAt, c, alpha, reverse, excludeSelf);
     out.set(this.ws.view(outAt, nc));
+  }
+
+  /** The I/O region (values, then out: N×c each); returns its byte offset. */
+  private ioRegion(c: number): number {
+    const nc = this.n * c;
+    if (this.io.floats < 2 * nc) {
+      this.io = { at: this.ws.alloc(2 * nc), floats: 2 * nc };
+      this.owner = null;
+    }
+    return this.io.at;
+  }
+
+  /** Allocates the forms' buffers for c channels (once per c); zeroes the missing-neighbour rows. */
+  private formBuffers(c: number): void {
+    const { m, ws } = this;
+    const rows = (m + 1) * c;
+    if (this.qbufs.floats < rows) {
+      this.qbufs = {
+        u: ws.alloc(rows),
+        a: ws.alloc(rows),
+        b: ws.alloc(rows),
+        c: ws.alloc(rows),
+        d: ws.alloc(rows),
+        floats: rows,
+      };
+      this.owner = null;
+    }
+    if (this.qscratch.c !== c) {
+      this.qscratch = {
+        blk: ws.alloc(2 * c),
+        acc: ws.alloc(4 * c),
+        cv: ws.alloc(c),
+        cc: ws.alloc(c),
+        rows: ws.alloc(this.n),
+        c,
+      };
+    }
+    if (this.zAt < 0) {
+      // z = B·splat(1): a ones array and three one-channel vertex buffers.
+      const ones = ws.alloc(this.n);
+      const z0 = ws.alloc(m + 1);
+      const z1 = ws.alloc(m + 1);
+      const z2 = ws.alloc(m + 1);
+      const f32 = new Float32Array(ws.ex.memory.buffer);
+      f32.fill(1, ones >> 2, (ones >> 2) + this.n);
+      f32.fill(0, z0 >> 2, (z2 >> 2) + m + 1);
+      ws.ex.splat(ones, 1, this.n, this.d1, this.vtx, this.bary, z0);
+      this.zAt = this.blurFrom(z0, 1, false, z1, z2);
+    }
+    const f32 = new Float32Array(ws.ex.memory.buffer);
+    const q = this.qbufs;
+    for (const b of [q.a, q.b, q.c, q.d]) f32.fill(0, (b >> 2) + m * c, (b >> 2) + rows);
+  }
+
+  /**
+   * Blurs `src` along the d+1 directions (reversed if asked) through `t1`, `t2`
+   * (`src` unchanged); returns the buffer holding the result.
+   */
+  private blurFrom(src: number, c: number, reverse: boolean, t1: number, t2: number): number {
+    const { d1, m } = this;
+    let from = src;
+    for (let t = 0; t < d1; t++) {
+      const j = reverse ? d1 - 1 - t : t;
+      const to = t % 2 === 0 ? t1 : t2;
+      this.ws.ex.blur(from, to, c, m, this.nb + j * m * 8);
+      from = to;
+    }
+    return from;
+  }
+
+  /**
+   * Splats `values` (N×c) into the kept buffer u, blurs it once and returns the
+   * raw parts of the quadratic forms; the workspace then holds `values` and u
+   * for {@link WasmLatticeKernels.gradient} with the same `token`.
+   */
+  forms(values: Float32Array, c: number, token: object): RawForms {
+    const { n, d1, m, ws } = this;
+    const valuesAt = this.ioRegion(c);
+    this.formBuffers(c);
+    const q = this.qbufs;
+    const sc = this.qscratch;
+    const rows = (m + 1) * c;
+    ws.view(valuesAt, n * c).set(values);
+    const ex = ws.ex;
+    new Float32Array(ex.memory.buffer).fill(0, q.u >> 2, (q.u >> 2) + rows);
+    new Float64Array(ex.memory.buffer, sc.acc, 2 * c).fill(0);
+    ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, q.u);
+    const blurred = this.blurFrom(q.u, c, false, q.a, q.b);
+    const min = ex.rowStats(valuesAt, c, n, this.fix, sc.blk, sc.acc, sc.rows);
+    const buf = ex.memory.buffer;
+    const u = new Float32Array(buf, q.u, rows);
+    const bu = new Float32Array(buf, blurred, rows);
+    const z = new Float32Array(buf, this.zAt, m + 1);
+    const splatBlur = new Float64Array(c);
+    const splatDegree = new Float64Array(c);
+    for (let v = 0; v < m; v++) {
+      const o = v * c;
+      const zv = z[v]!;
+      for (let k = 0; k < c; k++) {
+        const uv = u[o + k]!;
+        splatBlur[k]! += uv * bu[o + k]!;
+        splatDegree[k]! += zv * uv;
+      }
+    }
+    this.owner = token;
+    return {
+      splatBlur,
+      splatDegree,
+      self: new Float64Array(buf, sc.acc, 2 * c).slice(),
+      rowSums: new Float32Array(buf, sc.rows, n).slice(),
+      min,
+      splat: u.slice(),
+    };
+  }
+
+  /**
+   * `out = b_k·((W + Wᵀ)·v)_pk + a_k·(W·1)_p` (`symmetric`: `2·W·v` for
+   * `(W + Wᵀ)·v`) for the values and splat of the forms of `token` (copied in
+   * again unless the workspace still holds them).
+   */
+  gradient(
+    token: object,
+    values: Float32Array,
+    splat: Float32Array,
+    c: number,
+    alpha: number,
+    scale: Float64Array,
+    degreeScale: Float64Array,
+    symmetric: boolean,
+    out: Float32Array,
+  ): void {
+    const { n, d1, m, ws } = this;
+    const valuesAt = this.ioRegion(c);
+    this.formBuffers(c);
+    const q = this.qbufs;
+    const sc = this.qscratch;
+    const ex = ws.ex;
+    if (this.owner !== token) {
+      ws.view(valuesAt, n * c).set(values);
+      ws.view(q.u, (m + 1) * c).set(splat);
+      this.owner = token;
+    }
+    const r1 = this.blurFrom(q.u, c, false, q.a, q.b);
+    const r2 = symmetric ? r1 : this.blurFrom(q.u, c, true, q.c, q.d);
+    const buf = ex.memory.buffer;
+    const rows = m * c;
+    const v1 = new Float32Array(buf, r1, rows);
+    const v2 = new Float32Array(buf, r2, rows);
+    const z = new Float32Array(buf, this.zAt, m);
+    const cv = new Float32Array(buf, sc.cv, c);
+    const cc = new Float32Array(buf, sc.cc, c);
+    // The vertex values whose slice is the result: b_k·(B + Bᵀ)u + a_k·z, into r1.
+    for (let k = 0; k < c; k++) {
+      cv[k] = 2 * scale[k]!;
+      cc[k] = degreeScale[k]!;
+    }
+    for (let v = 0; v < m; v++) {
+      const o = v * c;
+      const zv = z[v]!;
+      for (let k = 0; k < c; k++)
+        v1[o + k] = scale[k]! * (v1[o + k]! + v2[o + k]!) + degreeScale[k]! * zv;
+    }
+    const outAt = valuesAt + n * c * 4;
+    ex.sliceAffine(
+      r1,
+      valuesAt,
+      c,
+      n,
+      d1,
+      this.vtx,
+      this.bary,
+      alpha,
+      this.fix,
+      sc.cv,
+      sc.cc,
+      outAt,
+    );
+    out.set(ws.view(outAt, n * c));
   }
 
   /** The filter on N×c arrays already in the workspace, at byte offsets `valuesAt` → `outAt`. */
@@ -133,6 +355,7 @@ export class WasmLatticeKernels {
     excludeSelf: boolean,
   ): void {
     const { n, d1, m, ws } = this;
+    this.owner = null;
     const rows = (m + 1) * c;
     if (this.bufs.floats < rows) this.bufs = { a: ws.alloc(rows), b: ws.alloc(rows), floats: rows };
     const bufA = this.bufs.a;
