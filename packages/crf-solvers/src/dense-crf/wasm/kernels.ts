@@ -42,6 +42,31 @@ interface KernelExports {
     cc: number,
     out: number,
   ): void;
+  sliceAffine6(
+    buf: number,
+    values: number,
+    c: number,
+    n: number,
+    vtx: number,
+    bary: number,
+    alpha: number,
+    fix: number,
+    cv: number,
+    cc: number,
+    out: number,
+  ): void;
+  splatStats6(
+    values: number,
+    c: number,
+    n: number,
+    vtx: number,
+    bary: number,
+    buf: number,
+    fix: number,
+    blk: number,
+    acc: number,
+    rowSums: number,
+  ): number;
   rowStats(
     values: number,
     c: number,
@@ -111,6 +136,8 @@ export class WasmLatticeKernels {
   private zAt = -1;
   /** The token of the forms whose values and splat the workspace holds now (null: none). */
   private owner: object | null = null;
+  /** @internal Use the d + 1 = 6 kernels (splatStats6, sliceAffine6) where they apply. */
+  specialized = true;
 
   constructor(
     private readonly n: number,
@@ -251,9 +278,25 @@ export class WasmLatticeKernels {
     const ex = ws.ex;
     new Float32Array(ex.memory.buffer).fill(0, q.u >> 2, (q.u >> 2) + rows);
     new Float64Array(ex.memory.buffer, sc.acc, 2 * c).fill(0);
-    ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, q.u);
+    let min: number;
+    if (d1 === 6 && this.specialized) {
+      min = ex.splatStats6(
+        valuesAt,
+        c,
+        n,
+        this.vtx,
+        this.bary,
+        q.u,
+        this.fix,
+        sc.blk,
+        sc.acc,
+        sc.rows,
+      );
+    } else {
+      ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, q.u);
+      min = ex.rowStats(valuesAt, c, n, this.fix, sc.blk, sc.acc, sc.rows);
+    }
     const blurred = this.blurFrom(q.u, c, false, q.a, q.b);
-    const min = ex.rowStats(valuesAt, c, n, this.fix, sc.blk, sc.acc, sc.rows);
     const buf = ex.memory.buffer;
     const u = new Float32Array(buf, q.u, rows);
     const bu = new Float32Array(buf, blurred, rows);
@@ -328,20 +371,36 @@ export class WasmLatticeKernels {
         v1[o + k] = scale[k]! * (v1[o + k]! + v2[o + k]!) + degreeScale[k]! * zv;
     }
     const outAt = valuesAt + n * c * 4;
-    ex.sliceAffine(
-      r1,
-      valuesAt,
-      c,
-      n,
-      d1,
-      this.vtx,
-      this.bary,
-      alpha,
-      this.fix,
-      sc.cv,
-      sc.cc,
-      outAt,
-    );
+    if (d1 === 6 && this.specialized) {
+      ex.sliceAffine6(
+        r1,
+        valuesAt,
+        c,
+        n,
+        this.vtx,
+        this.bary,
+        alpha,
+        this.fix,
+        sc.cv,
+        sc.cc,
+        outAt,
+      );
+    } else {
+      ex.sliceAffine(
+        r1,
+        valuesAt,
+        c,
+        n,
+        d1,
+        this.vtx,
+        this.bary,
+        alpha,
+        this.fix,
+        sc.cv,
+        sc.cc,
+        outAt,
+      );
+    }
     out.set(ws.view(outAt, n * c));
   }
 
