@@ -26,13 +26,13 @@ export type DenseBackward = 'exact' | 'symmetric';
 /** Options of {@link denseCrfLoss} and {@link normalizedCutLoss}. */
 export interface DenseLossOptions extends ReductionOptions, DenseKernelOptions {
   /**
-   * `'exact'`: `Wᵀ S_k` by the lattice's reversed filter (its exact
-   * transpose), so the gradient is the exact gradient of the value computed:
-   * two filterings of K channels per step. `'symmetric'`: the forward's
-   * `W S_k` stands for `Wᵀ S_k`, as meng-tang/rloss does: one filtering per
-   * step; the lattice is only nearly symmetric, and the gradient then differs
+   * `'exact'`: `Wᵀ S_k` by the lattice's exact transpose (its blurs in
+   * reverse order), so the gradient is the exact gradient of the value
+   * computed. `'symmetric'`: `W S_k` stands for `Wᵀ S_k`, as meng-tang/rloss
+   * does; the lattice is only nearly symmetric, and the gradient then differs
    * from the exact one by ~2 % (part tangent to the simplex, 500×375 photo;
-   * README). Both are the same for `method: 'exact'`.
+   * README). Both cost the same (the blurs run on the lattice's vertices, a
+   * few % of a step); both are the same for `method: 'exact'`.
    * @default 'exact'
    */
   backward?: DenseBackward;
@@ -204,11 +204,12 @@ function gradCoefficients(
  * is the same for every k and cancels through a softmax; here it is kept so
  * that finite differences match.
  *
- * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
- * Each call does one lattice filtering of the K channels for the value and,
- * with `backward: 'exact'`, one reversed filtering for the gradient; building
- * the lattice costs more than both, so in training build it once per image
- * with {@link denseCrfKernel} and pass the kernel in place of the image.
+ * Work per call: the value needs `S_kᵀ W S_k` and `dᵀS_k`, computed on the
+ * lattice's vertices (one splat of the K channels and one blur, no slice);
+ * the gradient `d − (W + Wᵀ) S_k` one slice (`PermutohedralLattice`'s
+ * `quadraticForms` / `quadraticGradient`). Building the lattice costs more
+ * than both, so in training build it once per image with
+ * {@link denseCrfKernel} and pass the kernel in place of the image.
  *
  * @param probs `[N,H,W,K]` float32 probabilities (checked on the simplex).
  * @param image `[N,H,W,3]` float32 or int32, values 0–255; or the images'
