@@ -274,6 +274,26 @@ describeBackends('denseCrfKernel with denseCrfLoss / normalizedCutLoss', () => {
         'denseCrfLoss: probs[5] is Infinity, expected a finite number',
       );
     }
+    // K = 6: bad entries in a four-channel SIMD chunk (channel 1) and in the scalar tail (channel 5)
+    const p6 = new Float32Array(2 * 2 * 2 * 6).fill(1 / 6);
+    const bad6 = (i: number, v: number) => {
+      const q = p6.slice();
+      q[i] = v;
+      return tf.tensor4d(q, [2, 2, 2, 6]);
+    };
+    for (const i of [6 * 5 + 1, 6 * 6 + 5]) {
+      expect(() => denseCrfLoss(bad6(i, Number.NaN), k2)).toThrow(
+        `denseCrfLoss: probs[${i}] is NaN, expected a finite number`,
+      );
+      expect(() => denseCrfLoss(bad6(i, Number.NEGATIVE_INFINITY), k2)).toThrow(
+        `denseCrfLoss: probs[${i}] is -Infinity, expected a finite number`,
+      );
+      expect(() => denseCrfLoss(bad6(i, -0.1), k2)).toThrow(
+        `denseCrfLoss: probs[${i}] is -0.10000000149011612, expected a probability ≥ 0`,
+      );
+      expect(() => denseCrfLoss(bad6(i, 0.5), k2)).toThrow(/sums to 1\.33/);
+    }
+    tf.dispose(denseCrfLoss(tf.tensor4d(p6, [2, 2, 2, 6]), k2));
     k2.dispose();
     k2half.dispose();
     kernel.dispose();
