@@ -24,7 +24,7 @@ const dataDir = opt(
   '--data',
   process.env.SEG_SHARED
     ? join(process.env.SEG_SHARED, 'data/grabcut')
-    : '/work/shared/data/grabcut',
+    : new URL('../../../../shared/data/grabcut', import.meta.url).pathname,
 );
 const workers = Number(opt('--workers', '2'));
 const svgPath = opt('--svg', new URL('../loss-curve.svg', import.meta.url).pathname);

@@ -8,15 +8,16 @@ export type { GrayMask } from './metrics/iou.js';
 export { meanIoU, objectIoU } from './metrics/iou.js';
 export type { RegularizedLoss, RegularizedLossOptions } from './metrics/regularized-loss.js';
 export { regularizedLoss } from './metrics/regularized-loss.js';
-export type { PixelNetOptions, SegNet } from './net/network.js';
+export type { NetworkInputOptions, PixelNetOptions, SegNet } from './net/network.js';
 export {
   createPixelNet,
-  INPUT_CHANNELS,
+  inputChannels,
   networkInput,
   pixelNetSpec,
   segNetFromModel,
 } from './net/network.js';
 export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
+export { geodesicSeedDistances } from './net/seed-distance.js';
 export type { PottsProblem } from './proposals/potts-problem.js';
 export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';

@@ -50,6 +50,14 @@ export interface SegmentOptions {
   learningRate?: number;
   /** Scale of the x, y input channels (0: colour only). @default 0 */
   coordScale?: number;
+  /**
+   * Scale of the input channels holding each pixel's geodesic distance to
+   * the object and the background scribbles (0: off; see `networkInput`).
+   * @default 0
+   */
+  seedDistance?: number;
+  /** Colour weight of that geodesic distance. @default 10 */
+  geodesicGamma?: number;
   /** Seed of the network's initial weights. @default 1 */
   seed?: number;
   /** Hidden channels of the per-image network. @default 16 */
@@ -150,6 +158,8 @@ export async function segmentImage(
     stepsPerIteration: options.stepsPerIteration ?? 5,
     learningRate: options.learningRate ?? 0.01,
     coordScale: options.coordScale ?? 0,
+    seedDistance: options.seedDistance ?? 0,
+    ...(options.geodesicGamma !== undefined ? { geodesicGamma: options.geodesicGamma } : {}),
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,

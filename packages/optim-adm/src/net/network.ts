@@ -1,8 +1,9 @@
 /**
  * The per-image network of the interactive setting, built with
  * @seg/dense-conv: a small fully convolutional net ('same' padding, so
- * output pixel p is aligned with input pixel p) on RGB normalised per image
- * plus normalised x, y coordinates.
+ * output pixel p is aligned with input pixel p) on RGB normalised per image,
+ * normalised x, y coordinates, and the geodesic distance to each label's
+ * scribbles.
  */
 import {
   conv2d,
@@ -13,11 +14,14 @@ import {
   type NetSpec,
   relu,
 } from '@seg/dense-conv';
-import { assertInt, type RgbImage } from '@seg/tensor';
+import { assertInt, assertNumber, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { geodesicSeedDistances } from './seed-distance.js';
 
-/** Channels of {@link networkInput}: R, G, B, x, y. */
-export const INPUT_CHANNELS = 5;
+/** Channels of {@link networkInput} for K labels: R, G, B, x, y, then one seed distance per label. */
+export function inputChannels(numClasses: number): number {
+  return 5 + numClasses;
+}
 
 /** Options of {@link pixelNetSpec}. */
 export interface PixelNetOptions {
@@ -38,7 +42,7 @@ export function pixelNetSpec(options: PixelNetOptions = {}): NetSpec {
   assertInt('pixelNetSpec', 'options.numClasses', numClasses, 2);
   assertInt('pixelNetSpec', 'options.width', width, 1);
   return defineNet({
-    inChannels: INPUT_CHANNELS,
+    inChannels: inputChannels(numClasses),
     layers: [
       conv2d({ name: 'conv1', outChannels: width, filterSize: 3, padding: 'same' }),
       relu({ name: 'relu1' }),
@@ -55,15 +59,15 @@ export function pixelNetSpec(options: PixelNetOptions = {}): NetSpec {
 export interface SegNet {
   readonly model: Model;
   readonly numClasses: number;
-  /** Logits of one input `[1, h, w, INPUT_CHANNELS]` (differentiable). */
+  /** Logits of one input `[1, h, w, inputChannels(K)]` (differentiable). */
   forward(input: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
 }
 
 /**
  * Wraps a @seg/dense-conv model: a 'same'-padded model is applied as is, a
- * patch classifier (e.g. `segmentationBackbone({ coords: true }).patch`) by
- * its dense forward. Its input must have {@link INPUT_CHANNELS} channels.
+ * patch classifier (e.g. `segmentationBackbone({ inChannels: 3 + K, coords: true }).patch`,
+ * 3 + 2 + K input channels) by its dense forward. Its input must have {@link inputChannels}(K) channels.
  */
 export function segNetFromModel(model: Model, mode: 'apply' | 'dense' = 'apply'): SegNet {
   const numClasses = model.spec.outChannels;
@@ -80,13 +84,52 @@ export function createPixelNet(options: PixelNetOptions & { seed?: number } = {}
   return segNetFromModel(createModel(pixelNetSpec(options), options.seed ?? 0));
 }
 
+/** Options of {@link networkInput}. */
+export interface NetworkInputOptions {
+  /** Scale of the x, y channels (mapped to [−1, 1] first). @default 1 */
+  coordScale?: number;
+  /** Scribbles (label per pixel, −1 unlabelled) for the seed-distance channels. */
+  seeds?: LabelMap;
+  /** Labels K: the number of seed-distance channels. @default 2 */
+  numClasses?: number;
+  /**
+   * Scale of the seed-distance channels: channel 5 + k is
+   * `seedDistance · min(d_k / diagonal, 4)`, d_k the geodesic distance to
+   * the seeds of label k ({@link geodesicSeedDistances}); 0 (or no `seeds`)
+   * leaves them zero.
+   * @default 0
+   */
+  seedDistance?: number;
+  /** Colour weight of the geodesic distance. @default 10 */
+  geodesicGamma?: number;
+}
+
 /**
- * The network input of an image, `[1, h, w, 5]` float32: each colour
+ * The network input of an image, `[1, h, w, 5 + K]` float32: each colour
  * channel minus its image mean, divided by the image's overall standard
- * deviation, then x and y mapped to [−1, 1] times `coordScale`.
+ * deviation; x and y mapped to [−1, 1] times `coordScale`; then the
+ * geodesic distance to each label's seeds (see {@link NetworkInputOptions}).
  */
-export function networkInput(image: RgbImage, coordScale = 1): tf.Tensor4D {
+export function networkInput(image: RgbImage, options: NetworkInputOptions = {}): tf.Tensor4D {
+  const fn = 'networkInput';
+  const coordScale = options.coordScale ?? 1;
+  assertNumber(fn, 'options.coordScale', coordScale, 0);
+  const K = options.numClasses ?? 2;
+  assertInt(fn, 'options.numClasses', K, 2);
+  const distScale = options.seedDistance ?? 0;
+  assertNumber(fn, 'options.seedDistance', distScale, 0);
+  const gamma = options.geodesicGamma ?? 10;
+  assertNumber(fn, 'options.geodesicGamma', gamma, 0);
   const { width: w, height: h, data } = image;
+  const seeds = options.seeds;
+  if (seeds && (seeds.width !== w || seeds.height !== h)) {
+    throw new SegValueError(
+      `${fn}: options.seeds is ${seeds.width}×${seeds.height}, expected the image's ${w}×${h}`,
+    );
+  }
+  const dist = seeds && distScale > 0 ? geodesicSeedDistances(image, seeds, K, gamma) : null;
+  const diag = Math.hypot(w, h);
+  const C = inputChannels(K);
   const n = w * h;
   const mean = [0, 0, 0];
   for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) mean[c]! += data[3 * p + c]!;
@@ -99,15 +142,18 @@ export function networkInput(image: RgbImage, coordScale = 1): tf.Tensor4D {
     }
   }
   const inv = 1 / Math.sqrt(Math.max(v / (3 * n), 1));
-  const f = new Float32Array(n * INPUT_CHANNELS);
+  const f = new Float32Array(n * C);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
-      const o = p * INPUT_CHANNELS;
+      const o = p * C;
       for (let c = 0; c < 3; c++) f[o + c] = (data[3 * p + c]! - mean[c]!) * inv;
       f[o + 3] = coordScale * (w > 1 ? (2 * x) / (w - 1) - 1 : 0);
       f[o + 4] = coordScale * (h > 1 ? (2 * y) / (h - 1) - 1 : 0);
+      if (dist) {
+        for (let k = 0; k < K; k++) f[o + 5 + k] = distScale * Math.min(dist[p * K + k]! / diag, 4);
+      }
     }
   }
-  return tf.tensor4d(f, [1, h, w, INPUT_CHANNELS], 'float32');
+  return tf.tensor4d(f, [1, h, w, C], 'float32');
 }

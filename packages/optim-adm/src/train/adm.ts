@@ -123,7 +123,7 @@ export async function trainAdm(
 ): Promise<AdmResult> {
   const fn = 'trainAdm';
   const base = baseOptions(fn, options, 5);
-  const { lambda, connectivity, iterations, steps: thetaSteps, lr, coordScale, es } = base;
+  const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es } = base;
   const mu = options.mu ?? 1;
   assertNumber(fn, 'options.mu', mu, 0);
   if (!(mu > 0)) throw new SegValueError(`${fn}: options.mu is 0, expected a positive number`);
@@ -149,7 +149,7 @@ export async function trainAdm(
       `${fn}: options.init is 'colour', which needs 2 classes; the network has ${K}`,
     );
   }
-  const list = prepareExamples(fn, examples, K, connectivity, coordScale);
+  const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
   const solver = options.solver ?? inlineSolver();

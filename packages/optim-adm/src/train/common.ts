@@ -31,7 +31,7 @@ export function prepareExamples(
   examples: TrainingExample | TrainingExample[],
   numClasses: number,
   connectivity: 4 | 8,
-  coordScale: number,
+  input: { coordScale: number; seedDistance: number; geodesicGamma: number },
 ): PreparedExample[] {
   const list = Array.isArray(examples) ? examples : [examples];
   if (list.length === 0)
@@ -55,7 +55,7 @@ export function prepareExamples(
     return {
       image,
       seeds,
-      input: networkInput(image, coordScale),
+      input: networkInput(image, { ...input, seeds, numClasses }),
       seedTensor: tf.tensor3d(seeds.data, [1, h, w], 'int32'),
       imageTensor: tf.tensor4d(img, [1, h, w, 3], 'float32'),
       weights: gridWeights(image, { connectivity }),
@@ -137,6 +137,10 @@ export interface TrainerBaseOptions {
   learningRate?: number;
   /** Scale of the coordinate channels of the input. @default 1 */
   coordScale?: number;
+  /** Scale of the seed-distance channels of the input (0: off; see `networkInput`). @default 0 */
+  seedDistance?: number;
+  /** Colour weight of the geodesic seed distance. @default 10 */
+  geodesicGamma?: number;
   earlyStopping?: EarlyStopping | false;
 }
 
@@ -153,6 +157,11 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
   assertNumber(fn, 'options.learningRate', lr, 0);
   const coordScale = o.coordScale ?? 1;
   assertNumber(fn, 'options.coordScale', coordScale, 0);
+  const seedDistance = o.seedDistance ?? 0;
+  assertNumber(fn, 'options.seedDistance', seedDistance, 0);
+  const geodesicGamma = o.geodesicGamma ?? 10;
+  assertNumber(fn, 'options.geodesicGamma', geodesicGamma, 0);
+  const input = { coordScale, seedDistance, geodesicGamma };
   if (o.optimizer !== undefined && !(o.optimizer instanceof tf.Optimizer)) {
     throw new SegValueError(`${fn}: options.optimizer is not a tf.Optimizer`);
   }
@@ -163,7 +172,7 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
     assertInt(fn, 'options.earlyStopping.patience', es.patience, 1);
     assertNumber(fn, 'options.earlyStopping.minDelta', es.minDelta, 0);
   }
-  return { lambda, connectivity, iterations, steps, lr, coordScale, es };
+  return { lambda, connectivity, iterations, steps, lr, input, es };
 }
 
 /** Copies the parameters and the optimizer's slots into a checkpoint's plain arrays. */

@@ -96,7 +96,7 @@ export async function trainGradientDescent(
     iterations,
     steps: perIt,
     lr,
-    coordScale,
+    input,
     es,
   } = baseOptions(fn, options, 5);
   const kind = options.regularizer ?? 'grid';
@@ -108,7 +108,7 @@ export async function trainGradientDescent(
   const relaxation = options.relaxation ?? 'bilinear';
   const lossLambda = options.lossLambda ?? lambda;
   const K = net.numClasses;
-  const list = prepareExamples(fn, examples, K, connectivity, coordScale);
+  const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
   const vars = net.model.variables();
