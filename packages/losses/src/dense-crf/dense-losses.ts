@@ -100,35 +100,40 @@ function denseLoss(
 
   const states: ExampleState[] = [];
   const values = new Float32Array(n);
-  for (let e = 0; e < n; e++) {
-    const { affinity } = kernel.example(fn, e);
-    const s = rs
-      ? rs.forward(data, e * H * W * K, K)
-      : data.subarray(e * H * W * K, (e + 1) * H * W * K);
-    // S_kᵀ W S_k and dᵀS_k on the lattice's vertices (no slice), and the row sums.
-    const forms = affinity.forms(s, K);
-    if (fused) {
-      // false for NaN (NaN sticks in min and in a row's sum), −∞ and negatives
-      let bad = !(forms.min >= 0);
-      const rowSums = forms.rowSums;
-      for (let p = 0; p < m && !bad; p++) {
-        // false for NaN and ±Infinity too
-        if (!(Math.abs(rowSums[p]! - 1) <= SIMPLEX_TOLERANCE)) bad = true;
+  try {
+    for (let e = 0; e < n; e++) {
+      const { affinity } = kernel.example(fn, e);
+      const s = rs
+        ? rs.forward(data, e * H * W * K, K)
+        : data.subarray(e * H * W * K, (e + 1) * H * W * K);
+      // S_kᵀ W S_k and dᵀS_k on the lattice's vertices (no slice), and the row sums.
+      const forms = affinity.forms(s, K);
+      if (fused) {
+        // false for NaN (NaN sticks in min and in a row's sum), −∞ and negatives
+        let bad = !(forms.min >= 0);
+        const rowSums = forms.rowSums;
+        for (let p = 0; p < m && !bad; p++) {
+          // false for NaN and ±Infinity too
+          if (!(Math.abs(rowSums[p]! - 1) <= SIMPLEX_TOLERANCE)) bad = true;
+        }
+        // Throws the check's own message (the first bad entry of the batch).
+        if (bad) readProbs(fn, 'probs', probs, dims);
       }
-      // Throws the check's own message (the first bad entry of the batch).
-      if (bad) readProbs(fn, 'probs', probs, dims);
+      const a = new Float64Array(K);
+      const b = new Float64Array(K);
+      let value = 0;
+      for (let c = 0; c < K; c++) {
+        a[c] = forms.degree[c]! - forms.quadratic[c]!;
+        b[c] = forms.degree[c]!;
+        if (kind === 'crf') value += a[c]!;
+        else value += b[c]! > 0 ? a[c]! / b[c]! : 1;
+      }
+      values[e] = value;
+      states.push({ forms, a, b });
     }
-    const a = new Float64Array(K);
-    const b = new Float64Array(K);
-    let value = 0;
-    for (let c = 0; c < K; c++) {
-      a[c] = forms.degree[c]! - forms.quadratic[c]!;
-      b[c] = forms.degree[c]!;
-      if (kind === 'crf') value += a[c]!;
-      else value += b[c]! > 0 ? a[c]! / b[c]! : 1;
-    }
-    values[e] = value;
-    states.push({ forms, a, b });
+  } catch (err) {
+    if (owned) kernel.dispose();
+    throw err;
   }
   // A kernel built here serves the backward pass too (its forms need the
   // lattice); it is freed after it (or by GC if none runs).
