@@ -152,7 +152,9 @@ describe('PermutohedralLattice vs the exact Gaussian sum', () => {
           for (let i = 0; i < n * c; i++) expect(others[i]!).toBeCloseTo(lu[i]! - u[i]!, 4);
           const jsLattice = new PermutohedralLattice(f, d, { kernels: 'js' });
           expect(jsLattice.numVertices).toBe(lat.numVertices);
-          expect(jsLattice.scale).toBeCloseTo(lat.scale, 5);
+          // float32 sums in another order; with 2–3 points the fit divides small
+          // differences (measured up to 6e-6 relative), so compare relatively
+          expect(Math.abs(jsLattice.scale - lat.scale)).toBeLessThan(1e-4 * lat.scale);
           const js = jsLattice.filter(u, c);
           for (let i = 0; i < n * c; i++) expect(js[i]!).toBeCloseTo(lu[i]!, 4);
         },
@@ -340,6 +342,23 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
       expect(forms.rowSums[5]).toBeNaN();
       expect(forms.rowSums[4]).not.toBeNaN();
     }
+  });
+
+  it('alternating channel counts reuse the wasm workspace (its memory stops growing)', () => {
+    const rng = new Rng(17);
+    const n = 400;
+    const lat = new PermutohedralLattice(randomCloud(rng, n, 5, 4), 5);
+    // the lattice's wasm memory (internal): the bump allocator must not take more per call
+    const bytes = () =>
+      (lat as unknown as { wasm: { workspace: { ex: { memory: WebAssembly.Memory } } } }).wasm
+        .workspace.ex.memory.buffer.byteLength;
+    const step = (c: number) =>
+      lat.quadraticGradient(lat.quadraticForms(rng.uniformArray(n * c, 0, 1), c));
+    step(21);
+    step(3);
+    const settled = bytes();
+    for (let i = 0; i < 50; i++) step(i % 2 === 0 ? 21 : 3);
+    expect(bytes()).toBe(settled);
   });
 
   it('rejects bad input with clear errors', () => {

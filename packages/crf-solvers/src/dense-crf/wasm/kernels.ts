@@ -130,8 +130,8 @@ export class WasmLatticeKernels {
   private bufs = { a: 0, b: 0, floats: -1 };
   /** The quadratic forms' vertex buffers: u (the splat, kept), four for the blurs; (m+1)×c each. */
   private qbufs = { u: 0, a: 0, b: 0, c: 0, d: 0, floats: -1 };
-  /** Scratch of the forms: rowStats' blk and acc, the slice's cv and cc, the row sums. */
-  private qscratch = { blk: 0, acc: 0, cv: 0, cc: 0, rows: 0, c: -1 };
+  /** Scratch of the forms: rowStats' blk and acc, the slice's cv and cc (for up to `cap` channels), the row sums. */
+  private qscratch = { blk: 0, acc: 0, cv: 0, cc: 0, rows: -1, cap: 0 };
   /** z = B·splat(1), m+1 floats (row m zero), or -1 before the first use. */
   private zAt = -1;
   /** The token of the forms whose values and splat the workspace holds now (null: none). */
@@ -219,15 +219,15 @@ export class WasmLatticeKernels {
       };
       this.owner = null;
     }
-    if (this.qscratch.c !== c) {
-      this.qscratch = {
-        blk: ws.alloc(2 * c),
-        acc: ws.alloc(4 * c),
-        cv: ws.alloc(c),
-        cc: ws.alloc(c),
-        rows: ws.alloc(this.n),
-        c,
-      };
+    const sc = this.qscratch;
+    if (sc.rows < 0) sc.rows = ws.alloc(this.n);
+    if (sc.cap < c) {
+      // grows only: alternating channel counts reuse the largest
+      sc.blk = ws.alloc(2 * c);
+      sc.acc = ws.alloc(4 * c);
+      sc.cv = ws.alloc(c);
+      sc.cc = ws.alloc(c);
+      sc.cap = c;
     }
     if (this.zAt < 0) {
       // z = B·splat(1): a ones array and three one-channel vertex buffers.
