@@ -64,11 +64,11 @@ function liStyleSpec(): NetSpec {
 }
 
 /**
- * A larger patch classifier, of the size of the classic sliding-window pixel
- * classifiers (Ciresan et al., NIPS 2012, classify each pixel of EM images
- * from a 65×65 window with four conv–max-pool stages of 48 maps and a
- * 200-unit hidden layer): four 48-map conv + 2×2/2 max-pool stages (filters
- * 4, 5, 4, 4 — ours), dense 200, dense 2; receptive field 63, stride 16.
+ * A larger patch classifier, at the scale of the classic sliding-window pixel
+ * classifiers (Ciresan et al., NIPS 2012: a window of about 65 pixels
+ * through four conv–max-pool stages and a hidden layer). Widths and filter
+ * sizes are ours: four 48-map conv (4, 5, 4, 4) + 2×2/2 max-pool stages,
+ * dense 200, dense 2; receptive field 63, stride 16.
  */
 function largeSpec(): NetSpec {
   return defineNet({
