@@ -34,12 +34,15 @@ if (!existsSync(join(dataDir, 'images')))
 // One setting per method for the whole set, each picked from the same small
 // grid on a 10-image tuning subset (every 5th image), see the README:
 // λ ∈ {0.5, 2, 5, 15} (per-pixel Potts weight at the training resolution),
-// dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour}, coordScale ∈ {0, 1}.
+// dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour}, coordScale ∈ {0, 1};
+// every network method's input: seedDistance (geodesic distance to the
+// scribbles, see networkInput) ∈ {0, 1, 3}.
 const GRID = {
   lambda: [0.5, 2, 5, 15],
   lambdaDense: [0.02, 0.2],
   init: ['network', 'colour'],
   coordScale: [0, 1],
+  seedDistance: [0, 1, 3],
 };
 const COMMON: SegmentOptions = {
   maxSide: 120,
@@ -49,6 +52,7 @@ const COMMON: SegmentOptions = {
   seed: 1,
   width: 16,
   coordScale: 0,
+  seedDistance: 3,
 };
 const SETTINGS: Record<string, SegmentOptions> = {
   pce: { ...COMMON, method: 'pce' },

@@ -53,7 +53,8 @@ export interface SegmentOptions {
   /**
    * Scale of the input channels holding each pixel's geodesic distance to
    * the object and the background scribbles (0: off; see `networkInput`).
-   * @default 0
+   * Chosen on GrabCut-50 from {0, 1, 3}.
+   * @default 3
    */
   seedDistance?: number;
   /** Colour weight of that geodesic distance. @default 10 */
@@ -158,7 +159,7 @@ export async function segmentImage(
     stepsPerIteration: options.stepsPerIteration ?? 5,
     learningRate: options.learningRate ?? 0.01,
     coordScale: options.coordScale ?? 0,
-    seedDistance: options.seedDistance ?? 0,
+    seedDistance: options.seedDistance ?? 3,
     ...(options.geodesicGamma !== undefined ? { geodesicGamma: options.geodesicGamma } : {}),
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
