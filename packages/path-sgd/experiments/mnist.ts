@@ -3,7 +3,7 @@
 // Salakhutdinov & Srebro, NIPS 2015, section 6), minibatch 100.
 //
 //   npx pnpm@10.34.8 --filter @seg/path-sgd experiment [--quick]
-//     [--only mnist|fashion] [--report] [--hidden H] [--epochs E]
+//     [--only mnist|fashion] [--report] [--hidden H] [--epochs E] [--alphas 1,2,3]
 //
 // Step-size protocol (the same for every optimizer): every learning rate
 // 10^-α of the grid trains `selectEpochs` epochs from the same initial
@@ -28,17 +28,20 @@ const value = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const quick = flag('quick');
-const hidden = Number(value('hidden') ?? (quick ? 100 : 256));
-const epochs = Number(value('epochs') ?? (quick ? 3 : 10));
+const hidden = Number(value('hidden') ?? (quick ? 100 : 1000));
+const epochs = Number(value('epochs') ?? (quick ? 3 : 20));
 const selectEpochs = Math.min(epochs, quick ? 1 : 2);
 const trainSize = quick ? 2000 : 10000;
 const testSize = quick ? 2000 : 10000;
 const batch = 100;
 const OPTIMIZERS = ['pathSgd', 'sgd', 'adagrad'] as const;
 type OptName = (typeof OPTIMIZERS)[number];
-const GRID: Record<OptName, number[]> = quick
-  ? { pathSgd: [2, 3], sgd: [1, 2], adagrad: [1, 2] }
-  : { pathSgd: [0, 1, 2, 3], sgd: [0, 1, 2, 3], adagrad: [0, 1, 2, 3] };
+const alphas = value('alphas')?.split(',').map(Number);
+const GRID: Record<OptName, number[]> = alphas
+  ? { pathSgd: alphas, sgd: alphas, adagrad: alphas }
+  : quick
+    ? { pathSgd: [2, 3], sgd: [1, 2], adagrad: [1, 2] }
+    : { pathSgd: [0, 1, 2, 3], sgd: [0, 1, 2, 3], adagrad: [0, 1, 2, 3] };
 const INITS = ['unbalanced', 'balanced'] as const;
 type Init = (typeof INITS)[number];
 const DATASETS = {

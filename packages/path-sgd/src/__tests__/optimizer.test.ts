@@ -386,3 +386,57 @@ describeBackends('PathSGD', () => {
     model.dispose();
   });
 });
+
+describeBackends('PathSGD, factored dense step', () => {
+  // One step against lr·g / max(γ, ε) with γ from pathScaling, for an MLP
+  // whose dense steps take the factored path, and for one where a dead
+  // hidden unit (a_i = 0) makes the floor bite and the step falls back.
+  for (const dead of [false, true]) {
+    it(`equals lr·g / max(γ, ε) from pathScaling${dead ? ' with a dead hidden unit' : ''}`, () => {
+      const spec = mlpSpec([4, 6, 5, 3]);
+      const init = createModel(spec, 8);
+      const a = arrays(init.params);
+      init.dispose();
+      if (dead) {
+        const w = a['fc1/weight']!;
+        for (let i = 2; i < w.data.length; i += 6) w.data[i] = 0; // unit 2 of the first hidden layer
+        a['fc1/bias']!.data[2] = 0;
+      }
+      const start = tensors(a);
+      const model = createModel(spec, start);
+      const x = tf.tensor4d(new Rng(3).normalArray(2 * 4, 0, 1), [2, 1, 1, 4]);
+      const loss = () => tf.sum(tf.square(model.apply(x))) as tf.Scalar;
+      const lr = 0.03;
+      const eps = 1e-12;
+      const expected = tf.tidy(() => {
+        const gamma = pathScaling({ spec, params: start });
+        const { grads } = tf.variableGrads(loss, model.variables());
+        const out: Record<string, Float32Array> = {};
+        for (const [n, v] of Object.entries(model.params)) {
+          const g = grads[v.name]!;
+          out[n] = tf
+            .sub(v, tf.div(tf.mul(g, lr), tf.maximum(gamma[n]!, eps)))
+            .dataSync() as Float32Array;
+        }
+        return out;
+      });
+      const opt = new PathSGD(model, lr, { epsilon: eps });
+      opt.minimize(loss, false, model.variables());
+      for (const [n, v] of Object.entries(model.params)) {
+        const got = v.dataSync();
+        const want = expected[n]!;
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < want.length; i++) {
+          worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+          scale = Math.max(scale, Math.abs(want[i]!));
+        }
+        expect(worst / scale, n).toBeLessThan(1e-5);
+        expect(got.every(Number.isFinite), n).toBe(true);
+      }
+      opt.dispose();
+      model.dispose();
+      tf.dispose([x, start]);
+    });
+  }
+});

@@ -2,7 +2,7 @@ import { type NetSpec, type Pair, paramShapes } from '@seg/dense-conv';
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkModel } from '../model.js';
-import { computeScaling } from '../scaling/squared-pass.js';
+import { computeScaling, computeScalingFactored } from '../scaling/squared-pass.js';
 import {
   divideByScale,
   type PathNormOptions,
@@ -124,17 +124,46 @@ export class PathSGD extends tf.Optimizer {
       // The published rule, γ fresh every step: computed as γ/lr in the
       // backward pass, so the step is one clamp, one divide and one subtract
       // (lr·g / max(γ, ε) = g / max(γ/lr, ε/lr)).
-      const scaled = computeScaling(model.spec, model.params, opts.inputSize, 1 / lr);
+      // A single-position dense layer's γ is an outer product a·bᵀ: its step
+      // is g·diag(1/a) scaled by 1/b column-wise, never building the k×n γ,
+      // when the floor cannot bite (every a_i·b_j ≥ ε: min a, min b ≥ √ε).
+      const { gammas, factors } = computeScalingFactored(
+        model.spec,
+        model.params,
+        opts.inputSize,
+        1 / lr,
+      );
       try {
+        const floor = opts.epsilon / lr;
+        const root = Math.sqrt(floor);
+        const names = Object.keys(factors);
+        const mins =
+          names.length === 0
+            ? new Float32Array(0)
+            : tf.tidy(() =>
+                tf.stack(names.flatMap((n) => [tf.min(factors[n]!.a), tf.min(factors[n]!.b)])),
+              );
+        const minValues = mins instanceof tf.Tensor ? mins.dataSync() : mins;
+        if (mins instanceof tf.Tensor) mins.dispose();
         tf.tidy(() => {
           for (const [p, g] of Object.entries(byParam)) {
             const v = model.params[p]!;
-            v.assign(tf.sub(v, tf.div(g, tf.maximum(scaled[p]!, opts.epsilon / lr))));
+            const f = factors[p];
+            const i = names.indexOf(p);
+            let step: tf.Tensor;
+            if (f && minValues[2 * i]! >= root && minValues[2 * i + 1]! >= root) {
+              step = tf.mul(tf.mul(g, tf.reciprocal(f.a)), tf.reciprocal(f.b));
+            } else {
+              const gamma = f ? tf.matMul(f.a, f.b) : gammas[p]!;
+              step = tf.div(g, tf.maximum(gamma, floor));
+            }
+            v.assign(tf.sub(v, step));
           }
           this.plainSteps(others, lr);
         });
       } finally {
-        tf.dispose(scaled);
+        tf.dispose(gammas);
+        for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
       }
       this.incrementIterations();
       return;

@@ -38,7 +38,12 @@ function isZero(pads: [Pair, Pair]): boolean {
  * paths ending at k of the product of squared edge weights (bias edges start
  * at a constant-1 unit).
  */
-export function squaredForward(spec: NetSpec, sq: Params, x: tf.Tensor4D): tf.Tensor4D {
+export function squaredForward(
+  spec: NetSpec,
+  sq: Params,
+  x: tf.Tensor4D,
+  denseInputs?: Map<string, tf.Tensor>,
+): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1], x.shape[2]], 'pathScaling');
   const values = new Map<string, tf.Tensor4D>([['input', x]]);
   for (const layer of spec.layers) {
@@ -89,6 +94,8 @@ export function squaredForward(spec: NetSpec, sq: Params, x: tf.Tensor4D): tf.Te
       case 'dense': {
         const [n, h, w, c] = input.shape;
         const weight = sq[`${layer.name}/weight`] as tf.Tensor2D;
+        // kept: tf.grads disposes the pass's intermediates (the caller frees these)
+        if (denseInputs) denseInputs.set(layer.name, tf.keep(input));
         // One row (an MLP's pass): as (vᵀ)ᵀ·W², which tfjs-backend-wasm computes
         // without repacking W² (its untransposed path packs the right operand
         // on every call: 8.0 vs 2.6 ms for a 1000×1000 W², square included).
@@ -208,4 +215,63 @@ export function pathNorm(model: PathModel, options: PathScalingOptions = {}): nu
   const v = total.dataSync()[0]!;
   total.dispose();
   return Math.sqrt(v);
+}
+
+/**
+ * γ in factored form where that is exact and cheaper: a dense layer with a
+ * bias that sees a single position in the pass (every layer of an MLP) has
+ * `γ(W[i, j]) = a_i · b_j`, `a` the pass's value at the layer's input and
+ * `b` the γ of its bias. Those weights get `{ a: [k, 1], b: [1, n] }` in
+ * `factors` (times `factor`, on `b`) and no entry in `gammas`, so their
+ * k×n γ is never built; every other parameter is as in {@link computeScaling}.
+ */
+export function computeScalingFactored(
+  spec: NetSpec,
+  params: Params,
+  inputSize: Pair,
+  factor = 1,
+): { gammas: Params; factors: Record<string, { a: tf.Tensor2D; b: tf.Tensor2D }> } {
+  const sizes = layerSizes(spec, inputSize, 'pathScaling');
+  const factored = new Set<string>();
+  for (const layer of spec.layers) {
+    const at = sizes.get(layer.inputs[0]!)!;
+    if (layer.kind === 'dense' && layer.bias && at[0] === 1 && at[1] === 1)
+      factored.add(layer.name);
+  }
+  if (factored.size === 0)
+    return { gammas: computeScaling(spec, params, inputSize, factor), factors: {} };
+  return tf.tidy(() => {
+    const all = Object.keys(paramShapes(spec));
+    const names = all.filter((n) => !(n.endsWith('/weight') && factored.has(n.slice(0, -7))));
+    const sq: Params = {};
+    for (const n of all) sq[n] = tf.square(params[n]!);
+    const x = tf.ones([1, inputSize[0], inputSize[1], spec.inChannels]) as tf.Tensor4D;
+    const inputs = new Map<string, tf.Tensor>();
+    const total = (...s: tf.Tensor[]): tf.Scalar => {
+      const record: Params = { ...sq };
+      names.forEach((n, i) => {
+        record[n] = s[i]!;
+      });
+      const sum: tf.Scalar = tf.sum(squaredForward(spec, record, x, inputs));
+      return factor === 1 ? sum : (tf.mul(sum, factor) as tf.Scalar);
+    };
+    const grads = tf.grads(total)(names.map((n) => sq[n]!));
+    const gammas: Params = {};
+    names.forEach((n, i) => {
+      gammas[n] = grads[i]!;
+    });
+    const factors: Record<string, { a: tf.Tensor2D; b: tf.Tensor2D }> = {};
+    for (const layer of factored) {
+      const a = inputs.get(layer)!;
+      const k = a.shape[a.rank - 1]!;
+      const b = gammas[`${layer}/bias`]!;
+      factors[`${layer}/weight`] = {
+        a: tf.reshape(a, [k, 1]).clone() as tf.Tensor2D,
+        b: tf.reshape(b, [1, b.size]) as tf.Tensor2D,
+      };
+    }
+    // clones above are new tensors; the kept pass values can go
+    for (const kept of inputs.values()) kept.dispose();
+    return { gammas, factors };
+  });
 }
