@@ -29,7 +29,7 @@ const value = (name: string): string | undefined => {
 };
 const quick = flag('quick');
 const hidden = Number(value('hidden') ?? (quick ? 100 : 1000));
-const epochs = Number(value('epochs') ?? (quick ? 3 : 20));
+const epochs = Number(value('epochs') ?? (quick ? 3 : 10));
 const selectEpochs = Math.min(epochs, quick ? 1 : 2);
 const trainSize = quick ? 2000 : 10000;
 const testSize = quick ? 2000 : 10000;
@@ -41,7 +41,7 @@ const GRID: Record<OptName, number[]> = alphas
   ? { pathSgd: alphas, sgd: alphas, adagrad: alphas }
   : quick
     ? { pathSgd: [2, 3], sgd: [1, 2], adagrad: [1, 2] }
-    : { pathSgd: [0, 1, 2, 3], sgd: [0, 1, 2, 3], adagrad: [0, 1, 2, 3] };
+    : { pathSgd: [1, 2, 3], sgd: [1, 2, 3], adagrad: [1, 2, 3] };
 const INITS = ['unbalanced', 'balanced'] as const;
 type Init = (typeof INITS)[number];
 const DATASETS = {
