@@ -121,50 +121,7 @@ export class PathSGD extends tf.Optimizer {
     }
     const lr = this.learningRate;
     if (opts.refreshEvery === 1 && lr > 0) {
-      // The published rule, γ fresh every step: computed as γ/lr in the
-      // backward pass, so the step is one clamp, one divide and one subtract
-      // (lr·g / max(γ, ε) = g / max(γ/lr, ε/lr)).
-      // A single-position dense layer's γ is an outer product a·bᵀ: its step
-      // is g·diag(1/a) scaled by 1/b column-wise, never building the k×n γ,
-      // when the floor cannot bite (every a_i·b_j ≥ ε: min a, min b ≥ √ε).
-      const { gammas, factors } = computeScalingFactored(
-        model.spec,
-        model.params,
-        opts.inputSize,
-        1 / lr,
-      );
-      try {
-        const floor = opts.epsilon / lr;
-        const root = Math.sqrt(floor);
-        const names = Object.keys(factors);
-        const mins =
-          names.length === 0
-            ? new Float32Array(0)
-            : tf.tidy(() =>
-                tf.stack(names.flatMap((n) => [tf.min(factors[n]!.a), tf.min(factors[n]!.b)])),
-              );
-        const minValues = mins instanceof tf.Tensor ? mins.dataSync() : mins;
-        if (mins instanceof tf.Tensor) mins.dispose();
-        tf.tidy(() => {
-          for (const [p, g] of Object.entries(byParam)) {
-            const v = model.params[p]!;
-            const f = factors[p];
-            const i = names.indexOf(p);
-            let step: tf.Tensor;
-            if (f && minValues[2 * i]! >= root && minValues[2 * i + 1]! >= root) {
-              step = tf.mul(tf.mul(g, tf.reciprocal(f.a)), tf.reciprocal(f.b));
-            } else {
-              const gamma = f ? tf.matMul(f.a, f.b) : gammas[p]!;
-              step = tf.div(g, tf.maximum(gamma, floor));
-            }
-            v.assign(tf.sub(v, step));
-          }
-          this.plainSteps(others, lr);
-        });
-      } finally {
-        tf.dispose(gammas);
-        for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
-      }
+      this.freshStep(model, opts, byParam, others, lr);
       this.incrementIterations();
       return;
     }
@@ -186,6 +143,58 @@ export class PathSGD extends tf.Optimizer {
     });
     if (opts.refreshEvery === 1) this.clearCache();
     this.incrementIterations();
+  }
+
+  /**
+   * The published rule, γ fresh every step, computed as γ/lr in the backward
+   * pass: lr·g / max(γ, ε) = g / max(γ/lr, ε/lr). A single-position dense
+   * layer's γ is an outer product a·bᵀ; its step is g·diag(1/a)·diag(1/b),
+   * never building the k×n γ, when the floor cannot bite (every a_i·b_j ≥
+   * ε/lr: min a, min b ≥ √(ε/lr)).
+   */
+  private freshStep(
+    model: VariableModel,
+    opts: ResolvedPathNormOptions,
+    byParam: TensorRecord,
+    others: [string, tf.Tensor][],
+    lr: number,
+  ): void {
+    const { gammas, factors } = computeScalingFactored(
+      model.spec,
+      model.params,
+      opts.inputSize,
+      1 / lr,
+    );
+    try {
+      const floor = opts.epsilon / lr;
+      const factoredOk = new Set<string>();
+      const names = Object.keys(factors);
+      if (names.length > 0) {
+        const mins = tf.tidy(() =>
+          tf.stack(names.flatMap((n) => [tf.min(factors[n]!.a), tf.min(factors[n]!.b)])),
+        );
+        const m = mins.dataSync();
+        mins.dispose();
+        const root = Math.sqrt(floor);
+        names.forEach((n, i) => {
+          if (m[2 * i]! >= root && m[2 * i + 1]! >= root) factoredOk.add(n);
+        });
+      }
+      tf.tidy(() => {
+        for (const [p, g] of Object.entries(byParam)) {
+          const v = model.params[p]!;
+          const f = factors[p];
+          const step = factoredOk.has(p)
+            ? tf.mul(tf.mul(g, tf.reciprocal(f!.a)), tf.reciprocal(f!.b))
+            : tf.div(g, tf.maximum(f ? tf.matMul(f.a, f.b) : gammas[p]!, floor));
+          v.assign(tf.sub(v, step));
+        }
+        this.plainSteps(others, lr);
+      });
+    } finally {
+      tf.dispose(gammas);
+      for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
+    }
   }
 
   /** Plain SGD steps for variables outside the network. */

@@ -42,7 +42,7 @@ export function squaredForward(
   spec: NetSpec,
   sq: Params,
   x: tf.Tensor4D,
-  denseInputs?: Map<string, tf.Tensor>,
+  denseInputs?: Map<string, tf.Tensor | null>,
 ): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1], x.shape[2]], 'pathScaling');
   const values = new Map<string, tf.Tensor4D>([['input', x]]);
@@ -94,8 +94,9 @@ export function squaredForward(
       case 'dense': {
         const [n, h, w, c] = input.shape;
         const weight = sq[`${layer.name}/weight`] as tf.Tensor2D;
-        // kept: tf.grads disposes the pass's intermediates (the caller frees these)
-        if (denseInputs) denseInputs.set(layer.name, tf.keep(input));
+        // the input of a layer the caller asked for (a key of denseInputs), kept:
+        // tf.grads disposes the pass's intermediates (the caller frees these)
+        if (denseInputs?.has(layer.name)) denseInputs.set(layer.name, tf.keep(input));
         // One row (an MLP's pass): as (vᵀ)ᵀ·W², which tfjs-backend-wasm computes
         // without repacking W² (its untransposed path packs the right operand
         // on every call: 8.0 vs 2.6 ms for a 1000×1000 W², square included).
@@ -143,25 +144,7 @@ export function resolveInputSize(fn: string, spec: NetSpec, inputSize?: Pair): P
  * backward pass carries). Returns new tensors keyed like `paramShapes`.
  */
 export function computeScaling(spec: NetSpec, params: Params, inputSize: Pair, factor = 1): Params {
-  return tf.tidy(() => {
-    const names = Object.keys(paramShapes(spec));
-    const sq = names.map((n) => tf.square(params[n]!));
-    const x = tf.ones([1, inputSize[0], inputSize[1], spec.inChannels]) as tf.Tensor4D;
-    const total = (...s: tf.Tensor[]): tf.Scalar => {
-      const record: Params = {};
-      names.forEach((n, i) => {
-        record[n] = s[i]!;
-      });
-      const sum: tf.Scalar = tf.sum(squaredForward(spec, record, x));
-      return factor === 1 ? sum : (tf.mul(sum, factor) as tf.Scalar);
-    };
-    const grads = tf.grads(total)(sq);
-    const out: Params = {};
-    names.forEach((n, i) => {
-      out[n] = grads[i]!;
-    });
-    return out;
-  });
+  return scalingPass(spec, params, inputSize, factor, new Set()).gammas;
 }
 
 /**
@@ -217,6 +200,9 @@ export function pathNorm(model: PathModel, options: PathScalingOptions = {}): nu
   return Math.sqrt(v);
 }
 
+/** The γ of a weight as the outer product `a·bᵀ` (see {@link computeScalingFactored}). */
+export type ScalingFactors = { a: tf.Tensor2D; b: tf.Tensor2D };
+
 /**
  * γ in factored form where that is exact and cheaper: a dense layer with a
  * bias that sees a single position in the pass (every layer of an MLP) has
@@ -230,7 +216,7 @@ export function computeScalingFactored(
   params: Params,
   inputSize: Pair,
   factor = 1,
-): { gammas: Params; factors: Record<string, { a: tf.Tensor2D; b: tf.Tensor2D }> } {
+): { gammas: Params; factors: Record<string, ScalingFactors> } {
   const sizes = layerSizes(spec, inputSize, 'pathScaling');
   const factored = new Set<string>();
   for (const layer of spec.layers) {
@@ -238,15 +224,24 @@ export function computeScalingFactored(
     if (layer.kind === 'dense' && layer.bias && at[0] === 1 && at[1] === 1)
       factored.add(layer.name);
   }
-  if (factored.size === 0)
-    return { gammas: computeScaling(spec, params, inputSize, factor), factors: {} };
+  return scalingPass(spec, params, inputSize, factor, factored);
+}
+
+/** The squared pass and its backward; the weights of the `factored` dense layers are not differentiated. */
+function scalingPass(
+  spec: NetSpec,
+  params: Params,
+  inputSize: Pair,
+  factor: number,
+  factored: Set<string>,
+): { gammas: Params; factors: Record<string, ScalingFactors> } {
   return tf.tidy(() => {
     const all = Object.keys(paramShapes(spec));
     const names = all.filter((n) => !(n.endsWith('/weight') && factored.has(n.slice(0, -7))));
     const sq: Params = {};
     for (const n of all) sq[n] = tf.square(params[n]!);
     const x = tf.ones([1, inputSize[0], inputSize[1], spec.inChannels]) as tf.Tensor4D;
-    const inputs = new Map<string, tf.Tensor>();
+    const inputs = new Map<string, tf.Tensor | null>([...factored].map((l) => [l, null]));
     const total = (...s: tf.Tensor[]): tf.Scalar => {
       const record: Params = { ...sq };
       names.forEach((n, i) => {
@@ -260,18 +255,17 @@ export function computeScalingFactored(
     names.forEach((n, i) => {
       gammas[n] = grads[i]!;
     });
-    const factors: Record<string, { a: tf.Tensor2D; b: tf.Tensor2D }> = {};
+    const factors: Record<string, ScalingFactors> = {};
     for (const layer of factored) {
       const a = inputs.get(layer)!;
-      const k = a.shape[a.rank - 1]!;
       const b = gammas[`${layer}/bias`]!;
       factors[`${layer}/weight`] = {
-        a: tf.reshape(a, [k, 1]).clone() as tf.Tensor2D,
+        // a copy: the kept pass value is freed below
+        a: tf.reshape(a, [a.shape[a.rank - 1]!, 1]).clone() as tf.Tensor2D,
         b: tf.reshape(b, [1, b.size]) as tf.Tensor2D,
       };
+      a.dispose();
     }
-    // clones above are new tensors; the kept pass values can go
-    for (const kept of inputs.values()) kept.dispose();
     return { gammas, factors };
   });
 }
