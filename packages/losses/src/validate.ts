@@ -141,6 +141,25 @@ export function readProbs(
   return data;
 }
 
+/**
+ * The same test from row statistics computed elsewhere (the dense losses get
+ * them from the lattice's pass over the values): the smallest entry (NaN if
+ * any is NaN) and every row's sum.
+ */
+export function statsOnSimplex(
+  min: number,
+  rowSums: Float32Array,
+  tolerance = SIMPLEX_TOLERANCE,
+): boolean {
+  // false for NaN, −∞ and negatives; +∞ makes its row's sum infinite
+  if (!(min >= 0)) return false;
+  for (let p = 0; p < rowSums.length; p++) {
+    // false for NaN and ±Infinity too
+    if (!(Math.abs(rowSums[p]! - 1) <= tolerance)) return false;
+  }
+  return true;
+}
+
 /** True when every row of k entries is ≥ 0, finite and sums to 1 (± `tolerance`). */
 function onSimplex(data: Float32Array, k: number, tolerance: number): boolean {
   const size = data.length;

@@ -451,19 +451,13 @@ export class PermutohedralLattice {
       this.bufA = new Float32Array(size);
       this.bufB = new Float32Array(size);
     }
-    let src = this.bufA;
-    let dst = this.bufB;
-    src.fill(0, 0, size);
-    dst.fill(0, m * c, size); // the zero row stands for missing neighbours
+    const a = this.bufA;
+    const b = this.bufB;
+    a.fill(0, 0, size);
+    b.fill(0, m * c, size); // the zero row stands for missing neighbours
 
-    splat(values, c, n, d1, this.vertexOf, this.baryOf, src);
-    for (let t = 0; t < d1; t++) {
-      const j = options.reverse ? d1 - 1 - t : t;
-      blur(src, dst, c, m, this.neighbors, j * m * 2);
-      const tmp = src;
-      src = dst;
-      dst = tmp;
-    }
+    splat(values, c, n, d1, this.vertexOf, this.baryOf, a);
+    const src = this.blurAll(a, b, c, options.reverse === true);
     const fix = options.excludeSelf ? this.selfLattice : this.selfFix;
     slice(
       src,
@@ -599,10 +593,17 @@ export class PermutohedralLattice {
 
   /** JS path: blurs `src` ((m+1)×c) along every direction (reversed if asked) into a new array. */
   private blurAllJs(src: Float32Array, c: number, reverse: boolean): Float32Array {
+    return this.blurAll(src.slice(), new Float32Array(src.length), c, reverse);
+  }
+
+  /**
+   * JS path: blurs `a` ((m+1)×c, last row zero) along every direction
+   * (reversed if asked), ping-ponging with `b` (its last row zero too);
+   * returns whichever of the two holds the result.
+   */
+  private blurAll(a: Float32Array, b: Float32Array, c: number, reverse: boolean): Float32Array {
     const d1 = this.dim + 1;
     const m = this.numVertices;
-    let a = src.slice();
-    let b = new Float32Array(src.length);
     for (let t = 0; t < d1; t++) {
       const j = reverse ? d1 - 1 - t : t;
       blur(a, b, c, m, this.neighbors, j * m * 2);

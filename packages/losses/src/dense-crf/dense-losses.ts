@@ -15,7 +15,7 @@ import {
   type Reduction,
   type ReductionOptions,
   readProbs,
-  SIMPLEX_TOLERANCE,
+  statsOnSimplex,
 } from '../validate.js';
 import type { AffinityForms } from './affinity.js';
 import { buildKernel, DenseCrfKernel, type DenseKernelOptions, kernelParams } from './kernel.js';
@@ -108,17 +108,8 @@ function denseLoss(
         : data.subarray(e * H * W * K, (e + 1) * H * W * K);
       // S_kᵀ W S_k and dᵀS_k on the lattice's vertices (no slice), and the row sums.
       const forms = affinity.forms(s, K);
-      if (fused) {
-        // false for NaN (NaN sticks in min and in a row's sum), −∞ and negatives
-        let bad = !(forms.min >= 0);
-        const rowSums = forms.rowSums;
-        for (let p = 0; p < m && !bad; p++) {
-          // false for NaN and ±Infinity too
-          if (!(Math.abs(rowSums[p]! - 1) <= SIMPLEX_TOLERANCE)) bad = true;
-        }
-        // Throws the check's own message (the first bad entry of the batch).
-        if (bad) readProbs(fn, 'probs', probs, dims);
-      }
+      // Throws the check's own message (the first bad entry of the batch).
+      if (fused && !statsOnSimplex(forms.min, forms.rowSums)) readProbs(fn, 'probs', probs, dims);
       const a = new Float64Array(K);
       const b = new Float64Array(K);
       let value = 0;
