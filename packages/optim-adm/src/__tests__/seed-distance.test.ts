@@ -58,7 +58,9 @@ describe('geodesicSeedDistances', () => {
             return s;
           };
           const data = Uint8Array.from({ length: 3 * w * h }, () => next() & 255);
-          const seeds = Int32Array.from({ length: w * h }, () => (next() % (K + 2)) - 2);
+          const seeds = Int32Array.from({ length: w * h }, () =>
+            Math.max(-1, (next() % (K + 2)) - 2),
+          ); // unlabelled twice as often as each label
           const got = geodesicSeedDistances(rgbImage(w, h, data), labelMap(w, h, seeds), K, gamma);
           const want = reference(data, w, h, seeds, K, gamma);
           for (let i = 0; i < want.length; i++) {
@@ -96,6 +98,9 @@ describe('geodesicSeedDistances', () => {
     expect(() => geodesicSeedDistances(img, labelMap(2, 2, new Int32Array(4)), 0, 1)).toThrow(
       /geodesicSeedDistances: numLabels/,
     );
+    expect(() =>
+      geodesicSeedDistances(img, labelMap(2, 2, Int32Array.from([0, -1, 2, 1])), 2, 1),
+    ).toThrow(/geodesicSeedDistances: seeds.data\[2\] is 2, expected an integer in \[-1, 1\]/);
   });
 });
 

@@ -6,7 +6,14 @@
  * is near the seeds of the region it belongs to (Criminisi, Sharp, Blake,
  * GeoS, ECCV 2008; Bai & Sapiro, ICCV 2007).
  */
-import { assertInt, assertNumber, type LabelMap, type RgbImage, SegShapeError } from '@seg/tensor';
+import {
+  assertInt,
+  assertIntRange,
+  assertNumber,
+  type LabelMap,
+  type RgbImage,
+  SegShapeError,
+} from '@seg/tensor';
 
 /** Binary min-heap of (key, node) on typed arrays. */
 class Heap {
@@ -90,6 +97,7 @@ export function geodesicSeedDistances(
       `${fn}: seeds are ${seeds.width}×${seeds.height}, expected the image's ${w}×${h}`,
     );
   }
+  assertIntRange(fn, 'seeds.data', seeds.data, -1, numLabels - 1);
   const n = w * h;
   let mean0 = 0;
   let mean1 = 0;
