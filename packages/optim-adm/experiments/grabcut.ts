@@ -60,7 +60,11 @@ const SETTINGS: Record<string, SegmentOptions> = {
   // GD on exactly ADM's loss (same λ): the loss comparison of the paper
   'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5 },
   'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02 },
-  adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
+  // Y-steps at the image's full size on the upsampled probabilities (Potts
+  // weight λ·W/w there); the θ-steps and the reported loss on the training grid
+  adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour', proposals: 'full' },
+  // the same with the Y-steps on the training grid (the previous default)
+  'adm-train-grid': { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
   // ADM's network, then one more Y-step at full resolution (not in the default run)
   'adm-proposal': {
     ...COMMON,
@@ -68,6 +72,7 @@ const SETTINGS: Record<string, SegmentOptions> = {
     lambda: 5,
     mu: 1,
     init: 'colour',
+    proposals: 'full',
     output: 'proposal',
   },
 };
@@ -137,13 +142,26 @@ try {
         'gd-grid-same-λ': 'gdGridSameLambda',
         'gd-dense': 'gdDense',
         adm: 'adm',
+        'adm-train-grid': 'admTrainGrid',
         'adm-proposal': 'admProposal',
       }[m]!;
       result[`${key}IoU${s}`] = iou;
       result[`${key}${m === 'gd-grid' ? 'OwnLambda' : ''}Loss${s}`] = loss;
       // the loss of GD on ADM's own loss is the one compared
       if (m === 'gd-grid-same-λ') result[`gdGridLoss${s}`] = loss;
-      if (m === 'adm') result[`wallSec${s}`] = wall;
+      if (m === 'adm') {
+        result[`wallSec${s}`] = wall;
+        // how the loss ranks the truth: mean loss of the ground truth, and how
+        // often ADM's result has a lower loss than the ground truth
+        const gt = res.filter((r) => r.gtLoss !== null && r.loss !== null);
+        const gtMean = gt.reduce((a, r) => a + r.gtLoss!, 0) / gt.length;
+        const below = gt.filter((r) => r.loss! < r.gtLoss!).length;
+        result[`gtLoss${s}`] = gtMean;
+        result[`admBelowGtLossFraction${s}`] = below / gt.length;
+        console.log(
+          `  set ${s} ground truth: loss ${gtMean.toFixed(4)}; ADM's result has a lower loss than the truth on ${below}/${gt.length} images`,
+        );
+      }
       if (s === 1 && (m === 'adm' || m === 'gd-grid-same-λ')) {
         const len = Math.min(...res.map((r) => r.curve.length));
         curves[m] = Array.from({ length: len }, (_, i) => ({

@@ -67,6 +67,16 @@ export interface SegmentOptions {
   seeds?: 'hard' | 'soft';
   /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'colour' */
   init?: 'network' | 'colour';
+  /**
+   * ADM: where the Y-step is solved. `'train'`: on the reduced training grid;
+   * `'full'`: at the image's full size, on the network's upsampled
+   * probabilities with the full image's contrast weights and the original
+   * scribbles (its proposal carried down by majority for the θ-steps).
+   * @default 'train'
+   */
+  proposals?: 'train' | 'full';
+  /** ADM with `proposals: 'full'`: the Potts weight there (see `AdmOptions.fullLambda`). */
+  fullLambda?: number;
   /** ADM: partial-CE steps before the first Y-step. @default 10 */
   pretrainSteps?: number;
   /** ADM: solver of the Y-step (e.g. a pool). @default this thread */
@@ -147,7 +157,21 @@ export async function segmentImage(
   const [w, h] = reducedSize(image.width, image.height, maxSide);
   const small = downscaleImage(image, w, h);
   const smallSeeds = downscaleSeeds(seeds, w, h, 2);
-  const example = { image: small, seeds: smallSeeds };
+  const fullProposals = method === 'adm' && (options.proposals ?? 'train') === 'full';
+  if (
+    options.proposals !== undefined &&
+    options.proposals !== 'train' &&
+    options.proposals !== 'full'
+  ) {
+    throw new SegValueError(
+      `${fn}: options.proposals is ${JSON.stringify(options.proposals)}, expected 'train' or 'full'`,
+    );
+  }
+  const example = {
+    image: small,
+    seeds: smallSeeds,
+    ...(fullProposals ? { full: { image, seeds } } : {}),
+  };
   const net = createPixelNet({
     numClasses: 2,
     seed,
@@ -166,6 +190,7 @@ export async function segmentImage(
       : undefined,
   };
   let probs: Float32Array;
+  let lastFull: Int32Array | undefined;
   let history: (AdmIterationInfo | GdIterationInfo)[];
   try {
     if (method === 'adm') {
@@ -177,8 +202,10 @@ export async function segmentImage(
         init: options.init ?? 'colour',
         pretrainSteps: options.pretrainSteps ?? 10,
         ...(options.solver ? { solver: options.solver } : {}),
+        ...(options.fullLambda !== undefined ? { fullLambda: options.fullLambda } : {}),
       });
       probs = r.probs[0]!;
+      lastFull = r.fullProposals[0];
       history = r.history;
     } else {
       const scale = w / image.width;
@@ -203,10 +230,12 @@ export async function segmentImage(
   let out: Int32Array = new Int32Array(image.width * image.height);
   if ((options.output ?? 'network') === 'proposal') {
     const { edges } = gridWeights(image, { connectivity: common.connectivity });
-    const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? 5);
+    const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? (method === 'adm' ? 5 : 0.5));
+    // the training grid's balance of unary and boundary at full size (see AdmOptions.fullLambda)
+    const weight = options.fullLambda ?? (lambda * image.width) / w;
     out = solvePotts(
       proposalProblem(full.data, image.width, image.height, 2, edges, seeds.data, {
-        pottsWeight: method === 'adm' ? lambda / (options.mu ?? 1) : lambda,
+        pottsWeight: method === 'adm' ? weight / (options.mu ?? 1) : weight,
       }),
     );
   } else {

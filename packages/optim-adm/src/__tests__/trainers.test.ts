@@ -3,7 +3,9 @@ import { labelMap, Rng, rgbImage } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { interactiveGraphCut } from '../graphcut/interactive.js';
 import { createPixelNet } from '../net/network.js';
+import { downscaleSeeds } from '../net/resample.js';
 import { segmentImage } from '../segment.js';
 import { type AdmIterationInfo, trainAdm } from '../train/adm.js';
 import type { TrainerCheckpoint } from '../train/common.js';
@@ -158,6 +160,54 @@ describeBackends('trainAdm', () => {
     for (const h of history) expect(h.objective).toBeLessThan(h.objectiveAfterYStep);
   });
 
+  it('solves the Y-step at the full resolution when the example has one', async () => {
+    // the disc at 2× (each pixel a 2×2 block), trained on the 16×12 original
+    const ex = synthetic(3);
+    const [W, H] = [32, 24];
+    const big = new Uint8Array(W * H * 3);
+    const bigSeeds = new Int32Array(W * H).fill(-1);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const q = (y >> 1) * 16 + (x >> 1);
+        for (let c = 0; c < 3; c++) big[(y * W + x) * 3 + c] = ex.image.data[q * 3 + c]!;
+        if (x % 2 === 0 && y % 2 === 0) bigSeeds[y * W + x] = ex.seeds.data[q]!;
+      }
+    }
+    const full = { image: rgbImage(W, H, big), seeds: labelMap(W, H, bigSeeds) };
+    const net = createPixelNet({ seed: 8, width: 4 });
+    const fullLambda = 30;
+    // one iteration with the colour start: the full-resolution proposal is the classic cut there
+    const one = await trainAdm(
+      net,
+      { ...ex, full },
+      { ...small, iterations: 1, init: 'colour', fullLambda },
+    );
+    const classic = interactiveGraphCut(full.image, full.seeds, { lambda: fullLambda });
+    expect(Array.from(one.fullProposals[0]!)).toEqual(Array.from(classic.data));
+    // the θ-steps see it carried down by majority
+    expect(Array.from(one.proposals[0]!)).toEqual(
+      Array.from(downscaleSeeds(labelMap(W, H, one.fullProposals[0]!), 16, 12, 2).data),
+    );
+    // later Y-steps keep the full seeds hard
+    const more = await trainAdm(net, { ...ex, full }, { ...small, iterations: 2 });
+    const y = more.fullProposals[0]!;
+    expect(y).toHaveLength(W * H);
+    bigSeeds.forEach((s, p) => {
+      if (s >= 0) expect(y[p]).toBe(s);
+    });
+    await expect(
+      trainAdm(net, {
+        ...ex,
+        full: { image: ex.image, seeds: labelMap(12, 16, new Int32Array(192)) },
+      }),
+    ).rejects.toThrow("trainAdm: full: seeds are 12×16, expected the image's 16×12");
+    const tiny = rgbImage(8, 6, new Uint8Array(8 * 6 * 3));
+    await expect(
+      trainAdm(net, { ...ex, full: { image: tiny, seeds: labelMap(8, 6, new Int32Array(48)) } }),
+    ).rejects.toThrow("trainAdm: full.image is 8×6, expected at least the training image's 16×12");
+    net.dispose();
+  });
+
   it('does not leak tensors', async () => {
     const net = createPixelNet({ seed: 6, width: 4 });
     await expectNoLeaks(async () => {
@@ -218,6 +268,8 @@ describeBackends('segmentImage', () => {
     const cases = [
       { method: 'adm', lambda: 1 },
       { method: 'adm', lambda: 1, output: 'proposal', init: 'network' },
+      // trained at 8×6, Y-steps at 16×12
+      { method: 'adm', lambda: 1, maxSide: 8, proposals: 'full' },
       { method: 'gd-grid', lambda: 0.05 },
       { method: 'pce' },
       { method: 'graphcut', lambda: 50 },
@@ -245,6 +297,9 @@ describeBackends('segmentImage', () => {
     const { image, seeds } = synthetic();
     await expect(segmentImage(image, seeds, { method: 'nope' as 'adm' })).rejects.toThrow(
       'segmentImage: options.method is "nope", expected one of adm, gd-grid, gd-dense, pce, graphcut',
+    );
+    await expect(segmentImage(image, seeds, { proposals: 'half' as 'full' })).rejects.toThrow(
+      `segmentImage: options.proposals is "half", expected 'train' or 'full'`,
     );
     const one = labelMap(
       16,

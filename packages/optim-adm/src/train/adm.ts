@@ -5,10 +5,11 @@
  * of gradient descent on `pCE + μ·CE(S_θ, Y)`.
  */
 import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
-import { assertNumber, SegValueError } from '@seg/tensor';
+import { assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colourLikelihoods } from '../graphcut/interactive.js';
 import type { SegNet } from '../net/network.js';
+import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import {
   inlineSolver,
   MIN_PROB,
@@ -85,6 +86,14 @@ export interface AdmOptions extends TrainerBaseOptions {
    * @default 'network'
    */
   init?: 'network' | 'colour';
+  /**
+   * Potts weight per pixel of the Y-step on examples with a `full`
+   * resolution, in place of λ there. A boundary is s times longer in pixels
+   * at s times the resolution while the unary sum grows by s², so the
+   * default keeps the training grid's balance.
+   * @default λ · full.width / image.width
+   */
+  fullLambda?: number;
   /** Solves the Y-step problems (one per example); e.g. `createSolverPool({ size: 2 })`. @default in this thread */
   solver?: ProposalSolver;
   /** Called after every iteration; return `false` to stop. */
@@ -97,8 +106,10 @@ export interface AdmOptions extends TrainerBaseOptions {
 /** What {@link trainAdm} returns. */
 export interface AdmResult {
   history: AdmIterationInfo[];
-  /** The last proposals, one per example. */
+  /** The last proposals, one per example, on the training grid. */
   proposals: Int32Array[];
+  /** The last proposals at the `full` resolution, for the examples that have one. */
+  fullProposals: (Int32Array | undefined)[];
   /** The network's probabilities at the end, h·w·K per example. */
   probs: Float32Array[];
   stoppedEarly: boolean;
@@ -135,6 +146,8 @@ export async function trainAdm(
   }
   const seedPenalty = options.seedPenalty ?? 100;
   assertNumber(fn, 'options.seedPenalty', seedPenalty, 0);
+  if (options.fullLambda !== undefined)
+    assertNumber(fn, 'options.fullLambda', options.fullLambda, 0);
   const pretrain = options.pretrainSteps ?? 10;
   assertNumber(fn, 'options.pretrainSteps', pretrain, 0);
   const init = options.init ?? 'network';
@@ -160,6 +173,7 @@ export async function trainAdm(
   let steps = 0;
   let first = 0;
   let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
+  let fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
   let stoppedEarly = false;
   try {
     if (options.resume) {
@@ -195,22 +209,26 @@ export async function trainAdm(
       // the first Y-step may take the classic colour model as its unary
       const colour = init === 'colour' && it === 0 && !options.resume;
       const problems = list.map((p, i) => {
-        const pr = proposalProblem(
-          probs[i]!,
-          p.image.width,
-          p.image.height,
-          K,
-          p.weights.edges,
-          p.seeds.data,
-          {
-            pottsWeight: lambda / mu,
-            seeds: seedMode,
-            seedPenalty,
-          },
-        );
+        // at the finer resolution if there is one: upsampled S, its own weights and seeds
+        const at = p.full ?? p;
+        const { width: W, height: H } = at.image;
+        const S =
+          p.full === undefined
+            ? probs[i]!
+            : upscaleProbs(
+                { width: p.image.width, height: p.image.height, numLabels: K, data: probs[i]! },
+                W,
+                H,
+              ).data;
+        const weight =
+          p.full === undefined ? lambda : (options.fullLambda ?? (lambda * W) / p.image.width);
+        const pr = proposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
+          pottsWeight: weight / mu,
+          seeds: seedMode,
+          seedPenalty,
+        });
         if (colour) {
-          const u = colourLikelihoods(p.image, p.seeds);
-          const S = probs[i]!;
+          const u = colourLikelihoods(at.image, at.seeds);
           // swap −log S for the colour cost, keeping any soft-seed penalty
           for (let q = 0; q < u.length; q++) {
             pr.unary[q] = pr.unary[q]! + Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
@@ -218,7 +236,14 @@ export async function trainAdm(
         }
         return pr;
       });
-      const next = await solver.solve(problems);
+      const solved = await solver.solve(problems);
+      fullProposals = list.map((p, i) => (p.full ? solved[i] : undefined));
+      const next = solved.map((y, i) => {
+        const p = list[i]!;
+        if (!p.full) return y;
+        const { width: W, height: H } = p.full.image;
+        return downscaleSeeds(labelMap(W, H, y), p.image.width, p.image.height, K).data;
+      });
       let changed = 0;
       let total = 0;
       next.forEach((y, i) => {
@@ -227,7 +252,7 @@ export async function trainAdm(
         total += y.length;
       });
       proposals = next;
-      const energy = mean(problems.map((pr, i) => proposalEnergy(pr, proposals[i]!)));
+      const energy = mean(problems.map((pr, i) => proposalEnergy(pr, solved[i]!)));
       const before = objectiveTerms(list, probs, proposals, K, lambda, mu);
       const t1 = performance.now();
       // θ-steps
@@ -298,7 +323,7 @@ export async function trainAdm(
         break;
       }
     }
-    return { history, proposals, probs, stoppedEarly, steps };
+    return { history, proposals, fullProposals, probs, stoppedEarly, steps };
   } finally {
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();

@@ -3,7 +3,14 @@
  * optimizer, early stopping and checkpoints.
  */
 import { type GridWeights, gridWeights } from '@seg/losses';
-import { assertInt, assertNumber, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
+import {
+  assertInt,
+  assertNumber,
+  type LabelMap,
+  type RgbImage,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { networkInput, type SegNet } from '../net/network.js';
 import { checkConnectivity, checkImage, checkSeeds } from '../validate.js';
@@ -12,12 +19,22 @@ import { checkConnectivity, checkImage, checkSeeds } from '../validate.js';
 export interface TrainingExample {
   image: RgbImage;
   seeds: LabelMap;
+  /**
+   * ADM only: the same image and scribbles at a finer resolution (e.g. the
+   * original of a reduced `image`). When given, the Y-step is solved at this
+   * resolution on the network's bilinearly upsampled probabilities, with this
+   * image's contrast weights and these seeds, and its proposal is carried
+   * down to `image`'s grid by majority for the θ-steps.
+   */
+  full?: { image: RgbImage; seeds: LabelMap };
 }
 
 /** An image ready for training: its tensors and its grid weights. */
 export interface PreparedExample {
   image: RgbImage;
   seeds: LabelMap;
+  /** The finer resolution of the Y-step, if any, with its grid weights. */
+  full?: { image: RgbImage; seeds: LabelMap; weights: GridWeights };
   input: tf.Tensor4D;
   seedTensor: tf.Tensor3D;
   imageTensor: tf.Tensor4D;
@@ -48,13 +65,36 @@ export function prepareExamples(
     if (!ex.seeds.data.some((v) => v >= 0)) {
       throw new SegValueError(`${fn}: ${at}seeds are empty, expected at least one scribbled pixel`);
     }
+    if (ex.full !== undefined) {
+      try {
+        checkImage(fn, ex.full.image);
+        checkSeeds(fn, ex.full.seeds, ex.full.image.width, ex.full.image.height, numClasses, false);
+      } catch (e) {
+        if (e instanceof Error) e.message = e.message.replace(`${fn}: `, `${fn}: ${at}full: `);
+        throw e;
+      }
+      if (ex.full.image.width < ex.image.width || ex.full.image.height < ex.image.height) {
+        throw new SegShapeError(
+          `${fn}: ${at}full.image is ${ex.full.image.width}×${ex.full.image.height}, expected at least the training image's ${ex.image.width}×${ex.image.height}`,
+        );
+      }
+    }
   });
-  return list.map(({ image, seeds }) => {
+  return list.map(({ image, seeds, full }) => {
     const { width: w, height: h } = image;
     const img = new Float32Array(image.data);
     return {
       image,
       seeds,
+      ...(full
+        ? {
+            full: {
+              image: full.image,
+              seeds: full.seeds,
+              weights: gridWeights(full.image, { connectivity }),
+            },
+          }
+        : {}),
       input: networkInput(image, { ...input, seeds, numClasses }),
       seedTensor: tf.tensor3d(seeds.data, [1, h, w], 'int32'),
       imageTensor: tf.tensor4d(img, [1, h, w, 3], 'float32'),
