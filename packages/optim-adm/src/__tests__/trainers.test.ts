@@ -147,6 +147,42 @@ describeBackends('trainAdm', () => {
     });
   });
 
+  it('takes minibatches: the full batch by default, a Y-step and θ-steps per batch, reproducibly and resumably', async () => {
+    const exs = [synthetic(1), synthetic(2), synthetic(3)];
+    const run = async (opts: Parameters<typeof trainAdm>[2]) => {
+      const net = createPixelNet({ seed: 4, width: 4 });
+      const r = await trainAdm(net, exs, { ...small, optimizer: tf.train.sgd(0.05), ...opts });
+      const p = await params(net);
+      net.dispose();
+      return { r, p };
+    };
+    // a batch at least as large as the set is the full batch
+    const whole = await run({});
+    const big = await run({ batchSize: 5 });
+    expect(big.p).toEqual(whole.p);
+    // batches of 2 → 2 batches per iteration, each with its own Y-step and θ-steps
+    const mini = await run({ batchSize: 2, batchSeed: 3 });
+    expect(mini.r.history.map((h) => h.steps)).toEqual([3 + 6, 3 + 12, 3 + 18]);
+    expect(mini.r.proposals.every((y) => y.every((v) => v === 0 || v === 1))).toBe(true);
+    expect(mini.p).not.toEqual(whole.p);
+    expect((await run({ batchSize: 2, batchSeed: 3 })).p).toEqual(mini.p);
+    // resumed after iteration 1, it takes the batches of an uninterrupted run
+    let saved: TrainerCheckpoint<AdmIterationInfo> | null = null;
+    await run({
+      batchSize: 2,
+      batchSeed: 3,
+      checkpoint: { save: (c) => void (saved = structuredClone(c)) },
+      onIteration: (i) => i.iteration < 1,
+    });
+    const resumed = await run({ batchSize: 2, batchSeed: 3, resume: saved! });
+    resumed.p.forEach((v, i) => {
+      for (let j = 0; j < v.length; j++) expect(v[j]).toBeCloseTo(mini.p[i]![j]!, 5);
+    });
+    await expect(run({ batchSize: 0 })).rejects.toThrow(
+      'trainAdm: options.batchSize is 0, expected an integer ≥ 1',
+    );
+  });
+
   it('trains with a Path-SGD optimizer (a tf.Optimizer from @seg/path-sgd)', async () => {
     const net = createPixelNet({ seed: 9, width: 6 });
     const opt = new PathSGD(net.model, 0.05);
@@ -254,6 +290,34 @@ describeBackends('trainGradientDescent', () => {
       });
       net.dispose();
     }
+  });
+});
+
+describeBackends('trainGradientDescent minibatches', () => {
+  it('is the full batch by default and steps once per batch otherwise, reproducibly', async () => {
+    const exs = [synthetic(1), synthetic(2), synthetic(3)];
+    const run = async (opts: Parameters<typeof trainGradientDescent>[2]) => {
+      const net = createPixelNet({ seed: 4, width: 4 });
+      const r = await trainGradientDescent(net, exs, {
+        iterations: 2,
+        stepsPerIteration: 2,
+        lambda: 0.5,
+        optimizer: tf.train.sgd(0.05),
+        ...opts,
+      });
+      const p = await params(net);
+      net.dispose();
+      return { r, p };
+    };
+    const whole = await run({});
+    expect((await run({ batchSize: 3 })).p).toEqual(whole.p);
+    const mini = await run({ batchSize: 1, batchSeed: 9 });
+    expect(mini.r.history.map((h) => h.steps)).toEqual([6, 12]);
+    expect(mini.p).not.toEqual(whole.p);
+    expect((await run({ batchSize: 1, batchSeed: 9 })).p).toEqual(mini.p);
+    await expect(run({ batchSize: 1.5 })).rejects.toThrow(
+      'trainGradientDescent: options.batchSize is 1.5, expected an integer ≥ 1',
+    );
   });
 });
 

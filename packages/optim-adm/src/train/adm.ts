@@ -134,7 +134,7 @@ export async function trainAdm(
 ): Promise<AdmResult> {
   const fn = 'trainAdm';
   const base = baseOptions(fn, options, 5);
-  const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es } = base;
+  const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es, batches } = base;
   const mu = options.mu ?? 1;
   assertNumber(fn, 'options.mu', mu, 0);
   if (!(mu > 0)) throw new SegValueError(`${fn}: options.mu is 0, expected a positive number`);
@@ -172,8 +172,8 @@ export async function trainAdm(
   const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
   let steps = 0;
   let first = 0;
-  let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
-  let fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
+  const proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
+  const fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
   let stoppedEarly = false;
   try {
     if (options.resume) {
@@ -188,7 +188,10 @@ export async function trainAdm(
       history.push(...cp.history);
       state.best = cp.best;
       state.badIterations = cp.badIterations;
-      if (cp.proposals) proposals = cp.proposals.map((p) => Int32Array.from(p));
+      if (cp.proposals)
+        cp.proposals.forEach((p, i) => {
+          proposals[i] = Int32Array.from(p);
+        });
     } else {
       for (let s = 0; s < pretrain; s++) {
         optimizer.minimize(
@@ -202,82 +205,113 @@ export async function trainAdm(
         steps++;
       }
     }
+    /** The Y-step of one example: at its finer resolution if it has one (upsampled S, its weights and seeds). */
+    const yProblem = (p: PreparedExample, S0: Float32Array, colour: boolean) => {
+      const at = p.full ?? p;
+      const { width: W, height: H } = at.image;
+      const S =
+        p.full === undefined
+          ? S0
+          : upscaleProbs(
+              { width: p.image.width, height: p.image.height, numLabels: K, data: S0 },
+              W,
+              H,
+            ).data;
+      const weight =
+        p.full === undefined ? lambda : (options.fullLambda ?? (lambda * W) / p.image.width);
+      const pr = proposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
+        pottsWeight: weight / mu,
+        seeds: seedMode,
+        seedPenalty,
+      });
+      if (colour) {
+        const u = colourLikelihoods(at.image, at.seeds);
+        // swap −log S for the colour cost, keeping any soft-seed penalty
+        for (let q = 0; q < u.length; q++) {
+          pr.unary[q] = pr.unary[q]! + Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
+        }
+      }
+      return pr;
+    };
+    // the batch order of the iterations already done, so a resumed run shuffles alike
+    for (let k = 0; k < first; k++) batches(list.length);
     let probs = predictProbs(net, list);
     for (let it = first; it < iterations; it++) {
       const t0 = performance.now();
-      // Y-step
       // the first Y-step may take the classic colour model as its unary
       const colour = init === 'colour' && it === 0 && !options.resume;
-      const problems = list.map((p, i) => {
-        // at the finer resolution if there is one: upsampled S, its own weights and seeds
-        const at = p.full ?? p;
-        const { width: W, height: H } = at.image;
-        const S =
-          p.full === undefined
-            ? probs[i]!
-            : upscaleProbs(
-                { width: p.image.width, height: p.image.height, numLabels: K, data: probs[i]! },
-                W,
-                H,
-              ).data;
-        const weight =
-          p.full === undefined ? lambda : (options.fullLambda ?? (lambda * W) / p.image.width);
-        const pr = proposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
-          pottsWeight: weight / mu,
-          seeds: seedMode,
-          seedPenalty,
-        });
-        if (colour) {
-          const u = colourLikelihoods(at.image, at.seeds);
-          // swap −log S for the colour cost, keeping any soft-seed penalty
-          for (let q = 0; q < u.length; q++) {
-            pr.unary[q] = pr.unary[q]! + Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
-          }
-        }
-        return pr;
-      });
-      const solved = await solver.solve(problems);
-      fullProposals = list.map((p, i) => (p.full ? solved[i] : undefined));
-      const next = solved.map((y, i) => {
-        const p = list[i]!;
-        if (!p.full) return y;
-        const { width: W, height: H } = p.full.image;
-        return downscaleSeeds(labelMap(W, H, y), p.image.width, p.image.height, K).data;
-      });
+      const probsAtY = probs.slice();
+      const energies = new Array<number>(list.length).fill(0);
       let changed = 0;
       let total = 0;
-      next.forEach((y, i) => {
-        const old = proposals[i]!;
-        for (let p = 0; p < y.length; p++) if (y[p] !== old[p]) changed++;
-        total += y.length;
-      });
-      proposals = next;
-      const energy = mean(problems.map((pr, i) => proposalEnergy(pr, solved[i]!)));
-      const before = objectiveTerms(list, probs, proposals, K, lambda, mu);
-      const t1 = performance.now();
-      // θ-steps
-      const yTensors = list.map((p, i) =>
-        tf.tensor3d(proposals[i]!, [1, p.image.height, p.image.width], 'int32'),
-      );
-      try {
-        for (let s = 0; s < thetaSteps; s++) {
-          optimizer.minimize(
-            () =>
-              meanOver(list, (p, i) => {
-                const z = net.forward(p.input);
-                return tf.add(
-                  partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
-                  tf.mul(mu, proposalCrossEntropy(z, yTensors[i]!, { reduction: 'mean' })),
-                );
-              }),
-            false,
-            vars,
+      let yMs = 0;
+      let thetaMs = 0;
+      let fresh = true;
+      for (const batch of batches(list.length)) {
+        const ty = performance.now();
+        // the probabilities of this batch under the current θ
+        if (!fresh) {
+          const now = predictProbs(
+            net,
+            batch.map((i) => list[i]!),
           );
-          steps++;
+          batch.forEach((i, j) => {
+            probsAtY[i] = now[j]!;
+          });
         }
-      } finally {
-        tf.dispose(yTensors);
+        // Y-step
+        const problems = batch.map((i) => yProblem(list[i]!, probsAtY[i]!, colour));
+        const solved = await solver.solve(problems);
+        batch.forEach((i, j) => {
+          const p = list[i]!;
+          const y = solved[j]!;
+          energies[i] = proposalEnergy(problems[j]!, y);
+          fullProposals[i] = p.full ? y : undefined;
+          const next = p.full
+            ? downscaleSeeds(
+                labelMap(p.full.image.width, p.full.image.height, y),
+                p.image.width,
+                p.image.height,
+                K,
+              ).data
+            : y;
+          const old = proposals[i]!;
+          for (let q = 0; q < next.length; q++) if (next[q] !== old[q]) changed++;
+          total += next.length;
+          proposals[i] = next;
+        });
+        const t1 = performance.now();
+        yMs += t1 - ty;
+        // θ-steps on this batch
+        const sub = batch.map((i) => list[i]!);
+        const yTensors = batch.map((i) =>
+          tf.tensor3d(proposals[i]!, [1, list[i]!.image.height, list[i]!.image.width], 'int32'),
+        );
+        try {
+          for (let s = 0; s < thetaSteps; s++) {
+            optimizer.minimize(
+              () =>
+                meanOver(sub, (p, j) => {
+                  const z = net.forward(p.input);
+                  return tf.add(
+                    partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
+                    tf.mul(mu, proposalCrossEntropy(z, yTensors[j]!, { reduction: 'mean' })),
+                  );
+                }),
+              false,
+              vars,
+            );
+            steps++;
+          }
+        } finally {
+          tf.dispose(yTensors);
+        }
+        thetaMs += performance.now() - t1;
+        fresh = false;
       }
+      const energy = mean(energies);
+      // each example's Y-step against the probabilities it was solved for
+      const before = objectiveTerms(list, probsAtY, proposals, K, lambda, mu);
       const t2 = performance.now();
       probs = predictProbs(net, list);
       const after = objectiveTerms(list, probs, proposals, K, lambda, mu);
@@ -296,7 +330,7 @@ export async function trainAdm(
         potts: after.potts,
         regularizedLoss: after.regularizedLoss,
         proposalChange: changed / total,
-        timings: { yStepMs: t1 - t0, thetaMs: t2 - t1, evalMs: t3 - t2, totalMs: t3 - t0 },
+        timings: { yStepMs: yMs, thetaMs, evalMs: t3 - t2, totalMs: t3 - t0 },
         elapsedMs: t3 - start,
       };
       history.push(info);

@@ -8,6 +8,7 @@ import {
   assertNumber,
   type LabelMap,
   type RgbImage,
+  Rng,
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
@@ -181,6 +182,16 @@ export interface TrainerBaseOptions {
   seedDistance?: number;
   /** Colour weight of the geodesic seed distance. @default 10 */
   geodesicGamma?: number;
+  /**
+   * Examples per gradient step (ADM: per Y-step and its θ-steps). Smaller
+   * than the number of examples, every iteration is one pass over them in
+   * shuffled batches (`batchSeed`), each taking `stepsPerIteration` steps;
+   * the report after an iteration covers every example.
+   * @default every example (one batch, in order)
+   */
+  batchSize?: number;
+  /** Seed of the batch shuffling. @default 0 */
+  batchSeed?: number;
   earlyStopping?: EarlyStopping | false;
 }
 
@@ -212,7 +223,26 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
     assertInt(fn, 'options.earlyStopping.patience', es.patience, 1);
     assertNumber(fn, 'options.earlyStopping.minDelta', es.minDelta, 0);
   }
-  return { lambda, connectivity, iterations, steps, lr, input, es };
+  if (o.batchSize !== undefined) assertInt(fn, 'options.batchSize', o.batchSize, 1);
+  const batchSeed = o.batchSeed ?? 0;
+  assertNumber(fn, 'options.batchSeed', batchSeed);
+  const batches = batcher(o.batchSize, new Rng(batchSeed));
+  return { lambda, connectivity, iterations, steps, lr, input, es, batches };
+}
+
+/**
+ * The batches of one pass over `n` examples: all of them in order when
+ * `size` is absent or at least `n`, else a fresh shuffle cut into batches of
+ * `size` (the last one may be smaller).
+ */
+export function batcher(size: number | undefined, rng: Rng): (n: number) => number[][] {
+  return (n) => {
+    if (size === undefined || size >= n) return [Array.from({ length: n }, (_, i) => i)];
+    const order = Array.from(rng.permutation(n));
+    const out: number[][] = [];
+    for (let i = 0; i < n; i += size) out.push(order.slice(i, i + size));
+    return out;
+  };
 }
 
 /** Copies the parameters and the optimizer's slots into a checkpoint's plain arrays. */

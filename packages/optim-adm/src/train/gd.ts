@@ -98,6 +98,7 @@ export async function trainGradientDescent(
     lr,
     input,
     es,
+    batches,
   } = baseOptions(fn, options, 5);
   const kind = options.regularizer ?? 'grid';
   if (kind !== 'grid' && kind !== 'dense') {
@@ -132,42 +133,47 @@ export async function trainGradientDescent(
       state.best = cp.best;
       state.badIterations = cp.badIterations;
     }
+    // the batch order of the iterations already done, so a resumed run shuffles alike
+    for (let k = 0; k < first; k++) batches(list.length);
     let probs: Float32Array[] = [];
     for (let it = first; it < iterations; it++) {
       const t1 = performance.now();
-      let last: { reg: number; loss: number } = { reg: 0, loss: 0 };
-      for (let s = 0; s < perIt; s++) {
-        const keep = s === perIt - 1;
-        let regT: tf.Tensor | null = null;
-        const lossT = optimizer.minimize(
-          () => {
-            let regSum: tf.Tensor = tf.scalar(0);
-            const total = meanOver(list, (p) => {
-              const z = net.forward(p.input);
-              const pce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
-              if (lambda === 0) return pce;
-              const S = tf.softmax(z);
-              const r =
-                kind === 'grid'
-                  ? gridCrfLoss(S, p.imageTensor, { connectivity, relaxation, reduction: 'sum' })
-                  : denseCrfLoss(S, p.imageTensor, { ...options.dense, reduction: 'sum' });
-              const rw = tf.mul(lambda / p.numPixels, r);
-              regSum = tf.add(regSum, rw);
-              return tf.add(pce, rw);
-            });
-            if (keep) regT = tf.keep(tf.div(regSum, list.length));
-            return total;
-          },
-          keep,
-          vars,
-        );
-        steps++;
-        if (keep) {
-          last = {
-            reg: (regT as tf.Tensor | null)?.dataSync()[0] ?? 0,
-            loss: lossT!.dataSync()[0]!,
-          };
-          tf.dispose([regT as tf.Tensor | null, lossT].filter((t): t is tf.Tensor => t !== null));
+      // each batch's regularizer and loss at its last step, weighted by its size
+      const last = { reg: 0, loss: 0 };
+      for (const batch of batches(list.length)) {
+        const sub = batch.map((i) => list[i]!);
+        for (let s = 0; s < perIt; s++) {
+          const keep = s === perIt - 1;
+          let regT: tf.Tensor | null = null;
+          const lossT = optimizer.minimize(
+            () => {
+              let regSum: tf.Tensor = tf.scalar(0);
+              const total = meanOver(sub, (p) => {
+                const z = net.forward(p.input);
+                const pce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
+                if (lambda === 0) return pce;
+                const S = tf.softmax(z);
+                const r =
+                  kind === 'grid'
+                    ? gridCrfLoss(S, p.imageTensor, { connectivity, relaxation, reduction: 'sum' })
+                    : denseCrfLoss(S, p.imageTensor, { ...options.dense, reduction: 'sum' });
+                const rw = tf.mul(lambda / p.numPixels, r);
+                regSum = tf.add(regSum, rw);
+                return tf.add(pce, rw);
+              });
+              if (keep) regT = tf.keep(tf.div(regSum, sub.length));
+              return total;
+            },
+            keep,
+            vars,
+          );
+          steps++;
+          if (keep) {
+            const share = sub.length / list.length;
+            last.reg += share * ((regT as tf.Tensor | null)?.dataSync()[0] ?? 0);
+            last.loss += share * lossT!.dataSync()[0]!;
+            tf.dispose([regT as tf.Tensor | null, lossT].filter((t): t is tf.Tensor => t !== null));
+          }
         }
       }
       const t2 = performance.now();
