@@ -5,6 +5,7 @@
  * graph cut. Used by the CLI (`seg segment`) and the web demo.
  */
 
+import { segmentationBackbone } from '@seg/dense-conv';
 import { gridWeights } from '@seg/losses';
 import {
   assertInt,
@@ -16,7 +17,7 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import { interactiveGraphCut } from './graphcut/interactive.js';
-import { createPixelNet } from './net/network.js';
+import { createPixelNet, inputChannels, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { type ProposalSolver, proposalProblem, solvePotts } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
@@ -63,6 +64,13 @@ export interface SegmentOptions {
   seed?: number;
   /** Hidden channels of the per-image network. @default 16 */
   width?: number;
+  /**
+   * The network trained: `'pixel'`, {@link pixelNetSpec} (receptive field
+   * 7 px); `'backbone'`, @seg/dense-conv's `segmentationBackbone` (two
+   * conv–pool stages, receptive field 20 px) in its dense form.
+   * @default 'pixel'
+   */
+  network?: 'pixel' | 'backbone';
   /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
   seeds?: 'hard' | 'soft';
   /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'colour' */
@@ -172,11 +180,23 @@ export async function segmentImage(
     seeds: smallSeeds,
     ...(fullProposals ? { full: { image, seeds } } : {}),
   };
-  const net = createPixelNet({
-    numClasses: 2,
-    seed,
-    ...(options.width !== undefined ? { width: options.width } : {}),
-  });
+  const network = options.network ?? 'pixel';
+  if (network !== 'pixel' && network !== 'backbone') {
+    throw new SegValueError(
+      `${fn}: options.network is ${JSON.stringify(network)}, expected 'pixel' or 'backbone'`,
+    );
+  }
+  const net =
+    network === 'pixel'
+      ? createPixelNet({
+          numClasses: 2,
+          seed,
+          ...(options.width !== undefined ? { width: options.width } : {}),
+        })
+      : segNetFromModel(
+          segmentationBackbone({ numClasses: 2, inChannels: inputChannels(2), seed }).patch,
+          'dense',
+        );
   const common = {
     connectivity: options.connectivity ?? 8,
     iterations: options.iterations ?? 10,

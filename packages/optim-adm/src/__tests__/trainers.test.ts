@@ -334,6 +334,7 @@ describeBackends('segmentImage', () => {
       { method: 'adm', lambda: 1, output: 'proposal', init: 'network' },
       // trained at 8×6, Y-steps at 16×12
       { method: 'adm', lambda: 1, maxSide: 8, proposals: 'full' },
+      { method: 'adm', lambda: 1, network: 'backbone' },
       { method: 'gd-grid', lambda: 0.05 },
       { method: 'pce' },
       { method: 'graphcut', lambda: 50 },
@@ -361,6 +362,9 @@ describeBackends('segmentImage', () => {
     const { image, seeds } = synthetic();
     await expect(segmentImage(image, seeds, { method: 'nope' as 'adm' })).rejects.toThrow(
       'segmentImage: options.method is "nope", expected one of adm, gd-grid, gd-dense, pce, graphcut',
+    );
+    await expect(segmentImage(image, seeds, { network: 'unet' as 'pixel' })).rejects.toThrow(
+      `segmentImage: options.network is "unet", expected 'pixel' or 'backbone'`,
     );
     await expect(segmentImage(image, seeds, { proposals: 'half' as 'full' })).rejects.toThrow(
       `segmentImage: options.proposals is "half", expected 'train' or 'full'`,

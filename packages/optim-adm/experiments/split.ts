@@ -1,0 +1,117 @@
+// GrabCut-50, the train/test protocol of issue 6: one network trained on 40
+// images, each from its own scribbles, and tested on the other 10, whose
+// scribbles enter only through the network's input (the seed-distance
+// channels): no training and no graph cut on the test images.
+//   npx tsx --conditions=@seg/source experiments/split.ts [--set 1] [--epochs 20]
+//     [--methods adm,gd-grid,pce] [--batch 4] [--width 16] [--proposals train|full] [--data DIR]
+// Test images: every 5th from the third (10 of 50), disjoint from the tuning
+// subset (every 5th from the first). Minibatches of 4 images, one gradient
+// step per batch (ADM: a Y-step for the batch's images before each step, the
+// reference schedule of adm-seg), Adam lr 0.01, the per-image experiment's λ.
+// Last line: SPLIT {json}.
+import { initBackend, labelMap } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  createPixelNet,
+  downscaleImage,
+  downscaleSeeds,
+  networkInput,
+  objectIoU,
+  reducedSize,
+  trainAdm,
+  trainGradientDescent,
+  upscaleProbs,
+} from '../src/index.js';
+import { grabCutNames, loadGrabCut } from '../src/node/index.js';
+
+const argv = process.argv.slice(2);
+const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
+const dir = opt('--data', new URL('../../../../shared/data/grabcut', import.meta.url).pathname);
+const set = Number(opt('--set', '1'));
+const epochs = Number(opt('--epochs', '20'));
+const batchSize = Number(opt('--batch', '4'));
+const width = Number(opt('--width', '16'));
+const proposals = opt('--proposals', 'train') as 'train' | 'full';
+const methods = opt('--methods', 'adm,gd-grid,pce').split(',');
+const MAX_SIDE = 120;
+const INPUT = { coordScale: 0, seedDistance: 3 };
+
+await initBackend({ backend: 'wasm' });
+const names = grabCutNames(dir);
+const isTest = (i: number) => i % 5 === 2;
+const trainNames = names.filter((_, i) => !isTest(i));
+const testNames = names.filter((_, i) => isTest(i));
+const reduce = (names: string[]) =>
+  loadGrabCut(dir, { scribbles: set, names }).map((ex) => {
+    const [w, h] = reducedSize(ex.image.width, ex.image.height, MAX_SIDE);
+    return { ex, image: downscaleImage(ex.image, w, h), seeds: downscaleSeeds(ex.seeds, w, h, 2) };
+  });
+const train = reduce(trainNames);
+const test = reduce(testNames);
+console.log(
+  `split: train ${train.length} images, test ${test.length} (${testNames.join(' ')}), scribbles-${set}, ` +
+    `${epochs} epochs of batches of ${batchSize}, one step per batch, width ${width}, proposals ${proposals}`,
+);
+
+/** Mean object IoU of the network on the test images (argmax of the upsampled probabilities). */
+function testIoU(net: ReturnType<typeof createPixelNet>): number[] {
+  return test.map((t) => {
+    const probs = tf.tidy(() =>
+      tf.softmax(net.forward(networkInput(t.image, { ...INPUT, seeds: t.seeds, numClasses: 2 }))),
+    );
+    const small = { width: t.image.width, height: t.image.height, numLabels: 2 };
+    const full = upscaleProbs(
+      { ...small, data: probs.dataSync() as Float32Array },
+      t.ex.image.width,
+      t.ex.image.height,
+    );
+    probs.dispose();
+    const lab = new Int32Array(t.ex.image.width * t.ex.image.height);
+    for (let p = 0; p < lab.length; p++) lab[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
+    return objectIoU(labelMap(t.ex.image.width, t.ex.image.height, lab), t.ex.mask!);
+  });
+}
+
+const out: Record<string, number> = {};
+for (const method of methods) {
+  const t0 = performance.now();
+  const net = createPixelNet({ numClasses: 2, seed: 1, width });
+  const common = {
+    iterations: epochs,
+    stepsPerIteration: 1,
+    batchSize,
+    batchSeed: 1,
+    learningRate: 0.01,
+    ...INPUT,
+  };
+  let trainLoss = 0;
+  if (method === 'adm') {
+    const examples = train.map((t) => ({
+      image: t.image,
+      seeds: t.seeds,
+      ...(proposals === 'full' ? { full: { image: t.ex.image, seeds: t.ex.seeds } } : {}),
+    }));
+    const r = await trainAdm(net, examples, { ...common, lambda: 5, mu: 1, init: 'colour' });
+    trainLoss = r.history.at(-1)!.regularizedLoss;
+  } else {
+    const examples = train.map((t) => ({ image: t.image, seeds: t.seeds }));
+    const r = await trainGradientDescent(net, examples, {
+      ...common,
+      lambda: method === 'pce' ? 0 : 0.5,
+      lossLambda: 5,
+      regularizer: 'grid',
+    });
+    trainLoss = r.history.at(-1)!.regularizedLoss;
+  }
+  const ious = testIoU(net);
+  net.dispose();
+  const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
+  const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
+  out[`${key}TestIoU`] = mean;
+  out[`${key}TrainLoss`] = trainLoss;
+  console.log(
+    `${method}: test mean object IoU ${mean.toFixed(3)} (${ious.map((v) => v.toFixed(2)).join(' ')}), ` +
+      `train regularized loss (λ=5) ${trainLoss.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+}
+console.log(`SPLIT ${JSON.stringify({ set, epochs, batchSize, width, proposals, ...out })}`);
