@@ -34,15 +34,18 @@ if (!existsSync(join(dataDir, 'images')))
 // One setting per method for the whole set, each picked from the same small
 // grid on a 10-image tuning subset (every 5th image), see the README:
 // λ ∈ {0.5, 2, 5, 15} (per-pixel Potts weight at the training resolution),
-// dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour}, coordScale ∈ {0, 1};
-// every network method's input: seedDistance (geodesic distance to the
-// scribbles, see networkInput) ∈ {0, 1, 3}.
+// dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour}, proposals ∈
+// {train, full}, coordScale ∈ {0, 1}; every network method's input:
+// seedDistance (geodesic distance to the scribbles, see networkInput) ∈
+// {0, 1, 3} and colourModel (the scribbles' colour log-likelihoods) ∈ {0, 3, 10}.
 const GRID = {
   lambda: [0.5, 2, 5, 15],
   lambdaDense: [0.02, 0.2],
   init: ['network', 'colour'],
   coordScale: [0, 1],
   seedDistance: [0, 1, 3],
+  colourModel: [0, 3, 10],
+  proposals: ['train', 'full'],
 };
 const COMMON: SegmentOptions = {
   maxSide: 120,
@@ -55,24 +58,41 @@ const COMMON: SegmentOptions = {
   seedDistance: 3,
 };
 const SETTINGS: Record<string, SegmentOptions> = {
-  pce: { ...COMMON, method: 'pce' },
-  'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5 },
+  pce: { ...COMMON, method: 'pce', colourModel: 10 },
+  'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5, colourModel: 3 },
   // GD on exactly ADM's loss (same λ): the loss comparison of the paper
-  'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5 },
-  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02 },
+  'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5, colourModel: 3 },
+  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02, colourModel: 3 },
   // Y-steps at the image's full size on the upsampled probabilities (Potts
   // weight λ·W/w there); the θ-steps and the reported loss on the training grid
-  adm: { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour', proposals: 'full' },
-  // the same with the Y-steps on the training grid (the previous default)
-  'adm-train-grid': { ...COMMON, method: 'adm', lambda: 5, mu: 1, init: 'colour' },
+  adm: {
+    ...COMMON,
+    method: 'adm',
+    lambda: 5,
+    mu: 1,
+    init: 'network',
+    proposals: 'full',
+    colourModel: 10,
+  },
+  // the same with the Y-steps on the training grid
+  'adm-train-grid': {
+    ...COMMON,
+    method: 'adm',
+    lambda: 5,
+    mu: 1,
+    init: 'network',
+    proposals: 'train',
+    colourModel: 10,
+  },
   // ADM's network, then one more Y-step at full resolution (not in the default run)
   'adm-proposal': {
     ...COMMON,
     method: 'adm',
     lambda: 5,
     mu: 1,
-    init: 'colour',
+    init: 'network',
     proposals: 'full',
+    colourModel: 10,
     output: 'proposal',
   },
 };

@@ -4,6 +4,7 @@
 // channels): no training and no graph cut on the test images.
 //   npx tsx --conditions=@seg/source experiments/split.ts [--set 1] [--epochs 20]
 //     [--methods adm,gd-grid,pce] [--batch 4] [--width 16] [--proposals train|full] [--data DIR]
+//     [--no-finetune] [--colour-model 10]
 // Test images: every 5th from the third (10 of 50), disjoint from the tuning
 // subset (every 5th from the first). Minibatches of 4 images, one gradient
 // step per batch (ADM: a Y-step for the batch's images before each step, the
@@ -33,8 +34,9 @@ const batchSize = Number(opt('--batch', '4'));
 const width = Number(opt('--width', '16'));
 const proposals = opt('--proposals', 'train') as 'train' | 'full';
 const methods = opt('--methods', 'adm,gd-grid,pce').split(',');
+const finetune = !argv.includes('--no-finetune');
 const MAX_SIDE = 120;
-const INPUT = { coordScale: 0, seedDistance: 3 };
+const INPUT = { coordScale: 0, seedDistance: 3, colourModel: Number(opt('--colour-model', '10')) };
 
 await initBackend({ backend: 'wasm' });
 const names = grabCutNames(dir);
@@ -50,7 +52,7 @@ const train = reduce(trainNames);
 const test = reduce(testNames);
 console.log(
   `split: train ${train.length} images, test ${test.length} (${testNames.join(' ')}), scribbles-${set}, ` +
-    `${epochs} epochs of batches of ${batchSize}, one step per batch, width ${width}, proposals ${proposals}`,
+    `${epochs} epochs of batches of ${batchSize}, one step per batch, width ${width}, proposals ${proposals}, input ${JSON.stringify(INPUT)}`,
 );
 
 /** Mean object IoU of the network on the test images (argmax of the upsampled probabilities). */
@@ -59,17 +61,19 @@ function testIoU(net: ReturnType<typeof createPixelNet>): number[] {
     const probs = tf.tidy(() =>
       tf.softmax(net.forward(networkInput(t.image, { ...INPUT, seeds: t.seeds, numClasses: 2 }))),
     );
-    const small = { width: t.image.width, height: t.image.height, numLabels: 2 };
-    const full = upscaleProbs(
-      { ...small, data: probs.dataSync() as Float32Array },
-      t.ex.image.width,
-      t.ex.image.height,
-    );
+    const data = probs.dataSync() as Float32Array;
     probs.dispose();
-    const lab = new Int32Array(t.ex.image.width * t.ex.image.height);
-    for (let p = 0; p < lab.length; p++) lab[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
-    return objectIoU(labelMap(t.ex.image.width, t.ex.image.height, lab), t.ex.mask!);
+    return objectIoU(argmaxUp(data, t), t.ex.mask!);
   });
+}
+
+/** Labels at full size from probabilities at the training size (bilinear, then argmax). */
+function argmaxUp(data: Float32Array, t: (typeof test)[number]) {
+  const small = { width: t.image.width, height: t.image.height, numLabels: 2 };
+  const full = upscaleProbs({ ...small, data }, t.ex.image.width, t.ex.image.height);
+  const lab = new Int32Array(t.ex.image.width * t.ex.image.height);
+  for (let p = 0; p < lab.length; p++) lab[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
+  return labelMap(t.ex.image.width, t.ex.image.height, lab);
 }
 
 const out: Record<string, number> = {};
@@ -104,6 +108,39 @@ for (const method of methods) {
     trainLoss = r.history.at(-1)!.regularizedLoss;
   }
   const ious = testIoU(net);
+  if (method === 'adm' && finetune) {
+    // the interactive setting with a prior: per test image, ADM from the
+    // trained network on that image's own scribbles (the per-image schedule:
+    // 10 Y-steps at full size × 5 θ-steps)
+    for (const init of ['network', 'colour'] as const) {
+      const tuned = [];
+      for (const t of test) {
+        const copy = createPixelNet({ numClasses: 2, seed: 1, width });
+        for (const [k, v] of Object.entries(net.model.params)) copy.model.params[k]!.assign(v);
+        const r = await trainAdm(
+          copy,
+          { image: t.image, seeds: t.seeds, full: { image: t.ex.image, seeds: t.ex.seeds } },
+          {
+            iterations: 10,
+            stepsPerIteration: 5,
+            learningRate: 0.01,
+            ...INPUT,
+            lambda: 5,
+            mu: 1,
+            init,
+          },
+        );
+        const lab = argmaxUp(r.probs[0]!, t);
+        tuned.push(objectIoU(lab, t.ex.mask!));
+        copy.dispose();
+      }
+      const m = tuned.reduce((a, b) => a + b, 0) / tuned.length;
+      out[`admFinetune${init === 'network' ? 'Network' : 'Colour'}TestIoU`] = m;
+      console.log(
+        `adm, then per-image ADM from it (init ${init}): test mean object IoU ${m.toFixed(3)} (${tuned.map((v) => v.toFixed(2)).join(' ')})`,
+      );
+    }
+  }
   net.dispose();
   const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
   const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
@@ -114,4 +151,6 @@ for (const method of methods) {
       `train regularized loss (λ=5) ${trainLoss.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   );
 }
-console.log(`SPLIT ${JSON.stringify({ set, epochs, batchSize, width, proposals, ...out })}`);
+console.log(
+  `SPLIT ${JSON.stringify({ set, epochs, batchSize, width, proposals, ...INPUT, ...out })}`,
+);

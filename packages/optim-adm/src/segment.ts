@@ -60,6 +60,12 @@ export interface SegmentOptions {
   seedDistance?: number;
   /** Colour weight of that geodesic distance. @default 10 */
   geodesicGamma?: number;
+  /**
+   * Scale of the input channels holding each pixel's colour log-likelihood
+   * under each label's scribbles, relative to their mean (0: off; see `networkInput`).
+   * Chosen on GrabCut-50 from {0, 3, 10} per method: 10 for 'adm' and 'pce', 3 for 'gd-grid' and 'gd-dense'.
+   */
+  colourModel?: number;
   /** Seed of the network's initial weights. @default 1 */
   seed?: number;
   /** Hidden channels of the per-image network. @default 16 */
@@ -73,14 +79,14 @@ export interface SegmentOptions {
   network?: 'pixel' | 'backbone';
   /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
   seeds?: 'hard' | 'soft';
-  /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'colour' */
+  /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'network' */
   init?: 'network' | 'colour';
   /**
    * ADM: where the Y-step is solved. `'train'`: on the reduced training grid;
    * `'full'`: at the image's full size, on the network's upsampled
    * probabilities with the full image's contrast weights and the original
    * scribbles (its proposal carried down by majority for the θ-steps).
-   * @default 'train'
+   * @default 'full'
    */
   proposals?: 'train' | 'full';
   /** ADM with `proposals: 'full'`: the Potts weight there (see `AdmOptions.fullLambda`). */
@@ -165,7 +171,7 @@ export async function segmentImage(
   const [w, h] = reducedSize(image.width, image.height, maxSide);
   const small = downscaleImage(image, w, h);
   const smallSeeds = downscaleSeeds(seeds, w, h, 2);
-  const fullProposals = method === 'adm' && (options.proposals ?? 'train') === 'full';
+  const fullProposals = method === 'adm' && (options.proposals ?? 'full') === 'full';
   if (
     options.proposals !== undefined &&
     options.proposals !== 'train' &&
@@ -205,6 +211,7 @@ export async function segmentImage(
     coordScale: options.coordScale ?? 0,
     seedDistance: options.seedDistance ?? 3,
     ...(options.geodesicGamma !== undefined ? { geodesicGamma: options.geodesicGamma } : {}),
+    colourModel: options.colourModel ?? (method === 'adm' || method === 'pce' ? 10 : 3),
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,
@@ -219,7 +226,7 @@ export async function segmentImage(
         lambda: options.lambda ?? 5,
         mu: options.mu ?? 1,
         seeds: options.seeds ?? 'hard',
-        init: options.init ?? 'colour',
+        init: options.init ?? 'network',
         pretrainSteps: options.pretrainSteps ?? 10,
         ...(options.solver ? { solver: options.solver } : {}),
         ...(options.fullLambda !== undefined ? { fullLambda: options.fullLambda } : {}),

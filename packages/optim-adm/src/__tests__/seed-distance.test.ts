@@ -109,7 +109,7 @@ describe('networkInput', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  it('has 5 + K channels: colour, x, y, then the clipped, scaled seed distances', async () => {
+  it('has 5 + 2K channels: colour, x, y, the clipped, scaled seed distances, then the colour model', async () => {
     const w = 6;
     const h = 4;
     const data = Uint8Array.from({ length: 3 * w * h }, (_, i) => (i * 37) % 256);
@@ -119,21 +119,33 @@ describe('networkInput', () => {
     const image = rgbImage(w, h, data);
     const lm = labelMap(w, h, seeds);
     await expectNoLeaks(() => {
-      const x = networkInput(image, { seeds: lm, seedDistance: 2, coordScale: 1 });
+      const x = networkInput(image, { seeds: lm, seedDistance: 2, coordScale: 1, colourModel: 3 });
       expect(x.shape).toEqual([1, h, w, inputChannels(2)]);
       const v = x.dataSync();
       const d = geodesicSeedDistances(image, lm, 2, 10);
       const diag = Math.hypot(w, h);
       for (let p = 0; p < w * h; p++) {
         for (let k = 0; k < 2; k++) {
-          expect(v[p * 7 + 5 + k]).toBeCloseTo(2 * Math.min(d[p * 2 + k]! / diag, 4), 5);
+          expect(v[p * 9 + 5 + k]).toBeCloseTo(2 * Math.min(d[p * 2 + k]! / diag, 4), 5);
         }
       }
+      // colour model: each label's histogram holds its one seed's bin (count 2 of 4097), every other bin 1
+      const bin = (p: number) =>
+        ((data[3 * p]! >> 4) * 16 + (data[3 * p + 1]! >> 4)) * 16 + (data[3 * p + 2]! >> 4);
+      for (let p = 0; p < w * h; p++) {
+        const logP = [0, w * h - 1].map((s) => Math.log((bin(p) === bin(s) ? 2 : 1) / 4097));
+        const m = (logP[0]! + logP[1]!) / 2;
+        for (let k = 0; k < 2; k++) {
+          const r = Math.max(-5, Math.min(5, logP[k]! - m));
+          expect(v[p * 9 + 7 + k]).toBeCloseTo((3 * r) / 5, 5);
+        }
+      }
+      expect(v[7]).toBeCloseTo((3 * Math.log(2) * 0.5) / 5, 5); // pixel 0: the colour of label 0's seed
       expect(v[5]).toBe(0); // pixel 0 is a seed of label 0
       const off = networkInput(image, { seeds: lm });
       expect(
         Array.from(off.dataSync())
-          .filter((_, i) => i % 7 >= 5)
+          .filter((_, i) => i % 9 >= 5)
           .every((z) => z === 0),
       ).toBe(true);
       return [x, off];
@@ -143,6 +155,9 @@ describe('networkInput', () => {
     ).toThrow(/networkInput: options.seeds is 2×2, expected the image's 6×4/);
     expect(() => networkInput(image, { seedDistance: Number.NaN })).toThrow(
       /networkInput: options.seedDistance/,
+    );
+    expect(() => networkInput(image, { colourModel: -1 })).toThrow(
+      /networkInput: options.colourModel is -1/,
     );
   });
 });

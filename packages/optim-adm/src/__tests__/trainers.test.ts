@@ -54,7 +54,8 @@ describeBackends('trainAdm', () => {
     const { history } = await trainAdm(net, ex, {
       ...small,
       iterations: 4,
-      optimizer: tf.train.sgd(0.05),
+      // small steps, so that gradient descent descends
+      optimizer: tf.train.sgd(0.01),
     });
     net.dispose();
     expect(history).toHaveLength(4);
@@ -334,7 +335,7 @@ describeBackends('segmentImage', () => {
       { method: 'adm', lambda: 1, output: 'proposal', init: 'network' },
       // trained at 8×6, Y-steps at 16×12
       { method: 'adm', lambda: 1, maxSide: 8, proposals: 'full' },
-      { method: 'adm', lambda: 1, network: 'backbone' },
+      { method: 'adm', lambda: 1, network: 'backbone', colourModel: 0 },
       { method: 'gd-grid', lambda: 0.05 },
       { method: 'pce' },
       { method: 'graphcut', lambda: 50 },

@@ -28,8 +28,17 @@ export const HIST_BINS = 16;
  * 1. Returns N·2, site-major.
  */
 export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Array {
+  return colourCosts(image, seeds, 2);
+}
+
+/**
+ * {@link colourLikelihoods} for K labels: `−log P(colour | k)` from a
+ * 16³-bin histogram of label k's seed pixels (every bin started at 1), N·K
+ * site-major. Seeds outside [0, K) are ignored.
+ */
+export function colourCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
   const B = HIST_BINS;
-  const hist = [new Float64Array(B * B * B).fill(1), new Float64Array(B * B * B).fill(1)];
+  const hist = Array.from({ length: K }, () => new Float64Array(B * B * B).fill(1));
   const { data } = image;
   const N = image.width * image.height;
   const bins = new Int32Array(N);
@@ -37,14 +46,13 @@ export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Arra
     const b = ((data[3 * p]! >> 4) * B + (data[3 * p + 1]! >> 4)) * B + (data[3 * p + 2]! >> 4);
     bins[p] = b;
     const s = seeds.data[p]!;
-    if (s === 0 || s === 1) hist[s]![b]!++;
+    if (s >= 0 && s < K) hist[s]![b]!++;
   }
-  const tot = hist.map((h) => h.reduce((a, b) => a + b, 0));
-  const out = new Float32Array(2 * N);
+  const logTot = hist.map((h) => Math.log(h.reduce((a, b) => a + b, 0)));
+  const out = new Float32Array(K * N);
   for (let p = 0; p < N; p++) {
     const b = bins[p]!;
-    out[2 * p] = -Math.log(hist[0]![b]! / tot[0]!);
-    out[2 * p + 1] = -Math.log(hist[1]![b]! / tot[1]!);
+    for (let k = 0; k < K; k++) out[K * p + k] = logTot[k]! - Math.log(hist[k]![b]!);
   }
   return out;
 }

@@ -16,11 +16,12 @@ import {
 } from '@seg/dense-conv';
 import { assertInt, assertNumber, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { colourCosts } from '../graphcut/interactive.js';
 import { geodesicSeedDistances } from './seed-distance.js';
 
 /** Channels of {@link networkInput} for K labels: R, G, B, x, y, then one seed distance per label. */
 export function inputChannels(numClasses: number): number {
-  return 5 + numClasses;
+  return 5 + 2 * numClasses;
 }
 
 /** Options of {@link pixelNetSpec}. */
@@ -67,7 +68,7 @@ export interface SegNet {
 /**
  * Wraps a @seg/dense-conv model: a 'same'-padded model is applied as is, a
  * patch classifier (e.g. `segmentationBackbone({ inChannels: 3 + K, coords: true }).patch`,
- * 3 + 2 + K input channels) by its dense forward. Its input must have {@link inputChannels}(K) channels.
+ * 3 + 2 + 2K input channels) by its dense forward. Its input must have {@link inputChannels}(K) channels.
  */
 export function segNetFromModel(model: Model, mode: 'apply' | 'dense' = 'apply'): SegNet {
   const numClasses = model.spec.outChannels;
@@ -102,10 +103,21 @@ export interface NetworkInputOptions {
   seedDistance?: number;
   /** Colour weight of the geodesic distance. @default 10 */
   geodesicGamma?: number;
+  /**
+   * Scale of the colour-model channels: channel 5 + K + k is
+   * `colourModel · clip(log P(colour | k) − mean_j log P(colour | j), ±5) / 5`,
+   * P from 16³-bin histograms of each label's seed pixels
+   * ({@link colourCosts}): how much more likely the pixel's colour is under
+   * label k's scribbles than on average. Relative to the image's own
+   * scribbles, so its meaning carries across images. 0 (or no `seeds`)
+   * leaves them zero.
+   * @default 0
+   */
+  colourModel?: number;
 }
 
 /**
- * The network input of an image, `[1, h, w, 5 + K]` float32: each colour
+ * The network input of an image, `[1, h, w, 5 + 2K]` float32: each colour
  * channel minus its image mean, divided by the image's overall standard
  * deviation; x and y mapped to [−1, 1] times `coordScale`; then the
  * geodesic distance to each label's seeds (see {@link NetworkInputOptions}).
@@ -120,6 +132,8 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
   assertNumber(fn, 'options.seedDistance', distScale, 0);
   const gamma = options.geodesicGamma ?? 10;
   assertNumber(fn, 'options.geodesicGamma', gamma, 0);
+  const colourScale = options.colourModel ?? 0;
+  assertNumber(fn, 'options.colourModel', colourScale, 0);
   const { width: w, height: h, data } = image;
   const seeds = options.seeds;
   if (seeds && (seeds.width !== w || seeds.height !== h)) {
@@ -128,6 +142,7 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
     );
   }
   const dist = seeds && distScale > 0 ? geodesicSeedDistances(image, seeds, K, gamma) : null;
+  const costs = seeds && colourScale > 0 ? colourCosts(image, seeds, K) : null;
   const diag = Math.hypot(w, h);
   const C = inputChannels(K);
   const n = w * h;
@@ -152,6 +167,15 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
       f[o + 4] = coordScale * (h > 1 ? (2 * y) / (h - 1) - 1 : 0);
       if (dist) {
         for (let k = 0; k < K; k++) f[o + 5 + k] = distScale * Math.min(dist[p * K + k]! / diag, 4);
+      }
+      if (costs) {
+        let m = 0;
+        for (let k = 0; k < K; k++) m += costs[p * K + k]!;
+        m /= K;
+        for (let k = 0; k < K; k++) {
+          const r = Math.max(-5, Math.min(5, m - costs[p * K + k]!));
+          f[o + 5 + K + k] = (colourScale * r) / 5;
+        }
       }
     }
   }

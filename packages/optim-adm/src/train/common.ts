@@ -49,7 +49,7 @@ export function prepareExamples(
   examples: TrainingExample | TrainingExample[],
   numClasses: number,
   connectivity: 4 | 8,
-  input: { coordScale: number; seedDistance: number; geodesicGamma: number },
+  input: { coordScale: number; seedDistance: number; geodesicGamma: number; colourModel: number },
 ): PreparedExample[] {
   const list = Array.isArray(examples) ? examples : [examples];
   if (list.length === 0)
@@ -182,6 +182,8 @@ export interface TrainerBaseOptions {
   seedDistance?: number;
   /** Colour weight of the geodesic seed distance. @default 10 */
   geodesicGamma?: number;
+  /** Scale of the colour-model channels of the input (0: off; see `networkInput`). @default 0 */
+  colourModel?: number;
   /**
    * Examples per gradient step (ADM: per Y-step and its θ-steps). Smaller
    * than the number of examples, every iteration is one pass over them in
@@ -212,7 +214,9 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
   assertNumber(fn, 'options.seedDistance', seedDistance, 0);
   const geodesicGamma = o.geodesicGamma ?? 10;
   assertNumber(fn, 'options.geodesicGamma', geodesicGamma, 0);
-  const input = { coordScale, seedDistance, geodesicGamma };
+  const colourModel = o.colourModel ?? 0;
+  assertNumber(fn, 'options.colourModel', colourModel, 0);
+  const input = { coordScale, seedDistance, geodesicGamma, colourModel };
   if (o.optimizer !== undefined && !(o.optimizer instanceof tf.Optimizer)) {
     throw new SegValueError(`${fn}: options.optimizer is not a tf.Optimizer`);
   }
