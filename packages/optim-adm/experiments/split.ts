@@ -4,7 +4,7 @@
 // channels): no training and no graph cut on the test images.
 //   npx tsx --conditions=@seg/source experiments/split.ts [--set 1] [--epochs 20]
 //     [--methods adm,gd-grid,pce] [--batch 4] [--width 16] [--proposals train|full] [--data DIR]
-//     [--no-finetune] [--colour-model 10]
+//     [--finetune adm,pce] [--colour-model 10]
 // Test images: every 5th from the third (10 of 50), disjoint from the tuning
 // subset (every 5th from the first). Minibatches of 4 images, one gradient
 // step per batch (ADM: a Y-step for the batch's images before each step, the
@@ -34,7 +34,7 @@ const batchSize = Number(opt('--batch', '4'));
 const width = Number(opt('--width', '16'));
 const proposals = opt('--proposals', 'train') as 'train' | 'full';
 const methods = opt('--methods', 'adm,gd-grid,pce').split(',');
-const finetune = !argv.includes('--no-finetune');
+const finetune = opt('--finetune', 'adm,pce').split(',');
 const MAX_SIDE = 120;
 const INPUT = { coordScale: 0, seedDistance: 3, colourModel: Number(opt('--colour-model', '10')) };
 
@@ -108,7 +108,7 @@ for (const method of methods) {
     trainLoss = r.history.at(-1)!.regularizedLoss;
   }
   const ious = testIoU(net);
-  if (method === 'adm' && finetune) {
+  if (finetune.includes(method)) {
     // the interactive setting with a prior: per test image, ADM from the
     // trained network on that image's own scribbles (the per-image schedule:
     // 10 Y-steps at full size × 5 θ-steps)
@@ -135,9 +135,10 @@ for (const method of methods) {
         copy.dispose();
       }
       const m = tuned.reduce((a, b) => a + b, 0) / tuned.length;
-      out[`admFinetune${init === 'network' ? 'Network' : 'Colour'}TestIoU`] = m;
+      const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
+      out[`${key}ThenAdm${init === 'network' ? 'Network' : 'Colour'}TestIoU`] = m;
       console.log(
-        `adm, then per-image ADM from it (init ${init}): test mean object IoU ${m.toFixed(3)} (${tuned.map((v) => v.toFixed(2)).join(' ')})`,
+        `${method}, then per-image ADM from it (init ${init}): test mean object IoU ${m.toFixed(3)} (${tuned.map((v) => v.toFixed(2)).join(' ')})`,
       );
     }
   }

@@ -14,10 +14,12 @@ import {
   labelMap,
   type ProbMap,
   type RgbImage,
+  SegShapeError,
   SegValueError,
 } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
 import { interactiveGraphCut } from './graphcut/interactive.js';
-import { createPixelNet, inputChannels, segNetFromModel } from './net/network.js';
+import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { type ProposalSolver, proposalProblem, solvePotts } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
@@ -77,6 +79,12 @@ export interface SegmentOptions {
    * @default 'pixel'
    */
   network?: 'pixel' | 'backbone';
+  /**
+   * Start from these parameters instead of a random initialisation (e.g. a
+   * network trained on other images' scribbles, `net.model.params`); names
+   * and shapes must be those of `network`'s parameters. They are copied.
+   */
+  initialParams?: Record<string, tf.Tensor>;
   /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
   seeds?: 'hard' | 'soft';
   /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'network' */
@@ -203,6 +211,14 @@ export async function segmentImage(
           segmentationBackbone({ numClasses: 2, inChannels: inputChannels(2), seed }).patch,
           'dense',
         );
+  if (options.initialParams !== undefined) {
+    try {
+      copyParams(fn, options.initialParams, net);
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+  }
   const common = {
     connectivity: options.connectivity ?? 8,
     iterations: options.iterations ?? 10,
@@ -276,4 +292,29 @@ export async function segmentImage(
     trainProbs: { width: w, height: h, numLabels: 2, data: probs },
     ms: performance.now() - t0,
   };
+}
+
+function copyParams(fn: string, from: Record<string, tf.Tensor>, net: SegNet): void {
+  const params = net.model.params;
+  for (const [name, v] of Object.entries(params)) {
+    const t = from[name];
+    if (!(t instanceof tf.Tensor)) {
+      throw new SegValueError(
+        `${fn}: options.initialParams has no '${name}', expected a tensor of shape [${v.shape}]`,
+      );
+    }
+    if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
+      throw new SegShapeError(
+        `${fn}: options.initialParams['${name}'] has shape [${t.shape}], expected [${v.shape}]`,
+      );
+    }
+  }
+  for (const name of Object.keys(from)) {
+    if (!(name in params)) {
+      throw new SegValueError(
+        `${fn}: options.initialParams has '${name}', which the network does not have (it has ${Object.keys(params).join(', ')})`,
+      );
+    }
+  }
+  for (const [name, v] of Object.entries(params)) v.assign(from[name]!);
 }

@@ -4,7 +4,7 @@ import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { interactiveGraphCut } from '../graphcut/interactive.js';
-import { createPixelNet } from '../net/network.js';
+import { createPixelNet, networkInput } from '../net/network.js';
 import { downscaleSeeds } from '../net/resample.js';
 import { segmentImage } from '../segment.js';
 import { type AdmIterationInfo, trainAdm } from '../train/adm.js';
@@ -357,6 +357,40 @@ describeBackends('segmentImage', () => {
         expect(objectIoU(r.labels, truth), JSON.stringify(c)).toBeGreaterThan(floor);
       });
     }
+  });
+
+  it('starts from given parameters (copied, checked by name and shape)', async () => {
+    const { image, seeds } = synthetic();
+    const pre = createPixelNet({ seed: 11, width: 8 });
+    const opts = { iterations: 1, stepsPerIteration: 1, pretrainSteps: 0, width: 8 } as const;
+    const before = await params(pre);
+    await expectNoLeaks(async () => {
+      // no training at all: the output is the given network's
+      const r = await segmentImage(image, seeds, {
+        method: 'pce',
+        ...opts,
+        learningRate: 0,
+        initialParams: pre.model.params,
+      });
+      const x = networkInput(image, { seeds, seedDistance: 3, colourModel: 10, coordScale: 0 });
+      const s = tf.tidy(() => tf.softmax(pre.forward(x)));
+      const want = s.dataSync();
+      tf.dispose([x, s]);
+      r.trainProbs!.data.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    });
+    expect(await params(pre)).toEqual(before); // copied, not trained in place
+    const { 'conv1/filter': _, ...missing } = pre.model.params;
+    await expect(segmentImage(image, seeds, { ...opts, initialParams: missing })).rejects.toThrow(
+      "segmentImage: options.initialParams has no 'conv1/filter', expected a tensor of shape [3,3,9,8]",
+    );
+    const wide = createPixelNet({ seed: 1, width: 4 });
+    await expect(
+      segmentImage(image, seeds, { ...opts, initialParams: wide.model.params }),
+    ).rejects.toThrow(
+      "segmentImage: options.initialParams['conv1/filter'] has shape [3,3,9,4], expected [3,3,9,8]",
+    );
+    wide.dispose();
+    pre.dispose();
   });
 
   it('rejects an unknown method and one-label scribbles', async () => {
