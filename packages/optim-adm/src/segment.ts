@@ -233,7 +233,6 @@ export async function segmentImage(
       : undefined,
   };
   let probs: Float32Array;
-  let lastFull: Int32Array | undefined;
   let history: (AdmIterationInfo | GdIterationInfo)[];
   try {
     if (method === 'adm') {
@@ -248,7 +247,6 @@ export async function segmentImage(
         ...(options.fullLambda !== undefined ? { fullLambda: options.fullLambda } : {}),
       });
       probs = r.probs[0]!;
-      lastFull = r.fullProposals[0];
       history = r.history;
     } else {
       const scale = w / image.width;

@@ -376,7 +376,9 @@ describeBackends('segmentImage', () => {
       const s = tf.tidy(() => tf.softmax(pre.forward(x)));
       const want = s.dataSync();
       tf.dispose([x, s]);
-      r.trainProbs!.data.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+      r.trainProbs!.data.forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i]!, 5);
+      });
     });
     expect(await params(pre)).toEqual(before); // copied, not trained in place
     const { 'conv1/filter': _, ...missing } = pre.model.params;
