@@ -8,21 +8,16 @@
 //   npx tsx --conditions=@seg/source experiments/crossval.ts [--set 1] [--folds 0,1,2,3,4] [--epochs 20] [--data DIR]
 // Fold f holds out the images i with i mod 5 = f (fold 0 is the tuning subset).
 // Last line: CV {json} (means over the held-out images of the folds run).
-import { initBackend, labelMap } from '@seg/tensor';
-import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@seg/tensor';
 import {
   createPixelNet,
-  downscaleImage,
-  downscaleSeeds,
-  networkInput,
   objectIoU,
-  reducedSize,
   type SegmentOptions,
   segmentImage,
   trainGradientDescent,
-  upscaleProbs,
 } from '../src/index.js';
 import { grabCutNames, loadGrabCut } from '../src/node/index.js';
+import { networkLabels, reduce } from './reduced.js';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -46,10 +41,7 @@ const INPUT = { coordScale: 0, seedDistance: 3, colourModel: 10 };
 
 await initBackend({ backend: 'wasm' });
 const names = grabCutNames(dir);
-const all = loadGrabCut(dir, { scribbles: set, names }).map((ex) => {
-  const [w, h] = reducedSize(ex.image.width, ex.image.height, MAX_SIDE);
-  return { ex, image: downscaleImage(ex.image, w, h), seeds: downscaleSeeds(ex.seeds, w, h, 2) };
-});
+const all = reduce(loadGrabCut(dir, { scribbles: set, names }), MAX_SIDE);
 console.log(
   `cross-validation: scribbles-${set}, folds ${folds.join(',')} of 5, partial CE on the other 40 images ` +
     `(${epochs} epochs of batches of 4, one Adam step each, lr 0.01), then per-image ADM from it`,
@@ -77,23 +69,7 @@ for (const f of folds) {
   const per: string[] = [];
   for (const t of test) {
     // the pretrained network alone
-    const probs = tf.tidy(() =>
-      tf.softmax(net.forward(networkInput(t.image, { ...INPUT, seeds: t.seeds, numClasses: 2 }))),
-    );
-    const up = upscaleProbs(
-      {
-        width: t.image.width,
-        height: t.image.height,
-        numLabels: 2,
-        data: probs.dataSync() as Float32Array,
-      },
-      t.ex.image.width,
-      t.ex.image.height,
-    );
-    probs.dispose();
-    const lab = new Int32Array(t.ex.image.width * t.ex.image.height);
-    for (let p = 0; p < lab.length; p++) lab[p] = up.data[2 * p + 1]! > up.data[2 * p]! ? 1 : 0;
-    const a = objectIoU(labelMap(t.ex.image.width, t.ex.image.height, lab), t.ex.mask!);
+    const a = objectIoU(networkLabels(net, t, INPUT), t.ex.mask!);
     // per-image ADM from it
     const r = await segmentImage(t.ex.image, t.ex.seeds, {
       ...ADM,

@@ -57,6 +57,15 @@ const COMMON: SegmentOptions = {
   coordScale: 0,
   seedDistance: 3,
 };
+const ADM: SegmentOptions = {
+  ...COMMON,
+  method: 'adm',
+  lambda: 5,
+  mu: 1,
+  init: 'network',
+  proposals: 'full',
+  colourModel: 10,
+};
 const SETTINGS: Record<string, SegmentOptions> = {
   pce: { ...COMMON, method: 'pce', colourModel: 10 },
   'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5, colourModel: 3 },
@@ -65,36 +74,11 @@ const SETTINGS: Record<string, SegmentOptions> = {
   'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02, colourModel: 3 },
   // Y-steps at the image's full size on the upsampled probabilities (Potts
   // weight λ·W/w there); the θ-steps and the reported loss on the training grid
-  adm: {
-    ...COMMON,
-    method: 'adm',
-    lambda: 5,
-    mu: 1,
-    init: 'network',
-    proposals: 'full',
-    colourModel: 10,
-  },
+  adm: ADM,
   // the same with the Y-steps on the training grid
-  'adm-train-grid': {
-    ...COMMON,
-    method: 'adm',
-    lambda: 5,
-    mu: 1,
-    init: 'network',
-    proposals: 'train',
-    colourModel: 10,
-  },
+  'adm-train-grid': { ...ADM, proposals: 'train' },
   // ADM's network, then one more Y-step at full resolution (not in the default run)
-  'adm-proposal': {
-    ...COMMON,
-    method: 'adm',
-    lambda: 5,
-    mu: 1,
-    init: 'network',
-    proposals: 'full',
-    colourModel: 10,
-    output: 'proposal',
-  },
+  'adm-proposal': { ...ADM, output: 'proposal' },
 };
 const LAMBDA_EVAL = SETTINGS.adm!.lambda!;
 const methods = only ? only.split(',') : ['adm', 'gd-grid-same-λ', 'gd-grid', 'gd-dense', 'pce'];

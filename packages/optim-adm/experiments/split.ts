@@ -10,20 +10,10 @@
 // step per batch (ADM: a Y-step for the batch's images before each step, the
 // reference schedule of adm-seg), Adam lr 0.01, the per-image experiment's λ.
 // Last line: SPLIT {json}.
-import { initBackend, labelMap } from '@seg/tensor';
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  createPixelNet,
-  downscaleImage,
-  downscaleSeeds,
-  networkInput,
-  objectIoU,
-  reducedSize,
-  trainAdm,
-  trainGradientDescent,
-  upscaleProbs,
-} from '../src/index.js';
+import { initBackend } from '@seg/tensor';
+import { createPixelNet, objectIoU, trainAdm, trainGradientDescent } from '../src/index.js';
 import { grabCutNames, loadGrabCut } from '../src/node/index.js';
+import { labelsFromProbs, networkLabels, reduce } from './reduced.js';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -43,37 +33,16 @@ const names = grabCutNames(dir);
 const isTest = (i: number) => i % 5 === 2;
 const trainNames = names.filter((_, i) => !isTest(i));
 const testNames = names.filter((_, i) => isTest(i));
-const reduce = (names: string[]) =>
-  loadGrabCut(dir, { scribbles: set, names }).map((ex) => {
-    const [w, h] = reducedSize(ex.image.width, ex.image.height, MAX_SIDE);
-    return { ex, image: downscaleImage(ex.image, w, h), seeds: downscaleSeeds(ex.seeds, w, h, 2) };
-  });
-const train = reduce(trainNames);
-const test = reduce(testNames);
+const train = reduce(loadGrabCut(dir, { scribbles: set, names: trainNames }), MAX_SIDE);
+const test = reduce(loadGrabCut(dir, { scribbles: set, names: testNames }), MAX_SIDE);
 console.log(
   `split: train ${train.length} images, test ${test.length} (${testNames.join(' ')}), scribbles-${set}, ` +
     `${epochs} epochs of batches of ${batchSize}, one step per batch, width ${width}, proposals ${proposals}, input ${JSON.stringify(INPUT)}`,
 );
 
-/** Mean object IoU of the network on the test images (argmax of the upsampled probabilities). */
+/** Object IoU of the network on each test image (argmax of the upsampled probabilities). */
 function testIoU(net: ReturnType<typeof createPixelNet>): number[] {
-  return test.map((t) => {
-    const probs = tf.tidy(() =>
-      tf.softmax(net.forward(networkInput(t.image, { ...INPUT, seeds: t.seeds, numClasses: 2 }))),
-    );
-    const data = probs.dataSync() as Float32Array;
-    probs.dispose();
-    return objectIoU(argmaxUp(data, t), t.ex.mask!);
-  });
-}
-
-/** Labels at full size from probabilities at the training size (bilinear, then argmax). */
-function argmaxUp(data: Float32Array, t: (typeof test)[number]) {
-  const small = { width: t.image.width, height: t.image.height, numLabels: 2 };
-  const full = upscaleProbs({ ...small, data }, t.ex.image.width, t.ex.image.height);
-  const lab = new Int32Array(t.ex.image.width * t.ex.image.height);
-  for (let p = 0; p < lab.length; p++) lab[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
-  return labelMap(t.ex.image.width, t.ex.image.height, lab);
+  return test.map((t) => objectIoU(networkLabels(net, t, INPUT), t.ex.mask!));
 }
 
 const out: Record<string, number> = {};
@@ -130,7 +99,7 @@ for (const method of methods) {
             init,
           },
         );
-        const lab = argmaxUp(r.probs[0]!, t);
+        const lab = labelsFromProbs(r.probs[0]!, t);
         tuned.push(objectIoU(lab, t.ex.mask!));
         copy.dispose();
       }
