@@ -51,6 +51,17 @@ const it = run.history.slice(1);
 const admIterMs = median(it.map((i) => i.timings.totalMs));
 const thetaMs = median(it.map((i) => i.timings.thetaMs));
 const yInlineMs = median(it.map((i) => i.timings.yStepMs));
+// the same with the Y-steps at the image's full size (segmentImage's default)
+const netFull = createPixelNet({ seed: 1, width: 16 });
+const runFull = await trainAdm(
+  netFull,
+  { ...small, full: { image: ex!.image, seeds: ex!.seeds } },
+  { iterations: quick ? 4 : 10, stepsPerIteration: 5, lambda: 5 },
+);
+netFull.dispose();
+const itFull = runFull.history.slice(1);
+const admIterFullMs = median(itFull.map((i) => i.timings.totalMs));
+const yFullMs = median(itFull.map((i) => i.timings.yStepMs));
 
 // --- Y-step on a batch: proposal problems of several images, 1 vs 2 workers ---
 const batchNames = loadGrabCut(dataDir, { scribbles: 1, limit: quick ? 8 : 12 });
@@ -72,21 +83,31 @@ function problemsAt(maxSide: number): PottsProblem[] {
     });
   });
 }
-async function timeSolver(size: number, problems: PottsProblem[], reps: number): Promise<number> {
-  const pool = await createSolverPool({
-    ...tsWorker(new URL(import.meta.resolve('@seg/crf-solvers/worker'))),
-    size,
-  });
-  const solver = poolSolver(pool);
-  await solver.solve(problems.slice(0, size)); // warm-up
-  const t: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    await solver.solve(problems);
-    t.push(performance.now() - t0);
+/**
+ * Median time to solve `problems` on a pool of 1 and of 2 workers, the two
+ * timed alternately (1, 2, 1, 2, …) so that both see the same machine.
+ */
+async function timeSolvers(problems: PottsProblem[], reps: number): Promise<[number, number]> {
+  const worker = tsWorker(new URL(import.meta.resolve('@seg/crf-solvers/worker')));
+  const pools = [
+    await createSolverPool({ ...worker, size: 1 }),
+    await createSolverPool({ ...worker, size: 2 }),
+  ];
+  const solvers = pools.map((p) => poolSolver(p));
+  try {
+    for (const [i, solver] of solvers.entries()) await solver.solve(problems.slice(0, i + 1)); // warm-up
+    const t: [number[], number[]] = [[], []];
+    for (let r = 0; r < reps; r++) {
+      for (const [i, solver] of solvers.entries()) {
+        const t0 = performance.now();
+        await solver.solve(problems);
+        t[i]!.push(performance.now() - t0);
+      }
+    }
+    return [median(t[0]), median(t[1])];
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
   }
-  await pool.close();
-  return median(t);
 }
 const reps = quick ? 2 : 3;
 const rows: [string, number, number, number][] = [];
@@ -96,8 +117,7 @@ for (const side of [120, 480]) {
   const t0 = performance.now();
   await inlineSolver().solve(problems);
   const inline = performance.now() - t0;
-  const one = await timeSolver(1, problems, reps);
-  const two = await timeSolver(2, problems, reps);
+  const [one, two] = await timeSolvers(problems, quick ? 3 : 7);
   rows.push([`Y-step, batch of ${problems.length}, longest side ${side}`, inline, one, two]);
   speedups[side] = one / two;
 }
@@ -143,7 +163,9 @@ console.log(
 );
 console.log(`ADM iteration on ${NAME} at ${w}×${h} (5 θ-steps, pixel net width 16):`);
 console.log(
-  `| part | ms |\n|---|---|\n| whole iteration | ${admIterMs.toFixed(1)} |\n| θ-step phase (5 steps) | ${thetaMs.toFixed(1)} |\n| Y-step (in thread) | ${yInlineMs.toFixed(1)} |`,
+  `| part | ms |\n|---|---|\n| whole iteration | ${admIterMs.toFixed(1)} |\n| θ-step phase (5 steps) | ${thetaMs.toFixed(1)} |\n| Y-step (in thread) | ${yInlineMs.toFixed(1)} |` +
+    `\n| whole iteration, Y-step at full size ${ex!.image.width}×${ex!.image.height} | ${admIterFullMs.toFixed(1)} |` +
+    `\n| Y-step at full size (in thread) | ${yFullMs.toFixed(1)} |`,
 );
 console.log(
   '\n| Y-step batch | in thread ms | 1 worker ms | 2 workers ms | speedup 2/1 |\n|---|---|---|---|---|',
@@ -163,6 +185,8 @@ const bench = {
   admIterMs,
   thetaStepsMs: thetaMs,
   yStepInlineMs: yInlineMs,
+  admIterFullSizeMs: admIterFullMs,
+  yStepFullSizeMs: yFullMs,
   proposalSpeedup2Workers: speedups[480],
   proposalSpeedup2WorkersTrainRes: speedups[120],
   mincutMs: anchor?.oursMs ?? null,
