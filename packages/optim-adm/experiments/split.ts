@@ -76,6 +76,7 @@ for (const method of methods) {
     });
     trainLoss = r.history.at(-1)!.regularizedLoss;
   }
+  const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
   const ious = testIoU(net);
   if (finetune.includes(method)) {
     // the interactive setting with a prior: per test image, ADM from the
@@ -104,7 +105,6 @@ for (const method of methods) {
         copy.dispose();
       }
       const m = tuned.reduce((a, b) => a + b, 0) / tuned.length;
-      const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
       out[`${key}ThenAdm${init === 'network' ? 'Network' : 'Colour'}TestIoU`] = m;
       console.log(
         `${method}, then per-image ADM from it (init ${init}): test mean object IoU ${m.toFixed(3)} (${tuned.map((v) => v.toFixed(2)).join(' ')})`,
@@ -113,7 +113,6 @@ for (const method of methods) {
   }
   net.dispose();
   const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
-  const key = { adm: 'adm', 'gd-grid': 'gdGrid', pce: 'pce' }[method] ?? method;
   out[`${key}TestIoU`] = mean;
   out[`${key}TrainLoss`] = trainLoss;
   console.log(

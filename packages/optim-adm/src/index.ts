@@ -22,6 +22,7 @@ export type { PottsProblem } from './proposals/potts-problem.js';
 export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
 export {
+  fullSizeWeight,
   inlineSolver,
   poolSolver,
   proposalEnergy,

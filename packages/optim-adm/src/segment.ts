@@ -21,7 +21,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { interactiveGraphCut } from './graphcut/interactive.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
-import { type ProposalSolver, proposalProblem, solvePotts } from './proposals/y-step.js';
+import {
+  fullSizeWeight,
+  type ProposalSolver,
+  proposalProblem,
+  solvePotts,
+} from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
 import { checkImage, checkSeeds } from './validate.js';
@@ -179,16 +184,13 @@ export async function segmentImage(
   const [w, h] = reducedSize(image.width, image.height, maxSide);
   const small = downscaleImage(image, w, h);
   const smallSeeds = downscaleSeeds(seeds, w, h, 2);
-  const fullProposals = method === 'adm' && (options.proposals ?? 'full') === 'full';
-  if (
-    options.proposals !== undefined &&
-    options.proposals !== 'train' &&
-    options.proposals !== 'full'
-  ) {
+  const proposals = options.proposals ?? 'full';
+  if (proposals !== 'train' && proposals !== 'full') {
     throw new SegValueError(
-      `${fn}: options.proposals is ${JSON.stringify(options.proposals)}, expected 'train' or 'full'`,
+      `${fn}: options.proposals is ${JSON.stringify(proposals)}, expected 'train' or 'full'`,
     );
   }
+  const fullProposals = method === 'adm' && proposals === 'full';
   const example = {
     image: small,
     seeds: smallSeeds,
@@ -272,8 +274,7 @@ export async function segmentImage(
   if ((options.output ?? 'network') === 'proposal') {
     const { edges } = gridWeights(image, { connectivity: common.connectivity });
     const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? (method === 'adm' ? 5 : 0.5));
-    // the training grid's balance of unary and boundary at full size (see AdmOptions.fullLambda)
-    const weight = options.fullLambda ?? (lambda * image.width) / w;
+    const weight = options.fullLambda ?? fullSizeWeight(lambda, image.width, w);
     out = solvePotts(
       proposalProblem(full.data, image.width, image.height, 2, edges, seeds.data, {
         pottsWeight: method === 'adm' ? weight / (options.mu ?? 1) : weight,

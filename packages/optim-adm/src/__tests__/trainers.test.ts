@@ -245,10 +245,14 @@ describeBackends('trainAdm', () => {
     net.dispose();
   });
 
-  it('does not leak tensors', async () => {
+  it('does not leak tensors, in one batch or in minibatches with full-size Y-steps', async () => {
     const net = createPixelNet({ seed: 6, width: 4 });
     await expectNoLeaks(async () => {
       await trainAdm(net, synthetic(), { ...small, iterations: 1 });
+    });
+    const [a, b] = [synthetic(1), synthetic(2)];
+    await expectNoLeaks(async () => {
+      await trainAdm(net, [{ ...a, full: a }, b], { ...small, iterations: 2, batchSize: 1 });
     });
     net.dispose();
   });
@@ -269,6 +273,12 @@ describeBackends('trainAdm', () => {
     ).rejects.toThrow("trainAdm: seeds are 12×16, expected the image's 16×12");
     await expect(trainAdm(net, ex, { mu: 0 })).rejects.toThrow(
       'trainAdm: options.mu is 0, expected a positive number',
+    );
+    await expect(trainAdm(net, ex, { fullLambda: -1 })).rejects.toThrow(
+      /trainAdm: options.fullLambda is -1/,
+    );
+    await expect(trainAdm(net, ex, { batchSeed: Number.NaN })).rejects.toThrow(
+      /trainAdm: options.batchSeed is NaN/,
     );
     net.dispose();
   });

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { colourCosts } from '../graphcut/interactive.js';
 import { geodesicSeedDistances } from './seed-distance.js';
 
-/** Channels of {@link networkInput} for K labels: R, G, B, x, y, then one seed distance per label. */
+/** Channels of {@link networkInput} for K labels: R, G, B, x, y, one seed distance per label, then one colour-model channel per label. */
 export function inputChannels(numClasses: number): number {
   return 5 + 2 * numClasses;
 }
@@ -119,8 +119,9 @@ export interface NetworkInputOptions {
 /**
  * The network input of an image, `[1, h, w, 5 + 2K]` float32: each colour
  * channel minus its image mean, divided by the image's overall standard
- * deviation; x and y mapped to [−1, 1] times `coordScale`; then the
- * geodesic distance to each label's seeds (see {@link NetworkInputOptions}).
+ * deviation; x and y mapped to [−1, 1] times `coordScale`; the geodesic
+ * distance to each label's seeds; then each label's colour model (see
+ * {@link NetworkInputOptions}).
  */
 export function networkInput(image: RgbImage, options: NetworkInputOptions = {}): tf.Tensor4D {
   const fn = 'networkInput';

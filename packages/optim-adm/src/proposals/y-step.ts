@@ -84,6 +84,15 @@ export function poolSolver(pool: SolverPool): ProposalSolver {
   };
 }
 
+/**
+ * The per-pixel Potts weight at a finer resolution that keeps the balance λ
+ * has on the training grid: a boundary is s = fullWidth / trainWidth times
+ * longer in pixels while the unary sum grows by s², so the weight scales by s.
+ */
+export function fullSizeWeight(lambda: number, fullWidth: number, trainWidth: number): number {
+  return (lambda * fullWidth) / trainWidth;
+}
+
 /** Options of {@link proposalProblem}. */
 export interface ProposalProblemOptions {
   /** Potts weight `λ/μ` applied to the contrast weights. */

@@ -11,6 +11,7 @@ import { colourLikelihoods } from '../graphcut/interactive.js';
 import type { SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import {
+  fullSizeWeight,
   inlineSolver,
   MIN_PROB,
   type ProposalSolver,
@@ -88,10 +89,8 @@ export interface AdmOptions extends TrainerBaseOptions {
   init?: 'network' | 'colour';
   /**
    * Potts weight per pixel of the Y-step on examples with a `full`
-   * resolution, in place of λ there. A boundary is s times longer in pixels
-   * at s times the resolution while the unary sum grows by s², so the
-   * default keeps the training grid's balance.
-   * @default λ · full.width / image.width
+   * resolution, in place of λ there.
+   * @default `fullSizeWeight(λ, full.width, image.width)` = λ · full.width / image.width, the training grid's balance
    */
   fullLambda?: number;
   /** Solves the Y-step problems (one per example); e.g. `createSolverPool({ size: 2 })`. @default in this thread */
@@ -218,7 +217,9 @@ export async function trainAdm(
               H,
             ).data;
       const weight =
-        p.full === undefined ? lambda : (options.fullLambda ?? (lambda * W) / p.image.width);
+        p.full === undefined
+          ? lambda
+          : (options.fullLambda ?? fullSizeWeight(lambda, W, p.image.width));
       const pr = proposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
         pottsWeight: weight / mu,
         seeds: seedMode,
