@@ -23,6 +23,7 @@ import {
   dense,
   denseForward,
   densePads,
+  type LayerInput,
   layerSizes,
   type Model,
   maxPool,
@@ -42,25 +43,47 @@ const only = flag('--only')?.split(',');
 const report = await initBackend({ backend: backendArg === 'cpu' ? 'cpu' : 'wasm' });
 const SIZE = 256;
 
-/** A patch classifier in the style of Li et al. (arXiv 1412.4526): conv-pool stages, RF 36. */
-function liStyleSpec(): NetSpec {
+/**
+ * A patch classifier of conv → ReLU → 2×2/2 max-pool stages (`[maps, filter
+ * size]` each, layers conv1/pool1, conv2/pool2, …), then the hidden layer
+ * `fc` → ReLU → `classify` to 2 scores (a 1×1 convolution, or a per-pixel
+ * dense layer when `fc` is one).
+ */
+function convPoolNet(
+  inChannels: number,
+  stages: [number, number][],
+  fc: LayerInput,
+  classify: 'conv' | 'dense',
+): NetSpec {
   return defineNet({
-    inChannels: 3,
+    inChannels,
     layers: [
-      conv2d({ name: 'conv1', outChannels: 16, filterSize: 5 }),
+      ...stages.flatMap(([outChannels, filterSize], i) => [
+        conv2d({ name: `conv${i + 1}`, outChannels, filterSize }),
+        relu(),
+        maxPool({ name: `pool${i + 1}`, size: 2 }),
+      ]),
+      fc,
       relu(),
-      maxPool({ name: 'pool1', size: 2 }),
-      conv2d({ name: 'conv2', outChannels: 24, filterSize: 5 }),
-      relu(),
-      maxPool({ name: 'pool2', size: 2 }),
-      conv2d({ name: 'conv3', outChannels: 32, filterSize: 3 }),
-      relu(),
-      maxPool({ name: 'pool3', size: 2 }),
-      conv2d({ name: 'fc', outChannels: 32, filterSize: 2 }),
-      relu(),
-      conv2d({ name: 'classify', outChannels: 2, filterSize: 1 }),
+      classify === 'conv'
+        ? conv2d({ name: 'classify', outChannels: 2, filterSize: 1 })
+        : dense({ name: 'classify', outChannels: 2 }),
     ],
   });
+}
+
+/** A patch classifier in the style of Li et al. (arXiv 1412.4526): conv-pool stages, RF 36. */
+function liStyleSpec(): NetSpec {
+  return convPoolNet(
+    3,
+    [
+      [16, 5],
+      [24, 5],
+      [32, 3],
+    ],
+    conv2d({ name: 'fc', outChannels: 32, filterSize: 2 }),
+    'conv',
+  );
 }
 
 /**
@@ -71,26 +94,17 @@ function liStyleSpec(): NetSpec {
  * dense 200, dense 2; receptive field 63, stride 16.
  */
 function largeSpec(): NetSpec {
-  return defineNet({
-    inChannels: 3,
-    layers: [
-      conv2d({ name: 'conv1', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool1', size: 2 }),
-      conv2d({ name: 'conv2', outChannels: 48, filterSize: 5 }),
-      relu(),
-      maxPool({ name: 'pool2', size: 2 }),
-      conv2d({ name: 'conv3', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool3', size: 2 }),
-      conv2d({ name: 'conv4', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool4', size: 2 }),
-      dense({ name: 'fc', outChannels: 200 }),
-      relu(),
-      dense({ name: 'classify', outChannels: 2 }),
+  return convPoolNet(
+    3,
+    [
+      [48, 4],
+      [48, 5],
+      [48, 4],
+      [48, 4],
     ],
-  });
+    dense({ name: 'fc', outChannels: 200 }),
+    'dense',
+  );
 }
 
 /**
@@ -106,26 +120,17 @@ function largeSpec(): NetSpec {
  * Receptive field 95, stride 16.
  */
 function ciresanN4Spec(): NetSpec {
-  return defineNet({
-    inChannels: 1,
-    layers: [
-      conv2d({ name: 'conv1', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool1', size: 2 }),
-      conv2d({ name: 'conv2', outChannels: 48, filterSize: 5 }),
-      relu(),
-      maxPool({ name: 'pool2', size: 2 }),
-      conv2d({ name: 'conv3', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool3', size: 2 }),
-      conv2d({ name: 'conv4', outChannels: 48, filterSize: 4 }),
-      relu(),
-      maxPool({ name: 'pool4', size: 2 }),
-      conv2d({ name: 'fc', outChannels: 200, filterSize: 3 }),
-      relu(),
-      conv2d({ name: 'classify', outChannels: 2, filterSize: 1 }),
+  return convPoolNet(
+    1,
+    [
+      [48, 4],
+      [48, 5],
+      [48, 4],
+      [48, 4],
     ],
-  });
+    conv2d({ name: 'fc', outChannels: 200, filterSize: 3 }),
+    'conv',
+  );
 }
 
 /** Multiply-accumulates of one forward pass of `spec` on an h×w input. */
