@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { interactiveGraphCut } from './graphcut/interactive.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
+import { keepSeedConnected } from './proposals/connectivity.js';
 import {
   fullSizeWeight,
   type ProposalSolver,
@@ -92,8 +93,12 @@ export interface SegmentOptions {
   initialParams?: Record<string, tf.Tensor>;
   /** ADM: seeds hard or soft in the Y-step. @default 'hard' */
   seeds?: 'hard' | 'soft';
-  /** ADM: unary of the first Y-step (see `AdmOptions.init`). @default 'network' */
-  init?: 'network' | 'colour';
+  /**
+   * ADM: unary of the first Y-step (see `AdmOptions.init`): 'colour' starts
+   * from the classic cut. Chosen on GrabCut-50 from {network, colour, both}.
+   * @default 'colour'
+   */
+  init?: 'network' | 'colour' | 'both';
   /**
    * ADM: where the Y-step is solved. `'train'`: on the reduced training grid;
    * `'full'`: at the image's full size, on the network's upsampled
@@ -104,6 +109,15 @@ export interface SegmentOptions {
   proposals?: 'train' | 'full';
   /** ADM with `proposals: 'full'`: the Potts weight there (see `AdmOptions.fullLambda`). */
   fullLambda?: number;
+  /**
+   * The object is connected to its scribbles: object regions (8-connected)
+   * holding no object scribble become background, in ADM's Y-steps
+   * (`AdmOptions.seedConnected`) and in the returned labels of every
+   * network method ({@link keepSeedConnected}). Chosen on GrabCut-50 for
+   * every network method.
+   * @default true
+   */
+  seedConnected?: boolean;
   /** ADM: partial-CE steps before the first Y-step. @default 10 */
   pretrainSteps?: number;
   /** ADM: solver of the Y-step (e.g. a pool). @default this thread */
@@ -114,8 +128,11 @@ export interface SegmentOptions {
   /**
    * What `labels` are: `'network'`, the argmax of the network's upsampled
    * probabilities; `'proposal'`, one more Y-step at full resolution on them
-   * (unary −log S, Potts λ/μ·w, hard seeds: a graph-cut clean-up).
-   * @default 'network'
+   * (unary −log S, hard seeds, contrast-sensitive Potts at the full-size
+   * weight of λ/μ for ADM, of λ for GD on the grid CRF, of 0.5 for partial
+   * CE and 5 for GD on the dense CRF: a graph-cut clean-up). Chosen on
+   * GrabCut-50 for every network method.
+   * @default 'proposal'
    */
   output?: 'network' | 'proposal';
   /** Called after every iteration with the trainer's report. */
@@ -196,6 +213,18 @@ export async function segmentImage(
     seeds: smallSeeds,
     ...(fullProposals ? { full: { image, seeds } } : {}),
   };
+  const connected = options.seedConnected ?? true;
+  const output = options.output ?? 'proposal';
+  if (output !== 'network' && output !== 'proposal') {
+    throw new SegValueError(
+      `${fn}: options.output is ${JSON.stringify(output)}, expected 'network' or 'proposal'`,
+    );
+  }
+  if (typeof connected !== 'boolean') {
+    throw new SegValueError(
+      `${fn}: options.seedConnected is ${JSON.stringify(connected)}, expected true or false`,
+    );
+  }
   const network = options.network ?? 'pixel';
   if (network !== 'pixel' && network !== 'backbone') {
     throw new SegValueError(
@@ -243,10 +272,11 @@ export async function segmentImage(
         lambda: options.lambda ?? 5,
         mu: options.mu ?? 1,
         seeds: options.seeds ?? 'hard',
-        init: options.init ?? 'network',
+        init: options.init ?? 'colour',
         pretrainSteps: options.pretrainSteps ?? 10,
         ...(options.solver ? { solver: options.solver } : {}),
         ...(options.fullLambda !== undefined ? { fullLambda: options.fullLambda } : {}),
+        ...(connected ? { seedConnected: [1] } : {}),
       });
       probs = r.probs[0]!;
       history = r.history;
@@ -271,7 +301,7 @@ export async function segmentImage(
     image.height,
   );
   let out: Int32Array = new Int32Array(image.width * image.height);
-  if ((options.output ?? 'network') === 'proposal') {
+  if (output === 'proposal') {
     const { edges } = gridWeights(image, { connectivity: common.connectivity });
     const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? (method === 'adm' ? 5 : 0.5));
     const weight = options.fullLambda ?? fullSizeWeight(lambda, image.width, w);
@@ -283,6 +313,7 @@ export async function segmentImage(
   } else {
     for (let p = 0; p < out.length; p++) out[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
   }
+  if (connected) out = keepSeedConnected(out, image.width, image.height, seeds.data, [1]);
   return {
     labels: labelMap(image.width, image.height, out),
     probs: full,

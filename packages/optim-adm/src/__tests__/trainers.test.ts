@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { interactiveGraphCut } from '../graphcut/interactive.js';
 import { createPixelNet, networkInput } from '../net/network.js';
 import { downscaleSeeds } from '../net/resample.js';
+import { keepSeedConnected } from '../proposals/connectivity.js';
 import { segmentImage } from '../segment.js';
 import { type AdmIterationInfo, trainAdm } from '../train/adm.js';
 import type { TrainerCheckpoint } from '../train/common.js';
@@ -245,6 +246,29 @@ describeBackends('trainAdm', () => {
     net.dispose();
   });
 
+  it('drops unseeded object islands from the proposals with seedConnected', async () => {
+    // an object seed's colour again in a 3×3 island by the upper-left corner, no object seed there
+    const ex = synthetic(4);
+    const island: number[] = [];
+    for (let y = 1; y < 4; y++) for (let x = 1; x < 4; x++) island.push(y * 16 + x);
+    const colour = ex.image.data.slice(3 * (6 * 16 + 8), 3 * (6 * 16 + 8) + 3);
+    for (const p of island) ex.image.data.set(colour, 3 * p);
+    const classic = interactiveGraphCut(ex.image, ex.seeds, { lambda: 2 }).data;
+    expect(island.every((p) => classic[p] === 1)).toBe(true);
+    const net = createPixelNet({ seed: 9, width: 4 });
+    const r = await trainAdm(net, ex, {
+      ...small,
+      iterations: 1,
+      init: 'colour',
+      seedConnected: [1],
+    });
+    net.dispose();
+    expect(Array.from(r.proposals[0]!)).toEqual(
+      Array.from(keepSeedConnected(classic, 16, 12, ex.seeds.data, [1])),
+    );
+    expect(island.every((p) => r.proposals[0]![p] === 0)).toBe(true);
+  });
+
   it('does not leak tensors, in one batch or in minibatches with full-size Y-steps', async () => {
     const net = createPixelNet({ seed: 6, width: 4 });
     await expectNoLeaks(async () => {
@@ -279,6 +303,9 @@ describeBackends('trainAdm', () => {
     );
     await expect(trainAdm(net, ex, { batchSeed: Number.NaN })).rejects.toThrow(
       /trainAdm: options.batchSeed is NaN/,
+    );
+    await expect(trainAdm(net, ex, { seedConnected: [2] })).rejects.toThrow(
+      'trainAdm: options.seedConnected[0] is 2, expected an integer in [0, 1]',
     );
     net.dispose();
   });
@@ -342,7 +369,9 @@ describeBackends('segmentImage', () => {
     const { objectIoU } = await import('../metrics/iou.js');
     const cases = [
       { method: 'adm', lambda: 1 },
-      { method: 'adm', lambda: 1, output: 'proposal', init: 'network' },
+      // the paper's plain ADM: the network's start, argmax output, no connectivity prior
+      { method: 'adm', lambda: 1, output: 'network', init: 'network', seedConnected: false },
+      { method: 'adm', lambda: 1, init: 'both' },
       // trained at 8×6, Y-steps at 16×12
       { method: 'adm', lambda: 1, maxSide: 8, proposals: 'full' },
       { method: 'adm', lambda: 1, network: 'backbone', colourModel: 0 },
@@ -367,6 +396,28 @@ describeBackends('segmentImage', () => {
         expect(objectIoU(r.labels, truth), JSON.stringify(c)).toBeGreaterThan(floor);
       });
     }
+  });
+
+  it('drops object regions without an object scribble from the labels with seedConnected', async () => {
+    const { image, seeds } = synthetic(4);
+    for (let y = 7; y < 10; y++)
+      for (let x = 0; x < 3; x++)
+        image.data.set(image.data.slice(3 * (6 * 16 + 8), 3 * (6 * 16 + 8) + 3), 3 * (y * 16 + x));
+    const opts = {
+      method: 'pce',
+      iterations: 4,
+      width: 8,
+      seed: 3,
+      seedDistance: 0,
+      output: 'network',
+    } as const;
+    const plain = await segmentImage(image, seeds, { ...opts, seedConnected: false });
+    const kept = await segmentImage(image, seeds, { ...opts, seedConnected: true });
+    expect(plain.labels.data[8 * 16 + 1]).toBe(1); // the island, as the network labels it
+    expect(Array.from(kept.labels.data)).toEqual(
+      Array.from(keepSeedConnected(plain.labels.data, 16, 12, seeds.data, [1])),
+    );
+    expect(kept.labels.data[8 * 16 + 1]).toBe(0);
   });
 
   it('starts from given parameters (copied, checked by name and shape)', async () => {
@@ -415,6 +466,15 @@ describeBackends('segmentImage', () => {
     );
     await expect(segmentImage(image, seeds, { proposals: 'half' as 'full' })).rejects.toThrow(
       `segmentImage: options.proposals is "half", expected 'train' or 'full'`,
+    );
+    await expect(
+      segmentImage(image, seeds, { seedConnected: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(`segmentImage: options.seedConnected is "yes", expected true or false`);
+    await expect(segmentImage(image, seeds, { output: 'mask' as 'network' })).rejects.toThrow(
+      `segmentImage: options.output is "mask", expected 'network' or 'proposal'`,
+    );
+    await expect(segmentImage(image, seeds, { init: 'grabcut' as 'both' })).rejects.toThrow(
+      `trainAdm: options.init is "grabcut", expected 'network', 'colour' or 'both'`,
     );
     const one = labelMap(
       16,

@@ -5,11 +5,12 @@
  * of gradient descent on `pCE + μ·CE(S_θ, Y)`.
  */
 import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
-import { assertNumber, labelMap, SegValueError } from '@seg/tensor';
+import { assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colourLikelihoods } from '../graphcut/interactive.js';
 import type { SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
+import { keepSeedConnected } from '../proposals/connectivity.js';
 import {
   fullSizeWeight,
   inlineSolver,
@@ -83,16 +84,26 @@ export interface AdmOptions extends TrainerBaseOptions {
    * Unary of the first Y-step: `'network'`, −log S of the network after the
    * pCE pre-training (the paper's start); `'colour'`, the classic
    * scribble colour-histogram model −log P(colour | label) (K = 2 only),
-   * i.e. ADM started from the interactive graph cut.
+   * i.e. ADM started from the interactive graph cut; `'both'`, their sum
+   * −log S − log P(colour | label) (K = 2 only).
    * @default 'network'
    */
-  init?: 'network' | 'colour';
+  init?: 'network' | 'colour' | 'both';
   /**
    * Potts weight per pixel of the Y-step on examples with a `full`
    * resolution, in place of λ there.
    * @default `fullSizeWeight(λ, full.width, image.width)` = λ · full.width / image.width, the training grid's balance
    */
   fullLambda?: number;
+  /**
+   * Labels whose proposal regions must hold one of their seeds: after each
+   * Y-step, every 8-connected region of such a label without a seed of it
+   * takes its neighbours' label ({@link keepSeedConnected}). E.g. `[1]` in
+   * interactive segmentation: no object islands away from the object's
+   * scribbles. The reported Y-step energy is that of the kept proposals.
+   * @default [] (the plain Potts proposals)
+   */
+  seedConnected?: readonly number[];
   /** Solves the Y-step problems (one per example); e.g. `createSolverPool({ size: 2 })`. @default in this thread */
   solver?: ProposalSolver;
   /** Called after every iteration; return `false` to stop. */
@@ -150,17 +161,24 @@ export async function trainAdm(
   const pretrain = options.pretrainSteps ?? 10;
   assertNumber(fn, 'options.pretrainSteps', pretrain, 0);
   const init = options.init ?? 'network';
-  if (init !== 'network' && init !== 'colour') {
+  if (init !== 'network' && init !== 'colour' && init !== 'both') {
     throw new SegValueError(
-      `${fn}: options.init is ${JSON.stringify(init)}, expected 'network' or 'colour'`,
+      `${fn}: options.init is ${JSON.stringify(init)}, expected 'network', 'colour' or 'both'`,
     );
   }
   const K = net.numClasses;
-  if (init === 'colour' && K !== 2) {
+  if (init !== 'network' && K !== 2) {
     throw new SegValueError(
-      `${fn}: options.init is 'colour', which needs 2 classes; the network has ${K}`,
+      `${fn}: options.init is '${init}', which needs 2 classes; the network has ${K}`,
     );
   }
+  const seedConnected = options.seedConnected ?? [];
+  if (!Array.isArray(seedConnected)) {
+    throw new SegValueError(
+      `${fn}: options.seedConnected is ${typeof seedConnected}, expected an array of labels`,
+    );
+  }
+  assertIntRange(fn, 'options.seedConnected', seedConnected, 0, K - 1);
   const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
@@ -205,7 +223,7 @@ export async function trainAdm(
       }
     }
     /** The Y-step of one example: at its finer resolution if it has one (upsampled S, its weights and seeds). */
-    const yProblem = (p: PreparedExample, S0: Float32Array, colour: boolean) => {
+    const yProblem = (p: PreparedExample, S0: Float32Array, colour: 'colour' | 'both' | null) => {
       const at = p.full ?? p;
       const { width: W, height: H } = at.image;
       const S =
@@ -227,9 +245,10 @@ export async function trainAdm(
       });
       if (colour) {
         const u = colourLikelihoods(at.image, at.seeds);
-        // swap −log S for the colour cost, keeping any soft-seed penalty
+        // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
+        const keep = colour === 'both' ? 0 : 1;
         for (let q = 0; q < u.length; q++) {
-          pr.unary[q] = pr.unary[q]! + Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
+          pr.unary[q] = pr.unary[q]! + keep * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
         }
       }
       return pr;
@@ -240,7 +259,7 @@ export async function trainAdm(
     for (let it = first; it < iterations; it++) {
       const t0 = performance.now();
       // the first Y-step may take the classic colour model as its unary
-      const colour = init === 'colour' && it === 0 && !options.resume;
+      const colour = init !== 'network' && it === 0 && !options.resume ? init : null;
       const probsAtY = probs.slice();
       const energies = new Array<number>(list.length).fill(0);
       let changed = 0;
@@ -265,7 +284,17 @@ export async function trainAdm(
         const solved = await solver.solve(problems);
         batch.forEach((i, j) => {
           const p = list[i]!;
-          const y = solved[j]!;
+          const at = p.full ?? p;
+          const y =
+            seedConnected.length > 0
+              ? keepSeedConnected(
+                  solved[j]!,
+                  at.image.width,
+                  at.image.height,
+                  at.seeds.data,
+                  seedConnected,
+                )
+              : solved[j]!;
           energies[i] = proposalEnergy(problems[j]!, y);
           fullProposals[i] = p.full ? y : undefined;
           const next = p.full
