@@ -72,7 +72,7 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
       const result = (await page.textContent('#result')) ?? '';
       expect(result, `${method}: ${result}`).toMatch(/object IoU (0\.\d+)/);
       const iou = Number(/object IoU (0\.\d+)/.exec(result)![1]);
-      // teddy (the first sample), scribbles-1: graph cut 0.96 and ADM 0.95 in Node
+      // teddy (the first sample), scribbles-1: graph cut 0.96 and ADM 0.96 in Node
       expect(iou, method).toBeGreaterThan(0.85);
       mkdirSync(`${root}out`, { recursive: true });
       await page.screenshot({ path: `${root}out/demo-${method}.png` });
