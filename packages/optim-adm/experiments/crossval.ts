@@ -27,9 +27,11 @@ const epochs = Number(opt('--epochs', '20'));
 const folds = opt('--folds', '0,1,2,3,4').split(',').map(Number);
 const MAX_SIDE = 120;
 const WIDTH = 16;
-// the per-image experiment's ADM setting (segmentImage's defaults)
+// the per-image experiment's ADM setting (segmentImage's defaults), but the
+// first Y-step from the pretrained network (init 'network'): that network is the prior
 const ADM: SegmentOptions = {
   method: 'adm',
+  init: 'network',
   maxSide: MAX_SIDE,
   width: WIDTH,
   seedDistance: 3,

@@ -1,19 +1,21 @@
+import { gridWeights } from '@seg/losses';
 import { PathSGD } from '@seg/path-sgd';
 import { labelMap, Rng, rgbImage } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { interactiveGraphCut } from '../graphcut/interactive.js';
+import { colourLikelihoods, interactiveGraphCut } from '../graphcut/interactive.js';
 import { createPixelNet, networkInput } from '../net/network.js';
 import { downscaleSeeds } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
+import { proposalProblem, solvePotts } from '../proposals/y-step.js';
 import { segmentImage } from '../segment.js';
 import { type AdmIterationInfo, trainAdm } from '../train/adm.js';
 import type { TrainerCheckpoint } from '../train/common.js';
 import { trainGradientDescent } from '../train/gd.js';
 
 /** A 16×12 image: a noisy reddish disc on a noisy bluish background, a few seeds of each. */
-function synthetic(seed = 1) {
+function synthetic(seed = 1, noise = 25) {
   const [w, h] = [16, 12];
   const rng = new Rng(seed);
   const data = new Uint8Array(w * h * 3);
@@ -23,7 +25,7 @@ function synthetic(seed = 1) {
       const inside = (x - 8) ** 2 + (y - 6) ** 2 < 16;
       const base = inside ? [200, 60, 50] : [40, 70, 190];
       for (let c = 0; c < 3; c++)
-        data[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + rng.normal(0, 25)));
+        data[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + rng.normal(0, noise)));
     }
   }
   for (const [x, y] of [
@@ -244,6 +246,37 @@ describeBackends('trainAdm', () => {
       trainAdm(net, { ...ex, full: { image: tiny, seeds: labelMap(8, 6, new Int32Array(48)) } }),
     ).rejects.toThrow("trainAdm: full.image is 8×6, expected at least the training image's 16×12");
     net.dispose();
+  });
+
+  it("starts from the sum of the network's and the colour model's unaries with init 'both'", async () => {
+    // a case where the sum's cut differs from both the network's and the colour model's alone
+    const ex = synthetic(5, 10);
+    const net = createPixelNet({ seed: 12, width: 4 });
+    // the untrained network's probabilities, as trainAdm's default input sees them
+    const x = networkInput(ex.image, { seeds: ex.seeds, coordScale: 1 });
+    const s = tf.tidy(() => tf.softmax(net.forward(x)));
+    const S = s.dataSync() as Float32Array;
+    tf.dispose([x, s]);
+    const { edges } = gridWeights(ex.image, { connectivity: 8 });
+    const problem = () => proposalProblem(S, 16, 12, 2, edges, ex.seeds.data, { pottsWeight: 0.2 });
+    const [network, colour, both] = [problem(), problem(), problem()];
+    const u = colourLikelihoods(ex.image, ex.seeds);
+    for (let q = 0; q < u.length; q++) {
+      colour.unary[q] = u[q]!;
+      both.unary[q] = both.unary[q]! + u[q]!;
+    }
+    const want = Array.from(solvePotts(both));
+    expect(want).not.toEqual(Array.from(solvePotts(network)));
+    expect(want).not.toEqual(Array.from(solvePotts(colour)));
+    const r = await trainAdm(net, ex, {
+      ...small,
+      lambda: 0.2,
+      iterations: 1,
+      pretrainSteps: 0,
+      init: 'both',
+    });
+    net.dispose();
+    expect(Array.from(r.proposals[0]!)).toEqual(want);
   });
 
   it('drops unseeded object islands from the proposals with seedConnected', async () => {

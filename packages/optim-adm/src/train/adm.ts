@@ -246,9 +246,9 @@ export async function trainAdm(
       if (colour) {
         const u = colourLikelihoods(at.image, at.seeds);
         // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
-        const keep = colour === 'both' ? 0 : 1;
+        const dropNetwork = colour === 'colour' ? 1 : 0;
         for (let q = 0; q < u.length; q++) {
-          pr.unary[q] = pr.unary[q]! + keep * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
+          pr.unary[q] = pr.unary[q]! + dropNetwork * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
         }
       }
       return pr;
