@@ -5,7 +5,8 @@
 // (`segmentImage`, the per-image experiment's setting) starting from that
 // network instead of random weights — the paper's recipe of fine-tuning
 // from the partial-CE model.
-//   npx tsx --conditions=@seg/source experiments/crossval.ts [--set 1] [--folds 0,1,2,3,4] [--epochs 20] [--data DIR]
+//   npx tsx --conditions=@seg/source experiments/crossval.ts [--set 1] [--folds 0,1,2,3,4] [--epochs 20]
+//     [--init network|both|colour] [--data DIR]
 // Fold f holds out the images i with i mod 5 = f (fold 0 is the tuning subset).
 // Last line: CV {json} (means over the held-out images of the folds run).
 import { initBackend } from '@seg/tensor';
@@ -25,13 +26,14 @@ const dir = opt('--data', new URL('../../../../shared/data/grabcut', import.meta
 const set = Number(opt('--set', '1'));
 const epochs = Number(opt('--epochs', '20'));
 const folds = opt('--folds', '0,1,2,3,4').split(',').map(Number);
+const init = opt('--init', 'network') as NonNullable<SegmentOptions['init']>;
 const MAX_SIDE = 120;
 const WIDTH = 16;
-// the per-image experiment's ADM setting (segmentImage's defaults), but the
-// first Y-step from the pretrained network (init 'network'): that network is the prior
+// the per-image experiment's ADM setting (segmentImage's defaults), but by
+// default the first Y-step from the pretrained network (init 'network'): that network is the prior
 const ADM: SegmentOptions = {
   method: 'adm',
-  init: 'network',
+  init,
   maxSide: MAX_SIDE,
   width: WIDTH,
   seedDistance: 3,
@@ -46,7 +48,7 @@ const names = grabCutNames(dir);
 const all = reduce(loadGrabCut(dir, { scribbles: set, names }), MAX_SIDE);
 console.log(
   `cross-validation: scribbles-${set}, folds ${folds.join(',')} of 5, partial CE on the other 40 images ` +
-    `(${epochs} epochs of batches of 4, one Adam step each, lr 0.01), then per-image ADM from it`,
+    `(${epochs} epochs of batches of 4, one Adam step each, lr 0.01), then per-image ADM from it (init ${init})`,
 );
 const pretrainedIoU: number[] = [];
 const admIoU: number[] = [];
@@ -91,5 +93,5 @@ console.log(
     `then per-image ADM ${mean(admIoU).toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
 );
 console.log(
-  `CV ${JSON.stringify({ set, folds, epochs, images: admIoU.length, pretrainedIoU: mean(pretrainedIoU), admFromPretrainedIoU: mean(admIoU) })}`,
+  `CV ${JSON.stringify({ set, folds, epochs, init, images: admIoU.length, pretrainedIoU: mean(pretrainedIoU), admFromPretrainedIoU: mean(admIoU) })}`,
 );
