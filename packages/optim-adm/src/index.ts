@@ -3,7 +3,7 @@
 // metrics, and one-call interactive segmentation.
 
 export type { InteractiveGraphCutOptions } from './graphcut/interactive.js';
-export { colourLikelihoods, interactiveGraphCut } from './graphcut/interactive.js';
+export { colourCosts, colourLikelihoods, interactiveGraphCut } from './graphcut/interactive.js';
 export type { GrayMask } from './metrics/iou.js';
 export { meanIoU, objectIoU } from './metrics/iou.js';
 export type { RegularizedLoss, RegularizedLossOptions } from './metrics/regularized-loss.js';
@@ -18,6 +18,7 @@ export {
 } from './net/network.js';
 export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 export { geodesicSeedDistances } from './net/seed-distance.js';
+export { keepSeedConnected } from './proposals/connectivity.js';
 export type { PottsProblem } from './proposals/potts-problem.js';
 export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
