@@ -150,6 +150,7 @@ try {
       console.log(
         `  set ${s} ${m}: IoU ${iou.toFixed(3)}, loss ${loss.toFixed(4)}, ${wall.toFixed(1)} s`,
       );
+      console.log(`    per image: ${res.map((r) => `${r.name}:${r.iou.toFixed(3)}`).join(' ')}`);
       const key = {
         pce: 'pce',
         'gd-grid': 'gdGrid',
