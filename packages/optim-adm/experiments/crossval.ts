@@ -29,8 +29,8 @@ const folds = opt('--folds', '0,1,2,3,4').split(',').map(Number);
 const init = opt('--init', 'network') as NonNullable<SegmentOptions['init']>;
 const MAX_SIDE = 120;
 const WIDTH = 16;
-// the per-image experiment's ADM setting (segmentImage's defaults), but by
-// default the first Y-step from the pretrained network (init 'network'): that network is the prior
+// segmentImage's ADM defaults, but by default the first Y-step from the
+// pretrained network (init 'network'): that network is the prior
 const ADM: SegmentOptions = {
   method: 'adm',
   init,

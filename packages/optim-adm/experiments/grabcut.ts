@@ -87,7 +87,7 @@ const SETTINGS: Record<string, SegmentOptions> = {
   'adm-train-grid': { ...ADM, proposals: 'train' },
   // the previous session's setting: the network's start, no seed connectivity, argmax output
   'adm-network-start': { ...ADM, init: 'network', seedConnected: false, output: 'network' },
-  // the start from the sum of both unaries (not the protocol's pick; see the README)
+  // the start from the sum of both unaries: segmentImage's default (a 5-fold selection's pick, not the subset's; see the README)
   'adm-both-start': { ...ADM, init: 'both' },
 };
 const LAMBDA_EVAL = SETTINGS.adm!.lambda!;

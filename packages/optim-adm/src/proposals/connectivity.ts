@@ -46,20 +46,18 @@ export function keepSeedConnected(
   const out = Int32Array.from(labels);
   if (constrained.length === 0) return out;
   const want = new Set(constrained);
-  const region = new Int32Array(N).fill(-1);
+  const visited = new Uint8Array(N);
   const stack = new Int32Array(N);
   const members = new Int32Array(N);
-  let next = 0;
   for (let start = 0; start < N; start++) {
     const k = labels[start]!;
-    if (region[start] !== -1 || !want.has(k)) continue;
+    if (visited[start] || !want.has(k)) continue;
     // flood-fill the 8-connected region of label k from start
-    const id = next++;
     let top = 0;
     let count = 0;
     let seeded = false;
     stack[top++] = start;
-    region[start] = id;
+    visited[start] = 1;
     while (top > 0) {
       const p = stack[--top]!;
       members[count++] = p;
@@ -73,8 +71,8 @@ export function keepSeedConnected(
           const xx = x + dx;
           if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
           const q = yy * width + xx;
-          if (region[q] === -1 && labels[q] === k) {
-            region[q] = id;
+          if (!visited[q] && labels[q] === k) {
+            visited[q] = 1;
             stack[top++] = q;
           }
         }
