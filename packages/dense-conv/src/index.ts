@@ -15,6 +15,7 @@ export { createModel, initParams, modelFromVariables } from './model/model.js';
 export { pool2d } from './ops/pool.js';
 export type { ReceptiveField } from './spec/analyse.js';
 export {
+  convPadding,
   explicitPads,
   layerSizes,
   mapSpec,

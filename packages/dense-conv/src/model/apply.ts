@@ -1,7 +1,7 @@
 import { assertShape, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { pool2d } from '../ops/pool.js';
-import { explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
+import { convPadding, explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
 import type { NetSpec, PoolOp } from '../spec/types.js';
 
 /** A network's parameters by name (`conv1/filter`, ...): variables, or any tensors of the same shapes. */
@@ -78,17 +78,7 @@ export function applyNet(
       let y: tf.Tensor4D;
       switch (layer.kind) {
         case 'conv2d': {
-          const pads = explicitPads(
-            layer.padding,
-            inSize,
-            layer.filterSize,
-            layer.stride,
-            layer.dilation,
-          );
-          const pad =
-            pads[0][0] + pads[0][1] + pads[1][0] + pads[1][1] === 0
-              ? 'valid'
-              : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
+          const pad = convPadding(layer, inSize);
           const filter = params[`${layer.name}/filter`] as tf.Tensor4D;
           const bias = layer.bias ? params[`${layer.name}/bias`] : undefined;
           if (forwardOnly) {

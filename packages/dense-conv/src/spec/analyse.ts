@@ -1,6 +1,6 @@
 import { SegShapeError, SegValueError } from '@seg/tensor';
 import { defineNet, type LayerInput } from './define.js';
-import type { Layer, NetSpec, Padding, Pair } from './types.js';
+import type { Conv2dLayer, Layer, NetSpec, Padding, Pair } from './types.js';
 
 /**
  * The names and shapes of a network's parameters, in layer order:
@@ -109,6 +109,25 @@ export function explicitPads(
     return [before, total - before];
   };
   return [axis(0), axis(1)];
+}
+
+/**
+ * A convolution's padding as `tf.conv2d` takes it for an input of `inSize`:
+ * `'valid'` when it pads nothing, else the explicit NHWC pads.
+ */
+export function convPadding(
+  layer: Conv2dLayer,
+  inSize: Pair,
+): 'valid' | [[0, 0], Pair, Pair, [0, 0]] {
+  const [rows, cols] = explicitPads(
+    layer.padding,
+    inSize,
+    layer.filterSize,
+    layer.stride,
+    layer.dilation,
+  );
+  if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return 'valid';
+  return [[0, 0], rows, cols, [0, 0]];
 }
 
 /**

@@ -24,17 +24,15 @@ import {
   baseOptions,
   type CheckpointOptions,
   disposePrepared,
-  earlyStop,
   type PreparedExample,
   partialCE,
   predictProbs,
   prepareExamples,
-  restore,
-  snapshot,
   type Timings,
   type TrainerBaseOptions,
   type TrainerCheckpoint,
   type TrainingExample,
+  trainingLoop,
 } from './common.js';
 
 /** What ADM reports after every iteration (means over the examples). */
@@ -185,44 +183,10 @@ export async function trainAdm(
   const solver = options.solver ?? inlineSolver();
   const vars = net.model.variables();
   const start = performance.now();
-  const history: AdmIterationInfo[] = [];
-  const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
-  let steps = 0;
-  let first = 0;
-  const proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
+  const counter = { steps: 0 };
+  let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
   const fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
-  let stoppedEarly = false;
   try {
-    if (options.resume) {
-      const cp = options.resume;
-      if (cp.trainer !== 'adm')
-        throw new SegValueError(
-          `${fn}: options.resume is a '${cp.trainer}' checkpoint, expected 'adm'`,
-        );
-      await restore(fn, net, optimizer, cp);
-      first = cp.iteration;
-      steps = cp.steps;
-      history.push(...cp.history);
-      state.best = cp.best;
-      state.badIterations = cp.badIterations;
-      if (cp.proposals)
-        cp.proposals.forEach((p, i) => {
-          proposals[i] = Int32Array.from(p);
-        });
-    } else {
-      for (let s = 0; s < pretrain; s++) {
-        optimizer.minimize(
-          () =>
-            meanOver(list, (p) =>
-              partialCrossEntropy(net.forward(p.input), p.seedTensor, { reduction: 'mean' }),
-            ),
-          false,
-          vars,
-        );
-        steps++;
-      }
-    }
-    /** The Y-step of one example: at its finer resolution if it has one (upsampled S, its weights and seeds). */
     const yProblem = (p: PreparedExample, S0: Float32Array, colour: 'colour' | 'both' | null) => {
       const at = p.full ?? p;
       const { width: W, height: H } = at.image;
@@ -253,10 +217,8 @@ export async function trainAdm(
       }
       return pr;
     };
-    // the batch order of the iterations already done, so a resumed run shuffles alike
-    for (let k = 0; k < first; k++) batches(list.length);
-    let probs = predictProbs(net, list);
-    for (let it = first; it < iterations; it++) {
+    let probs: Float32Array[] = [];
+    const iteration = async (it: number) => {
       const t0 = performance.now();
       // the first Y-step may take the classic colour model as its unary
       const colour = init !== 'network' && it === 0 && !options.resume ? init : null;
@@ -331,7 +293,7 @@ export async function trainAdm(
               false,
               vars,
             );
-            steps++;
+            counter.steps++;
           }
         } finally {
           tf.dispose(yTensors);
@@ -350,7 +312,7 @@ export async function trainAdm(
         trainer: 'adm',
         iteration: it,
         iterations,
-        steps,
+        steps: counter.steps,
         partialCE: after.partialCE,
         proposalCE: after.proposalCE,
         proposalPotts: after.proposalPotts,
@@ -363,31 +325,39 @@ export async function trainAdm(
         timings: { yStepMs: yMs, thetaMs, evalMs: t3 - t2, totalMs: t3 - t0 },
         elapsedMs: t3 - start,
       };
-      history.push(info);
-      const stop = earlyStop(es, state, info.objective);
-      if (
-        options.checkpoint &&
-        ((it + 1 - first) % (options.checkpoint.every ?? 1) === 0 || it + 1 === iterations)
-      ) {
-        const snap = await snapshot(net, optimizer);
-        await options.checkpoint.save({
-          trainer: 'adm',
-          iteration: it + 1,
-          steps,
-          ...snap,
-          proposals: proposals.map((p) => Int32Array.from(p)),
-          history: history.slice(),
-          best: state.best,
-          badIterations: state.badIterations,
-        });
-      }
-      const verdict = options.onIteration ? await options.onIteration(info) : undefined;
-      if (verdict === false || stop) {
-        stoppedEarly = it + 1 < iterations;
-        break;
-      }
-    }
-    return { history, proposals, fullProposals, probs, stoppedEarly, steps };
+      return { info, monitor: info.objective };
+    };
+    const { history, stoppedEarly } = await trainingLoop(
+      fn,
+      'adm',
+      net,
+      optimizer,
+      { iterations, es, batches, numExamples: list.length, counter },
+      options,
+      {
+        start: () => {
+          for (let s = 0; s < pretrain; s++) {
+            optimizer.minimize(
+              () =>
+                meanOver(list, (p) =>
+                  partialCrossEntropy(net.forward(p.input), p.seedTensor, { reduction: 'mean' }),
+                ),
+              false,
+              vars,
+            );
+            counter.steps++;
+          }
+          probs = predictProbs(net, list);
+        },
+        resumed: (cp) => {
+          if (cp.proposals) proposals = cp.proposals.map((p) => Int32Array.from(p));
+          probs = predictProbs(net, list);
+        },
+        iteration,
+        checkpointExtra: () => ({ proposals: proposals.map((p) => Int32Array.from(p)) }),
+      },
+    );
+    return { history, proposals, fullProposals, probs, stoppedEarly, steps: counter.steps };
   } finally {
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();

@@ -338,3 +338,83 @@ export function argmax(probs: Float32Array, K: number): Int32Array {
   }
   return out;
 }
+
+/** What {@link trainingLoop} asks of a trainer. */
+export interface TrainerHooks<H> {
+  /** On a fresh start (not a resume), before the first iteration. */
+  start?(): void;
+  /** After the shared state is restored from a checkpoint of this trainer. */
+  resumed?(checkpoint: TrainerCheckpoint<H>): void;
+  /** Runs iteration `it`: its report, and the value early stopping watches. */
+  iteration(it: number): Promise<{ info: H; monitor: number }>;
+  /** What only this trainer keeps in a checkpoint. */
+  checkpointExtra?(): Pick<TrainerCheckpoint<H>, 'proposals'>;
+}
+
+/**
+ * The outer loop both trainers share: resuming, the iterations, early
+ * stopping, checkpoints and the `onIteration` callback. `counter.steps`
+ * counts the gradient steps (the trainer's hooks add to it).
+ */
+export async function trainingLoop<H>(
+  fn: string,
+  trainer: TrainerCheckpoint['trainer'],
+  net: SegNet,
+  optimizer: tf.Optimizer,
+  run: {
+    iterations: number;
+    es: { patience: number; minDelta: number } | null;
+    batches: (n: number) => number[][];
+    numExamples: number;
+    counter: { steps: number };
+  },
+  options: {
+    checkpoint?: CheckpointOptions<H>;
+    resume?: TrainerCheckpoint<H>;
+    onIteration?: (info: H) => void | boolean | Promise<void | boolean>;
+  },
+  hooks: TrainerHooks<H>,
+): Promise<{ history: H[]; stoppedEarly: boolean }> {
+  const history: H[] = [];
+  const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
+  let first = 0;
+  const cp = options.resume;
+  if (cp) {
+    if (cp.trainer !== trainer)
+      throw new SegValueError(
+        `${fn}: options.resume is a '${cp.trainer}' checkpoint, expected '${trainer}'`,
+      );
+    await restore(fn, net, optimizer, cp);
+    first = cp.iteration;
+    run.counter.steps = cp.steps;
+    history.push(...cp.history);
+    state.best = cp.best;
+    state.badIterations = cp.badIterations;
+    hooks.resumed?.(cp);
+  } else {
+    hooks.start?.();
+  }
+  // the batch order of the iterations already done, so a resumed run shuffles alike
+  for (let k = 0; k < first; k++) run.batches(run.numExamples);
+  for (let it = first; it < run.iterations; it++) {
+    const { info, monitor } = await hooks.iteration(it);
+    history.push(info);
+    const stop = earlyStop(run.es, state, monitor);
+    const every = options.checkpoint?.every ?? 1;
+    if (options.checkpoint && ((it + 1 - first) % every === 0 || it + 1 === run.iterations)) {
+      await options.checkpoint.save({
+        trainer,
+        iteration: it + 1,
+        steps: run.counter.steps,
+        ...(await snapshot(net, optimizer)),
+        ...hooks.checkpointExtra?.(),
+        history: history.slice(),
+        best: state.best,
+        badIterations: state.badIterations,
+      });
+    }
+    const verdict = options.onIteration ? await options.onIteration(info) : undefined;
+    if (verdict === false || stop) return { history, stoppedEarly: it + 1 < run.iterations };
+  }
+  return { history, stoppedEarly: false };
+}

@@ -20,16 +20,14 @@ import {
   baseOptions,
   type CheckpointOptions,
   disposePrepared,
-  earlyStop,
   partialCE,
   predictProbs,
   prepareExamples,
-  restore,
-  snapshot,
   type Timings,
   type TrainerBaseOptions,
   type TrainerCheckpoint,
   type TrainingExample,
+  trainingLoop,
 } from './common.js';
 
 /** What gradient descent reports after every iteration (means over the examples). */
@@ -114,29 +112,10 @@ export async function trainGradientDescent(
   const optimizer = options.optimizer ?? tf.train.adam(lr);
   const vars = net.model.variables();
   const start = performance.now();
-  const history: GdIterationInfo[] = [];
-  const state = { best: Number.POSITIVE_INFINITY, badIterations: 0 };
-  let steps = 0;
-  let first = 0;
-  let stoppedEarly = false;
+  const counter = { steps: 0 };
   try {
-    if (options.resume) {
-      const cp = options.resume;
-      if (cp.trainer !== 'gd')
-        throw new SegValueError(
-          `${fn}: options.resume is a '${cp.trainer}' checkpoint, expected 'gd'`,
-        );
-      await restore(fn, net, optimizer, cp);
-      first = cp.iteration;
-      steps = cp.steps;
-      history.push(...cp.history);
-      state.best = cp.best;
-      state.badIterations = cp.badIterations;
-    }
-    // the batch order of the iterations already done, so a resumed run shuffles alike
-    for (let k = 0; k < first; k++) batches(list.length);
     let probs: Float32Array[] = [];
-    for (let it = first; it < iterations; it++) {
+    const iteration = async (it: number) => {
       const t1 = performance.now();
       // each batch's regularizer and loss at its last step, weighted by its size
       const last = { reg: 0, loss: 0 };
@@ -167,7 +146,7 @@ export async function trainGradientDescent(
             keep,
             vars,
           );
-          steps++;
+          counter.steps++;
           if (keep) {
             const share = sub.length / list.length;
             last.reg += share * ((regT as tf.Tensor | null)?.dataSync()[0] ?? 0);
@@ -197,7 +176,7 @@ export async function trainGradientDescent(
         trainer: 'gd',
         iteration: it,
         iterations,
-        steps,
+        steps: counter.steps,
         partialCE: pce / n,
         regularizer: last.reg,
         loss: last.loss,
@@ -206,31 +185,19 @@ export async function trainGradientDescent(
         timings: { yStepMs: 0, thetaMs: t2 - t1, evalMs: t3 - t2, totalMs: t3 - t1 },
         elapsedMs: t3 - start,
       };
-      history.push(info);
-      const stop = earlyStop(es, state, info.loss);
-      if (
-        options.checkpoint &&
-        ((it + 1 - first) % (options.checkpoint.every ?? 1) === 0 || it + 1 === iterations)
-      ) {
-        const snap = await snapshot(net, optimizer);
-        await options.checkpoint.save({
-          trainer: 'gd',
-          iteration: it + 1,
-          steps,
-          ...snap,
-          history: history.slice(),
-          best: state.best,
-          badIterations: state.badIterations,
-        });
-      }
-      const verdict = options.onIteration ? await options.onIteration(info) : undefined;
-      if (verdict === false || stop) {
-        stoppedEarly = it + 1 < iterations;
-        break;
-      }
-    }
+      return { info, monitor: info.loss };
+    };
+    const { history, stoppedEarly } = await trainingLoop(
+      fn,
+      'gd',
+      net,
+      optimizer,
+      { iterations, es, batches, numExamples: list.length, counter },
+      options,
+      { iteration },
+    );
     if (probs.length === 0) probs = predictProbs(net, list);
-    return { history, probs, stoppedEarly, steps };
+    return { history, probs, stoppedEarly, steps: counter.steps };
   } finally {
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();

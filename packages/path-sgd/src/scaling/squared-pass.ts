@@ -1,4 +1,5 @@
 import {
+  convPadding,
   explicitPads,
   layerSizes,
   type NetSpec,
@@ -52,16 +53,7 @@ export function squaredForward(
     let y: tf.Tensor4D;
     switch (layer.kind) {
       case 'conv2d': {
-        const pads = explicitPads(
-          layer.padding,
-          inSize,
-          layer.filterSize,
-          layer.stride,
-          layer.dilation,
-        );
-        const pad = isZero(pads)
-          ? 'valid'
-          : ([[0, 0], pads[0], pads[1], [0, 0]] as tf.backend_util.ExplicitPadding);
+        const pad = convPadding(layer, inSize);
         y = tf.conv2d(
           input,
           sq[`${layer.name}/filter`] as tf.Tensor4D,
