@@ -8,12 +8,12 @@ import { initBackend } from '@seg/tensor';
 import { writeImage } from '@seg/tensor/node';
 import { objectIoU, type SegmentOptions, segmentImage } from '../src/index.js';
 import { loadGrabCut } from '../src/node/index.js';
+import { cli, SHARED_GRABCUT } from './settings.js';
 
-const args = process.argv.slice(2);
-const opt = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1]! : d);
-const name = args[0];
+const { opt } = cli();
+const name = process.argv[2];
 if (!name || name.startsWith('--')) throw new Error('inspect: expected an image name first');
-const dir = opt('--data', new URL('../../../../shared/data/grabcut', import.meta.url).pathname);
+const dir = opt('--data', SHARED_GRABCUT);
 const set = Number(opt('--set', '1'));
 const options = JSON.parse(opt('--options', '{}')) as SegmentOptions;
 const out = opt('--out', `out/inspect-${name}-${set}.png`);

@@ -14,10 +14,10 @@ import { initBackend } from '@seg/tensor';
 import { createPixelNet, objectIoU, trainAdm, trainGradientDescent } from '../src/index.js';
 import { grabCutNames, loadGrabCut } from '../src/node/index.js';
 import { labelsFromProbs, networkLabels, reduce } from './reduced.js';
+import { cli, SHARED_GRABCUT } from './settings.js';
 
-const argv = process.argv.slice(2);
-const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
-const dir = opt('--data', new URL('../../../../shared/data/grabcut', import.meta.url).pathname);
+const { opt } = cli();
+const dir = opt('--data', SHARED_GRABCUT);
 const set = Number(opt('--set', '1'));
 const epochs = Number(opt('--epochs', '20'));
 const batchSize = Number(opt('--batch', '4'));

@@ -4,10 +4,10 @@
 import { initBackend } from '@seg/tensor';
 import { objectIoU, type SegmentOptions, segmentImage } from '../src/index.js';
 import { grabCutNames, loadGrabCut } from '../src/node/index.js';
+import { cli, SHARED_GRABCUT } from './settings.js';
 
-const args = process.argv.slice(2);
-const opt = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1]! : d);
-const dir = opt('--data', new URL('../../../../shared/data/grabcut', import.meta.url).pathname);
+const { opt } = cli();
+const dir = opt('--data', SHARED_GRABCUT);
 const set = Number(opt('--set', '1'));
 const every = Number(opt('--every', '5'));
 const offset = Number(opt('--offset', '0'));
