@@ -33,7 +33,7 @@ const GRIDS: Record<string, Record<string, SegmentOptions>> = {
     [3, 10].map((c) => [`colourModel ${c}`, { ...COMMON, method: 'pce', colourModel: c }]),
   ),
   'gd-grid': Object.fromEntries(
-    [0.5, 2, 5].flatMap((l) =>
+    [0.1, 0.5, 2, 5].flatMap((l) =>
       [3, 10].map((c) => [
         `λ ${l}, colourModel ${c}`,
         { ...COMMON, method: 'gd-grid', lambda: l, colourModel: c },
@@ -41,7 +41,7 @@ const GRIDS: Record<string, Record<string, SegmentOptions>> = {
     ),
   ),
   'gd-dense': Object.fromEntries(
-    [0.02, 0.2].flatMap((l) =>
+    [0.005, 0.02, 0.2].flatMap((l) =>
       [3, 10].map((c) => [
         `λ ${l}, colourModel ${c}`,
         { ...COMMON, method: 'gd-dense', lambda: l, colourModel: c },
@@ -96,6 +96,7 @@ try {
   await pool.close();
 }
 
+const camel = (m: string) => m.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const result: Record<string, number> = {};
 const table: string[] = [];
@@ -118,14 +119,14 @@ for (const m of methods) {
     picks.push(cell);
     for (const s of SETS) heldOut[s]!.push(...test.map((n) => iou(o, s, n)));
   }
-  for (const s of SETS) result[`${m}IoU${s}`] = mean(heldOut[s]!);
+  for (const s of SETS) result[`${camel(m)}IoU${s}`] = mean(heldOut[s]!);
   console.log(`${m}: folds pick ${picks.map((p) => `[${p}]`).join(' ')}`);
   for (const [cell, o] of cells)
     console.log(
       `    [${cell}] on all: ${SETS.map((s) => mean(names.map((n) => iou(o, s, n))).toFixed(3)).join(' / ')}`,
     );
   table.push(
-    `| ${m} | ${result[`${m}IoU1`]!.toFixed(3)} | ${result[`${m}IoU2`]!.toFixed(3)} | ${[...new Set(picks)].join('; ')} |`,
+    `| ${m} | ${result[`${camel(m)}IoU1`]!.toFixed(3)} | ${result[`${camel(m)}IoU2`]!.toFixed(3)} | ${[...new Set(picks)].join('; ')} |`,
   );
 }
 console.log('');
