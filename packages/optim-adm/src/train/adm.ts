@@ -24,6 +24,7 @@ import {
   baseOptions,
   type CheckpointOptions,
   disposePrepared,
+  meanOver,
   type PreparedExample,
   partialCE,
   predictProbs,
@@ -362,19 +363,6 @@ export async function trainAdm(
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();
   }
-}
-
-/** Mean over examples of a scalar loss (inside the optimizer's tape). */
-export function meanOver(
-  list: PreparedExample[],
-  f: (p: PreparedExample, i: number) => tf.Tensor,
-): tf.Scalar {
-  let acc: tf.Tensor | null = null;
-  list.forEach((p, i) => {
-    const v = f(p, i);
-    acc = acc ? tf.add(acc, v) : v;
-  });
-  return tf.div(acc!, list.length) as tf.Scalar;
 }
 
 function mean(v: number[]): number {

@@ -250,7 +250,7 @@ export function batcher(size: number | undefined, rng: Rng): (n: number) => numb
 }
 
 /** Copies the parameters and the optimizer's slots into a checkpoint's plain arrays. */
-export async function snapshot(
+async function snapshot(
   net: SegNet,
   optimizer: tf.Optimizer,
 ): Promise<Pick<TrainerCheckpoint, 'params' | 'optimizer'>> {
@@ -270,7 +270,7 @@ export async function snapshot(
 }
 
 /** Restores parameters and optimizer slots from a checkpoint. */
-export async function restore(
+async function restore(
   fn: string,
   net: SegNet,
   optimizer: tf.Optimizer,
@@ -300,7 +300,7 @@ export async function restore(
 }
 
 /** Tracks the best objective for early stopping. */
-export function earlyStop(
+function earlyStop(
   es: { patience: number; minDelta: number } | null,
   state: { best: number; badIterations: number },
   value: number,
@@ -417,4 +417,17 @@ export async function trainingLoop<H>(
     if (verdict === false || stop) return { history, stoppedEarly: it + 1 < run.iterations };
   }
   return { history, stoppedEarly: false };
+}
+
+/** Mean over examples of a scalar loss (inside the optimizer's tape). */
+export function meanOver(
+  list: PreparedExample[],
+  f: (p: PreparedExample, i: number) => tf.Tensor,
+): tf.Scalar {
+  let acc: tf.Tensor | null = null;
+  list.forEach((p, i) => {
+    const v = f(p, i);
+    acc = acc ? tf.add(acc, v) : v;
+  });
+  return tf.div(acc!, list.length) as tf.Scalar;
 }

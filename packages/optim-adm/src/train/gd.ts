@@ -14,12 +14,12 @@ import {
 import { SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SegNet } from '../net/network.js';
-import { meanOver } from './adm.js';
 import {
   argmax,
   baseOptions,
   type CheckpointOptions,
   disposePrepared,
+  meanOver,
   partialCE,
   predictProbs,
   prepareExamples,
