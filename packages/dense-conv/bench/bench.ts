@@ -1,6 +1,6 @@
 // Benchmark of @seg/dense-conv:
 //  1. dense evaluation (eConv / ePool) vs sliding-window evaluation of the same
-//     patch classifier on a 256×256 image: every pixel's window through the
+//     patch classifier on a 256×256 image (`--size N`: N×N): every pixel's window through the
 //     patch model, batched; speed-up, max abs difference over every window,
 //     peak tensor memory, and the multiply-accumulate (MAC) ratio that bounds
 //     the speed-up when both sides run at the same MAC rate;
@@ -12,7 +12,7 @@
 // fastest of a short calibration.
 // Flags: --quick (sliding windows on a sample of rows, extrapolated),
 // --only li,large,n4,backbone (classifiers to run), --no-train (skip 2.),
-// --backend wasm|cpu.
+// --backend wasm|cpu, --size N (image side, default 256).
 import { loadavg } from 'node:os';
 import { initBackend, Rng } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
@@ -41,7 +41,9 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const backendArg = flag('--backend') ?? 'wasm';
 const only = flag('--only')?.split(',');
 const report = await initBackend({ backend: backendArg === 'cpu' ? 'cpu' : 'wasm' });
-const SIZE = 256;
+const SIZE = Number(flag('--size') ?? 256);
+if (!Number.isInteger(SIZE) || SIZE < 96)
+  throw new Error(`bench: --size ${flag('--size')}: expected an integer ≥ 96`);
 
 /**
  * A patch classifier of conv → ReLU → 2×2/2 max-pool stages (`[maps, filter
@@ -149,6 +151,8 @@ function macs(spec: NetSpec, size: [number, number]): number {
 interface SlidingResult {
   denseMs: number;
   denseRuns: number;
+  /** The fastest and slowest dense run, ms. */
+  denseRangeMs: [number, number];
   slidingMs: number;
   extractMs: number;
   rowsEvaluated: number;
@@ -169,9 +173,10 @@ function time<T>(f: () => T): [T, number] {
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
 /**
- * The windows whose centres lie on image rows `rows` (all columns), copied
- * out of the padded image `src` ([Hp, Wp, C], row-major) into one batch
- * `[rows.length · width, R, R, C]`.
+ * Windows `start … start + count − 1` of those centred on image rows `rows`
+ * (row-major: window i is centred at row rows[⌊i/width⌋], column i mod
+ * width), copied out of the padded image `src` ([Hp, Wp, C], row-major) into
+ * one batch `[count, R, R, C]`.
  */
 function extractWindows(
   src: Float32Array,
@@ -180,20 +185,22 @@ function extractWindows(
   R: [number, number],
   rows: number[],
   width: number,
+  start: number,
+  count: number,
 ): tf.Tensor4D {
   const rowLen = R[1] * C;
-  const out = new Float32Array(rows.length * width * R[0] * rowLen);
+  const out = new Float32Array(count * R[0] * rowLen);
   let o = 0;
-  for (const r of rows) {
-    for (let j = 0; j < width; j++) {
-      for (let u = 0; u < R[0]; u++) {
-        const s = ((r + u) * Wp + j) * C;
-        out.set(src.subarray(s, s + rowLen), o);
-        o += rowLen;
-      }
+  for (let i = start; i < start + count; i++) {
+    const r = rows[Math.floor(i / width)]!;
+    const j = i % width;
+    for (let u = 0; u < R[0]; u++) {
+      const s = ((r + u) * Wp + j) * C;
+      out.set(src.subarray(s, s + rowLen), o);
+      o += rowLen;
     }
   }
-  return tf.tensor4d(out, [rows.length * width, R[0], R[1], C]);
+  return tf.tensor4d(out, [count, R[0], R[1], C]);
 }
 
 async function compareSliding(model: Model, sampleRows: number): Promise<SlidingResult> {
@@ -231,15 +238,19 @@ async function compareSliding(model: Model, sampleRows: number): Promise<Sliding
   const rows: number[] = [];
   const step = Math.max(1, Math.floor(SIZE / sampleRows));
   for (let r = 0; r < SIZE && rows.length < sampleRows; r += step) rows.push(r);
-  // batch size: the fastest (best of two runs) of 1, 2, 4, 8 image rows of windows (within ~1.5 GB of tensors)
-  const onePeak = await profilePeak(() => model.apply(extractWindows(src, Wp, C, R, [0], SIZE)));
+  const total = rows.length * SIZE;
+  const windows = (start: number, count: number) =>
+    extractWindows(src, Wp, C, R, rows, SIZE, start, count);
+  // batch size: the fastest (best of two runs) of 256, 512, 1024, 2048 windows (within ~1.5 GB of tensors)
+  const onePeak = await profilePeak(() => model.apply(windows(0, 256)));
   onePeak.result.dispose();
   const calibration: Record<string, number> = {};
-  let best = 1;
+  let best = 256;
   for (const k of [1, 2, 4, 8]) {
+    const size = 256 * k;
     if (k > 1 && k * onePeak.peakBytes > 1.5e9) break;
-    if (k > rows.length) break;
-    const wins = extractWindows(src, Wp, C, R, rows.slice(0, k), SIZE);
+    if (size > total) break;
+    const wins = windows(0, size);
     tf.dispose(model.apply(wins)); // warm-up at this size
     const runs = [0, 1].map(
       () =>
@@ -251,18 +262,19 @@ async function compareSliding(model: Model, sampleRows: number): Promise<Sliding
     );
     const ms = Math.min(...runs);
     wins.dispose();
-    calibration[String(k * SIZE)] = ms / (k * SIZE);
-    if (ms / (k * SIZE) < calibration[String(best * SIZE)]!) best = k;
+    calibration[String(size)] = ms / size;
+    if (ms / size < calibration[String(best)]!) best = size;
   }
   let slidingMs = 0;
   let extractMs = 0;
   let maxAbsDiff = 0;
-  const batches = Math.ceil(rows.length / best);
+  const batches = Math.ceil(total / best);
   // dense runs interleaved with the sliding batches, so both see the same machine load
   const denseEvery = Math.max(1, Math.floor(batches / 6));
   for (let b = 0; b < batches; b++) {
-    const batchRows = rows.slice(b * best, (b + 1) * best);
-    const [wins, e] = time(() => extractWindows(src, Wp, C, R, batchRows, SIZE));
+    const start = b * best;
+    const count = Math.min(best, total - start);
+    const [wins, e] = time(() => windows(start, count));
     const [data, m] = time(() => {
       const y = model.apply(wins);
       const d = y.dataSync();
@@ -272,21 +284,21 @@ async function compareSliding(model: Model, sampleRows: number): Promise<Sliding
     wins.dispose();
     extractMs += e;
     slidingMs += e + m;
-    batchRows.forEach((r, i) => {
-      for (let j = 0; j < SIZE * K; j++) {
-        const d = Math.abs(data[i * SIZE * K + j]! - denseData[r * SIZE * K + j]!);
+    for (let i = 0; i < count; i++) {
+      const w = start + i;
+      const at = (rows[Math.floor(w / SIZE)]! * SIZE + (w % SIZE)) * K;
+      for (let k = 0; k < K; k++) {
+        const d = Math.abs(data[i * K + k]! - denseData[at + k]!);
         if (d > maxAbsDiff) maxAbsDiff = d;
       }
-    });
+    }
     if (b % denseEvery === 0) {
       const r = runDense();
       r.y.dispose();
       denseTimes.push(r.ms);
     }
   }
-  const slidingPeak = await profilePeak(() =>
-    model.apply(extractWindows(src, Wp, C, R, rows.slice(0, best), SIZE)),
-  );
+  const slidingPeak = await profilePeak(() => model.apply(windows(0, best)));
   slidingPeak.result.dispose();
   const scale = SIZE / rows.length;
   const dspec = toDenseSpec(spec);
@@ -295,10 +307,11 @@ async function compareSliding(model: Model, sampleRows: number): Promise<Sliding
   return {
     denseMs: median(denseTimes),
     denseRuns: denseTimes.length,
+    denseRangeMs: [Math.min(...denseTimes), Math.max(...denseTimes)],
     slidingMs: slidingMs * scale,
     extractMs: extractMs * scale,
     rowsEvaluated: rows.length,
-    windowsPerBatch: best * SIZE,
+    windowsPerBatch: best,
     calibration,
     maxAbsDiff,
     densePeakBytes: denseProfile.peakBytes,
@@ -397,7 +410,7 @@ const classifiers: Array<{ key: string; name: string; make: () => Model; quickRo
   },
 ].filter((c) => !only || only.includes(c.key));
 const results: Record<string, SlidingResult> = {};
-console.log('\nDense vs sliding-window evaluation, 256×256 image, one window per pixel');
+console.log(`\nDense vs sliding-window evaluation, ${SIZE}×${SIZE} image, one window per pixel`);
 console.log(
   '| classifier | RF | dense ms | sliding ms (of which extraction) | speed-up (model only) | MAC ratio | max abs diff | peak tensor MB dense / sliding | windows per batch | rows run |',
 );
@@ -414,7 +427,9 @@ for (const c of classifiers) {
   console.log(
     `  batch calibration, ms per window: ${Object.entries(r.calibration)
       .map(([k, v]) => `${k}: ${v.toFixed(3)}`)
-      .join(', ')}; dense runs: ${r.denseRuns}; load average ${load()}`,
+      .join(
+        ', ',
+      )}; dense runs: ${r.denseRuns} (${r.denseRangeMs.map((v) => v.toFixed(0)).join('–')} ms); load average ${load()}`,
   );
   model.dispose();
 }
@@ -455,6 +470,7 @@ console.log(
   `BENCH ${JSON.stringify({
     backend: report.backend,
     quick,
+    imageSize: SIZE,
     ...(head && {
       headlineClassifier: 'n4',
       speedupVsSlidingWindow: +(head.slidingMs / head.denseMs).toFixed(1),
