@@ -242,12 +242,13 @@ async function compareSliding(model: Model, sampleRows: number): Promise<Sliding
   const windows = (start: number, count: number) =>
     extractWindows(src, Wp, C, R, rows, SIZE, start, count);
   // batch size: the fastest (best of two runs) of 256, 512, 1024, 2048 windows (within ~1.5 GB of tensors)
-  const onePeak = await profilePeak(() => model.apply(windows(0, 256)));
+  const base = Math.min(256, total);
+  const onePeak = await profilePeak(() => model.apply(windows(0, base)));
   onePeak.result.dispose();
   const calibration: Record<string, number> = {};
-  let best = 256;
+  let best = base;
   for (const k of [1, 2, 4, 8]) {
-    const size = 256 * k;
+    const size = base * k;
     if (k > 1 && k * onePeak.peakBytes > 1.5e9) break;
     if (size > total) break;
     const wins = windows(0, size);
