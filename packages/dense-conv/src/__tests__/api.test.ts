@@ -202,4 +202,28 @@ describeBackends('model API', () => {
     tf.dispose([x4, small, wrong['conv1/bias']!]);
     model.dispose();
   });
+
+  it('rejects NaN and infinite inputs, naming the first bad entry, and leaks nothing', async () => {
+    const model = createModel(backboneSpec({ coords: false }), 1);
+    const x = tf.tidy(() => {
+      const v = new Float32Array(1 * 24 * 24 * 3).fill(0.5);
+      v[7] = Number.NaN;
+      return tf.tensor4d(v, [1, 24, 24, 3]);
+    });
+    const image = tf.tidy(() => {
+      const v = new Float32Array(30 * 30 * 3).fill(0.5);
+      v[100] = Number.POSITIVE_INFINITY;
+      return tf.tensor3d(v, [30, 30, 3]);
+    });
+    await expectNoLeaks(() => {
+      expect(() => model.apply(x)).toThrow(
+        new SegValueError('applyNet: x[7] is NaN, expected a finite number'),
+      );
+      expect(() => denseForward(model, image)).toThrow(
+        new SegValueError('denseForward: image[100] is Infinity, expected a finite number'),
+      );
+    });
+    tf.dispose([x, image]);
+    model.dispose();
+  });
 });

@@ -1,6 +1,6 @@
 import { SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ApplyOptions, applyNet, type Params } from '../model/apply.js';
+import { type ApplyOptions, applyNet, checkFinite, type Params } from '../model/apply.js';
 import type { Model } from '../model/model.js';
 import { receptiveField } from '../spec/analyse.js';
 import type { NetSpec, Pair } from '../spec/types.js';
@@ -54,6 +54,7 @@ export function denseForward(
   if (image.rank !== 3 && image.rank !== 4) {
     throw new SegShapeError(`${fn}: image has rank ${image.rank}, expected [h,w,c] or [n,h,w,c]`);
   }
+  checkFinite(fn, 'image', image);
   const border = options.border ?? 'reflect';
   if (border !== 'zero' && border !== 'reflect' && border !== 'symmetric') {
     throw new SegValueError(

@@ -1,4 +1,4 @@
-import { assertShape, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import { assertFinite, assertShape, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { pool2d } from '../ops/pool.js';
 import { convPadding, explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
@@ -156,12 +156,23 @@ export function applyNet(
   });
 }
 
-/** Throws unless `x` is a float32 `[n, h, w, spec.inChannels]` tensor. */
+/** Throws unless `x` is a float32 `[n, h, w, spec.inChannels]` tensor of finite values. */
 export function checkInput(fn: string, spec: NetSpec, x: tf.Tensor): void {
   if (!(x instanceof tf.Tensor)) throw new SegValueError(`${fn}: x is not a tf.Tensor`);
   assertShape(fn, 'x', x.shape, [null, null, null, spec.inChannels]);
   if (x.dtype !== 'float32')
     throw new SegShapeError(`${fn}: x has dtype ${x.dtype}, expected float32`);
+  checkFinite(fn, 'x', x);
+}
+
+/**
+ * Throws a SegValueError naming the first NaN or infinite entry of `t` (flat
+ * index). One reduction on the backend when all is well; the values are read
+ * only to name the bad entry.
+ */
+export function checkFinite(fn: string, arg: string, t: tf.Tensor): void {
+  const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]);
+  if (!ok) assertFinite(fn, arg, t.dataSync());
 }
 
 /** Throws unless `params` holds a tensor of the right shape for every parameter of `spec`. */
