@@ -12,7 +12,8 @@
 // fastest of a short calibration.
 // Flags: --quick (sliding windows on a sample of rows, extrapolated),
 // --only li,large,n4,backbone (classifiers to run), --no-train (skip 2.),
-// --backend wasm|cpu, --size N (image side, default 256).
+// --backend wasm|cpu, --size N (image side, default 256), --rows N (with
+// --quick: how many rows of windows to run).
 import { loadavg } from 'node:os';
 import { initBackend, Rng } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
@@ -418,7 +419,7 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const c of classifiers) {
   const model = c.make();
-  const r = await compareSliding(model, quick ? c.quickRows : SIZE);
+  const r = await compareSliding(model, quick ? Number(flag('--rows') ?? c.quickRows) : SIZE);
   results[c.key] = r;
   const rf = receptiveField(model.spec).size[0];
   const computeMs = r.slidingMs - r.extractMs;
