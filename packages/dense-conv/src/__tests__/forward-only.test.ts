@@ -2,6 +2,7 @@ import { Rng } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { forwardPeakBytes } from '../dense/dense-forward.js';
 import {
   applyNet,
   concat,
@@ -9,6 +10,7 @@ import {
   createModel,
   defineNet,
   dense,
+  denseForward,
   maxPool,
   relu,
   toDenseSpec,
@@ -101,6 +103,58 @@ describeBackends('applyNet forward only (fused ReLU, early disposal)', () => {
     const before = tf.memory().numBytes;
     // input + at most two live layer outputs (and some slack for kernel scratch), not all eight
     expect(info.peakBytes - before).toBeLessThanOrEqual(3 * layerBytes);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('denseForward in bands of rows under a memory budget: the same values, no leaks', async () => {
+    // three stride-2 max pools: the dense form's pools are dilated 1, 2, 4, so bands are multiples of 4 rows
+    const patch = defineNet({
+      inChannels: 2,
+      layers: [
+        conv2d({ outChannels: 4, filterSize: 3 }),
+        relu(),
+        maxPool({ size: 2 }),
+        conv2d({ outChannels: 4, filterSize: 2 }),
+        relu(),
+        maxPool({ size: 2 }),
+        conv2d({ outChannels: 3, filterSize: 2 }),
+        maxPool({ size: 2 }),
+        dense({ outChannels: 3 }),
+      ],
+    });
+    const model = createModel(patch, 4);
+    const x = tf.tensor4d(new Rng(5).uniformArray(2 * 23 * 17 * 2, -1, 1), [2, 23, 17, 2]);
+    const whole = forwardPeakBytes(toDenseSpec(patch), 2, [23 + 17, 17 + 17]);
+    for (const border of ['reflect', 'zero'] as const) {
+      const ref = denseForward(model, x, { border });
+      // the smallest budget: bands of 4 rows; then about half the whole pass
+      for (const memoryBudget of [1, whole / 2]) {
+        const y = denseForward(model, x, { border, memoryBudget });
+        expect(y.shape).toEqual([2, 23, 17, 3]);
+        expect(maxAbsDiff(y.dataSync(), ref.dataSync())).toBeLessThanOrEqual(1e-6);
+        y.dispose();
+      }
+      ref.dispose();
+    }
+    await expectNoLeaks(() => denseForward(model, x, { memoryBudget: 1 }));
+    expect(() => denseForward(model, x, { memoryBudget: 0 })).toThrow(
+      'denseForward: options.memoryBudget is 0, expected a positive number of bytes',
+    );
+    x.dispose();
+    model.dispose();
+  });
+
+  it('forwardPeakBytes bounds what the forward pass holds (tf.profile counts reshape views as bytes too)', async () => {
+    const model = createModel(spec, 9);
+    const dspec = toDenseSpec(spec);
+    const x = tf.tensor4d(xData, [1, H, W, 2]);
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(() => applyNet(dspec, model.params, x));
+    (info.result as tf.Tensor).dispose();
+    const estimate = forwardPeakBytes(dspec, 1, [H, W]);
+    expect(estimate).toBeGreaterThanOrEqual(0.5 * (info.peakBytes - before));
+    expect(estimate).toBeLessThanOrEqual(4 * (info.peakBytes - before));
     x.dispose();
     model.dispose();
   });
