@@ -1,4 +1,4 @@
-import { Rng } from '@seg/tensor';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
@@ -221,5 +221,74 @@ describeBackends('pool2d (ePool)', () => {
     expect(maxAbsDiff(a.dataSync(), c.dataSync())).toBeGreaterThan(1e-3);
     tf.dispose([a, b, c, ones, sq]);
     model.dispose();
+  });
+
+  it('pool2d rejects arguments it cannot run, naming them', async () => {
+    const x = tf.zeros([1, 5, 6, 2]) as tf.Tensor4D;
+    const x3 = tf.zeros([5, 6, 2]);
+    const none: [Pair, Pair] = [
+      [0, 0],
+      [0, 0],
+    ];
+    const cases: Array<[() => unknown, Error]> = [
+      [
+        () => pool2d(x3 as never, 'max', [2, 2], [1, 1], [1, 1], none),
+        new SegShapeError('pool2d: x has shape [5,6,2], expected [*,*,*,*]'),
+      ],
+      [
+        () => pool2d(x, 'min' as PoolOp, [2, 2], [1, 1], [1, 1], none),
+        new SegValueError(`pool2d: op is "min", expected 'max', 'avg' or 'sum'`),
+      ],
+      [
+        () => pool2d(x, 'max', [0, 2], [1, 1], [1, 1], none),
+        new SegRangeError('pool2d: size[0] is 0, expected an integer ≥ 1'),
+      ],
+      [
+        () => pool2d(x, 'max', [2, 2], [1, 1.5], [1, 1], none),
+        new SegRangeError('pool2d: stride[1] is 1.5, expected an integer ≥ 1'),
+      ],
+      [
+        () =>
+          pool2d(
+            x,
+            'max',
+            [2, 2],
+            [1, 1],
+            [1, 1],
+            [
+              [0, -1],
+              [0, 0],
+            ],
+          ),
+        new SegRangeError('pool2d: pads[0][1] is -1, expected an integer ≥ 0'),
+      ],
+      [
+        () => pool2d(x, 'max', [2, 2], [2, 1], [2, 1], none),
+        new SegRangeError(
+          'pool2d: stride is [2,1] and dilation is [2,1], expected at most one of them > 1 on each axis',
+        ),
+      ],
+      [
+        () =>
+          pool2d(
+            x,
+            'avg',
+            [3, 2],
+            [1, 1],
+            [3, 1],
+            [
+              [0, 1],
+              [0, 0],
+            ],
+          ),
+        new SegShapeError(
+          "pool2d: x is 5×6 (rows 6 after padding), smaller than the window's extent 7",
+        ),
+      ],
+    ];
+    await expectNoLeaks(() => {
+      for (const [call, error] of cases) expect(call).toThrow(error);
+    });
+    tf.dispose([x, x3]);
   });
 });

@@ -1,3 +1,4 @@
+import { assertInt, assertShape, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pair, PoolOp } from '../spec/types.js';
 
@@ -34,6 +35,7 @@ export function pool2d(
   dilation: Pair,
   pads: [Pair, Pair],
 ): tf.Tensor4D {
+  checkPoolArgs('pool2d', x, op, size, stride, dilation, pads);
   return tf.tidy(() => {
     const padded = pads[0][0] + pads[0][1] + pads[1][0] + pads[1][1] > 0;
     if (op === 'avg' && padded) {
@@ -53,6 +55,54 @@ export function pool2d(
         : subsample(dilatedPool(input, op, size, dilation), stride);
     return y === x ? x.clone() : y;
   });
+}
+
+/** Throws a clear error for arguments {@link pool2d} cannot run. */
+function checkPoolArgs(
+  fn: string,
+  x: tf.Tensor4D,
+  op: PoolOp,
+  size: Pair,
+  stride: Pair,
+  dilation: Pair,
+  pads: [Pair, Pair],
+): void {
+  if (!(x instanceof tf.Tensor)) throw new SegValueError(`${fn}: x is not a tf.Tensor`);
+  assertShape(fn, 'x', x.shape, [null, null, null, null]);
+  if (op !== 'max' && op !== 'avg' && op !== 'sum') {
+    throw new SegValueError(`${fn}: op is ${JSON.stringify(op)}, expected 'max', 'avg' or 'sum'`);
+  }
+  const pair = (arg: string, v: unknown, lo: number) => {
+    if (!Array.isArray(v) || v.length !== 2) {
+      throw new SegValueError(`${fn}: ${arg} is ${JSON.stringify(v)}, expected [rows, columns]`);
+    }
+    assertInt(fn, `${arg}[0]`, v[0], lo);
+    assertInt(fn, `${arg}[1]`, v[1], lo);
+  };
+  pair('size', size, 1);
+  pair('stride', stride, 1);
+  pair('dilation', dilation, 1);
+  if (!Array.isArray(pads) || pads.length !== 2) {
+    throw new SegValueError(
+      `${fn}: pads is ${JSON.stringify(pads)}, expected [[top, bottom], [left, right]]`,
+    );
+  }
+  pair('pads[0]', pads[0], 0);
+  pair('pads[1]', pads[1], 0);
+  for (const a of [0, 1] as const) {
+    if (stride[a] > 1 && dilation[a] > 1) {
+      throw new SegRangeError(
+        `${fn}: stride is [${stride}] and dilation is [${dilation}], expected at most one of them > 1 on each axis`,
+      );
+    }
+    const extent = (size[a] - 1) * dilation[a] + 1;
+    const padded = x.shape[a + 1]! + pads[a][0] + pads[a][1];
+    if (padded < extent) {
+      throw new SegShapeError(
+        `${fn}: x is ${x.shape[1]}×${x.shape[2]} (${a === 0 ? 'rows' : 'columns'} ${padded} after padding), smaller than the window's extent ${extent}`,
+      );
+    }
+  }
 }
 
 /** Forward-only max pool on tfjs's `maxPool` kernel (see {@link pool2d}). */
