@@ -52,9 +52,24 @@ function isTensor(t: unknown): t is tf.Tensor {
   return typeof t === 'object' && t !== null && 'shape' in t && 'dtype' in t && 'dataSync' in t;
 }
 
+/** Throws unless `t` is a tf.Tensor that was not disposed. */
+export function checkTensor(fn: string, arg: string, t: unknown): asserts t is tf.Tensor {
+  if (!isTensor(t)) throw new SegShapeError(`${fn}: ${arg} is not a tf.Tensor`);
+  if (t.isDisposed) throw new SegValueError(`${fn}: ${arg} is a disposed tf.Tensor`);
+}
+
+/** Checks the options argument: absent (`{}`) or an object. */
+export function checkOptions<T extends object>(fn: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null) {
+    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
+  }
+  return options;
+}
+
 /** Checks an `[N,H,W,K]` float tensor with K ≥ `minK` and returns its dimensions. */
 export function checkScores(fn: string, arg: string, t: unknown, minK = 2): Dims {
-  if (!isTensor(t)) throw new SegShapeError(`${fn}: ${arg} is not a tf.Tensor`);
+  checkTensor(fn, arg, t);
   if (t.rank !== 4) {
     throw new SegShapeError(`${fn}: ${arg} has shape ${formatShape(t.shape)}, expected [N,H,W,K]`);
   }
@@ -83,7 +98,7 @@ export function checkShape(
   expected: readonly number[],
   dtypes: readonly string[],
 ): tf.Tensor {
-  if (!isTensor(t)) throw new SegShapeError(`${fn}: ${arg} is not a tf.Tensor`);
+  checkTensor(fn, arg, t);
   const same = t.rank === expected.length && t.shape.every((s, i) => s === expected[i]);
   if (!same) {
     throw new SegShapeError(

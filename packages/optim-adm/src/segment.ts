@@ -30,7 +30,7 @@ import {
 } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
-import { checkImage, checkSeeds } from './validate.js';
+import { checkCallback, checkImage, checkOptions, checkSeeds } from './validate.js';
 
 /** How {@link segmentImage} segments. */
 export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
@@ -181,6 +181,7 @@ export async function segmentImage(
 ): Promise<SegmentResult> {
   const fn = 'segmentImage';
   const t0 = performance.now();
+  options = checkOptions(fn, options);
   const method = options.method ?? 'adm';
   if (!METHODS.includes(method)) {
     throw new SegValueError(
@@ -196,6 +197,9 @@ export async function segmentImage(
     });
     return { labels, history: [], ms: performance.now() - t0 };
   }
+  if (options.fullLambda !== undefined)
+    assertNumber(fn, 'options.fullLambda', options.fullLambda, 0);
+  checkCallback(fn, 'options.onProgress', options.onProgress);
   const maxSide = options.maxSide ?? 120;
   assertInt(fn, 'options.maxSide', maxSide, 8);
   const seed = options.seed ?? 1;
@@ -328,6 +332,11 @@ export async function segmentImage(
 
 function copyParams(fn: string, from: Record<string, tf.Tensor>, net: SegNet): void {
   const params = net.model.params;
+  if (from === null || typeof from !== 'object') {
+    throw new SegValueError(
+      `${fn}: options.initialParams is ${String(from)}, expected a record of tensors by parameter name`,
+    );
+  }
   for (const [name, v] of Object.entries(params)) {
     const t = from[name];
     if (!(t instanceof tf.Tensor)) {

@@ -62,3 +62,37 @@ export function checkParamRecord(fn: string, arg: string, spec: NetSpec, params:
     }
   }
 }
+
+/**
+ * Throws unless every tensor of `record` whose name is a parameter of `spec`
+ * has that parameter's shape (gradients and updates must match, not broadcast).
+ */
+export function checkRecordShapes(fn: string, arg: string, spec: NetSpec, record: unknown): void {
+  if (record === null || typeof record !== 'object') {
+    throw new SegValueError(`${fn}: ${arg} is ${String(record)}, expected a record of tensors`);
+  }
+  const shapes = paramShapes(spec);
+  for (const [name, t] of Object.entries(record as Record<string, unknown>)) {
+    const shape = shapes[name];
+    if (shape === undefined) continue;
+    checkSameShape(fn, `${arg}['${name}']`, t, shape);
+  }
+}
+
+/** Throws unless `t` is a tensor of shape `shape`. */
+export function checkSameShape(
+  fn: string,
+  arg: string,
+  t: unknown,
+  shape: readonly number[],
+): void {
+  if (!(t instanceof tf.Tensor)) {
+    throw new SegValueError(`${fn}: ${arg} is not a tensor`);
+  }
+  const actual: readonly number[] = t.shape;
+  if (actual.length !== shape.length || actual.some((v, i) => v !== shape[i])) {
+    throw new SegShapeError(
+      `${fn}: ${arg} has shape ${formatShape(actual)}, expected ${formatShape(shape)}`,
+    );
+  }
+}

@@ -57,8 +57,14 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
-  /** A standard normal sample (Marsaglia's polar method), times `std`, plus `mean`. */
+  /** A standard normal sample (Marsaglia's polar method), times `std` (≥ 0), plus `mean`. */
   normal(mean = 0, std = 1): number {
+    checkNormal('Rng.normal', mean, std);
+    return this.sample(mean, std);
+  }
+
+  /** {@link Rng.normal} without the checks. */
+  private sample(mean: number, std: number): number {
     if (this.spare !== null) {
       const v = this.spare;
       this.spare = null;
@@ -79,13 +85,19 @@ export class Rng {
 
   /** `n` normal samples in a Float32Array. */
   normalArray(n: number, mean = 0, std = 1): Float32Array {
+    assertInt('Rng.normalArray', 'n', n, 0);
+    checkNormal('Rng.normalArray', mean, std);
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.normal(mean, std);
+    for (let i = 0; i < n; i++) out[i] = this.sample(mean, std);
     return out;
   }
 
-  /** `n` uniform samples in [lo, hi) in a Float32Array. */
+  /** `n` uniform samples in [lo, hi) in a Float32Array (`lo ≤ hi`). */
   uniformArray(n: number, lo = 0, hi = 1): Float32Array {
+    const fn = 'Rng.uniformArray';
+    assertInt(fn, 'n', n, 0);
+    assertNumber(fn, 'lo', lo);
+    assertNumber(fn, 'hi', hi, lo);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform();
     return out;
@@ -93,6 +105,7 @@ export class Rng {
 
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
+    assertInt('Rng.permutation', 'n', n, 0, 2 ** 31 - 1);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
@@ -108,4 +121,11 @@ export class Rng {
   fork(): Rng {
     return new Rng(this.nextUint32() ^ 0x5bd1e995);
   }
+}
+
+/** Checks the parameters of a normal distribution (cheap when they are fine). */
+function checkNormal(fn: string, mean: number, std: number): void {
+  if (Number.isFinite(mean) && std >= 0 && std < Infinity) return;
+  assertNumber(fn, 'mean', mean);
+  assertNumber(fn, 'std', std, 0);
 }

@@ -1,3 +1,4 @@
+import { SegRangeError } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -340,6 +341,10 @@ describe('alphaExpansion', () => {
     );
     expect(() => alphaExpansion(base, { labelOrder: [0, 1, 1] })).toThrow(
       'alphaExpansion: labelOrder lists label 1 twice, expected each label at most once',
+    );
+    // checked as given, not after an Int32Array truncated 0.5 to 0
+    expect(() => alphaBetaSwap(base, { labelOrder: [0.5, 1] })).toThrow(
+      new SegRangeError('alphaBetaSwap: labelOrder[0] is 0.5, expected an integer in [0, 2]'),
     );
     expect(() => alphaExpansion(base, { maxCycles: 0 })).toThrow(
       'alphaExpansion: maxCycles is 0, expected an integer ≥ 1',

@@ -1,4 +1,4 @@
-import { Rng, WorkerTaskError } from '@seg/tensor';
+import { Rng, SegRangeError, WorkerTaskError } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { alphaExpansion, binaryGraphCut, createSolverPool, type GridEnergy } from '../index.js';
@@ -44,8 +44,30 @@ describe('createSolverPool', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkerTaskError);
       expect((err as Error).message).toContain('binaryGraphCut: numLabels is 3, expected 2');
+      const n = 4;
+      const zeros = () => new Float64Array(n);
+      const short = await pool
+        .gridMaxflow({
+          width: 2,
+          height: 2,
+          connectivity: 4,
+          source: zeros(),
+          sink: zeros(),
+          edges: [zeros()],
+        })
+        .catch((e: unknown) => e);
+      expect(short).toBeInstanceOf(WorkerTaskError);
+      expect((short as Error).message).toContain(
+        'SegShapeError: gridMaxflow: edges has 1 arrays, expected 2 (one per forward direction of connectivity 4)',
+      );
     } finally {
       await pool.close();
     }
+  });
+
+  it('rejects a bad pool size under its own name', async () => {
+    await expect(createSolverPool({ size: 0 })).rejects.toThrow(
+      new SegRangeError('createSolverPool: size is 0, expected an integer ≥ 1'),
+    );
   });
 });

@@ -387,5 +387,11 @@ describe('DenseCrf mean field', () => {
         'DenseCrf.stepInference: q has length 5, expected width*height*numLabels = 12',
       ),
     );
+    expect(() => argmaxRows(new Float32Array(4), 0)).toThrow(
+      new SegRangeError('argmaxRows: k is 0, expected an integer ≥ 1'),
+    );
+    expect(() => argmaxRows(new Float32Array(5), 2)).toThrow(
+      new SegShapeError('argmaxRows: q has length 5, expected a multiple of k = 2'),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { SegRangeError, SegShapeError } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -89,6 +90,44 @@ describe('SEGGRID1 / SEGPOTTS', () => {
     );
     expect(() => readGridInstance(new Uint8Array(4))).toThrow(
       'readGridInstance: the data has 4 bytes, expected at least 20',
+    );
+  });
+
+  it('refuses to write malformed instances, and reads no K = 0 instance', () => {
+    const n2 = () => new Float64Array(2);
+    const grid = { width: 2, height: 1, connectivity: 4 as const, source: n2(), sink: n2() };
+    expect(() =>
+      writeGridInstance({ ...grid, source: new Float64Array(1), edges: [n2(), n2()] }),
+    ).toThrow(
+      new SegShapeError('writeGridInstance: source has length 1, expected width*height = 2'),
+    );
+    expect(() => writeGridInstance({ ...grid, edges: [n2()] })).toThrow(
+      new SegShapeError(
+        'writeGridInstance: edges has 1 arrays, expected 2 (one per forward direction of connectivity 4)',
+      ),
+    );
+    expect(() => writeGridInstance({ ...grid, width: 1.5, edges: [n2(), n2()] })).toThrow(
+      new SegRangeError('writeGridInstance: width is 1.5, expected an integer in [1, 4294967295]'),
+    );
+    const potts = { width: 2, height: 1, connectivity: 4 as const, weights: [n2(), n2()] };
+    expect(() =>
+      writePottsInstance({ ...potts, numLabels: 2, unary: new Float64Array(3) }),
+    ).toThrow(
+      new SegShapeError(
+        'writePottsInstance: unary has length 3, expected width*height*numLabels = 4',
+      ),
+    );
+    expect(() =>
+      writePottsInstance({ ...potts, numLabels: 0, unary: new Float64Array(0) }),
+    ).toThrow(
+      new SegRangeError(
+        'writePottsInstance: numLabels is 0, expected an integer in [1, 4294967295]',
+      ),
+    );
+    const bytes = writePottsInstance({ ...potts, numLabels: 1, unary: n2() });
+    new DataView(bytes.buffer).setUint32(16, 0, true); // K = 0; the size then fits W·H·(0 + 2)
+    expect(() => readPottsInstance(bytes.subarray(0, 24 + 8 * 2 * 2))).toThrow(
+      new SegRangeError('readPottsInstance: numLabels is 0, expected an integer ≥ 1'),
     );
   });
 });

@@ -1,3 +1,4 @@
+import { SegRangeError } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph, GridGraph } from '../index.js';
@@ -174,6 +175,9 @@ describe('GridGraph', () => {
     expect(() => g.setEdges('up' as 'down', new Float64Array(6))).toThrow(
       'GridGraph.setEdges: direction is "up", expected one of right, down, downRight, downLeft',
     );
+    expect(() => g.cutCost(Uint8Array.of(1, 0, 2, 0, 0, 0))).toThrow(
+      new SegRangeError('GridGraph.cutCost: labels[2] is 2, expected an integer in [0, 1]'),
+    );
   });
 });
 
@@ -267,5 +271,14 @@ describe('Graph', () => {
           capForward: Float64Array.of(Number.NaN),
         }),
     ).toThrow('Graph.setEdges: capForward[0] is NaN, expected a finite number ≥ 0');
+    const g = new Graph({
+      numNodes: 2,
+      from: Int32Array.of(0),
+      to: Int32Array.of(1),
+      capForward: one,
+    });
+    expect(() => g.cutCost(Uint8Array.of(3, 1))).toThrow(
+      new SegRangeError('Graph.cutCost: labels[0] is 3, expected an integer in [0, 1]'),
+    );
   });
 });

@@ -351,8 +351,9 @@ export function cycleOptions(
   assertInt(fn, 'maxCycles', maxCycles, 1);
   let order: Int32Array;
   if (opts.labelOrder) {
+    // checked before the Int32Array, which would truncate 0.5 or wrap 2³²
+    assertIntRange(fn, 'labelOrder', opts.labelOrder, 0, K - 1);
     order = Int32Array.from(opts.labelOrder);
-    assertIntRange(fn, 'labelOrder', order, 0, K - 1);
     const seen = new Uint8Array(K);
     for (let i = 0; i < order.length; i++) {
       if (seen[order[i]!]) {

@@ -1,4 +1,4 @@
-import { WorkerPool } from '@seg/tensor';
+import { assertInt, WorkerPool } from '@seg/tensor';
 import type { LabelingProblem, LabelingResult, MoveOptions } from '../alpha-expansion/problem.js';
 import type { GridInstance } from '../io/formats.js';
 import type { MaxflowResult } from '../maxflow/grid-graph.js';
@@ -61,6 +61,7 @@ export interface SolverPool {
  * await pool.close();
  */
 export async function createSolverPool(options: SolverPoolOptions = {}): Promise<SolverPool> {
+  if (options.size !== undefined) assertInt('createSolverPool', 'size', options.size, 1);
   const pool = await WorkerPool.create({
     script: options.script ?? new URL('./worker.js', import.meta.url),
     ...(options.size !== undefined ? { size: options.size } : {}),

@@ -500,6 +500,11 @@ function softmaxRows(logits: Float32Array, k: number, out: Float32Array): void {
 
 /** Per-row argmax of an N×K array (ties: the lowest label). */
 export function argmaxRows(q: Float32Array, k: number): Int32Array {
+  const fn = 'argmaxRows';
+  assertInt(fn, 'k', k, 1);
+  if (q.length % k !== 0) {
+    throw new SegShapeError(`${fn}: q has length ${q.length}, expected a multiple of k = ${k}`);
+  }
   const n = q.length / k;
   const labels = new Int32Array(n);
   for (let p = 0; p < n; p++) {

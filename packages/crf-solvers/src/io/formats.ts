@@ -9,7 +9,13 @@
  * - SEGPOTTS: `"SEGPOTTS"`, uint32 W, H, K, C; float64 unary[N·K] site-major,
  *   then one float64[N] of Potts weights per forward direction.
  */
-import { SegShapeError, SegValueError } from '@seg/tensor/errors';
+import {
+  assertInt,
+  assertLength,
+  SegRangeError,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor/errors';
 import { checkConnectivity } from '../maxflow/grid-graph.js';
 
 /** A binary grid min-cut instance (SEGGRID1). */
@@ -79,6 +85,28 @@ function writeFloat64s(view: DataView, offset: number, a: ArrayLike<number>): nu
   return offset + a.length * 8;
 }
 
+/** Checks what a writer is given: uint32 sizes ≥ 1, one array per forward direction, all of length W·H. */
+function checkInstance(
+  fn: string,
+  inst: { width: number; height: number; connectivity: 4 | 8 },
+  perDirection: string,
+  arrays: readonly ArrayLike<number>[],
+): { n: number; nd: number } {
+  assertInt(fn, 'width', inst.width, 1, 0xffffffff);
+  assertInt(fn, 'height', inst.height, 1, 0xffffffff);
+  const nd = checkConnectivity(fn, inst.connectivity) / 2;
+  const n = inst.width * inst.height;
+  if (!Array.isArray(arrays) || arrays.length !== nd) {
+    const got = Array.isArray(arrays) ? `${arrays.length} arrays` : String(arrays);
+    throw new SegShapeError(
+      `${fn}: ${perDirection} has ${got}, expected ${nd} (one per forward direction of connectivity ${inst.connectivity})`,
+    );
+  }
+  for (let k = 0; k < nd; k++)
+    assertLength(fn, `${perDirection}[${k}]`, arrays[k]!, n, 'width*height');
+  return { n, nd };
+}
+
 function checkSize(fn: string, bytes: Uint8Array, expected: number, what: string): void {
   if (bytes.length !== expected) {
     throw new SegShapeError(
@@ -111,9 +139,11 @@ export function readGridInstance(bytes: Uint8Array): GridInstance {
 
 /** Encodes a binary grid instance as SEGGRID1 bytes. */
 export function writeGridInstance(inst: GridInstance): Uint8Array {
+  const fn = 'writeGridInstance';
   const { width, height, connectivity } = inst;
-  const n = width * height;
-  const nd = checkConnectivity('writeGridInstance', connectivity) / 2;
+  const { n, nd } = checkInstance(fn, inst, 'edges', inst.edges);
+  assertLength(fn, 'source', inst.source, n, 'width*height');
+  assertLength(fn, 'sink', inst.sink, n, 'width*height');
   const out = new Uint8Array(20 + 8 * n * (2 + nd));
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = 'SEGGRID1'.charCodeAt(i);
@@ -139,6 +169,7 @@ export function readPottsInstance(bytes: Uint8Array): PottsInstance {
   const n = width * height;
   if (n === 0)
     throw new SegShapeError(`${fn}: the grid is ${width}×${height}, expected at least one node`);
+  if (numLabels === 0) throw new SegRangeError(`${fn}: numLabels is 0, expected an integer ≥ 1`);
   const nd = connectivity / 2;
   checkSize(fn, bytes, 24 + 8 * n * (numLabels + nd), '24 + 8·W·H·(K + C/2)');
   const weights: Float64Array[] = [];
@@ -155,9 +186,11 @@ export function readPottsInstance(bytes: Uint8Array): PottsInstance {
 
 /** Encodes a multi-label Potts instance as SEGPOTTS bytes. */
 export function writePottsInstance(inst: PottsInstance): Uint8Array {
+  const fn = 'writePottsInstance';
   const { width, height, numLabels, connectivity } = inst;
-  const n = width * height;
-  const nd = checkConnectivity('writePottsInstance', connectivity) / 2;
+  const { n, nd } = checkInstance(fn, inst, 'weights', inst.weights);
+  assertInt(fn, 'numLabels', numLabels, 1, 0xffffffff);
+  assertLength(fn, 'unary', inst.unary, n * numLabels, 'width*height*numLabels');
   const out = new Uint8Array(24 + 8 * n * (numLabels + nd));
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = 'SEGPOTTS'.charCodeAt(i);

@@ -120,12 +120,18 @@ export class Graph {
     bk.solve();
     const labels = new Uint8Array(n);
     for (let p = 0; p < n; p++) labels[p] = bk.sourceSide(p);
-    return { flow: constant + bk.flow, labels, cutCost: this.cutCost(labels) };
+    return { flow: constant + bk.flow, labels, cutCost: this.cost(labels) };
   }
 
-  /** Cost of the cut `labels` (1 = source side) under the capacities given. */
+  /** Cost of the cut `labels` (1 = source side, 0 = sink side) under the capacities given. */
   cutCost(labels: Uint8Array): number {
     assertLength('Graph.cutCost', 'labels', labels, this.numNodes, 'numNodes');
+    assertIntRange('Graph.cutCost', 'labels', labels, 0, 1);
+    return this.cost(labels);
+  }
+
+  /** {@link cutCost} of labels already checked. */
+  private cost(labels: Uint8Array): number {
     let c = 0;
     for (let p = 0; p < this.numNodes; p++) c += labels[p] ? this.sink[p]! : this.source[p]!;
     for (let e = 0; e < this.numEdges; e++) {

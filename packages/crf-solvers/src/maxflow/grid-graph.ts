@@ -1,4 +1,10 @@
-import { assertInt, assertLength, assertNonNegative, SegValueError } from '@seg/tensor/errors';
+import {
+  assertInt,
+  assertIntRange,
+  assertLength,
+  assertNonNegative,
+  SegValueError,
+} from '@seg/tensor/errors';
 import { FORWARD_DX, FORWARD_DY, GridBK } from './grid-bk.js';
 
 /** A typed array of capacities or weights (read as float64). */
@@ -183,14 +189,20 @@ export class GridGraph {
     bk.solve();
     const labels = new Uint8Array(n);
     for (let p = 0; p < n; p++) labels[p] = bk.sourceSide(p);
-    return { flow: this.constant + bk.flow, labels, cutCost: this.cutCost(labels) };
+    return { flow: this.constant + bk.flow, labels, cutCost: this.cost(labels) };
   }
 
-  /** Cost of the cut `labels` (1 = source side) under the capacities given. */
+  /** Cost of the cut `labels` (1 = source side, 0 = sink side) under the capacities given. */
   cutCost(labels: Uint8Array): number {
     const fn = `${FN}.cutCost`;
+    assertLength(fn, 'labels', labels, this.numNodes, 'width*height');
+    assertIntRange(fn, 'labels', labels, 0, 1);
+    return this.cost(labels);
+  }
+
+  /** {@link cutCost} of labels already checked. */
+  private cost(labels: Uint8Array): number {
     const { width: W, height: H } = this;
-    assertLength(fn, 'labels', labels, W * H, 'width*height');
     let c = 0;
     const src = this.source;
     const snk = this.sink;

@@ -197,3 +197,57 @@ describeBackends('proposalKlDivergence', () => {
     tf.dispose([zt, tt, v, off]);
   });
 });
+
+describeBackends('cross-entropy losses on bad or edge input', () => {
+  it('refuse null options and disposed tensors, without leaking', async () => {
+    const z = tf.zeros([1, 2, 2, 3]);
+    const s = tf.tensor3d([0, 1, 2, -1], [1, 2, 2], 'int32');
+    const t = tf.fill([1, 2, 2, 3], 1 / 3);
+    await expectNoLeaks(() => {
+      expect(() => partialCrossEntropy(z, s, null as never)).toThrow(
+        'partialCrossEntropy: options is null, expected an object',
+      );
+      expect(() => proposalCrossEntropy(z, s, 3 as never)).toThrow(
+        'proposalCrossEntropy: options is 3, expected an object',
+      );
+      const gone = tf.zeros([1, 2, 2], 'int32');
+      gone.dispose();
+      expect(() => partialCrossEntropy(z, gone)).toThrow(
+        'partialCrossEntropy: seeds is a disposed tf.Tensor',
+      );
+      const goneZ = tf.zeros([1, 2, 2, 3]);
+      goneZ.dispose();
+      expect(() => proposalKlDivergence(goneZ, t)).toThrow(
+        'proposalKlDivergence: logits is a disposed tf.Tensor',
+      );
+    });
+    tf.dispose([z, s, t]);
+  });
+
+  it('keep the documented 0 (and zero gradient) when no pixel is scribbled', async () => {
+    const z = tf.randomNormal([2, 2, 2, 3], 0, 1, 'float32', 1);
+    const none = tf.fill([2, 2, 2], -1, 'int32');
+    await expectNoLeaks(() => {
+      const v = partialCrossEntropy(z, none);
+      expect(Array.from(v.dataSync())).toEqual([0, 0]);
+      const mean = partialCrossEntropy(z, none, { reduction: 'mean' });
+      expect(mean.dataSync()[0]).toBe(0);
+      const g = tf.grad((x: tf.Tensor) => partialCrossEntropy(x, none, { reduction: 'mean' }))(z);
+      expect(Array.from(g.dataSync()).every((x) => x === 0)).toBe(true);
+      return [v, mean, g];
+    });
+    tf.dispose([z, none]);
+  });
+
+  it('stay exact for huge but finite logits', async () => {
+    // all logits equal: −log(1/3) whatever their size (was 0: 3e38 + log 3 − 3e38)
+    const z = tf.fill([1, 1, 2, 3], 3e38);
+    const s = tf.tensor3d([0, 2], [1, 1, 2], 'int32');
+    await expectNoLeaks(() => {
+      const v = partialCrossEntropy(z, s);
+      expect(v.dataSync()[0]).toBeCloseTo(Math.log(3), 6);
+      return v;
+    });
+    tf.dispose([z, s]);
+  });
+});

@@ -300,3 +300,42 @@ describeBackends('denseCrfKernel with denseCrfLoss / normalizedCutLoss', () => {
     tf.dispose([img, s]);
   });
 });
+
+describeBackends('denseCrfKernel on bad input', () => {
+  it('refuses σ too small for the lattice, null options and disposed tensors', async () => {
+    const img = tf.zeros([1, 4, 3, 3]);
+    await expectNoLeaks(() => {
+      // 255/σ_rgb and max(H,W)/σ_xy are bounded by 2^24 (the lattice trapped in wasm with
+      // "float unrepresentable in integer range"; 'exact' returned NaN)
+      expect(() => denseCrfKernel(img, { sigmaRgb: 1e-20 })).toThrow(
+        'denseCrfKernel: sigmaRgb is 1e-20, expected a finite number ≥ 0.00001519918441772461',
+      );
+      expect(() => denseCrfKernel(img, { sigmaXy: 1e-300, method: 'exact' })).toThrow(
+        'denseCrfKernel: sigmaXy is 1e-300, expected a finite number ≥ 2.384185791015625e-7',
+      );
+      expect(() => denseCrfKernel(img, { sigmaXy: 1e-6, scale: 1e-320 })).toThrow(
+        'denseCrfKernel: sigmaXy·scale is 0 (sigmaXy = 0.000001, scale = 1e-320), expected > 0',
+      );
+      expect(() => denseCrfKernel(img, null as never)).toThrow(
+        'denseCrfKernel: options is null, expected an object',
+      );
+      const s = tf.fill([1, 4, 3, 2], 0.5);
+      expect(() => denseCrfLoss(s, img, { sigmaRgb: 1e-20 })).toThrow(
+        'denseCrfLoss: sigmaRgb is 1e-20, expected a finite number ≥ 0.00001519918441772461',
+      );
+      expect(() => normalizedCutLoss(s, img, null as never)).toThrow(
+        'normalizedCutLoss: options is null, expected an object',
+      );
+      const gone = tf.zeros([1, 4, 3, 3]);
+      gone.dispose();
+      expect(() => denseCrfKernel(gone)).toThrow('denseCrfKernel: image is a disposed tf.Tensor');
+      // the smallest σ's allowed still give a finite loss
+      const k = denseCrfKernel(img, { sigmaRgb: 255 / 2 ** 24, sigmaXy: 4 / 2 ** 24 });
+      const v = denseCrfLoss(s, k);
+      expect(Number.isFinite(v.dataSync()[0])).toBe(true);
+      k.dispose();
+      tf.dispose([s, v]);
+    });
+    img.dispose();
+  });
+});

@@ -69,7 +69,7 @@ describe('gridWeights', () => {
       'gridWeights: connectivity is 6, expected 4 or 8',
     );
     expect(() => gridWeights(img, { sigma: 0 })).toThrow(
-      'gridWeights: sigma is 0, expected a finite number ≥ 5e-324',
+      'gridWeights: sigma is 0, expected a finite number ≥ 1e-150',
     );
     const g = gridWeights(img);
     expect(() =>
@@ -187,6 +187,61 @@ describeBackends('gridCrfLoss', () => {
     expect(() => gridCrfLoss(tf.ones([1, 2, 2, 1]), img)).toThrow(
       'gridCrfLoss: probs has shape [1,2,2,1], expected K ≥ 2 labels in the last axis',
     );
+    tf.dispose([s, img]);
+  });
+});
+
+describe('gridWeights and pottsEnergy on bad input', () => {
+  it('refuse non-finite images, vanishing σ and malformed weights', () => {
+    const img = { width: 2, height: 1, data: [Number.NaN, 0, 0, 10, 10, 10] };
+    expect(() => gridWeights(img)).toThrow(
+      'gridWeights: image.data[0] is NaN, expected a finite number',
+    );
+    expect(() => gridWeights(null as never)).toThrow(
+      'gridWeights: image is null, expected an object',
+    );
+    expect(() => gridWeights({ width: 2, height: 1, data: [1e200, 0, 0, -1e200, 0, 0] })).toThrow(
+      'gridWeights: the mean squared neighbour difference of image.data is Infinity, expected a finite σ² (values too large; pass sigma)',
+    );
+    // 2σ² would underflow to 0 and equal colours get exp(−0/0) = NaN
+    const flat = { width: 2, height: 1, data: [0, 0, 0, 0, 0, 0] };
+    expect(() => gridWeights(flat, { sigma: 1e-300 })).toThrow(
+      'gridWeights: sigma is 1e-300, expected a finite number ≥ 1e-150',
+    );
+    expect(gridWeights(flat, { sigma: 1e-150 }).edges[0]![0]).toBe(1);
+
+    const g = gridWeights({ width: 2, height: 2, data: new Uint8Array(12).map((_, i) => i * 20) });
+    const labels = { width: 2, height: 2, data: Int32Array.from([0, 1, 0, 1]) };
+    const five = { ...g, edges: [...g.edges, new Float32Array(4)] };
+    expect(() => pottsEnergy(labels, five)).toThrow(
+      'pottsEnergy: weights.edges has length 5, expected an array of 2 (4-connectivity) or 4 (8-connectivity) directions',
+    );
+    const nan = { ...g, edges: [Float32Array.from([Number.NaN, 0, 0, 0]), ...g.edges.slice(1)] };
+    expect(() => pottsEnergy(labels, nan)).toThrow(
+      'pottsEnergy: weights.edges[0][0] is NaN, expected a finite weight ≥ 0',
+    );
+    const neg = { ...g, edges: [Float32Array.from([-1, 0, 0, 0]), ...g.edges.slice(1)] };
+    expect(() => pottsEnergy(labels, neg)).toThrow(
+      'pottsEnergy: weights.edges[0][0] is -1, expected a finite weight ≥ 0',
+    );
+    expect(() => pottsEnergy(labels, null as never)).toThrow(
+      'pottsEnergy: weights is null, expected an object',
+    );
+  });
+});
+
+describeBackends('gridCrfLoss on bad input', () => {
+  it('refuses a vanishing σ and null options, without leaking', async () => {
+    const s = tf.fill([1, 2, 2, 2], 0.5);
+    const img = tf.zeros([1, 2, 2, 3]);
+    await expectNoLeaks(() => {
+      expect(() => gridCrfLoss(s, img, { sigma: 1e-300 })).toThrow(
+        'gridCrfLoss: sigma is 1e-300, expected a finite number ≥ 1e-150',
+      );
+      expect(() => gridCrfLoss(s, img, null as never)).toThrow(
+        'gridCrfLoss: options is null, expected an object',
+      );
+    });
     tf.dispose([s, img]);
   });
 });

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
+  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -46,6 +47,7 @@ export function proposalCrossEntropy(
   options: ProposalLossOptions = {},
 ): tf.Tensor {
   const fn = 'proposalCrossEntropy';
+  options = checkOptions(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'proposals', proposals, [dims.n, dims.h, dims.w], ['int32']);
@@ -76,6 +78,7 @@ export function proposalKlDivergence(
   options: ProposalLossOptions = {},
 ): tf.Tensor {
   const fn = 'proposalKlDivergence';
+  options = checkOptions(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'targets', targets, [dims.n, dims.h, dims.w, dims.k], ['float32']);

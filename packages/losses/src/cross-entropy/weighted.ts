@@ -62,7 +62,8 @@ export function weightedCrossEntropy(
       for (let c = 1; c < k; c++) mx = Math.max(mx, z[o + c]!);
       let se = 0;
       for (let c = 0; c < k; c++) se += Math.exp(z[o + c]! - mx);
-      loss += m * (mx + Math.log(se) - z[o + y]!);
+      // (z_y − max) first: mx + log(se) − z_y loses log(se) when |z| ≫ 1 (3e38 + 1.1 − 3e38 = 0)
+      loss += m * (Math.log(se) - (z[o + y]! - mx));
     }
     values[b] = loss;
   }

@@ -8,6 +8,7 @@ import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
+  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -57,6 +58,7 @@ function denseLoss(
   image: tf.Tensor | DenseCrfKernel,
   options: DenseLossOptions,
 ): tf.Tensor {
+  options = checkOptions(fn, options);
   const reduction: Reduction = checkReduction(fn, options.reduction);
   const backward = options.backward ?? 'exact';
   if (backward !== 'exact' && backward !== 'symmetric') {

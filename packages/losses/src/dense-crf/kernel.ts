@@ -4,9 +4,9 @@
  * over their xy+rgb features need not be rebuilt
  * at every step.
  */
-import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import { assertNumber, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkPositive, readImage } from '../validate.js';
+import { checkOptions, checkPositive, checkTensor, readImage } from '../validate.js';
 import {
   type Affinity,
   type AffinityMethod,
@@ -109,6 +109,14 @@ export class DenseCrfKernel {
   }
 }
 
+/**
+ * The largest bilateral feature (`x/σ_xy`, `y/σ_xy`, `rgb/σ_rgb`) allowed,
+ * 2^24: the lattice rounds its coordinates (about 26× the features) to int32,
+ * and beyond 2^24 float32 features lose their integer part anyway. It bounds
+ * the σ's from below: `σ_rgb ≥ 255 / 2^24`, `σ_xy ≥ max(H, W) / 2^24`.
+ */
+const MAX_FEATURE = 2 ** 24;
+
 /** @internal Checks the affinity options and fills in the defaults. */
 export function kernelParams(
   fn: string,
@@ -118,7 +126,7 @@ export function kernelParams(
   const sigmaXy = options.sigmaXy ?? 100;
   const scale = options.scale ?? 1;
   const method = options.method ?? 'lattice';
-  checkPositive(fn, 'sigmaRgb', sigmaRgb);
+  assertNumber(fn, 'sigmaRgb', sigmaRgb, 255 / MAX_FEATURE);
   checkPositive(fn, 'sigmaXy', sigmaXy);
   checkPositive(fn, 'scale', scale, 1);
   if (method !== 'lattice' && method !== 'exact') {
@@ -140,6 +148,13 @@ export function buildKernel(
 ): DenseCrfKernel {
   const [n, H, W] = image.shape as [number, number, number, number];
   const { sigmaRgb, sigmaXy, scale, method } = params;
+  // The grid's coordinates are at most max(H, W)·scale, its σ_xy is sigmaXy·scale.
+  assertNumber(fn, 'sigmaXy', sigmaXy, Math.max(H, W) / MAX_FEATURE);
+  if (!(sigmaXy * scale > 0)) {
+    throw new SegValueError(
+      `${fn}: sigmaXy·scale is ${sigmaXy * scale} (sigmaXy = ${sigmaXy}, scale = ${scale}), expected > 0`,
+    );
+  }
   const img = readImage(fn, 'image', image);
   const h = scale === 1 ? H : scaledSize(H, scale);
   const w = scale === 1 ? W : scaledSize(W, scale);
@@ -183,10 +198,8 @@ export function buildKernel(
  */
 export function denseCrfKernel(image: tf.Tensor, options: DenseKernelOptions = {}): DenseCrfKernel {
   const fn = 'denseCrfKernel';
-  const params = kernelParams(fn, options);
-  const isTensor =
-    typeof image === 'object' && image !== null && 'shape' in image && 'dataSync' in image;
-  if (!isTensor) throw new SegShapeError(`${fn}: image is not a tf.Tensor`);
+  const params = kernelParams(fn, checkOptions(fn, options));
+  checkTensor(fn, 'image', image);
   const sh = image.shape;
   if (sh.length !== 4 || sh[3] !== 3 || sh[0]! < 1 || sh[1]! < 1 || sh[2]! < 1) {
     throw new SegShapeError(

@@ -6,7 +6,7 @@ import { SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
-  checkPositive,
+  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -17,6 +17,7 @@ import {
 import {
   type Connectivity,
   checkConnectivity,
+  checkGridSigma,
   computeGridWeights,
   GRID_DIRECTIONS,
 } from './grid-weights.js';
@@ -64,6 +65,7 @@ export function gridCrfLoss(
   options: GridCrfLossOptions = {},
 ): tf.Tensor {
   const fn = 'gridCrfLoss';
+  options = checkOptions(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const connectivity = checkConnectivity(fn, options.connectivity);
   const relaxation = options.relaxation ?? 'bilinear';
@@ -72,7 +74,7 @@ export function gridCrfLoss(
       `${fn}: relaxation is ${JSON.stringify(relaxation)}, expected 'bilinear', 'tv' or 'quadratic'`,
     );
   }
-  if (options.sigma !== undefined) checkPositive(fn, 'sigma', options.sigma);
+  checkGridSigma(fn, options.sigma);
   const dims = checkScores(fn, 'probs', probs);
   const { n, h, w, k } = dims;
   checkShape(fn, 'image', image, [n, h, w, 3], ['float32', 'int32']);

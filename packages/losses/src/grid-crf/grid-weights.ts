@@ -5,8 +5,15 @@
  * array per direction, `edges[d][y*W + x]` the weight of the edge from pixel
  * (x, y) to (x+dx, y+dy), 0 where that neighbour is outside the image.
  */
-import { assertInt, assertLength, SegRangeError, SegShapeError } from '@seg/tensor';
-import { checkPositive } from '../validate.js';
+import {
+  assertFinite,
+  assertInt,
+  assertLength,
+  assertNumber,
+  SegRangeError,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
 
 /** A neighbourhood: 4 (right, down) or 8 (also down-right, down-left). */
 export type Connectivity = 4 | 8;
@@ -52,6 +59,24 @@ export interface ImageLike {
   readonly data: ArrayLike<number>;
 }
 
+/**
+ * The smallest σ of the colour contrast: below it 2σ² underflows to 0 and a
+ * pair of equal colours would get the weight exp(−0/0) = NaN.
+ */
+export const MIN_GRID_SIGMA = 1e-150;
+
+/** Checks the σ option of the grid weights (when given). */
+export function checkGridSigma(fn: string, sigma: unknown): void {
+  if (sigma !== undefined) assertNumber(fn, 'sigma', sigma as number, MIN_GRID_SIGMA);
+}
+
+/** Throws unless `obj` is a non-null object. */
+function checkObject(fn: string, arg: string, obj: unknown): void {
+  if (typeof obj !== 'object' || obj === null) {
+    throw new SegValueError(`${fn}: ${arg} is ${String(obj)}, expected an object`);
+  }
+}
+
 /** Checks the connectivity option. */
 export function checkConnectivity(fn: string, connectivity: unknown): Connectivity {
   if (connectivity === undefined) return 8;
@@ -73,13 +98,25 @@ export function checkConnectivity(fn: string, connectivity: unknown): Connectivi
  */
 export function gridWeights(image: ImageLike, options: GridWeightsOptions = {}): GridWeights {
   const fn = 'gridWeights';
+  checkObject(fn, 'options', options);
   const connectivity = checkConnectivity(fn, options.connectivity);
+  checkObject(fn, 'image', image);
   const { width: W, height: H, data } = image;
   assertInt(fn, 'image.width', W, 1);
   assertInt(fn, 'image.height', H, 1);
+  checkObject(fn, 'image.data', data);
   assertLength(fn, 'image.data', data, W * H * 3, 'width*height*3');
-  if (options.sigma !== undefined) checkPositive(fn, 'sigma', options.sigma);
-  return computeGridWeights(data, 0, W, H, connectivity, options.sigma);
+  // NaN or ±∞ would make σ² and every weight NaN
+  assertFinite(fn, 'image.data', data);
+  checkGridSigma(fn, options.sigma);
+  const g = computeGridWeights(data, 0, W, H, connectivity, options.sigma);
+  if (!Number.isFinite(g.sigma2)) {
+    // values of ~1e154 and more: the squared differences overflow
+    throw new SegValueError(
+      `${fn}: the mean squared neighbour difference of image.data is ${g.sigma2}, expected a finite σ² (values too large; pass sigma)`,
+    );
+  }
+  return g;
 }
 
 /** {@link gridWeights} on the image that starts at `data[offset]` (no checks). */
@@ -138,13 +175,22 @@ export function pottsEnergy(
   weights: GridWeights,
 ): number {
   const fn = 'pottsEnergy';
+  checkObject(fn, 'labels', labels);
+  checkObject(fn, 'weights', weights);
   const { width: W, height: H } = weights;
+  const { edges } = weights;
+  if (!Array.isArray(edges) || (edges.length !== 2 && edges.length !== 4)) {
+    throw new SegShapeError(
+      `${fn}: weights.edges has ${Array.isArray(edges) ? `length ${edges.length}` : `type ${typeof edges}`}, expected an array of 2 (4-connectivity) or 4 (8-connectivity) directions`,
+    );
+  }
   if (labels.width !== W || labels.height !== H) {
     throw new SegShapeError(
       `${fn}: labels are ${labels.width}×${labels.height}, expected the weights' ${W}×${H}`,
     );
   }
   const L = labels.data;
+  checkObject(fn, 'labels.data', L);
   assertLength(fn, 'labels.data', L, W * H, 'width*height');
   for (let i = 0; i < L.length; i++) {
     const v = L[i]!;
@@ -153,13 +199,21 @@ export function pottsEnergy(
     }
   }
   let e = 0;
-  weights.edges.forEach((wd, d) => {
+  edges.forEach((wd, d) => {
     const { dx, dy } = GRID_DIRECTIONS[d]!;
+    checkObject(fn, `weights.edges[${d}]`, wd);
     assertLength(fn, `weights.edges[${d}]`, wd, W * H, 'width*height');
     for (let y = 0; y + dy < H; y++) {
       for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
         const p = y * W + x;
-        if (L[p] !== L[p + dy * W + dx]) e += wd[p]!;
+        const wpq = wd[p]!;
+        // false for NaN, negatives and +∞ (one comparison per edge, in the loop that reads it)
+        if (!(wpq >= 0 && wpq < Infinity)) {
+          throw new SegValueError(
+            `${fn}: weights.edges[${d}][${p}] is ${wpq}, expected a finite weight ≥ 0`,
+          );
+        }
+        if (L[p] !== L[p + dy * W + dx]) e += wpq;
       }
     }
   });

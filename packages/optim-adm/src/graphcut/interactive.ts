@@ -7,9 +7,9 @@
  * image's mean squared neighbour difference; one exact min cut.
  */
 import { gridWeights } from '@seg/losses';
-import { assertNumber, type LabelMap, labelMap, type RgbImage } from '@seg/tensor';
+import { assertInt, assertNumber, type LabelMap, labelMap, type RgbImage } from '@seg/tensor';
 import { solveBinary } from '../proposals/potts-problem.js';
-import { checkConnectivity, checkImage, checkSeeds } from '../validate.js';
+import { checkConnectivity, checkImage, checkSeedGrid, checkSeeds } from '../validate.js';
 
 /** Options of {@link interactiveGraphCut}. */
 export interface InteractiveGraphCutOptions {
@@ -28,7 +28,9 @@ export const HIST_BINS = 16;
  * 1. Returns N·2, site-major.
  */
 export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Array {
-  return colourCosts(image, seeds, 2);
+  checkImage('colourLikelihoods', image);
+  checkSeedGrid('colourLikelihoods', seeds, image.width, image.height);
+  return histogramCosts(image, seeds, 2);
 }
 
 /**
@@ -37,6 +39,15 @@ export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Arra
  * site-major. Seeds outside [0, K) are ignored.
  */
 export function colourCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
+  const fn = 'colourCosts';
+  checkImage(fn, image);
+  assertInt(fn, 'K', K, 1);
+  checkSeedGrid(fn, seeds, image.width, image.height);
+  return histogramCosts(image, seeds, K);
+}
+
+/** {@link colourCosts} without input checks. */
+export function histogramCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
   const B = HIST_BINS;
   const hist = Array.from({ length: K }, () => new Float64Array(B * B * B).fill(1));
   const { data } = image;
@@ -81,7 +92,7 @@ export function interactiveGraphCut(
   assertNumber(fn, 'options.lambda', lambda, 0);
   const connectivity = checkConnectivity(fn, options.connectivity ?? 8);
   checkSeeds(fn, seeds, image.width, image.height, 2, true);
-  const unary = colourLikelihoods(image, seeds);
+  const unary = histogramCosts(image, seeds, 2);
   const { edges } = gridWeights(image, { connectivity });
   const potts = edges.map((w) => {
     const out = new Float32Array(w.length);

@@ -11,7 +11,13 @@ import {
   type RgbImage,
   SegShapeError,
 } from '@seg/tensor';
-import { checkSeeds } from '../validate.js';
+import {
+  checkConnectivity,
+  checkImage,
+  checkOptions,
+  checkProbs,
+  checkSeeds,
+} from '../validate.js';
 
 /** Options of {@link regularizedLoss}. */
 export interface RegularizedLossOptions {
@@ -54,9 +60,12 @@ export function regularizedLoss(
   options: RegularizedLossOptions = {},
 ): RegularizedLoss {
   const fn = 'regularizedLoss';
+  options = checkOptions(fn, options);
   const lambda = options.lambda ?? 1;
   assertNumber(fn, 'options.lambda', lambda, 0);
+  checkProbs(fn, 'probs', probs);
   const { width: W, height: H, numLabels: K, data: S } = probs;
+  checkImage(fn, image);
   if (image.width !== W || image.height !== H) {
     throw new SegShapeError(
       `${fn}: image is ${image.width}×${image.height}, expected the probs' ${W}×${H}`,
@@ -64,7 +73,8 @@ export function regularizedLoss(
   }
   checkSeeds(fn, seeds, W, H, K, false);
   const weights =
-    options.weights ?? gridWeights(image, { connectivity: options.connectivity ?? 8 });
+    options.weights ??
+    gridWeights(image, { connectivity: checkConnectivity(fn, options.connectivity ?? 8) });
   if (weights.width !== W || weights.height !== H) {
     throw new SegShapeError(
       `${fn}: options.weights are ${weights.width}×${weights.height}, expected the probs' ${W}×${H}`,

@@ -14,13 +14,23 @@ import {
   type NetSpec,
   relu,
 } from '@seg/dense-conv';
-import { assertInt, assertNumber, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
+import {
+  assertInt,
+  assertIntRange,
+  assertLength,
+  assertNumber,
+  type LabelMap,
+  type RgbImage,
+  SegValueError,
+} from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { colourCosts } from '../graphcut/interactive.js';
+import { histogramCosts } from '../graphcut/interactive.js';
+import { checkImage } from '../validate.js';
 import { geodesicSeedDistances } from './seed-distance.js';
 
 /** Channels of {@link networkInput} for K labels: R, G, B, x, y, one seed distance per label, then one colour-model channel per label. */
 export function inputChannels(numClasses: number): number {
+  assertInt('inputChannels', 'numClasses', numClasses, 2);
   return 5 + 2 * numClasses;
 }
 
@@ -71,6 +81,15 @@ export interface SegNet {
  * 3 + 2 + 2K input channels) by its dense forward. Its input must have {@link inputChannels}(K) channels.
  */
 export function segNetFromModel(model: Model, mode: 'apply' | 'dense' = 'apply'): SegNet {
+  const fn = 'segNetFromModel';
+  if (!model || typeof model !== 'object' || !model.spec || typeof model.apply !== 'function') {
+    throw new SegValueError(
+      `${fn}: model is ${model === null ? 'null' : typeof model}, expected a @seg/dense-conv Model (createModel)`,
+    );
+  }
+  if (mode !== 'apply' && mode !== 'dense') {
+    throw new SegValueError(`${fn}: mode is ${JSON.stringify(mode)}, expected 'apply' or 'dense'`);
+  }
   const numClasses = model.spec.outChannels;
   return {
     model,
@@ -135,6 +154,7 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
   assertNumber(fn, 'options.geodesicGamma', gamma, 0);
   const colourScale = options.colourModel ?? 0;
   assertNumber(fn, 'options.colourModel', colourScale, 0);
+  checkImage(fn, image);
   const { width: w, height: h, data } = image;
   const seeds = options.seeds;
   if (seeds && (seeds.width !== w || seeds.height !== h)) {
@@ -142,8 +162,12 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
       `${fn}: options.seeds is ${seeds.width}×${seeds.height}, expected the image's ${w}×${h}`,
     );
   }
+  if (seeds) {
+    assertLength(fn, 'options.seeds.data', seeds.data, w * h, 'width*height');
+    assertIntRange(fn, 'options.seeds.data', seeds.data, -1, K - 1);
+  }
   const dist = seeds && distScale > 0 ? geodesicSeedDistances(image, seeds, K, gamma) : null;
-  const costs = seeds && colourScale > 0 ? colourCosts(image, seeds, K) : null;
+  const costs = seeds && colourScale > 0 ? histogramCosts(image, seeds, K) : null;
   const diag = Math.hypot(w, h);
   const C = inputChannels(K);
   const n = w * h;

@@ -3,10 +3,35 @@
  * reduced copy of the image (area average), seeds are carried down without
  * losing thin strokes, and probabilities come back up bilinearly.
  */
-import { type LabelMap, labelMap, type ProbMap, type RgbImage, rgbImage } from '@seg/tensor';
+import {
+  assertInt,
+  assertNumber,
+  type LabelMap,
+  labelMap,
+  type ProbMap,
+  type RgbImage,
+  rgbImage,
+  SegShapeError,
+} from '@seg/tensor';
+import { checkImage, checkProbs, checkSeeds } from '../validate.js';
+
+/** Throws unless `w`×`h` is a positive integer size no larger than `W`×`H`. */
+function checkTarget(fn: string, w: number, h: number, W: number, H: number): void {
+  assertInt(fn, 'w', w, 1);
+  assertInt(fn, 'h', h, 1);
+  if (w > W || h > H) {
+    throw new SegShapeError(
+      `${fn}: target size is ${w}×${h}, expected at most the input's ${W}×${H} (it only reduces)`,
+    );
+  }
+}
 
 /** The size of an image whose longer side is at most `maxSide` (never enlarged). */
 export function reducedSize(width: number, height: number, maxSide: number): [number, number] {
+  const fn = 'reducedSize';
+  assertInt(fn, 'width', width, 1);
+  assertInt(fn, 'height', height, 1);
+  assertNumber(fn, 'maxSide', maxSide, 1);
   const s = Math.min(1, maxSide / Math.max(width, height));
   return [Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))];
 }
@@ -21,6 +46,8 @@ function spans(n: number, m: number): Int32Array {
 
 /** Area-average downscale of an RGB image to `w×h` (w ≤ width, h ≤ height). */
 export function downscaleImage(image: RgbImage, w: number, h: number): RgbImage {
+  checkImage('downscaleImage', image);
+  checkTarget('downscaleImage', w, h, image.width, image.height);
   if (w === image.width && h === image.height) return image;
   const bx = spans(image.width, w);
   const by = spans(image.height, h);
@@ -57,6 +84,13 @@ export function downscaleImage(image: RgbImage, w: number, h: number): RgbImage 
  * scribbles survive.
  */
 export function downscaleSeeds(seeds: LabelMap, w: number, h: number, numLabels: number): LabelMap {
+  const fn = 'downscaleSeeds';
+  assertInt(fn, 'numLabels', numLabels, 1);
+  if (!seeds || !(Number.isInteger(seeds.width) && Number.isInteger(seeds.height))) {
+    throw new SegShapeError(`${fn}: seeds is not a LabelMap with integer sizes`);
+  }
+  checkSeeds(fn, seeds, seeds.width, seeds.height, numLabels, false);
+  checkTarget(fn, w, h, seeds.width, seeds.height);
   if (w === seeds.width && h === seeds.height) return seeds;
   const bx = spans(seeds.width, w);
   const by = spans(seeds.height, h);
@@ -87,6 +121,10 @@ export function downscaleSeeds(seeds: LabelMap, w: number, h: number, numLabels:
 
 /** Bilinear upsampling (half-pixel centres) of probabilities to `W×H`; each pixel stays on the simplex. */
 export function upscaleProbs(probs: ProbMap, W: number, H: number): ProbMap {
+  const fn = 'upscaleProbs';
+  checkProbs(fn, 'probs', probs);
+  assertInt(fn, 'W', W, 1);
+  assertInt(fn, 'H', H, 1);
   const { width: w, height: h, numLabels: K, data } = probs;
   if (w === W && h === H) return probs;
   const out = new Float32Array(W * H * K);

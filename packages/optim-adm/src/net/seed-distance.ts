@@ -9,11 +9,14 @@
 import {
   assertInt,
   assertIntRange,
+  assertLength,
   assertNumber,
   type LabelMap,
   type RgbImage,
   SegShapeError,
+  SegValueError,
 } from '@seg/tensor';
+import { checkImage } from '../validate.js';
 
 /** Binary min-heap of (key, node) on typed arrays. */
 class Heap {
@@ -91,12 +94,17 @@ export function geodesicSeedDistances(
   const fn = 'geodesicSeedDistances';
   assertInt(fn, 'numLabels', numLabels, 1);
   assertNumber(fn, 'gamma', gamma, 0);
+  checkImage(fn, image);
   const { width: w, height: h, data } = image;
+  if (!seeds || !(seeds.data instanceof Int32Array)) {
+    throw new SegValueError(`${fn}: seeds is not a LabelMap (data must be an Int32Array)`);
+  }
   if (seeds.width !== w || seeds.height !== h) {
     throw new SegShapeError(
       `${fn}: seeds are ${seeds.width}×${seeds.height}, expected the image's ${w}×${h}`,
     );
   }
+  assertLength(fn, 'seeds.data', seeds.data, w * h, 'width*height');
   assertIntRange(fn, 'seeds.data', seeds.data, -1, numLabels - 1);
   const n = w * h;
   let mean0 = 0;

@@ -5,9 +5,16 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { type LabelMap, labelMapFromCodes, type RgbImage, SegValueError } from '@seg/tensor';
+import {
+  assertInt,
+  type LabelMap,
+  labelMapFromCodes,
+  type RgbImage,
+  SegValueError,
+} from '@seg/tensor';
 import { readGray, readImage } from '@seg/tensor/node';
 import type { GrayMask } from '../metrics/iou.js';
+import { checkOptions } from '../validate.js';
 
 /** One example of a GrabCut-like folder. */
 export interface GrabCutExample {
@@ -52,9 +59,27 @@ export function hasScribbleSet(dir: string, set: number): boolean {
  * const examples = loadGrabCut('/work/shared/data/grabcut', { scribbles: 1 });
  */
 export function loadGrabCut(dir: string, options: LoadGrabCutOptions = {}): GrabCutExample[] {
+  const fn = 'loadGrabCut';
+  options = checkOptions(fn, options);
   const set = options.scribbles ?? 1;
+  assertInt(fn, 'options.scribbles', set, 1);
+  if (options.limit !== undefined) assertInt(fn, 'options.limit', options.limit, 0);
+  if (
+    options.names !== undefined &&
+    !(Array.isArray(options.names) && options.names.every((n) => typeof n === 'string'))
+  ) {
+    throw new SegValueError(
+      `${fn}: options.names is ${JSON.stringify(options.names)}, expected an array of image names`,
+    );
+  }
   let names = options.names ?? grabCutNames(dir);
   if (options.limit !== undefined) names = names.slice(0, options.limit);
+  const scrDir = join(dir, `scribbles-${set}`);
+  if (names.length > 0 && !existsSync(scrDir)) {
+    throw new SegValueError(
+      `${fn}: ${scrDir} does not exist, expected the scribble set ${set} (options.scribbles)`,
+    );
+  }
   const files = readdirSync(join(dir, 'images'));
   return names.map((name) => {
     const file = files.find((f) => basename(f, extname(f)) === name);

@@ -38,6 +38,11 @@ export function keepSeedConnected(
       `${fn}: labels has length ${labels.length} and seeds ${seeds.length}, expected width*height = ${N}`,
     );
   }
+  if (!Array.isArray(constrained)) {
+    throw new SegValueError(
+      `${fn}: constrained is ${typeof constrained}, expected an array of labels`,
+    );
+  }
   for (const k of constrained) {
     if (!Number.isInteger(k) || k < 0) {
       throw new SegValueError(`${fn}: constrained holds ${k}, expected labels ≥ 0`);

@@ -4,6 +4,8 @@
  * down, down-right, down-left), seeds as hard constraints, and its exact
  * solution for K = 2 by one minimum cut.
  */
+import { assertIntRange, assertLength } from '@seg/tensor';
+import { checkPottsProblem } from '../validate.js';
 import { GridGraph } from './solvers.js';
 
 /** Cost that makes a seed a hard constraint (as the classic instance's 1e9 links). */
@@ -91,6 +93,19 @@ export function solveBinary(problem: PottsProblem): Int32Array {
 
 /** Energy of a labeling of a {@link PottsProblem} (float64; seeds not counted). */
 export function pottsProblemEnergy(problem: PottsProblem, labels: Int32Array): number {
+  checkLabeling('pottsProblemEnergy', problem, labels);
+  return problemEnergy(problem, labels);
+}
+
+/** Throws unless `problem` is a valid {@link PottsProblem} and `labels` one of its labelings. */
+export function checkLabeling(fn: string, problem: PottsProblem, labels: Int32Array): void {
+  checkPottsProblem(fn, problem);
+  assertLength(fn, 'labels', labels, problem.width * problem.height, 'width*height');
+  assertIntRange(fn, 'labels', labels, 0, problem.numLabels - 1);
+}
+
+/** {@link pottsProblemEnergy} without input checks. */
+export function problemEnergy(problem: PottsProblem, labels: Int32Array): number {
   const { width: W, height: H, numLabels: K, unary, potts } = problem;
   let e = 0;
   for (let p = 0; p < W * H; p++) e += unary[p * K + labels[p]!]!;

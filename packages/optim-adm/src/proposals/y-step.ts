@@ -4,11 +4,22 @@
  * seeds hard or soft; exact by one min cut for K = 2, α-expansion otherwise.
  */
 import {
+  assertInt,
+  assertIntRange,
+  assertLength,
+  assertNonNegative,
+  assertNumber,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
+import { checkPottsProblem, edgeCountOk } from '../validate.js';
+import {
   binaryInstance,
+  checkLabeling,
   cutLabels,
   HARD,
   type PottsProblem,
-  pottsProblemEnergy,
+  problemEnergy,
   solveBinary,
 } from './potts-problem.js';
 import { alphaExpansion, type SolverPool } from './solvers.js';
@@ -33,6 +44,7 @@ export const EXPANSION_CYCLES = 5;
  * started at the unary argmin; never above that labeling's energy).
  */
 export function solvePotts(problem: PottsProblem): Int32Array {
+  checkPottsProblem('solvePotts', problem);
   if (problem.numLabels === 2) return solveBinary(problem);
   const { width, height, numLabels, unary, potts, seeds } = problem;
   return alphaExpansion(
@@ -57,6 +69,15 @@ export function inlineSolver(): ProposalSolver {
  * await pool.close();
  */
 export function poolSolver(pool: SolverPool): ProposalSolver {
+  if (
+    !pool ||
+    typeof pool.gridMaxflow !== 'function' ||
+    typeof pool.alphaExpansion !== 'function'
+  ) {
+    throw new SegValueError(
+      `poolSolver: pool is ${pool === null ? 'null' : typeof pool}, expected a SolverPool (createSolverPool)`,
+    );
+  }
   return {
     size: pool.size,
     solve: (problems) =>
@@ -90,6 +111,10 @@ export function poolSolver(pool: SolverPool): ProposalSolver {
  * longer in pixels while the unary sum grows by s², so the weight scales by s.
  */
 export function fullSizeWeight(lambda: number, fullWidth: number, trainWidth: number): number {
+  const fn = 'fullSizeWeight';
+  assertNumber(fn, 'lambda', lambda, 0);
+  assertInt(fn, 'fullWidth', fullWidth, 1);
+  assertInt(fn, 'trainWidth', trainWidth, 1);
   return (lambda * fullWidth) / trainWidth;
 }
 
@@ -117,6 +142,42 @@ export function proposalProblem(
   seeds: Int32Array,
   options: ProposalProblemOptions,
 ): PottsProblem {
+  const fn = 'proposalProblem';
+  assertInt(fn, 'width', width, 1);
+  assertInt(fn, 'height', height, 1);
+  assertInt(fn, 'numLabels', numLabels, 2);
+  const size = width * height;
+  if (!(probs instanceof Float32Array)) {
+    throw new SegValueError(`${fn}: probs is not a Float32Array`);
+  }
+  assertLength(fn, 'probs', probs, size * numLabels, 'width*height*numLabels');
+  assertNonNegative(fn, 'probs', probs);
+  if (!Array.isArray(edges) || !edgeCountOk(edges.length, numLabels)) {
+    throw new SegShapeError(
+      `${fn}: edges has ${Array.isArray(edges) ? edges.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
+    );
+  }
+  edges.forEach((e, d) => {
+    assertLength(fn, `edges[${d}]`, e, size, 'width*height');
+    assertNonNegative(fn, `edges[${d}]`, e);
+  });
+  if (!(seeds instanceof Int32Array)) {
+    throw new SegValueError(`${fn}: seeds is not an Int32Array`);
+  }
+  assertLength(fn, 'seeds', seeds, size, 'width*height');
+  assertIntRange(fn, 'seeds', seeds, -1, numLabels - 1);
+  if (!options || typeof options !== 'object') {
+    throw new SegValueError(`${fn}: options is ${String(options)}, expected { pottsWeight }`);
+  }
+  assertNumber(fn, 'options.pottsWeight', options.pottsWeight, 0);
+  const mode = options.seeds ?? 'hard';
+  if (mode !== 'hard' && mode !== 'soft') {
+    throw new SegValueError(
+      `${fn}: options.seeds is ${JSON.stringify(mode)}, expected 'hard' or 'soft'`,
+    );
+  }
+  if (options.seedPenalty !== undefined)
+    assertNumber(fn, 'options.seedPenalty', options.seedPenalty, 0);
   const K = numLabels;
   const N = width * height;
   const unary = new Float32Array(N * K);
@@ -141,7 +202,8 @@ export function proposalProblem(
 
 /** Energy of proposals under their problem, hard seeds counted as constraints ({@link HARD} per violation). */
 export function proposalEnergy(problem: PottsProblem, labels: Int32Array): number {
-  let e = pottsProblemEnergy(problem, labels);
+  checkLabeling('proposalEnergy', problem, labels);
+  let e = problemEnergy(problem, labels);
   const s = problem.seeds;
   if (s) for (let p = 0; p < labels.length; p++) if (s[p]! >= 0 && s[p] !== labels[p]) e += HARD;
   return e;

@@ -5,10 +5,10 @@
  * of gradient descent on `pCE + μ·CE(S_θ, Y)`.
  */
 import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
-import { assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
+import { assertInt, assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colourLikelihoods } from '../graphcut/interactive.js';
-import type { SegNet } from '../net/network.js';
+import { inputChannels, type SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
 import {
@@ -19,6 +19,7 @@ import {
   proposalEnergy,
   proposalProblem,
 } from '../proposals/y-step.js';
+import { checkNet, checkOptions } from '../validate.js';
 import {
   argmax,
   baseOptions,
@@ -142,6 +143,8 @@ export async function trainAdm(
   options: AdmOptions = {},
 ): Promise<AdmResult> {
   const fn = 'trainAdm';
+  options = checkOptions(fn, options);
+  checkNet(fn, net, inputChannels);
   const base = baseOptions(fn, options, 5);
   const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es, batches } = base;
   const mu = options.mu ?? 1;
@@ -158,7 +161,7 @@ export async function trainAdm(
   if (options.fullLambda !== undefined)
     assertNumber(fn, 'options.fullLambda', options.fullLambda, 0);
   const pretrain = options.pretrainSteps ?? 10;
-  assertNumber(fn, 'options.pretrainSteps', pretrain, 0);
+  assertInt(fn, 'options.pretrainSteps', pretrain, 0);
   const init = options.init ?? 'network';
   if (init !== 'network' && init !== 'colour' && init !== 'both') {
     throw new SegValueError(
@@ -178,6 +181,12 @@ export async function trainAdm(
     );
   }
   assertIntRange(fn, 'options.seedConnected', seedConnected, 0, K - 1);
+  const solverOption = options.solver as Partial<ProposalSolver> | undefined;
+  if (solverOption !== undefined && typeof solverOption?.solve !== 'function') {
+    throw new SegValueError(
+      `${fn}: options.solver has no solve(problems), expected a ProposalSolver (inlineSolver or poolSolver)`,
+    );
+  }
   const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);

@@ -14,7 +14,7 @@ import {
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { networkInput, type SegNet } from '../net/network.js';
-import { checkConnectivity, checkImage, checkSeeds } from '../validate.js';
+import { checkCallback, checkConnectivity, checkImage, checkSeeds } from '../validate.js';
 
 /** One training image at the resolution the network sees, with its scribbles (-1 unlabelled). */
 export interface TrainingExample {
@@ -56,6 +56,11 @@ export function prepareExamples(
     throw new SegValueError(`${fn}: examples is empty, expected at least one image`);
   list.forEach((ex, i) => {
     const at = list.length > 1 ? `examples[${i}]: ` : '';
+    if (!ex || typeof ex !== 'object') {
+      throw new SegValueError(
+        `${fn}: ${list.length > 1 ? `examples[${i}]` : 'examples'} is ${String(ex)}, expected { image, seeds }`,
+      );
+    }
     try {
       checkImage(fn, ex.image);
       checkSeeds(fn, ex.seeds, ex.image.width, ex.image.height, numClasses, false);
@@ -230,8 +235,33 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
   if (o.batchSize !== undefined) assertInt(fn, 'options.batchSize', o.batchSize, 1);
   const batchSeed = o.batchSeed ?? 0;
   assertNumber(fn, 'options.batchSeed', batchSeed);
+  checkTrainerCallbacks(fn, o as TrainerCallbacks);
   const batches = batcher(o.batchSize, new Rng(batchSeed));
   return { lambda, connectivity, iterations, steps, lr, input, es, batches };
+}
+
+/** The callbacks of both trainers' options, checked by {@link baseOptions}. */
+interface TrainerCallbacks {
+  onIteration?: unknown;
+  checkpoint?: { every?: number; save?: unknown };
+}
+
+/** Checks `onIteration` and `checkpoint` (before training starts, not at the first iteration). */
+function checkTrainerCallbacks(fn: string, o: TrainerCallbacks): void {
+  checkCallback(fn, 'options.onIteration', o.onIteration);
+  const cp = o.checkpoint;
+  if (cp === undefined) return;
+  if (cp === null || typeof cp !== 'object') {
+    throw new SegValueError(
+      `${fn}: options.checkpoint is ${String(cp)}, expected { save, every? }`,
+    );
+  }
+  if (typeof cp.save !== 'function') {
+    throw new SegValueError(
+      `${fn}: options.checkpoint.save is ${typeof cp.save}, expected a function`,
+    );
+  }
+  if (cp.every !== undefined) assertInt(fn, 'options.checkpoint.every', cp.every, 1);
 }
 
 /**

@@ -11,9 +11,10 @@ import {
   partialCrossEntropy,
   pottsEnergy,
 } from '@seg/losses';
-import { SegValueError } from '@seg/tensor';
+import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import type { SegNet } from '../net/network.js';
+import { inputChannels, type SegNet } from '../net/network.js';
+import { checkNet, checkOptions } from '../validate.js';
 import {
   argmax,
   baseOptions,
@@ -88,6 +89,8 @@ export async function trainGradientDescent(
   options: GdOptions = {},
 ): Promise<GdResult> {
   const fn = 'trainGradientDescent';
+  options = checkOptions(fn, options);
+  checkNet(fn, net, inputChannels);
   const {
     lambda,
     connectivity,
@@ -106,6 +109,7 @@ export async function trainGradientDescent(
   }
   const relaxation = options.relaxation ?? 'bilinear';
   const lossLambda = options.lossLambda ?? lambda;
+  assertNumber(fn, 'options.lossLambda', lossLambda, 0);
   const K = net.numClasses;
   const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;

@@ -1,6 +1,6 @@
 import { createModel, type Model, type NetSpec, type Params } from '@seg/dense-conv';
-import { Rng } from '@seg/tensor';
-import { describeBackends, expectNoLeaks, numericGradient } from '@seg/tensor/testing';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
+import { describeBackends, expectNoLeaks, expectThrow, numericGradient } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -383,6 +383,37 @@ describeBackends('PathSGD', () => {
       'PathSGD.applyGradients: no model attached, call setModel(model) first',
     );
     tf.dispose(Object.values(plain.params));
+    model.dispose();
+  });
+
+  it('rejects bad options without a model and gradients of the wrong shape', () => {
+    expectThrow(
+      () => new PathSGD(null, 0.1, { epsilon: Number.NaN }),
+      SegValueError,
+      'PathSGD: options.epsilon is NaN, expected a finite number ≥ 0',
+    );
+    expectThrow(
+      () => new PathSGD(null, 0.1, { refreshEvery: 1.5 }),
+      SegRangeError,
+      'PathSGD: options.refreshEvery is 1.5, expected an integer ≥ 1',
+    );
+    expectThrow(
+      () => new PathSGD(null, 0.1, 'fast' as never),
+      SegValueError,
+      'PathSGD: options is fast, expected an object',
+    );
+    const model = createModel(mlpSpec([3, 2]), 1);
+    const before = Array.from(model.params['fc1/weight']!.dataSync());
+    const opt = new PathSGD(model, 0.1);
+    const g = tf.ones([1]);
+    // a [1] gradient would broadcast silently against the [3,2] weight
+    expectThrow(
+      () => opt.applyGradients({ [model.params['fc1/weight']!.name]: g }),
+      SegShapeError,
+      "PathSGD.applyGradients: the gradient of 'fc1/weight' has shape [1], expected [3,2]",
+    );
+    expect(Array.from(model.params['fc1/weight']!.dataSync())).toEqual(before);
+    g.dispose();
     model.dispose();
   });
 });

@@ -1,5 +1,6 @@
-import { Rng } from '@seg/tensor';
-import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
+import { createModel } from '@seg/dense-conv';
+import { Rng, SegShapeError, SegValueError } from '@seg/tensor';
+import { describeBackends, expectNoLeaks, expectThrow } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import {
   assignUpdates,
   chain,
   momentum,
+  pathSgd,
   scaleByLearningRate,
   scaleByPathNorm,
   type TensorRecord,
@@ -154,5 +156,63 @@ describeBackends('transforms', () => {
       'scaleByPathNorm: options.epsilon is -1, expected a finite number ≥ 0',
     );
     tf.dispose(p);
+  });
+
+  it('rejects updates that do not match the parameters, and bad momentum', () => {
+    const params = { a: tf.zeros([3, 2]) };
+    const short = { a: tf.ones([1]) };
+    expectThrow(
+      () => applyUpdates(params, short),
+      SegShapeError,
+      "applyUpdates: updates['a'] has shape [1], expected [3,2]",
+    );
+    expectThrow(
+      () => applyUpdates(params, { b: short.a }),
+      SegValueError,
+      "applyUpdates: updates has 'b', which is not in params",
+    );
+    expectThrow(
+      () => applyUpdates(null as never, {}),
+      SegValueError,
+      'applyUpdates: params is null, expected a record of tensors',
+    );
+    const v = { a: tf.variable(tf.zeros([3, 2])) };
+    expectThrow(
+      () => assignUpdates(v, short),
+      SegShapeError,
+      "assignUpdates: updates['a'] has shape [1], expected [3,2]",
+    );
+    expect(Array.from(v.a.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    const spec = mlpSpec([3, 2]);
+    const model = createModel(spec, 1);
+    const t = scaleByPathNorm(model);
+    const s = t.init(model.params);
+    expectThrow(
+      () => t.update({ 'fc1/weight': short.a }, s, model.params),
+      SegShapeError,
+      "scaleByPathNorm.update: updates['fc1/weight'] has shape [1], expected [3,2]",
+    );
+    expectThrow(
+      () => pathSgd(model, 0.1, { momentum: Number.NaN }),
+      SegValueError,
+      'pathSgd: options.momentum is NaN, expected a finite number ≥ 0 and ≤ 1',
+    );
+    expectThrow(
+      () => pathSgd(model, 0.1, { momentum: -0.5 }),
+      SegValueError,
+      'pathSgd: options.momentum is -0.5, expected a finite number ≥ 0 and ≤ 1',
+    );
+    expectThrow(
+      () => pathSgd(model, 0.1, null as never),
+      SegValueError,
+      'pathSgd: options is null, expected an object',
+    );
+    expectThrow(
+      () => trace({ decay: 0.5, nesterov: 'yes' as never }),
+      SegValueError,
+      'trace: options.nesterov is "yes", expected true or false',
+    );
+    tf.dispose([params, short, v.a]);
+    model.dispose();
   });
 });

@@ -1,7 +1,7 @@
 import { type NetSpec, type Pair, paramShapes } from '@seg/dense-conv';
-import { assertNumber, SegValueError } from '@seg/tensor';
+import { assertInt, assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkModel } from '../model.js';
+import { checkModel, checkSameShape } from '../model.js';
 import { computeScaling, computeScalingFactored } from '../scaling/squared-pass.js';
 import {
   divideByScale,
@@ -72,6 +72,13 @@ export class PathSGD extends tf.Optimizer {
   constructor(model: VariableModel | null, learningRate: number, options: PathNormOptions = {}) {
     super();
     assertNumber('PathSGD', 'learningRate', learningRate, 0);
+    if (options === null || typeof options !== 'object') {
+      throw new SegValueError(`PathSGD: options is ${String(options)}, expected an object`);
+    }
+    if (options.refreshEvery !== undefined)
+      assertInt('PathSGD', 'options.refreshEvery', options.refreshEvery, 1);
+    if (options.epsilon !== undefined)
+      assertNumber('PathSGD', 'options.epsilon', options.epsilon, 0);
     this.learningRate = learningRate;
     this.rawOptions = { ...options };
     if (model !== null) this.setModel(model);
@@ -117,7 +124,15 @@ export class PathSGD extends tf.Optimizer {
       if (g == null) continue;
       const p = this.byVariable.get(varName);
       if (p === undefined) others.push([varName, g]);
-      else byParam[p] = g;
+      else {
+        checkSameShape(
+          'PathSGD.applyGradients',
+          `the gradient of '${p}'`,
+          g,
+          model.params[p]!.shape,
+        );
+        byParam[p] = g;
+      }
     }
     const lr = this.learningRate;
     if (opts.refreshEvery === 1 && lr > 0) {

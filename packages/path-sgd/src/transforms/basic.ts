@@ -1,5 +1,6 @@
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkSameShape } from '../model.js';
 import type { GradientTransformation, Schedule, TensorRecord } from './types.js';
 
 /** Options of {@link trace}. */
@@ -30,6 +31,11 @@ export function trace(options: TraceOptions): GradientTransformation<TraceState>
   }
   const { decay, nesterov = false } = options;
   assertNumber(fn, 'options.decay', decay, 0, 1);
+  if (typeof nesterov !== 'boolean') {
+    throw new SegValueError(
+      `${fn}: options.nesterov is ${JSON.stringify(nesterov)}, expected true or false`,
+    );
+  }
   return {
     init: (params) =>
       tf.tidy(() => {
@@ -138,6 +144,17 @@ export function chain(
   };
 }
 
+/** Throws unless `record` is a record of tensors. */
+function checkRecord(fn: string, arg: string, record: unknown): void {
+  if (record === null || typeof record !== 'object') {
+    throw new SegValueError(`${fn}: ${arg} is ${String(record)}, expected a record of tensors`);
+  }
+  for (const [name, t] of Object.entries(record as Record<string, unknown>)) {
+    if (!(t instanceof tf.Tensor))
+      throw new SegValueError(`${fn}: ${arg}['${name}'] is not a tensor`);
+  }
+}
+
 function mapRecord(r: TensorRecord, f: (t: tf.Tensor, name: string) => tf.Tensor): TensorRecord {
   const out: TensorRecord = {};
   for (const [name, t] of Object.entries(r)) out[name] = f(t, name);
@@ -147,8 +164,20 @@ function mapRecord(r: TensorRecord, f: (t: tf.Tensor, name: string) => tf.Tensor
 /**
  * `params + updates`, as new tensors (optax's `apply_updates`); a parameter
  * with no update is copied. Runs in `tf.tidy`; the caller owns the result.
+ * An update for a name not in `params`, or of another shape than its
+ * parameter, throws (it is never broadcast).
  */
 export function applyUpdates(params: TensorRecord, updates: TensorRecord): TensorRecord {
+  const fn = 'applyUpdates';
+  checkRecord(fn, 'params', params);
+  checkRecord(fn, 'updates', updates);
+  for (const [name, u] of Object.entries(updates)) {
+    const p = params[name];
+    if (p === undefined) {
+      throw new SegValueError(`${fn}: updates has '${name}', which is not in params`);
+    }
+    checkSameShape(fn, `updates['${name}']`, u, p.shape);
+  }
   return tf.tidy(() =>
     mapRecord(params, (p, name) => {
       const u = updates[name];
@@ -162,11 +191,18 @@ export function applyUpdates(params: TensorRecord, updates: TensorRecord): Tenso
  * in-place form of {@link applyUpdates} for `tf.Variable` parameters.
  */
 export function assignUpdates(variables: Record<string, tf.Variable>, updates: TensorRecord): void {
+  const fn = 'assignUpdates';
+  checkRecord(fn, 'variables', variables);
+  checkRecord(fn, 'updates', updates);
   for (const [name, u] of Object.entries(updates)) {
     const v = variables[name];
     if (v === undefined) {
-      throw new SegValueError(`assignUpdates: updates has '${name}', which is not a variable`);
+      throw new SegValueError(`${fn}: updates has '${name}', which is not a variable`);
     }
+    checkSameShape(fn, `updates['${name}']`, u, v.shape);
+  }
+  for (const [name, u] of Object.entries(updates)) {
+    const v = variables[name]!;
     tf.tidy(() => {
       v.assign(tf.add(v, u));
     });

@@ -1,4 +1,5 @@
 import type { NetSpec } from '@seg/dense-conv';
+import { assertNumber, SegValueError } from '@seg/tensor';
 import type * as tf from '@tensorflow/tfjs-core';
 import { chain, scaleByLearningRate, trace } from './basic.js';
 import { type PathNormOptions, scaleByPathNorm } from './scale-by-path-norm.js';
@@ -27,7 +28,17 @@ export function pathSgd(
   learningRate: number | Schedule,
   options: PathSgdOptions = {},
 ): GradientTransformation<tf.TensorContainer[]> {
+  const fn = 'pathSgd';
+  if (options === null || typeof options !== 'object') {
+    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
+  }
   const { momentum = 0, nesterov = false, ...pathOptions } = options;
+  assertNumber(fn, 'options.momentum', momentum, 0, 1);
+  if (typeof nesterov !== 'boolean') {
+    throw new SegValueError(
+      `${fn}: options.nesterov is ${JSON.stringify(nesterov)}, expected true or false`,
+    );
+  }
   const parts: GradientTransformation[] = [scaleByPathNorm(model, pathOptions)];
   if (momentum > 0 || nesterov) parts.push(trace({ decay: momentum, nesterov }));
   parts.push(scaleByLearningRate(learningRate));

@@ -1,7 +1,7 @@
 import type { NetSpec } from '@seg/dense-conv';
 import { assertInt, assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkParamRecord, checkSpec } from '../model.js';
+import { checkParamRecord, checkRecordShapes, checkSpec } from '../model.js';
 import {
   computeScaling,
   type PathScalingOptions,
@@ -104,6 +104,7 @@ export function scaleByPathNorm(
         throw new SegValueError(`${fn}: update needs params (the current parameter values)`);
       }
       checkParamRecord(`${fn}.update`, 'params', spec, params);
+      checkRecordShapes(`${fn}.update`, 'updates', spec, updates);
       const refresh =
         opts.refreshEvery === 1 ||
         state.count % opts.refreshEvery === 0 ||

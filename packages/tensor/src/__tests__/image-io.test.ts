@@ -60,5 +60,19 @@ describe('image io (Node)', () => {
     expect(() => encodePng({ width: 2, height: 2, data: new Uint8Array(5) })).toThrow(
       'encodePng: image.data has length 5, expected width*height = 4 (gray) or width*height*3 = 12 (RGB)',
     );
+    const png = encodePng(rgbImage(2, 2, new Uint8Array(12)));
+    expect(() => decodeImage(png.subarray(0, 30))).toThrow(
+      /^decodeImage: the bytes start like a PNG file but do not decode \(/,
+    );
+    const jpg = encodeJpeg(rgbImage(2, 2, new Uint8Array(12)));
+    expect(() => decodeGray(jpg.subarray(0, 30))).toThrow(
+      'decodeGray: the bytes start like a JPEG file but do not decode (unknown JPEG marker 0)',
+    );
+    expect(() => decodeImage('abc' as never)).toThrow('decodeImage: bytes is not a Uint8Array');
+    const floats = { width: 1, height: 1, data: Float32Array.from([300, 1, 2]) };
+    expect(() => encodePng(floats as never)).toThrow('encodePng: image.data is not a Uint8Array');
+    expect(() => writeImage(3 as never, rgbImage(1, 1, new Uint8Array(3)))).toThrow(
+      'writeImage: path is 3, expected a string',
+    );
   });
 });

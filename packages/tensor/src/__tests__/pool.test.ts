@@ -63,4 +63,18 @@ describe('WorkerPool', () => {
       }),
     ).rejects.toThrow(/failed to start/);
   });
+
+  it('refuses a missing script and bad task arguments', async () => {
+    await expect(WorkerPool.create({ size: 1 } as never)).rejects.toThrow(
+      'WorkerPool.create: script is undefined, expected a string or a URL',
+    );
+    const pool = await WorkerPool.create({ ...opts, size: 1 });
+    await expect(pool.run(3 as never)).rejects.toThrow(
+      'WorkerPool.run: task is 3, expected a string',
+    );
+    await expect(pool.run('sum', new Float32Array(2) as never)).rejects.toThrow(
+      'WorkerPool.run: args is 0,0, expected an array (task "sum")',
+    );
+    await pool.close();
+  });
 });

@@ -49,4 +49,33 @@ describe('Rng', () => {
     const f = a.fork();
     expect(f.nextUint32()).not.toBe(a.nextUint32());
   });
+
+  it('refuses bad sizes and distribution parameters', () => {
+    const rng = new Rng(1);
+    expect(() => rng.normalArray(-1)).toThrow('Rng.normalArray: n is -1, expected an integer ≥ 0');
+    expect(() => rng.normalArray(2.5)).toThrow(
+      'Rng.normalArray: n is 2.5, expected an integer ≥ 0',
+    );
+    expect(() => rng.normalArray(2, 0, Number.NaN)).toThrow(
+      'Rng.normalArray: std is NaN, expected a finite number ≥ 0',
+    );
+    expect(() => rng.normal(Number.POSITIVE_INFINITY)).toThrow(
+      'Rng.normal: mean is Infinity, expected a finite number',
+    );
+    expect(() => rng.normal(0, -1)).toThrow('Rng.normal: std is -1, expected a finite number ≥ 0');
+    expect(() => rng.uniformArray(2, Number.NaN)).toThrow(
+      'Rng.uniformArray: lo is NaN, expected a finite number',
+    );
+    expect(() => rng.uniformArray(2, 1, 0)).toThrow(
+      'Rng.uniformArray: hi is 0, expected a finite number ≥ 1',
+    );
+    expect(() => rng.permutation(Number.NaN)).toThrow(
+      'Rng.permutation: n is NaN, expected an integer in [0, 2147483647]',
+    );
+    // the checks do not change the stream
+    const a = new Rng(3);
+    const b = new Rng(3);
+    const xs = a.normalArray(5, 1, 2);
+    for (let i = 0; i < 5; i++) expect(xs[i]).toBe(Math.fround(b.normal(1, 2)));
+  });
 });

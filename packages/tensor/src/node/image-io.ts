@@ -29,8 +29,21 @@ function isJpeg(b: Uint8Array): boolean {
 }
 
 function decode(fn: string, bytes: Uint8Array): Decoded {
+  if (!(bytes instanceof Uint8Array)) throw new SegShapeError(`${fn}: bytes is not a Uint8Array`);
+  // The decoders' own errors ("unknown JPEG marker 0", pngjs's stream messages) say
+  // nothing of the call: they are wrapped with the function and the format.
+  const corrupt = (format: string, e: unknown): SegValueError =>
+    new SegValueError(
+      `${fn}: the bytes start like a ${format} file but do not decode (${(e as Error)?.message ?? String(e)})`,
+      { cause: e },
+    );
   if (isPng(bytes)) {
-    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    let png: PNG;
+    try {
+      png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } catch (e) {
+      throw corrupt('PNG', e);
+    }
     const colorType = (png as unknown as { colorType?: number }).colorType;
     return {
       width: png.width,
@@ -40,7 +53,12 @@ function decode(fn: string, bytes: Uint8Array): Decoded {
     };
   }
   if (isJpeg(bytes)) {
-    const j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    let j: { width: number; height: number; data: Uint8Array };
+    try {
+      j = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    } catch (e) {
+      throw corrupt('JPEG', e);
+    }
     return { width: j.width, height: j.height, rgba: j.data, gray: false };
   }
   throw new SegValueError(
@@ -90,6 +108,12 @@ function isRgb(img: RgbImage | GrayImage): boolean {
 }
 
 function checkImage(fn: string, img: RgbImage | GrayImage): void {
+  if (typeof img !== 'object' || img === null) {
+    throw new SegValueError(`${fn}: image is ${String(img)}, expected an object`);
+  }
+  if (!(img.data instanceof Uint8Array || (img.data as unknown) instanceof Uint8ClampedArray)) {
+    throw new SegShapeError(`${fn}: image.data is not a Uint8Array`);
+  }
   assertInt(fn, 'image.width', img.width, 1);
   assertInt(fn, 'image.height', img.height, 1);
   const n = img.width * img.height;
@@ -139,6 +163,9 @@ export function encodeJpeg(img: RgbImage | GrayImage, quality = 90): Uint8Array 
 
 /** Writes an image as PNG or JPEG, chosen by the extension (.png, .jpg, .jpeg); makes the folder. */
 export function writeImage(path: string, img: RgbImage | GrayImage, quality = 90): void {
+  if (typeof path !== 'string') {
+    throw new SegValueError(`writeImage: path is ${String(path)}, expected a string`);
+  }
   const lower = path.toLowerCase();
   let bytes: Uint8Array;
   if (lower.endsWith('.png')) bytes = encodePng(img);

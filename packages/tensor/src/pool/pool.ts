@@ -1,4 +1,4 @@
-import { assertInt } from '../errors.js';
+import { assertInt, SegValueError } from '../errors.js';
 import { importNodeBuiltin, isNode, type TaskRequest, type TaskResponse } from './protocol.js';
 
 /** The part of a Web Worker or a Node worker thread the pool uses. */
@@ -73,6 +73,14 @@ export class WorkerPool {
 
   /** Starts the workers and resolves when every one has loaded its script. */
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const fn = 'WorkerPool.create';
+    if (typeof options !== 'object' || options === null) {
+      throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
+    }
+    const { script } = options;
+    if (typeof script !== 'string' && !(script instanceof URL)) {
+      throw new SegValueError(`${fn}: script is ${String(script)}, expected a string or a URL`);
+    }
     const size = options.size ?? (await defaultPoolSize());
     assertInt('WorkerPool.create', 'size', size, 1, 1024);
     const pool = new WorkerPool();
@@ -98,6 +106,15 @@ export class WorkerPool {
    * in the result are transferred back.
    */
   run<R>(task: string, args: unknown[] = [], options: RunOptions = {}): Promise<R> {
+    const fn = 'WorkerPool.run';
+    if (typeof task !== 'string') {
+      return Promise.reject(new SegValueError(`${fn}: task is ${String(task)}, expected a string`));
+    }
+    if (!Array.isArray(args)) {
+      return Promise.reject(
+        new SegValueError(`${fn}: args is ${String(args)}, expected an array (task "${task}")`),
+      );
+    }
     if (this.closed)
       return Promise.reject(new Error(`WorkerPool.run: the pool is closed (task "${task}")`));
     if (this.failure) return Promise.reject(this.failure);

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect } from 'vitest';
 import { type BackendName, initBackend } from '../backend.js';
+import { assertNumber } from '../errors.js';
 
 /** The backends every suite runs on. */
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -38,12 +39,32 @@ export async function expectNoLeaks(fn: () => unknown): Promise<void> {
   expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
 }
 
+/**
+ * Fails unless `f` throws an instance of `cls` whose message is exactly
+ * `message` (vitest's `toThrow(error)` compares the message only).
+ */
+export function expectThrow(
+  f: () => unknown,
+  cls: new (m: string) => Error,
+  message: string,
+): void {
+  let error: unknown;
+  try {
+    f();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(cls);
+  expect((error as Error).message).toBe(message);
+}
+
 /** Central finite differences of a float64 function: `(f(x+εe_i) − f(x−εe_i)) / 2ε` for every i. */
 export function numericGradient(
   f: (x: Float64Array) => number,
   x: ArrayLike<number>,
   eps = 1e-6,
 ): Float64Array {
+  assertNumber('numericGradient', 'eps', eps, Number.MIN_VALUE);
   const xx = Float64Array.from(x);
   const g = new Float64Array(xx.length);
   for (let i = 0; i < xx.length; i++) {
