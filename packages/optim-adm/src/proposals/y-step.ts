@@ -142,6 +142,20 @@ export function proposalProblem(
   seeds: Int32Array,
   options: ProposalProblemOptions,
 ): PottsProblem {
+  checkProposalInputs(probs, width, height, numLabels, edges, seeds, options);
+  return buildProposalProblem(probs, width, height, numLabels, edges, seeds, options);
+}
+
+/** The arguments of {@link proposalProblem}, checked. */
+function checkProposalInputs(
+  probs: Float32Array,
+  width: number,
+  height: number,
+  numLabels: number,
+  edges: readonly Float32Array[],
+  seeds: Int32Array,
+  options: ProposalProblemOptions,
+): void {
   const fn = 'proposalProblem';
   assertInt(fn, 'width', width, 1);
   assertInt(fn, 'height', height, 1);
@@ -178,6 +192,21 @@ export function proposalProblem(
   }
   if (options.seedPenalty !== undefined)
     assertNumber(fn, 'options.seedPenalty', options.seedPenalty, 0);
+}
+
+/**
+ * {@link proposalProblem} without the checks: for callers whose inputs are
+ * valid by construction (the trainers, every Y-step).
+ */
+export function buildProposalProblem(
+  probs: Float32Array,
+  width: number,
+  height: number,
+  numLabels: number,
+  edges: readonly Float32Array[],
+  seeds: Int32Array,
+  options: ProposalProblemOptions,
+): PottsProblem {
   const K = numLabels;
   const N = width * height;
   const unary = new Float32Array(N * K);
@@ -203,6 +232,11 @@ export function proposalProblem(
 /** Energy of proposals under their problem, hard seeds counted as constraints ({@link HARD} per violation). */
 export function proposalEnergy(problem: PottsProblem, labels: Int32Array): number {
   checkLabeling('proposalEnergy', problem, labels);
+  return energyWithSeeds(problem, labels);
+}
+
+/** {@link proposalEnergy} without the checks (a trainer's own problems and solutions). */
+export function energyWithSeeds(problem: PottsProblem, labels: Int32Array): number {
   let e = problemEnergy(problem, labels);
   const s = problem.seeds;
   if (s) for (let p = 0; p < labels.length; p++) if (s[p]! >= 0 && s[p] !== labels[p]) e += HARD;

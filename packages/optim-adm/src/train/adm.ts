@@ -12,12 +12,12 @@ import { inputChannels, type SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
 import {
+  buildProposalProblem,
+  energyWithSeeds,
   fullSizeWeight,
   inlineSolver,
   MIN_PROB,
   type ProposalSolver,
-  proposalEnergy,
-  proposalProblem,
 } from '../proposals/y-step.js';
 import { checkNet, checkOptions } from '../validate.js';
 import {
@@ -212,7 +212,7 @@ export async function trainAdm(
         p.full === undefined
           ? lambda
           : (options.fullLambda ?? fullSizeWeight(lambda, W, p.image.width));
-      const pr = proposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
+      const pr = buildProposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
         pottsWeight: weight / mu,
         seeds: seedMode,
         seedPenalty,
@@ -267,7 +267,7 @@ export async function trainAdm(
                   seedConnected,
                 )
               : solved[j]!;
-          energies[i] = proposalEnergy(problems[j]!, y);
+          energies[i] = energyWithSeeds(problems[j]!, y);
           fullProposals[i] = p.full ? y : undefined;
           const next = p.full
             ? downscaleSeeds(
