@@ -5,6 +5,7 @@
  */
 import {
   assertFinite,
+  assertLiveTensor,
   assertNumber,
   formatShape,
   SegRangeError,
@@ -48,23 +49,9 @@ export interface Dims {
   k: number;
 }
 
-function isTensor(t: unknown): t is tf.Tensor {
-  return typeof t === 'object' && t !== null && 'shape' in t && 'dtype' in t && 'dataSync' in t;
-}
-
-/** Throws unless `t` is a tf.Tensor that was not disposed. */
+/** {@link assertLiveTensor}, narrowing `t` to a tf.Tensor. */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is tf.Tensor {
-  if (!isTensor(t)) throw new SegShapeError(`${fn}: ${arg} is not a tf.Tensor`);
-  if (t.isDisposed) throw new SegValueError(`${fn}: ${arg} is a disposed tf.Tensor`);
-}
-
-/** Checks the options argument: absent (`{}`) or an object. */
-export function checkOptions<T extends object>(fn: string, options: T | undefined): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== 'object' || options === null) {
-    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
-  }
-  return options;
+  assertLiveTensor(fn, arg, t);
 }
 
 /** Checks an `[N,H,W,K]` float tensor with K ≥ `minK` and returns its dimensions. */

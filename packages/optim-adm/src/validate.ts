@@ -5,6 +5,7 @@ import {
   assertLength,
   assertNonNegative,
   type LabelMap,
+  optionsObject,
   type ProbMap,
   type RgbImage,
   SegRangeError,
@@ -16,11 +17,10 @@ import type { PottsProblem } from './proposals/potts-problem.js';
 
 /** Throws unless `options` is an object (or undefined); returns it, `{}` for undefined. */
 export function checkOptions<T extends object>(fn: string, options: T | undefined): T {
-  if (options === undefined) return {} as T;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
-  }
-  return options;
+  const o = optionsObject(fn, options);
+  if (Array.isArray(o))
+    throw new SegValueError(`${fn}: options is ${String(o)}, expected an object`);
+  return o;
 }
 
 /** Throws unless `value` is a function (or undefined). */

@@ -115,3 +115,28 @@ export function assertNumber(
     throw new SegValueError(`${fn}: ${arg} is ${String(value)}, expected a finite number${range}`);
   }
 }
+
+/** Throws a {@link SegValueError} unless `value` is a non-null object. */
+export function assertObject(fn: string, arg: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new SegValueError(`${fn}: ${arg} is ${String(value)}, expected an object`);
+  }
+}
+
+/** An options argument: `{}` when absent, else it must be an object ({@link assertObject}). */
+export function optionsObject<T extends object>(fn: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  assertObject(fn, 'options', options);
+  return options;
+}
+
+/**
+ * Throws a {@link SegShapeError} unless `t` is a tensor (anything with a
+ * shape, a dtype and dataSync), a {@link SegValueError} if it was disposed.
+ */
+export function assertLiveTensor(fn: string, arg: string, t: unknown): void {
+  const ok = typeof t === 'object' && t !== null && 'shape' in t && 'dtype' in t && 'dataSync' in t;
+  if (!ok) throw new SegShapeError(`${fn}: ${arg} is not a tf.Tensor`);
+  if ((t as { isDisposed?: boolean }).isDisposed)
+    throw new SegValueError(`${fn}: ${arg} is a disposed tf.Tensor`);
+}

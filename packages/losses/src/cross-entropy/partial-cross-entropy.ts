@@ -1,7 +1,7 @@
+import { optionsObject } from '@seg/tensor';
 /** Partial cross-entropy on scribble seeds (Tang et al., ECCV 2018, §1 of methods.md). */
 import type * as tf from '@tensorflow/tfjs-core';
 import {
-  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -35,7 +35,7 @@ export function partialCrossEntropy(
   options: ReductionOptions = {},
 ): tf.Tensor {
   const fn = 'partialCrossEntropy';
-  options = checkOptions(fn, options);
+  options = optionsObject(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'seeds', seeds, [dims.n, dims.h, dims.w], ['int32']);

@@ -1,3 +1,4 @@
+import { optionsObject } from '@seg/tensor';
 /**
  * The network term of ADM (Marin et al., CVPR 2019, §2 of methods.md): the
  * cross-entropy between the network's softmax and the latent segmentation
@@ -6,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
-  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -47,7 +47,7 @@ export function proposalCrossEntropy(
   options: ProposalLossOptions = {},
 ): tf.Tensor {
   const fn = 'proposalCrossEntropy';
-  options = checkOptions(fn, options);
+  options = optionsObject(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'proposals', proposals, [dims.n, dims.h, dims.w], ['int32']);
@@ -78,7 +78,7 @@ export function proposalKlDivergence(
   options: ProposalLossOptions = {},
 ): tf.Tensor {
   const fn = 'proposalKlDivergence';
-  options = checkOptions(fn, options);
+  options = optionsObject(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const dims = checkScores(fn, 'logits', logits);
   checkShape(fn, 'targets', targets, [dims.n, dims.h, dims.w, dims.k], ['float32']);

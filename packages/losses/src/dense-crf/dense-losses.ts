@@ -4,11 +4,10 @@
  * an affinity built once per image (`kernel.ts`): given by the caller, or
  * built inside the call and freed after its backward pass.
  */
-import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import { formatShape, optionsObject, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
-  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -58,7 +57,7 @@ function denseLoss(
   image: tf.Tensor | DenseCrfKernel,
   options: DenseLossOptions,
 ): tf.Tensor {
-  options = checkOptions(fn, options);
+  options = optionsObject(fn, options);
   const reduction: Reduction = checkReduction(fn, options.reduction);
   const backward = options.backward ?? 'exact';
   if (backward !== 'exact' && backward !== 'symmetric') {

@@ -4,9 +4,15 @@
  * over their xy+rgb features need not be rebuilt
  * at every step.
  */
-import { assertNumber, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import {
+  assertNumber,
+  formatShape,
+  optionsObject,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkOptions, checkPositive, checkTensor, readImage } from '../validate.js';
+import { checkPositive, checkTensor, readImage } from '../validate.js';
 import {
   type Affinity,
   type AffinityMethod,
@@ -198,7 +204,7 @@ export function buildKernel(
  */
 export function denseCrfKernel(image: tf.Tensor, options: DenseKernelOptions = {}): DenseCrfKernel {
   const fn = 'denseCrfKernel';
-  const params = kernelParams(fn, checkOptions(fn, options));
+  const params = kernelParams(fn, optionsObject(fn, options));
   checkTensor(fn, 'image', image);
   const sh = image.shape;
   if (sh.length !== 4 || sh[3] !== 3 || sh[0]! < 1 || sh[1]! < 1 || sh[2]! < 1) {

@@ -2,11 +2,10 @@
  * Relaxed grid-CRF (Potts) losses for gradient descent (Tang et al., ECCV
  * 2018; §1 of methods.md), on batched probabilities.
  */
-import { SegValueError } from '@seg/tensor';
+import { optionsObject, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
 import {
-  checkOptions,
   checkReduction,
   checkScores,
   checkShape,
@@ -65,7 +64,7 @@ export function gridCrfLoss(
   options: GridCrfLossOptions = {},
 ): tf.Tensor {
   const fn = 'gridCrfLoss';
-  options = checkOptions(fn, options);
+  options = optionsObject(fn, options);
   const reduction = checkReduction(fn, options.reduction);
   const connectivity = checkConnectivity(fn, options.connectivity);
   const relaxation = options.relaxation ?? 'bilinear';

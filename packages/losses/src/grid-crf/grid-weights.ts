@@ -10,6 +10,7 @@ import {
   assertInt,
   assertLength,
   assertNumber,
+  assertObject,
   SegRangeError,
   SegShapeError,
   SegValueError,
@@ -70,13 +71,6 @@ export function checkGridSigma(fn: string, sigma: unknown): void {
   if (sigma !== undefined) assertNumber(fn, 'sigma', sigma as number, MIN_GRID_SIGMA);
 }
 
-/** Throws unless `obj` is a non-null object. */
-function checkObject(fn: string, arg: string, obj: unknown): void {
-  if (typeof obj !== 'object' || obj === null) {
-    throw new SegValueError(`${fn}: ${arg} is ${String(obj)}, expected an object`);
-  }
-}
-
 /** Checks the connectivity option. */
 export function checkConnectivity(fn: string, connectivity: unknown): Connectivity {
   if (connectivity === undefined) return 8;
@@ -98,13 +92,13 @@ export function checkConnectivity(fn: string, connectivity: unknown): Connectivi
  */
 export function gridWeights(image: ImageLike, options: GridWeightsOptions = {}): GridWeights {
   const fn = 'gridWeights';
-  checkObject(fn, 'options', options);
+  assertObject(fn, 'options', options);
   const connectivity = checkConnectivity(fn, options.connectivity);
-  checkObject(fn, 'image', image);
+  assertObject(fn, 'image', image);
   const { width: W, height: H, data } = image;
   assertInt(fn, 'image.width', W, 1);
   assertInt(fn, 'image.height', H, 1);
-  checkObject(fn, 'image.data', data);
+  assertObject(fn, 'image.data', data);
   assertLength(fn, 'image.data', data, W * H * 3, 'width*height*3');
   // NaN or ±∞ would make σ² and every weight NaN
   assertFinite(fn, 'image.data', data);
@@ -175,8 +169,8 @@ export function pottsEnergy(
   weights: GridWeights,
 ): number {
   const fn = 'pottsEnergy';
-  checkObject(fn, 'labels', labels);
-  checkObject(fn, 'weights', weights);
+  assertObject(fn, 'labels', labels);
+  assertObject(fn, 'weights', weights);
   const { width: W, height: H } = weights;
   const { edges } = weights;
   if (!Array.isArray(edges) || (edges.length !== 2 && edges.length !== 4)) {
@@ -190,7 +184,7 @@ export function pottsEnergy(
     );
   }
   const L = labels.data;
-  checkObject(fn, 'labels.data', L);
+  assertObject(fn, 'labels.data', L);
   assertLength(fn, 'labels.data', L, W * H, 'width*height');
   for (let i = 0; i < L.length; i++) {
     const v = L[i]!;
@@ -201,7 +195,7 @@ export function pottsEnergy(
   let e = 0;
   edges.forEach((wd, d) => {
     const { dx, dy } = GRID_DIRECTIONS[d]!;
-    checkObject(fn, `weights.edges[${d}]`, wd);
+    assertObject(fn, `weights.edges[${d}]`, wd);
     assertLength(fn, `weights.edges[${d}]`, wd, W * H, 'width*height');
     for (let y = 0; y + dy < H; y++) {
       for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {

@@ -1,9 +1,10 @@
 import { type NetSpec, type Pair, paramShapes } from '@seg/dense-conv';
-import { assertInt, assertNumber, SegValueError } from '@seg/tensor';
+import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkModel, checkSameShape } from '../model.js';
 import { computeScaling, computeScalingFactored } from '../scaling/squared-pass.js';
 import {
+  checkPathNormOptions,
   divideByScale,
   type PathNormOptions,
   type ResolvedPathNormOptions,
@@ -72,13 +73,7 @@ export class PathSGD extends tf.Optimizer {
   constructor(model: VariableModel | null, learningRate: number, options: PathNormOptions = {}) {
     super();
     assertNumber('PathSGD', 'learningRate', learningRate, 0);
-    if (options === null || typeof options !== 'object') {
-      throw new SegValueError(`PathSGD: options is ${String(options)}, expected an object`);
-    }
-    if (options.refreshEvery !== undefined)
-      assertInt('PathSGD', 'options.refreshEvery', options.refreshEvery, 1);
-    if (options.epsilon !== undefined)
-      assertNumber('PathSGD', 'options.epsilon', options.epsilon, 0);
+    checkPathNormOptions('PathSGD', options);
     this.learningRate = learningRate;
     this.rawOptions = { ...options };
     if (model !== null) this.setModel(model);

@@ -1,5 +1,5 @@
 import type { NetSpec } from '@seg/dense-conv';
-import { assertNumber, SegValueError } from '@seg/tensor';
+import { assertNumber, assertObject, SegValueError } from '@seg/tensor';
 import type * as tf from '@tensorflow/tfjs-core';
 import { chain, scaleByLearningRate, trace } from './basic.js';
 import { type PathNormOptions, scaleByPathNorm } from './scale-by-path-norm.js';
@@ -29,9 +29,7 @@ export function pathSgd(
   options: PathSgdOptions = {},
 ): GradientTransformation<tf.TensorContainer[]> {
   const fn = 'pathSgd';
-  if (options === null || typeof options !== 'object') {
-    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
-  }
+  assertObject(fn, 'options', options);
   const { momentum = 0, nesterov = false, ...pathOptions } = options;
   assertNumber(fn, 'options.momentum', momentum, 0, 1);
   if (typeof nesterov !== 'boolean') {

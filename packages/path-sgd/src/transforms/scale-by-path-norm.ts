@@ -1,5 +1,5 @@
 import type { NetSpec } from '@seg/dense-conv';
-import { assertInt, assertNumber, SegValueError } from '@seg/tensor';
+import { assertInt, assertNumber, assertObject, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkParamRecord, checkRecordShapes, checkSpec } from '../model.js';
 import {
@@ -39,21 +39,27 @@ export interface ResolvedPathNormOptions {
   inputSize: [number, number];
 }
 
+/** Checks the {@link PathNormOptions} that need no network, and fills in their defaults. */
+export function checkPathNormOptions(
+  fn: string,
+  options: PathNormOptions,
+): Omit<ResolvedPathNormOptions, 'inputSize'> {
+  assertObject(fn, 'options', options);
+  const refreshEvery = options.refreshEvery ?? 1;
+  assertInt(fn, 'options.refreshEvery', refreshEvery, 1);
+  const epsilon = options.epsilon ?? 1e-12;
+  assertNumber(fn, 'options.epsilon', epsilon, 0);
+  return { refreshEvery, epsilon };
+}
+
 /** Checks and fills in {@link PathNormOptions}. */
 export function resolvePathNormOptions(
   fn: string,
   spec: NetSpec,
   options: PathNormOptions,
 ): ResolvedPathNormOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
-  }
-  const refreshEvery = options.refreshEvery ?? 1;
-  assertInt(fn, 'options.refreshEvery', refreshEvery, 1);
-  const epsilon = options.epsilon ?? 1e-12;
-  assertNumber(fn, 'options.epsilon', epsilon, 0);
-  const inputSize = resolveInputSize(fn, spec, options.inputSize);
-  return { refreshEvery, epsilon, inputSize };
+  const { refreshEvery, epsilon } = checkPathNormOptions(fn, options);
+  return { refreshEvery, epsilon, inputSize: resolveInputSize(fn, spec, options.inputSize) };
 }
 
 /** `g / max(γ, ε)` for the names in `scale`, a copy of `g` for the others. */

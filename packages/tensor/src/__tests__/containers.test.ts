@@ -115,8 +115,8 @@ describeBackends('containers', () => {
     expect(() =>
       argmaxLabels({ width: 1, height: 1, numLabels: 2, data: Float32Array.from([1, Number.NaN]) }),
     ).toThrow('argmaxLabels: map.data has a NaN at pixel 0, expected numbers');
-    expect(() => tensorToImage({} as never)).toThrow('tensorToImage: tensor is not a tf.Tensor');
-    expect(() => tensorToProbs(null as never)).toThrow('tensorToProbs: tensor is not a tf.Tensor');
+    expect(() => tensorToImage({} as never)).toThrow('tensorToImage: t is not a tf.Tensor');
+    expect(() => tensorToProbs(null as never)).toThrow('tensorToProbs: t is not a tf.Tensor');
     await expectNoLeaks(() => {
       expect(() => imageToTensor(img, Number.NaN)).toThrow(
         'imageToTensor: scale is NaN, expected a finite number',
@@ -139,7 +139,7 @@ describeBackends('containers', () => {
       );
       const gone = tf.zeros([1, 1, 3]);
       gone.dispose();
-      expect(() => tensorToImage(gone)).toThrow('tensorToImage: tensor is disposed');
+      expect(() => tensorToImage(gone)).toThrow('tensorToImage: t is a disposed tf.Tensor');
       tf.dispose([nan, ok, empty, labels]);
     });
   });

@@ -4,7 +4,9 @@ import {
   assertInt,
   assertIntRange,
   assertLength,
+  assertLiveTensor,
   assertNumber,
+  assertObject,
   formatShape,
   SegRangeError,
   SegShapeError,
@@ -38,23 +40,9 @@ function checkSize(fn: string, width: number, height: number, prefix = ''): void
   assertInt(fn, `${prefix}height`, height, 1);
 }
 
-/** Throws unless `obj` is a non-null object (`arg` named in the message). */
-function checkObject(fn: string, arg: string, obj: unknown): void {
-  if (typeof obj !== 'object' || obj === null) {
-    throw new SegValueError(`${fn}: ${arg} is ${String(obj)}, expected an object`);
-  }
-}
-
-/** Throws unless `t` is a live tf.Tensor. */
-function checkTensor(fn: string, t: unknown): asserts t is tf.Tensor {
-  const ok = typeof t === 'object' && t !== null && 'shape' in t && 'dataSync' in t;
-  if (!ok) throw new SegShapeError(`${fn}: tensor is not a tf.Tensor`);
-  if ((t as tf.Tensor).isDisposed) throw new SegValueError(`${fn}: tensor is disposed`);
-}
-
 /** Checks an {@link RgbImage} given to `fn`: sizes, data type and length. */
 function checkRgb(fn: string, image: RgbImage): void {
-  checkObject(fn, 'image', image);
+  assertObject(fn, 'image', image);
   checkSize(fn, image.width, image.height, 'image.');
   if (!(image.data instanceof Uint8Array)) {
     throw new SegShapeError(`${fn}: image.data is not a Uint8Array`);
@@ -64,7 +52,7 @@ function checkRgb(fn: string, image: RgbImage): void {
 
 /** Checks a {@link LabelMap} given to `fn`: sizes, data type and length. */
 function checkLabels(fn: string, map: LabelMap): void {
-  checkObject(fn, 'map', map);
+  assertObject(fn, 'map', map);
   checkSize(fn, map.width, map.height, 'map.');
   if (!(map.data instanceof Int32Array)) {
     throw new SegShapeError(`${fn}: map.data is not an Int32Array`);
@@ -74,7 +62,7 @@ function checkLabels(fn: string, map: LabelMap): void {
 
 /** Checks a {@link ProbMap} given to `fn`: sizes, data type and length. */
 function checkProbs(fn: string, map: ProbMap): void {
-  checkObject(fn, 'map', map);
+  assertObject(fn, 'map', map);
   checkSize(fn, map.width, map.height, 'map.');
   assertInt(fn, 'map.numLabels', map.numLabels, 1);
   if (!(map.data instanceof Float32Array)) {
@@ -163,12 +151,12 @@ export function labelMapFromCodes(
   codes: Record<number, number>,
 ): LabelMap {
   const fn = 'labelMapFromCodes';
-  checkObject(fn, 'gray', gray);
+  assertObject(fn, 'gray', gray);
   checkSize(fn, gray.width, gray.height, 'gray.');
   if (!(gray.data instanceof Uint8Array))
     throw new SegShapeError(`${fn}: gray.data is not a Uint8Array`);
   assertLength(fn, 'gray.data', gray.data, gray.width * gray.height, 'width*height');
-  checkObject(fn, 'codes', codes);
+  assertObject(fn, 'codes', codes);
   for (const [v, label] of Object.entries(codes)) {
     if (!(Number.isInteger(label) && label >= -1 && label < 2 ** 31)) {
       throw new SegRangeError(
@@ -192,7 +180,7 @@ export function imageToTensor(image: RgbImage, scale = 1): tf.Tensor3D {
 
 /** An {@link RgbImage} from an `[H, W, 3]` tensor, values rounded and clamped to 0–255 after `× scale`. */
 export function tensorToImage(t: tf.Tensor, scale = 1): RgbImage {
-  checkTensor('tensorToImage', t);
+  assertLiveTensor('tensorToImage', 't', t);
   assertNumber('tensorToImage', 'scale', scale);
   if (t.rank !== 3 || t.shape[2] !== 3 || t.size === 0) {
     throw new SegShapeError(
@@ -220,7 +208,7 @@ export function labelsToTensor(map: LabelMap): tf.Tensor2D {
 
 /** A {@link LabelMap} from an `[H, W]` integer tensor. */
 export function tensorToLabels(t: tf.Tensor): LabelMap {
-  checkTensor('tensorToLabels', t);
+  assertLiveTensor('tensorToLabels', 't', t);
   if (t.rank !== 2 || t.size === 0)
     throw new SegShapeError(
       `tensorToLabels: tensor has shape ${formatShape(t.shape)}, expected [H,W] with H, W ≥ 1`,
@@ -238,7 +226,7 @@ export function probsToTensor(map: ProbMap): tf.Tensor3D {
 
 /** A validated {@link ProbMap} from an `[H, W, K]` tensor of probabilities. */
 export function tensorToProbs(t: tf.Tensor, tolerance = 1e-3): ProbMap {
-  checkTensor('tensorToProbs', t);
+  assertLiveTensor('tensorToProbs', 't', t);
   if (t.rank !== 3 || t.size === 0)
     throw new SegShapeError(
       `tensorToProbs: tensor has shape ${formatShape(t.shape)}, expected [H,W,K] with H, W, K ≥ 1`,

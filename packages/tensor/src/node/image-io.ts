@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { type RgbImage, rgbImage } from '../containers/containers.js';
-import { assertInt, SegShapeError, SegValueError } from '../errors.js';
+import { assertInt, assertObject, SegShapeError, SegValueError } from '../errors.js';
 
 /** An 8-bit single-channel image (a mask or a coded scribble map). */
 export interface GrayImage {
@@ -108,9 +108,7 @@ function isRgb(img: RgbImage | GrayImage): boolean {
 }
 
 function checkImage(fn: string, img: RgbImage | GrayImage): void {
-  if (typeof img !== 'object' || img === null) {
-    throw new SegValueError(`${fn}: image is ${String(img)}, expected an object`);
-  }
+  assertObject(fn, 'image', img);
   if (!(img.data instanceof Uint8Array || (img.data as unknown) instanceof Uint8ClampedArray)) {
     throw new SegShapeError(`${fn}: image.data is not a Uint8Array`);
   }

@@ -1,4 +1,4 @@
-import { assertInt, SegValueError } from '../errors.js';
+import { assertInt, assertObject, SegValueError } from '../errors.js';
 import { importNodeBuiltin, isNode, type TaskRequest, type TaskResponse } from './protocol.js';
 
 /** The part of a Web Worker or a Node worker thread the pool uses. */
@@ -74,9 +74,7 @@ export class WorkerPool {
   /** Starts the workers and resolves when every one has loaded its script. */
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
     const fn = 'WorkerPool.create';
-    if (typeof options !== 'object' || options === null) {
-      throw new SegValueError(`${fn}: options is ${String(options)}, expected an object`);
-    }
+    assertObject(fn, 'options', options);
     const { script } = options;
     if (typeof script !== 'string' && !(script instanceof URL)) {
       throw new SegValueError(`${fn}: script is ${String(script)}, expected a string or a URL`);
