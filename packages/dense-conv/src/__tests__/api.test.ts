@@ -199,7 +199,21 @@ describeBackends('model API', () => {
         "denseForward: image is 5×5, too small to reflect a border of [9,10]×[9,10] (use border 'zero' or a larger image)",
       ),
     );
-    tf.dispose([x4, small, wrong['conv1/bias']!]);
+    const [img4, imgInt, img5] = [
+      tf.zeros([30, 30, 4]),
+      tf.zeros([30, 30, 5], 'int32'),
+      tf.zeros([30, 30, 5]),
+    ];
+    expect(() => denseForward(model, img4)).toThrow(
+      new SegShapeError('denseForward: image has shape [30,30,4], expected [*,*,5]'),
+    );
+    expect(() => denseForward(model, imgInt)).toThrow(
+      new SegShapeError('denseForward: image has dtype int32, expected float32'),
+    );
+    expect(() => denseForward(model, img5, { params: rest })).toThrow(
+      new SegValueError("denseForward: params has no tensor 'conv1/filter'"),
+    );
+    tf.dispose([x4, small, wrong['conv1/bias']!, img4, imgInt, img5]);
     model.dispose();
   });
 

@@ -1,9 +1,16 @@
-import { SegShapeError, SegValueError } from '@seg/tensor';
+import { assertShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ApplyOptions, applyNet, checkFinite, type Params } from '../model/apply.js';
+import {
+  type ApplyOptions,
+  checkFinite,
+  checkMaxPoolAs,
+  checkParams,
+  type Params,
+  runNet,
+} from '../model/apply.js';
 import type { Model } from '../model/model.js';
 import { layerSizes, receptiveField } from '../spec/analyse.js';
-import type { NetSpec, Pair } from '../spec/types.js';
+import type { NetSpec, Pair, PoolOp } from '../spec/types.js';
 import { toDenseSpec } from './convert.js';
 
 /** How {@link denseForward} fills the border it adds around the image. */
@@ -66,6 +73,10 @@ export function denseForward(
   if (image.rank !== 3 && image.rank !== 4) {
     throw new SegShapeError(`${fn}: image has rank ${image.rank}, expected [h,w,c] or [n,h,w,c]`);
   }
+  const C = spec.inChannels;
+  assertShape(fn, 'image', image.shape, image.rank === 3 ? [null, null, C] : [null, null, null, C]);
+  if (image.dtype !== 'float32')
+    throw new SegShapeError(`${fn}: image has dtype ${image.dtype}, expected float32`);
   checkFinite(fn, 'image', image);
   const border = options.border ?? 'reflect';
   if (border !== 'zero' && border !== 'reflect' && border !== 'symmetric') {
@@ -91,8 +102,9 @@ export function denseForward(
       `${fn}: options.memoryBudget is ${budget}, expected a positive number of bytes`,
     );
   }
-  const { params, border: _border, memoryBudget: _budget, ...applyOptions } = options;
-  const weights = params ?? model.params;
+  const weights = options.params ?? model.params;
+  checkParams(fn, spec, weights);
+  const maxPoolAs = checkMaxPoolAs(fn, options);
   const forwardOnly = !tf.engine().isTapeOn();
   // Forward only: extra rows and columns (bottom, right) so that the output
   // size is a multiple of every max pool's dilation, which lets pool2d run
@@ -111,7 +123,7 @@ export function denseForward(
       const r1 = Math.min(h!, r0 + rows);
       const input =
         rows >= h! ? padded : tf.slice(padded, [0, r0, 0, 0], [-1, r1 - r0 + reach, -1, -1]);
-      bands.push(runAligned(spec, weights, input, [r1 - r0, w!], align, applyOptions));
+      bands.push(runAligned(spec, weights, input, [r1 - r0, w!], align, maxPoolAs));
       if (input !== padded) input.dispose();
     }
     const y = bands.length === 1 ? bands[0]! : tf.concat(bands, 1);
@@ -130,7 +142,7 @@ function runAligned(
   padded: tf.Tensor4D,
   size: Pair,
   align: Pair,
-  options: ApplyOptions,
+  maxPoolAs: PoolOp,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const extra = [
@@ -146,7 +158,7 @@ function runAligned(
             [0, 0],
           ])
         : padded;
-    const y = applyNet(spec, params, input, options);
+    const y = runNet('denseForward', spec, params, input, maxPoolAs);
     return extra[0]! + extra[1]! > 0 ? tf.slice(y, [0, 0, 0, 0], [-1, size[0], size[1], -1]) : y;
   });
 }

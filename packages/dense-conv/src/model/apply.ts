@@ -41,12 +41,32 @@ export function applyNet(
   const fn = 'applyNet';
   checkInput(fn, spec, x);
   checkParams(fn, spec, params);
+  return runNet(fn, spec, params, x as tf.Tensor4D, checkMaxPoolAs(fn, options));
+}
+
+/** The `maxPoolAs` of {@link ApplyOptions}, checked (default 'max'). */
+export function checkMaxPoolAs(fn: string, options: ApplyOptions): PoolOp {
   const maxPoolAs = options.maxPoolAs ?? 'max';
   if (maxPoolAs !== 'max' && maxPoolAs !== 'avg' && maxPoolAs !== 'sum') {
     throw new SegValueError(
       `${fn}: options.maxPoolAs is ${JSON.stringify(maxPoolAs)}, expected 'max', 'avg' or 'sum'`,
     );
   }
+  return maxPoolAs;
+}
+
+/**
+ * {@link applyNet} on arguments already checked (its input, parameters and
+ * `maxPoolAs`): for callers that run one network many times on parts of one
+ * checked input, such as `denseForward`'s bands.
+ */
+export function runNet(
+  fn: string,
+  spec: NetSpec,
+  params: Params,
+  x: tf.Tensor4D,
+  maxPoolAs: PoolOp,
+): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
   // Forward only (no gradient tape): a convolution or dense layer whose sole
   // reader is the ReLU right after it runs fused with it (one XNNPACK call:
