@@ -155,6 +155,27 @@ function checkRecord(fn: string, arg: string, record: unknown): void {
   }
 }
 
+/**
+ * Throws unless `targets` and `updates` are records of tensors and every
+ * update names an entry of `targets` (else: "updates has 'x', which
+ * `missing`") of the same shape.
+ */
+function checkUpdates(
+  fn: string,
+  targets: TensorRecord,
+  targetsArg: string,
+  updates: TensorRecord,
+  missing: string,
+): void {
+  checkRecord(fn, targetsArg, targets);
+  checkRecord(fn, 'updates', updates);
+  for (const [name, u] of Object.entries(updates)) {
+    const t = targets[name];
+    if (t === undefined) throw new SegValueError(`${fn}: updates has '${name}', which ${missing}`);
+    checkSameShape(fn, `updates['${name}']`, u, t.shape);
+  }
+}
+
 function mapRecord(r: TensorRecord, f: (t: tf.Tensor, name: string) => tf.Tensor): TensorRecord {
   const out: TensorRecord = {};
   for (const [name, t] of Object.entries(r)) out[name] = f(t, name);
@@ -168,16 +189,7 @@ function mapRecord(r: TensorRecord, f: (t: tf.Tensor, name: string) => tf.Tensor
  * parameter, throws (it is never broadcast).
  */
 export function applyUpdates(params: TensorRecord, updates: TensorRecord): TensorRecord {
-  const fn = 'applyUpdates';
-  checkRecord(fn, 'params', params);
-  checkRecord(fn, 'updates', updates);
-  for (const [name, u] of Object.entries(updates)) {
-    const p = params[name];
-    if (p === undefined) {
-      throw new SegValueError(`${fn}: updates has '${name}', which is not in params`);
-    }
-    checkSameShape(fn, `updates['${name}']`, u, p.shape);
-  }
+  checkUpdates('applyUpdates', params, 'params', updates, 'is not in params');
   return tf.tidy(() =>
     mapRecord(params, (p, name) => {
       const u = updates[name];
@@ -191,16 +203,7 @@ export function applyUpdates(params: TensorRecord, updates: TensorRecord): Tenso
  * in-place form of {@link applyUpdates} for `tf.Variable` parameters.
  */
 export function assignUpdates(variables: Record<string, tf.Variable>, updates: TensorRecord): void {
-  const fn = 'assignUpdates';
-  checkRecord(fn, 'variables', variables);
-  checkRecord(fn, 'updates', updates);
-  for (const [name, u] of Object.entries(updates)) {
-    const v = variables[name];
-    if (v === undefined) {
-      throw new SegValueError(`${fn}: updates has '${name}', which is not a variable`);
-    }
-    checkSameShape(fn, `updates['${name}']`, u, v.shape);
-  }
+  checkUpdates('assignUpdates', variables, 'variables', updates, 'is not a variable');
   for (const [name, u] of Object.entries(updates)) {
     const v = variables[name]!;
     tf.tidy(() => {
