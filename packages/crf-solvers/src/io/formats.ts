@@ -85,6 +85,26 @@ function writeFloat64s(view: DataView, offset: number, a: ArrayLike<number>): nu
   return offset + a.length * 8;
 }
 
+/**
+ * Throws unless `arrays` holds one array per forward direction of
+ * `connectivity` (2 for 4, 4 for 8); returns that count.
+ */
+export function checkPerDirection(
+  fn: string,
+  connectivity: 4 | 8,
+  arg: string,
+  arrays: unknown,
+): number {
+  const nd = connectivity / 2;
+  if (!Array.isArray(arrays) || arrays.length !== nd) {
+    const got = Array.isArray(arrays) ? `${arrays.length} arrays` : String(arrays);
+    throw new SegShapeError(
+      `${fn}: ${arg} has ${got}, expected ${nd} (one per forward direction of connectivity ${connectivity})`,
+    );
+  }
+  return nd;
+}
+
 /** Checks what a writer is given: uint32 sizes ≥ 1, one array per forward direction, all of length W·H. */
 function checkInstance(
   fn: string,
@@ -94,14 +114,8 @@ function checkInstance(
 ): { n: number; nd: number } {
   assertInt(fn, 'width', inst.width, 1, 0xffffffff);
   assertInt(fn, 'height', inst.height, 1, 0xffffffff);
-  const nd = checkConnectivity(fn, inst.connectivity) / 2;
+  const nd = checkPerDirection(fn, checkConnectivity(fn, inst.connectivity), perDirection, arrays);
   const n = inst.width * inst.height;
-  if (!Array.isArray(arrays) || arrays.length !== nd) {
-    const got = Array.isArray(arrays) ? `${arrays.length} arrays` : String(arrays);
-    throw new SegShapeError(
-      `${fn}: ${perDirection} has ${got}, expected ${nd} (one per forward direction of connectivity ${inst.connectivity})`,
-    );
-  }
   for (let k = 0; k < nd; k++)
     assertLength(fn, `${perDirection}[${k}]`, arrays[k]!, n, 'width*height');
   return { n, nd };
