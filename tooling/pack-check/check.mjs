@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Packaging check: every publishable package packs, its tarball installs into
 // a fresh npm project outside the workspace, and imports in ESM and CJS with
-// its types; publint and attw find nothing to fix. Run after `turbo build`.
+// its types; publint and attw find nothing to fix; each tarball holds the
+// root LICENSE and the package.json fields a registry page needs, and
+// `npm publish --dry-run` accepts it. Run after `turbo build`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,11 @@ const packages = readdirSync(join(root, 'packages'))
   .filter(({ pkg }) => process.argv.length <= 2 || process.argv.slice(2).includes(pkg.name))
   .sort((a, b) => Number(b.pkg.name === '@seg/tensor') - Number(a.pkg.name === '@seg/tensor'));
 
+// Fields every published package.json sets (repository and homepage wait for
+// the project's public address: the repository has no remote yet).
+const REQUIRED_FIELDS = ['license', 'keywords', 'sideEffects', 'engines', 'publishConfig'];
+const licence = readFileSync(join(root, 'LICENSE'), 'utf8');
+
 const work = mkdtempSync(join(tmpdir(), 'seg-pack-'));
 const failures = [];
 const t0 = Date.now();
@@ -30,6 +37,15 @@ try {
     run('npx', ['-y', 'pnpm@10.34.8', 'pack', '--pack-destination', work], { cwd: dir });
     const tgz = `${pkg.name.replace('@', '').replace('/', '-')}-${pkg.version}.tgz`;
     tarballs.push(join(work, tgz));
+    const missing = REQUIRED_FIELDS.filter((f) => pkg[f] === undefined);
+    if (missing.length) failures.push(`${pkg.name}: package.json has no ${missing.join(', ')}`);
+    const packed = run('tar', ['-xzOf', join(work, tgz), 'package/LICENSE']);
+    if (packed !== licence) failures.push(`${pkg.name}: the tarball's LICENSE differs from the root LICENSE`);
+    try {
+      run('npm', ['publish', '--dry-run', '--loglevel=error', join(work, tgz)], { cwd: work });
+    } catch (e) {
+      failures.push(`npm publish --dry-run ${pkg.name}:\n${e.stdout}${e.stderr}`);
+    }
     try {
       run(bin('publint'), ['run', join(work, tgz), '--strict'], { cwd: root });
     } catch (e) {
@@ -107,5 +123,5 @@ if (failures.length) {
   process.exit(1);
 }
 console.log(
-  `pack-check: ${packages.length} packages packed, installed outside the workspace, imported in ESM and CJS with types; publint and attw clean (${secs} s)`,
+  `pack-check: ${packages.length} packages packed, installed outside the workspace, imported in ESM and CJS with types; publint and attw clean, LICENSE and fields present, npm publish --dry-run accepted (${secs} s)`,
 );

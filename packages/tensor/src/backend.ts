@@ -4,7 +4,7 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import './gradients/register.js';
 import { SegValueError } from './errors.js';
 
-/** The backends @seg runs on. */
+/** The backends `@seg` runs on. */
 export type BackendName = 'wasm' | 'cpu';
 
 /** Options of {@link initBackend}. */

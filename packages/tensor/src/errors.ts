@@ -1,5 +1,5 @@
 /**
- * Error classes shared by every @seg package (also importable alone, with no
+ * Error classes shared by every `@seg` package (also importable alone, with no
  * tfjs, as `@seg/tensor/errors`, for solvers in workers). Messages name the function, the
  * argument, what was expected and what came, e.g.
  * `alphaExpansion: unary has length 1200, expected width*height*numLabels = 1500`.

@@ -3,7 +3,7 @@ import { assertInt, assertNumber } from './errors.js';
 /**
  * A small, fast, seeded pseudo-random generator (sfc32, Chris Doty-Humphrey's
  * "small fast counting" generator, state seeded by splitmix32). Every
- * initialisation and sampling in @seg takes one of these, so an experiment
+ * initialisation and sampling in `@seg` takes one of these, so an experiment
  * run twice with the same seed gives the same numbers on every platform.
  *
  * @example

@@ -190,7 +190,7 @@ export function outputShape(spec: NetSpec, inputShape: readonly number[]): numbe
  * {@link defineNet}. Parameter names stay those of the layer names.
  *
  * @example
- * // the path-norm pass of @seg/path-sgd: max pools become window sums
+ * // the path-norm pass of `@seg/path-sgd`: max pools become window sums
  * const sumSpec = mapSpec(spec, (l) => (l.kind === 'pool' && l.op === 'max' ? { ...l, op: 'sum' } : l));
  */
 export function mapSpec(spec: NetSpec, fn: (layer: Layer, index: number) => LayerInput): NetSpec {
