@@ -1,13 +1,16 @@
 /**
- * Test helpers for @seg packages (vitest).
+ * Test helpers for `@seg` packages (vitest).
  *
  * @example
  * describeBackends('partialCrossEntropy', () => {
  *   it('does not leak', async () => { await expectNoLeaks(() => loss(x, y).dispose()); });
  * });
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect } from 'vitest';
 import { type BackendName, initBackend } from '../backend.js';
@@ -143,4 +146,65 @@ export function sharedDir(): string | null {
     if (up === dir) return null;
     dir = up;
   }
+}
+
+/**
+ * The median of `xs`: the middle value, the mean of the two middle ones when
+ * there are an even number, NaN when there are none. For benchmark timings.
+ */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The repository root above `dir`: the first folder holding `pnpm-workspace.yaml`. */
+function workspaceRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d;
+    if (dirname(d) === d) throw new Error(`workspaceRoot: no pnpm-workspace.yaml above ${dir}`);
+  }
+}
+
+/**
+ * Fails unless the first fenced code block of `readme` (the opening example)
+ * is, character for character, the file `example`: a README example is kept
+ * in a file that a test runs ({@link runExample}), and the README mirrors it.
+ */
+export function expectReadmeMirrors(readme: URL, example: URL): void {
+  const block = /^```[\w-]*\n([\s\S]*?)^```$/m.exec(readFileSync(readme, 'utf8'))?.[1];
+  expect(block, `${fileURLToPath(readme)}: no fenced code block`).toBeDefined();
+  expect(block, `the opening example of ${fileURLToPath(readme)}`).toBe(
+    readFileSync(example, 'utf8'),
+  );
+}
+
+/**
+ * Runs an example as a user runs it (tests only): a separate process from the
+ * repository root (where the bundled `samples/` are) — a `.ts` file by Node
+ * through tsx with workspace packages resolved to their sources (as the
+ * packages' bench scripts), a `.sh` file by bash. Returns what it printed on
+ * stdout; throws with its stderr if it fails or outlasts `timeoutMs`.
+ */
+export function runExample(example: URL, timeoutMs = 60_000): string {
+  const file = fileURLToPath(example);
+  const cwd = workspaceRoot(dirname(file));
+  const [cmd, args] = file.endsWith('.sh')
+    ? ['bash', ['-eo', 'pipefail', file]]
+    : [
+        process.execPath,
+        [
+          '--import',
+          pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+          '--conditions=@seg/source',
+          file,
+        ],
+      ];
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: timeoutMs });
+  if (r.status !== 0) {
+    const why = r.error ? r.error.message : `exit code ${r.status ?? r.signal}`;
+    throw new Error(`runExample: ${file} failed (${why}):\n${r.stderr}`);
+  }
+  return r.stdout;
 }
