@@ -17,5 +17,16 @@ export type {
   ImageLike,
 } from './grid-crf/grid-weights.js';
 export { GRID_DIRECTIONS, gridWeights, pottsEnergy } from './grid-crf/grid-weights.js';
+export type { LinearClassifier } from './margin/check.js';
+export type {
+  LargeMarginOptions,
+  LargeMarginTerms,
+  MarginAggregation,
+} from './margin/large-margin.js';
+export { largeMarginLoss, largeMarginTerms } from './margin/large-margin.js';
+export type { MarginMetrics } from './margin/metrics.js';
+export { marginMetrics } from './margin/metrics.js';
+export type { MarginState, MarginStateOptions } from './margin/state.js';
+export { initMarginState, updateMarginState } from './margin/state.js';
 export type { Reduction, ReductionOptions } from './validate.js';
 export { SIMPLEX_TOLERANCE } from './validate.js';
