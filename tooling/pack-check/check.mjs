@@ -40,7 +40,8 @@ try {
     const missing = REQUIRED_FIELDS.filter((f) => pkg[f] === undefined);
     if (missing.length) failures.push(`${pkg.name}: package.json has no ${missing.join(', ')}`);
     const packed = run('tar', ['-xzOf', join(work, tgz), 'package/LICENSE']);
-    if (packed !== licence) failures.push(`${pkg.name}: the tarball's LICENSE differs from the root LICENSE`);
+    if (packed !== licence)
+      failures.push(`${pkg.name}: the tarball's LICENSE differs from the root LICENSE`);
     try {
       run('npm', ['publish', '--dry-run', '--loglevel=error', join(work, tgz)], { cwd: work });
     } catch (e) {
@@ -105,6 +106,15 @@ try {
     throw new Error('pack-check: @seg/tensor must be the first package');
   console.log('ESM', run(process.execPath, ['esm.mjs'], { cwd: app }).trim());
   console.log('CJS', run(process.execPath, ['cjs.cjs'], { cwd: app }).trim());
+  // The root README's "Install one package" example, run against the installed tarballs.
+  writeFileSync(
+    join(app, 'install-one-package.mjs'),
+    readFileSync(join(root, 'examples/install-one-package.mjs'), 'utf8'),
+  );
+  const example = run(process.execPath, ['install-one-package.mjs'], { cwd: app });
+  const expected = '1 1 1 0 0 0\n1 1 1 0 0 0\n1 1 1 0 0 0\nmin cut 15.5\n';
+  if (example !== expected)
+    failures.push(`examples/install-one-package.mjs printed\n${example}expected\n${expected}`);
   try {
     run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
       cwd: app,
