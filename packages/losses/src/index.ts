@@ -28,5 +28,23 @@ export type { MarginMetrics } from './margin/metrics.js';
 export { marginMetrics } from './margin/metrics.js';
 export type { MarginState, MarginStateOptions } from './margin/state.js';
 export { initMarginState, updateMarginState } from './margin/state.js';
+export type {
+  CandidateDecoding,
+  CandidateOptions,
+  GradientDecoding,
+  GradientDecodingOptions,
+  RelaxedProblem,
+} from './structured/decode.js';
+export { decodeCandidates, decodeGradient, projectSimplex } from './structured/decode.js';
+export type {
+  ContrastiveOptions,
+  StructuredEncoder,
+  TrainingReport,
+} from './structured/embedding.js';
+export { embedOutputs, trainOutputEmbedding } from './structured/embedding.js';
+export type { NtXentOptions } from './structured/nt-xent.js';
+export { learnedLoss, ntXentLoss, unitRows } from './structured/nt-xent.js';
+export type { SurrogateOptions } from './structured/surrogate.js';
+export { fitSurrogate } from './structured/surrogate.js';
 export type { Reduction, ReductionOptions } from './validate.js';
 export { SIMPLEX_TOLERANCE } from './validate.js';
