@@ -254,11 +254,11 @@ describeBackends('decodeCandidates', () => {
 });
 
 /** Outputs are one-hot vectors of K classes, relaxed to the simplex; ψ is a fixed linear map. */
-function simplexProblem(w: tf.Tensor2D, starts: tf.Tensor2D) {
+function simplexProblem(w: tf.Tensor2D, starts: tf.Tensor) {
   const k = w.shape[0];
   return {
     starts: [starts],
-    embed: (z: readonly tf.Tensor[]) => tf.matMul(z[0] as tf.Tensor2D, w),
+    embed: (z: readonly tf.Tensor[]) => tf.matMul(z[0] as tf.Tensor2D, w) as tf.Tensor2D,
     project: (z: readonly tf.Tensor[]) => [projectSimplex(z[0]!)],
     round: (z: readonly tf.Tensor[]) => Array.from(tf.tidy(() => tf.argMax(z[0]!, 1).dataSync())),
     embedOutputs: (ys: readonly number[]) =>
