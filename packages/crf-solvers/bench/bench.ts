@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { anchorBinary } from '@seg/anchors';
+import { median } from '@seg/tensor/testing';
 import {
   alphaExpansion,
   createSolverPool,
@@ -52,13 +53,6 @@ interface Row {
   anchorMs: number | null;
   ratio: number | null;
 }
-
-const median = (a: number[]) => {
-  if (a.length === 0) return Number.NaN;
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -399,7 +393,8 @@ async function main(): Promise<void> {
   });
 
   console.log('batch: binary graph cuts on 2 workers vs 1…');
-  const batchNames = all.slice(0, quick ? 6 : 16);
+  // the instances made above (with --quick, every 5th image)
+  const batchNames = names.slice(0, quick ? 6 : 16);
   const bt = await benchBatch(batchNames);
   rows.push({
     case: `batch ×${batchNames.length} binaryGraphCut, 1 → 2 workers`,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type RgbImage, Rng } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
+import { median } from '@seg/tensor/testing';
 import { bilateralFeatures, spatialFeatures } from '../src/dense-crf/features.js';
 import { PermutohedralLattice } from '../src/dense-crf/lattice.js';
 import { DenseCrf } from '../src/dense-crf/mean-field.js';
@@ -68,12 +69,6 @@ function makeUnary(rng: Rng): Float32Array {
     }
   }
   return u;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
 }
 
 /**

@@ -16,6 +16,7 @@
 // --quick: how many rows of windows to run).
 import { loadavg } from 'node:os';
 import { initBackend, Rng } from '@seg/tensor';
+import { median } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   conv2d,
@@ -174,8 +175,6 @@ function time<T>(f: () => T): [T, number] {
   const out = f();
   return [out, performance.now() - t0];
 }
-
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
 /**
  * Windows `start … start + count − 1` of those centred on image rows `rows`
@@ -377,7 +376,6 @@ function stepTimes(
   }
   tf.dispose([x, labels]);
   net.dispose();
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
   return { forwardMs: median(fwd), stepMs: median(step) };
 }
 

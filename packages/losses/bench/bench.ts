@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import type { RgbImage } from '@seg/tensor';
 import { initBackend, Rng } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
+import { median } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type DenseLossOptions,
@@ -74,11 +75,6 @@ async function benchImage(w: number, h: number): Promise<{ data: Float32Array; s
     }
   }
   return { data: out, source };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** Median (and best) ms of `fn` over `reps` runs after one warm-up; `fn` returns a tensor to read and dispose. */

@@ -13,7 +13,7 @@ import { anchorBinary } from '@seg/anchors';
 import { createSolverPool, readGridInstance } from '@seg/crf-solvers';
 import { gridWeights } from '@seg/losses';
 import { initBackend } from '@seg/tensor';
-import { tsWorker } from '@seg/tensor/testing';
+import { median, tsWorker } from '@seg/tensor/testing';
 import {
   colourLikelihoods,
   createPixelNet,
@@ -33,7 +33,6 @@ const shared =
   process.env.SEG_SHARED ?? fileURLToPath(new URL('../../../../shared', import.meta.url));
 const dataDir = join(shared, 'data/grabcut');
 const backend = await initBackend({ backend: 'wasm' });
-const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 // --- one ADM iteration on one image, at the experiment's resolution ---
 const NAME = 'banana1';

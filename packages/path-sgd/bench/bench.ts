@@ -19,6 +19,7 @@ import {
   segmentationBackbone,
 } from '@seg/dense-conv';
 import { initBackend, Rng } from '@seg/tensor';
+import { median } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { PathSGD } from '../src/index.js';
 
@@ -30,11 +31,6 @@ interface Case {
   model: Model;
   loss: () => tf.Scalar;
   dispose: () => void;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function mlpCase(h: number): Case {

@@ -4,15 +4,11 @@
 // Prints a table and a last line `BENCH {json}`.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng } from '../src/index.js';
+import { median } from '../src/testing/index.js';
 
 const quick = process.argv.includes('--quick');
 const reps = quick ? 3 : 10;
 const batch = quick ? 2 : 8;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function time(fn: () => void, n: number): number {
   fn();

@@ -5,6 +5,16 @@
  * public faces are {@link Graph} and the α-expansion solvers.
  *
  * Method: Boykov & Kolmogorov, PAMI 2004, as their maxflow v3.
+ *
+ * A twin of grid-bk.ts, on purpose: the two share ~200 lines of the
+ * algorithm line for line (grow, augment, adopt, the active queue, the orphan
+ * list, the timestamps and distances) and differ only in how a node's arcs
+ * are found: here an arc list (`first`, `head`, `sister`), there a fixed
+ * offset per direction (neighbours implicit, no arc arrays). One generic
+ * version would pay an indirection per arc in the inner loops. grid-bk.ts
+ * also has what only the grid uses: `pushShortPaths` and `markChanged`
+ * (re-solving after terminal changes). Keep the two in step: a fix to one is
+ * a fix to the other.
  */
 
 /** Parent codes: an arc index (≥ 0) or one of these. */

@@ -13,6 +13,15 @@
  * Method: Boykov & Kolmogorov, "An experimental comparison of min-cut/max-flow
  * algorithms for energy minimization in vision", PAMI 2004 (grow / augment /
  * adopt with the timestamp-and-distance heuristic of their maxflow v3).
+ *
+ * A twin of graph-bk.ts, on purpose: the two share ~200 lines of the
+ * algorithm line for line (grow, augment, adopt, the active queue, the orphan
+ * list, the timestamps and distances) and differ only in how a node's arcs
+ * are found: here a fixed offset per direction (neighbours implicit, no arc
+ * arrays), there an arc list. One generic version would pay an indirection
+ * per arc in the inner loops. This file also has what only the grid uses:
+ * `pushShortPaths` and `markChanged` (re-solving after terminal changes).
+ * Keep the two in step: a fix to one is a fix to the other.
  */
 
 /** Parent codes beyond a direction (0..7). */
