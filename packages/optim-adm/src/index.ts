@@ -44,3 +44,4 @@ export type {
 } from './train/common.js';
 export type { GdIterationInfo, GdOptions, GdResult } from './train/gd.js';
 export { trainGradientDescent } from './train/gd.js';
+export type { ScribbleMarginOptions } from './train/margin.js';

@@ -36,6 +36,7 @@ import {
   type TrainingExample,
   trainingLoop,
 } from './common.js';
+import { forwardWithMargin, scribbleMargin } from './margin.js';
 
 /** What ADM reports after every iteration (means over the examples). */
 export interface AdmIterationInfo {
@@ -187,6 +188,7 @@ export async function trainAdm(
       `${fn}: options.solver has no solve(problems), expected a ProposalSolver (inlineSolver or poolSolver)`,
     );
   }
+  const margin = scribbleMargin(fn, net, options.margin);
   const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
@@ -294,15 +296,17 @@ export async function trainAdm(
             optimizer.minimize(
               () =>
                 meanOver(sub, (p, j) => {
-                  const z = net.forward(p.input);
-                  return tf.add(
+                  const { logits: z, term } = forwardWithMargin(net, margin, p);
+                  const loss = tf.add(
                     partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
                     tf.mul(mu, proposalCrossEntropy(z, yTensors[j]!, { reduction: 'mean' })),
                   );
+                  return term ? tf.add(loss, term) : loss;
                 }),
               false,
               vars,
             );
+            margin?.update();
             counter.steps++;
           }
         } finally {
@@ -349,12 +353,15 @@ export async function trainAdm(
           for (let s = 0; s < pretrain; s++) {
             optimizer.minimize(
               () =>
-                meanOver(list, (p) =>
-                  partialCrossEntropy(net.forward(p.input), p.seedTensor, { reduction: 'mean' }),
-                ),
+                meanOver(list, (p) => {
+                  const { logits, term } = forwardWithMargin(net, margin, p);
+                  const pce = partialCrossEntropy(logits, p.seedTensor, { reduction: 'mean' });
+                  return term ? tf.add(pce, term) : pce;
+                }),
               false,
               vars,
             );
+            margin?.update();
             counter.steps++;
           }
           probs = predictProbs(net, list);
@@ -369,6 +376,7 @@ export async function trainAdm(
     );
     return { history, proposals, fullProposals, probs, stoppedEarly, steps: counter.steps };
   } finally {
+    margin?.dispose();
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();
   }

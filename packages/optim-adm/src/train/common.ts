@@ -15,6 +15,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { networkInput, type SegNet } from '../net/network.js';
 import { checkCallback, checkConnectivity, checkImage, checkSeeds } from '../validate.js';
+import type { ScribbleMarginOptions } from './margin.js';
 
 /** One training image at the resolution the network sees, with its scribbles (-1 unlabelled). */
 export interface TrainingExample {
@@ -200,6 +201,15 @@ export interface TrainerBaseOptions {
   /** Seed of the batch shuffling. @default 0 */
   batchSeed?: number;
   earlyStopping?: EarlyStopping | false;
+  /**
+   * Adds the large-margin term of `@seg/losses` (Nguyen et al., arXiv
+   * 2405.18499) to every gradient step's loss: on the penultimate features
+   * of the scribbled pixels, with the network's output layer (a 1×1
+   * convolution, as in `pixelNetSpec`) as the linear classifier, and
+   * object / background centroids kept by momentum over the run.
+   * @default off
+   */
+  margin?: ScribbleMarginOptions | false;
 }
 
 /** Reads and checks the common options. */

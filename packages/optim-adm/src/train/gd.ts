@@ -30,6 +30,7 @@ import {
   type TrainingExample,
   trainingLoop,
 } from './common.js';
+import { forwardWithMargin, scribbleMargin } from './margin.js';
 
 /** What gradient descent reports after every iteration (means over the examples). */
 export interface GdIterationInfo {
@@ -111,6 +112,7 @@ export async function trainGradientDescent(
   const lossLambda = options.lossLambda ?? lambda;
   assertNumber(fn, 'options.lossLambda', lossLambda, 0);
   const K = net.numClasses;
+  const margin = scribbleMargin(fn, net, options.margin);
   const list = prepareExamples(fn, examples, K, connectivity, input);
   const ownOptimizer = options.optimizer === undefined;
   const optimizer = options.optimizer ?? tf.train.adam(lr);
@@ -132,8 +134,9 @@ export async function trainGradientDescent(
             () => {
               let regSum: tf.Tensor = tf.scalar(0);
               const total = meanOver(sub, (p) => {
-                const z = net.forward(p.input);
-                const pce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
+                const { logits: z, term } = forwardWithMargin(net, margin, p);
+                const ce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
+                const pce = term ? tf.add(ce, term) : ce;
                 if (lambda === 0) return pce;
                 const S = tf.softmax(z);
                 const r =
@@ -150,6 +153,7 @@ export async function trainGradientDescent(
             keep,
             vars,
           );
+          margin?.update();
           counter.steps++;
           if (keep) {
             const share = sub.length / list.length;
@@ -203,6 +207,7 @@ export async function trainGradientDescent(
     if (probs.length === 0) probs = predictProbs(net, list);
     return { history, probs, stoppedEarly, steps: counter.steps };
   } finally {
+    margin?.dispose();
     disposePrepared(list);
     if (ownOptimizer) optimizer.dispose();
   }
