@@ -6,8 +6,13 @@ export { addCoordChannels, backboneSpec, segmentationBackbone } from './backbone
 export { toDense, toDenseSpec, toPatch, toPatchSpec } from './dense/convert.js';
 export type { BorderMode, DenseForwardOptions } from './dense/dense-forward.js';
 export { denseForward, densePads } from './dense/dense-forward.js';
-export type { ModelJson, WeightEntry } from './io/serialize.js';
-export { deserializeModel, MODEL_FORMAT, serializeModel } from './io/serialize.js';
+export type { DeserializeOptions, ModelBudget, ModelJson, WeightEntry } from './io/serialize.js';
+export {
+  DEFAULT_MODEL_BUDGET,
+  deserializeModel,
+  MODEL_FORMAT,
+  serializeModel,
+} from './io/serialize.js';
 export type { ApplyOptions, Params } from './model/apply.js';
 export { applyNet } from './model/apply.js';
 export type { Model } from './model/model.js';
