@@ -29,11 +29,7 @@ const small = { iterations: 2, stepsPerIteration: 2, pretrainSteps: 2, lambda: 2
 
 async function trained(
   trainer: 'adm' | 'gd',
-  margin: Parameters<typeof trainAdm>[2] extends infer O
-    ? O extends { margin?: infer M }
-      ? M
-      : never
-    : never,
+  margin: ScribbleMarginOptions | undefined,
 ): Promise<Float32Array[]> {
   const net = createPixelNet({ seed: 3, width: 5 });
   const opts = { ...small, optimizer: tf.train.sgd(0.05), ...(margin ? { margin } : {}) };
