@@ -19,5 +19,5 @@ export {
 export type { PathSgdOptions } from './transforms/path-sgd-transform.js';
 export { pathSgd } from './transforms/path-sgd-transform.js';
 export type { PathNormOptions, PathNormState } from './transforms/scale-by-path-norm.js';
-export { scaleByPathNorm } from './transforms/scale-by-path-norm.js';
+export { MIN_EPSILON, scaleByPathNorm } from './transforms/scale-by-path-norm.js';
 export type { GradientTransformation, Schedule, TensorRecord } from './transforms/types.js';

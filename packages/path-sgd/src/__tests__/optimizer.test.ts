@@ -390,7 +390,7 @@ describeBackends('PathSGD', () => {
     expectThrow(
       () => new PathSGD(null, 0.1, { epsilon: Number.NaN }),
       SegValueError,
-      'PathSGD: options.epsilon is NaN, expected a finite number ≥ 0',
+      'PathSGD: options.epsilon is NaN, expected a finite number ≥ 1.1754943508222875e-38',
     );
     expectThrow(
       () => new PathSGD(null, 0.1, { refreshEvery: 1.5 }),

@@ -153,7 +153,7 @@ describeBackends('transforms', () => {
       "assignUpdates: updates has 'a', which is not a variable",
     );
     expect(() => scaleByPathNorm({ spec: mlpSpec([2, 2]) }, { epsilon: -1 })).toThrow(
-      'scaleByPathNorm: options.epsilon is -1, expected a finite number ≥ 0',
+      'scaleByPathNorm: options.epsilon is -1, expected a finite number ≥ 1.1754943508222875e-38',
     );
     tf.dispose(p);
   });

@@ -4,8 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkModel, checkSameShape } from '../model.js';
 import { computeScaling, computeScalingFactored } from '../scaling/squared-pass.js';
 import {
+  checkFiniteSteps,
   checkPathNormOptions,
   divideByScale,
+  MIN_EPSILON,
   type PathNormOptions,
   type ResolvedPathNormOptions,
   resolvePathNormOptions,
@@ -73,7 +75,8 @@ export class PathSGD extends tf.Optimizer {
   constructor(model: VariableModel | null, learningRate: number, options: PathNormOptions = {}) {
     super();
     assertNumber('PathSGD', 'learningRate', learningRate, 0);
-    checkPathNormOptions('PathSGD', options);
+    const { epsilon } = checkPathNormOptions('PathSGD', options);
+    checkFloor('PathSGD', learningRate, epsilon);
     this.learningRate = learningRate;
     this.rawOptions = { ...options };
     if (model !== null) this.setModel(model);
@@ -98,6 +101,11 @@ export class PathSGD extends tf.Optimizer {
   /** Sets η. */
   setLearningRate(learningRate: number): void {
     assertNumber('PathSGD.setLearningRate', 'learningRate', learningRate, 0);
+    checkFloor(
+      'PathSGD.setLearningRate',
+      learningRate,
+      this.opts?.epsilon ?? this.rawOptions.epsilon ?? 1e-12,
+    );
     this.learningRate = learningRate;
   }
 
@@ -143,15 +151,16 @@ export class PathSGD extends tf.Optimizer {
       this.cached = computeScaling(model.spec, model.params, opts.inputSize);
       this.cachedAt = step;
     }
-    tf.tidy(() => {
+    const next = tf.tidy(() => {
       const scaled = divideByScale(byParam, this.cached!, opts.epsilon);
+      const out: TensorRecord = {};
       for (const [p, u] of Object.entries(scaled)) {
-        const v = model.params[p]!;
-        v.assign(tf.sub(v, tf.mul(u, lr)));
+        out[p] = tf.sub(model.params[p]!, tf.mul(u, lr));
       }
-      this.plainSteps(others, lr);
+      return out;
     });
     if (opts.refreshEvery === 1) this.clearCache();
+    this.commit(model, byParam, next, others, lr, opts.epsilon);
     this.incrementIterations();
   }
 
@@ -190,33 +199,58 @@ export class PathSGD extends tf.Optimizer {
           if (m[2 * i]! >= root && m[2 * i + 1]! >= root) factoredOk.add(n);
         });
       }
-      tf.tidy(() => {
+      const next = tf.tidy(() => {
+        const out: TensorRecord = {};
         for (const [p, g] of Object.entries(byParam)) {
-          const v = model.params[p]!;
           const f = factors[p];
           const step = factoredOk.has(p)
             ? tf.mul(tf.mul(g, tf.reciprocal(f!.a)), tf.reciprocal(f!.b))
             : tf.div(g, tf.maximum(f ? tf.matMul(f.a, f.b) : gammas[p]!, floor));
-          v.assign(tf.sub(v, step));
+          out[p] = tf.sub(model.params[p]!, step);
         }
-        this.plainSteps(others, lr);
+        return out;
       });
+      this.commit(model, byParam, next, others, lr, opts.epsilon);
     } finally {
       tf.dispose(gammas);
       for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
     }
   }
 
-  /** Plain SGD steps for variables outside the network. */
-  private plainSteps(others: [string, tf.Tensor][], lr: number): void {
-    for (const [varName, g] of others) {
-      const v = tf.engine().registeredVariables[varName];
-      if (v === undefined) {
-        throw new SegValueError(
-          `PathSGD.applyGradients: no variable named '${varName}' for the gradient`,
-        );
+  /**
+   * Checks the new values of the model's parameters (`next`, disposed here)
+   * and the plain SGD steps of the variables outside the network, then
+   * assigns them all, or none: a NaN or infinite gradient, or a step that
+   * overflows, throws and leaves every variable unchanged.
+   */
+  private commit(
+    model: VariableModel,
+    grads: TensorRecord,
+    next: TensorRecord,
+    others: [string, tf.Tensor][],
+    lr: number,
+    epsilon: number,
+  ): void {
+    const fn = 'PathSGD.applyGradients';
+    const nextOthers: TensorRecord = {};
+    try {
+      const vars: Record<string, tf.Variable> = {};
+      const otherGrads: TensorRecord = {};
+      for (const [varName, g] of others) {
+        const v = tf.engine().registeredVariables[varName];
+        if (v === undefined) {
+          throw new SegValueError(`${fn}: no variable named '${varName}' for the gradient`);
+        }
+        vars[varName] = v;
+        otherGrads[varName] = g;
+        nextOthers[varName] = tf.tidy(() => tf.sub(v, tf.mul(g, lr)));
       }
-      v.assign(tf.sub(v, tf.mul(g, lr)));
+      checkFiniteSteps(fn, grads, next, 'new value', epsilon, model.params);
+      checkFiniteSteps(fn, otherGrads, nextOthers, 'new value', epsilon, vars);
+      for (const [name, t] of Object.entries(next)) model.params[name]!.assign(t);
+      for (const [name, t] of Object.entries(nextOthers)) vars[name]!.assign(t);
+    } finally {
+      tf.dispose([next, nextOthers]);
     }
   }
 
@@ -326,3 +360,16 @@ export class PathSGD extends tf.Optimizer {
 }
 
 tf.serialization.registerClass(PathSGD);
+
+/**
+ * The fresh step divides by γ/lr floored at epsilon/lr: that floor must stay
+ * a normal float32 (≥ {@link MIN_EPSILON}), or a parameter with γ = 0 gets
+ * 0/0 = NaN. So `learningRate ≤ epsilon / 2^-126` (8.5e25 for the default ε).
+ */
+function checkFloor(fn: string, learningRate: number, epsilon: number): void {
+  if (learningRate > 0 && epsilon / learningRate < MIN_EPSILON) {
+    throw new SegValueError(
+      `${fn}: learningRate is ${learningRate}, expected at most epsilon / 2^-126 = ${epsilon / MIN_EPSILON} (γ/learningRate is floored at epsilon/learningRate, which must stay a normal float32)`,
+    );
+  }
+}

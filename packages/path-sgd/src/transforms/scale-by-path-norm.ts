@@ -19,7 +19,8 @@ export interface PathNormOptions extends PathScalingOptions {
   refreshEvery?: number;
   /**
    * Floor of γ in the division, so that a parameter on no path (γ = 0)
-   * gets a zero (not NaN) update.
+   * gets a finite (not NaN) update: at least {@link MIN_EPSILON} = 2^-126
+   * (float32's smallest normal number; 0 would divide 0 by 0 on a dead unit).
    * @default 1e-12
    */
   epsilon?: number;
@@ -39,6 +40,13 @@ export interface ResolvedPathNormOptions {
   inputSize: [number, number];
 }
 
+/**
+ * The smallest `epsilon` allowed: 2^-126 ≈ 1.18e-38, float32's smallest
+ * normal number. A floor of 0 (or one that rounds to 0 in float32) gives a
+ * parameter with γ = 0 the update 0/0 = NaN.
+ */
+export const MIN_EPSILON = 2 ** -126;
+
 /** Checks the {@link PathNormOptions} that need no network, and fills in their defaults. */
 export function checkPathNormOptions(
   fn: string,
@@ -48,7 +56,7 @@ export function checkPathNormOptions(
   const refreshEvery = options.refreshEvery ?? 1;
   assertInt(fn, 'options.refreshEvery', refreshEvery, 1);
   const epsilon = options.epsilon ?? 1e-12;
-  assertNumber(fn, 'options.epsilon', epsilon, 0);
+  assertNumber(fn, 'options.epsilon', epsilon, MIN_EPSILON);
   return { refreshEvery, epsilon };
 }
 
@@ -115,17 +123,62 @@ export function scaleByPathNorm(
         opts.refreshEvery === 1 ||
         state.count % opts.refreshEvery === 0 ||
         Object.keys(state.scale).length === 0;
-      let scale = state.scale;
-      if (refresh) {
-        tf.dispose(state.scale);
-        scale = computeScaling(spec, params, opts.inputSize);
-      }
+      const scale = refresh ? computeScaling(spec, params, opts.inputSize) : state.scale;
       const out = divideByScale(updates, scale, opts.epsilon);
+      try {
+        checkFiniteSteps(`${fn}.update`, updates, out, 'update', opts.epsilon);
+      } catch (e) {
+        // the caller's state stays as it was
+        tf.dispose(out);
+        if (refresh) tf.dispose(scale);
+        throw e;
+      }
+      if (refresh) tf.dispose(state.scale);
       if (opts.refreshEvery === 1) {
         tf.dispose(scale);
-        scale = {};
+        return [out, { count: state.count + 1, scale: {} }];
       }
       return [out, { count: state.count + 1, scale }];
     },
   };
+}
+
+/**
+ * Throws a SegValueError unless every tensor of `next` is finite, naming the
+ * first bad one and why: its gradient (`grads`) or its current value
+ * (`current`) already holds NaN or ±∞, or the division by the path scale
+ * overflowed. One reduction per tensor and one read: O(parameters), once a
+ * step, before anything is assigned. `what` names the tensors of `next`
+ * ("update", "new value").
+ */
+export function checkFiniteSteps(
+  fn: string,
+  grads: TensorRecord,
+  next: TensorRecord,
+  what: string,
+  epsilon: number,
+  current?: TensorRecord,
+): void {
+  const names = Object.keys(next);
+  if (names.length === 0) return;
+  const notFinite = (t: tf.Tensor) => tf.sum(tf.sub(t, t)); // NaN iff an entry is NaN or ±∞
+  const sums = tf.tidy(() => tf.stack(names.map((n) => notFinite(next[n]!))));
+  const bad = sums.dataSync();
+  sums.dispose();
+  const i = bad.findIndex((v) => v !== 0);
+  if (i < 0) return;
+  const name = names[i]!;
+  const isBad = (t: tf.Tensor | undefined) => {
+    if (t === undefined) return false;
+    const s = tf.tidy(() => notFinite(t));
+    const v = s.dataSync()[0];
+    s.dispose();
+    return v !== 0;
+  };
+  let why: string;
+  if (isBad(grads[name])) why = `the gradient of '${name}' has NaN or infinite entries`;
+  else if (isBad(current?.[name])) why = `'${name}' already holds NaN or infinite values`;
+  else
+    why = `the ${what} of '${name}' overflows float32 (its gradient divided by a path scale γ floored at epsilon = ${epsilon})`;
+  throw new SegValueError(`${fn}: ${why}, expected finite values; nothing was changed`);
 }
