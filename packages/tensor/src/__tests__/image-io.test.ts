@@ -55,7 +55,7 @@ describe('image io (Node)', () => {
       'decodeImage: the bytes are neither PNG nor JPEG (first bytes 1,2,3,4)',
     );
     expect(() => writeImage('/tmp/x.gif', rgbImage(1, 1, new Uint8Array(3)))).toThrow(
-      'writeImage: path is "/tmp/x.gif", expected a .png, .jpg or .jpeg file',
+      'writeImage: path is "/tmp/x.gif" (extension .gif), expected a .png, .jpg or .jpeg file',
     );
     expect(() => encodePng({ width: 2, height: 2, data: new Uint8Array(5) })).toThrow(
       'encodePng: image.data has length 5, expected width*height = 4 (gray) or width*height*3 = 12 (RGB)',

@@ -1,10 +1,16 @@
-export type { GrayImage } from './image-io.js';
+export type { GrayImage, ImageFormat, ReadImageOptions } from './image-io.js';
 export {
+  DEFAULT_MAX_PIXELS,
   decodeGray,
   decodeImage,
   encodeJpeg,
   encodePng,
+  ImageFileError,
+  ImageTooLargeError,
+  imageFormatOf,
+  makeFolder,
   readGray,
   readImage,
+  writeFileAtomic,
   writeImage,
 } from './image-io.js';
