@@ -20,7 +20,7 @@ export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net
 export { geodesicSeedDistances } from './net/seed-distance.js';
 export { keepSeedConnected } from './proposals/connectivity.js';
 export type { PottsProblem } from './proposals/potts-problem.js';
-export { HARD, pottsProblemEnergy } from './proposals/potts-problem.js';
+export { HARD, MAX_POTTS_WEIGHT, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
 export {
   fullSizeWeight,
@@ -31,7 +31,7 @@ export {
   solvePotts,
 } from './proposals/y-step.js';
 export type { SegmentMethod, SegmentOptions, SegmentResult } from './segment.js';
-export { segmentImage } from './segment.js';
+export { seedsFromScribbles, segmentImage } from './segment.js';
 export type { AdmIterationInfo, AdmOptions, AdmResult } from './train/adm.js';
 export { trainAdm } from './train/adm.js';
 export type {
@@ -45,3 +45,5 @@ export type {
 export type { GdIterationInfo, GdOptions, GdResult } from './train/gd.js';
 export { trainGradientDescent } from './train/gd.js';
 export type { ScribbleMarginOptions } from './train/margin.js';
+export type { ScribbleMap } from './validate.js';
+export { SCRIBBLE_FORMAT } from './validate.js';

@@ -22,6 +22,7 @@ import { interactiveGraphCut } from './graphcut/interactive.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { keepSeedConnected } from './proposals/connectivity.js';
+import { MAX_POTTS_WEIGHT } from './proposals/potts-problem.js';
 import {
   fullSizeWeight,
   type ProposalSolver,
@@ -30,7 +31,14 @@ import {
 } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
-import { checkCallback, checkImage, checkOptions, checkSeeds } from './validate.js';
+import {
+  checkCallback,
+  checkImage,
+  checkOptions,
+  checkSeeds,
+  type ScribbleMap,
+  scribbleSeeds,
+} from './validate.js';
 
 /** How {@link segmentImage} segments. */
 export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
@@ -42,7 +50,8 @@ export interface SegmentOptions {
   /**
    * Regularizer weight. ADM and GD: the per-pixel λ of `regularizedLoss`
    * (defaults, chosen on GrabCut-50: 5 for 'adm', 0.5 for 'gd-grid', 0.02 for 'gd-dense'); 'graphcut': the
-   * classic λ (default 50).
+   * classic λ (default 50). At most {@link MAX_POTTS_WEIGHT} (1e30); seeds
+   * hold as hard constraints for every λ.
    */
   lambda?: number;
   /** ADM: weight of the proposal cross-entropy. @default 1 */
@@ -74,7 +83,7 @@ export interface SegmentOptions {
    * Chosen on GrabCut-50 from {0, 3, 10} per method: 10 for 'adm' and 'pce', 3 for 'gd-grid' and 'gd-dense'.
    */
   colourModel?: number;
-  /** Seed of the network's initial weights. @default 1 */
+  /** Seed of the network's initial weights, an integer in [0, 2³²). @default 1 */
   seed?: number;
   /** Hidden channels of the per-image network. @default 16 */
   width?: number;
@@ -190,6 +199,8 @@ export async function segmentImage(
   }
   checkImage(fn, image);
   checkSeeds(fn, seeds, image.width, image.height, 2, true);
+  if (options.lambda !== undefined)
+    assertNumber(fn, 'options.lambda', options.lambda, 0, MAX_POTTS_WEIGHT);
   if (method === 'graphcut') {
     const labels = interactiveGraphCut(image, seeds, {
       lambda: options.lambda ?? 50,
@@ -198,12 +209,12 @@ export async function segmentImage(
     return { labels, history: [], ms: performance.now() - t0 };
   }
   if (options.fullLambda !== undefined)
-    assertNumber(fn, 'options.fullLambda', options.fullLambda, 0);
+    assertNumber(fn, 'options.fullLambda', options.fullLambda, 0, MAX_POTTS_WEIGHT);
   checkCallback(fn, 'options.onProgress', options.onProgress);
   const maxSide = options.maxSide ?? 120;
   assertInt(fn, 'options.maxSide', maxSide, 8);
   const seed = options.seed ?? 1;
-  assertNumber(fn, 'options.seed', seed);
+  assertInt(fn, 'options.seed', seed, 0, 2 ** 32 - 1);
   const [w, h] = reducedSize(image.width, image.height, maxSide);
   const small = downscaleImage(image, w, h);
   const smallSeeds = downscaleSeeds(seeds, w, h, 2);
@@ -328,6 +339,21 @@ export async function segmentImage(
     trainProbs: { width: w, height: h, numLabels: 2, data: probs },
     ms: performance.now() - t0,
   };
+}
+
+/**
+ * The seeds of a scribble map coded 0 unlabelled, 1 object, 2 background
+ * (GrabCut's scribble sets): a LabelMap of 1 object, 0 background, -1
+ * unlabelled, as {@link segmentImage} takes. Any other value (a 0/255 map,
+ * a palette or colour PNG read as luma, 7, 200) throws a SegValueError
+ * that lists the values found, instead of being silently left unlabelled.
+ *
+ * @param what how the message names the map, e.g. its file. @default 'scribbles'
+ * @example
+ * const seeds = seedsFromScribbles(readGray('scribbles-1/teddy.png'));
+ */
+export function seedsFromScribbles(scribbles: ScribbleMap, what = 'scribbles'): LabelMap {
+  return scribbleSeeds('seedsFromScribbles', scribbles, what);
 }
 
 function copyParams(fn: string, from: Record<string, tf.Tensor>, net: SegNet): void {

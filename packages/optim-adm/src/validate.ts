@@ -5,6 +5,7 @@ import {
   assertLength,
   assertNonNegative,
   type LabelMap,
+  labelMap,
   optionsObject,
   type ProbMap,
   type RgbImage,
@@ -209,4 +210,48 @@ export function checkConnectivity(fn: string, c: unknown): 4 | 8 {
   if (c !== 4 && c !== 8)
     throw new SegValueError(`${fn}: options.connectivity is ${String(c)}, expected 4 or 8`);
   return c;
+}
+
+/** An 8-bit gray scribble map, as read by `readGray` (GrabCut's scribble PNGs). */
+export interface ScribbleMap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/** The scribble map format, for messages. */
+export const SCRIBBLE_FORMAT =
+  'a scribble map coded 0 unlabelled, 1 object, 2 background (an 8-bit gray PNG, as the GrabCut scribble sets)';
+
+/** `seedsFromScribbles` under another function's name, `what` naming the map in messages. */
+export function scribbleSeeds(fn: string, scribbles: ScribbleMap, what: string): LabelMap {
+  if (!scribbles || typeof scribbles !== 'object' || !(scribbles.data instanceof Uint8Array)) {
+    throw new SegValueError(`${fn}: ${what} is not a gray image (data must be a Uint8Array)`);
+  }
+  const { width: W, height: H, data } = scribbles;
+  if (!(Number.isInteger(W) && W >= 1 && Number.isInteger(H) && H >= 1)) {
+    throw new SegShapeError(`${fn}: ${what} is ${W}×${H}, expected positive integer sizes`);
+  }
+  if (data.length !== W * H) {
+    throw new SegShapeError(
+      `${fn}: ${what} has ${data.length} values, expected width*height = ${W * H}`,
+    );
+  }
+  const out = new Int32Array(W * H);
+  const seen = new Uint32Array(256);
+  for (let i = 0; i < out.length; i++) {
+    const v = data[i]!;
+    seen[v]!++;
+    out[i] = v === 1 ? 1 : v === 2 ? 0 : -1;
+  }
+  const bad: string[] = [];
+  for (let v = 3; v < 256; v++) if (seen[v]) bad.push(`${v} (${seen[v]} px)`);
+  if (bad.length > 0) {
+    const shown =
+      bad.length > 8 ? `${bad.slice(0, 8).join(', ')}, … (${bad.length} values)` : bad.join(', ');
+    throw new SegValueError(
+      `${fn}: ${what} has the values ${shown} outside {0, 1, 2}, expected ${SCRIBBLE_FORMAT}`,
+    );
+  }
+  return labelMap(W, H, out);
 }

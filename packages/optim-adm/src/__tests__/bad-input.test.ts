@@ -206,7 +206,7 @@ describe('bad input: metrics, colour model, resampling, proposals', () => {
     expectThrow(
       () => proposalProblem(half, 2, 2, 2, edges2(), none, { pottsWeight: Number.NaN }),
       SegValueError,
-      'proposalProblem: options.pottsWeight is NaN, expected a finite number ≥ 0',
+      'proposalProblem: options.pottsWeight is NaN, expected a finite number ≥ 0 and ≤ 1e+30',
     );
     expectThrow(
       () =>
@@ -334,7 +334,7 @@ describeBackends('bad input: networks, trainers, segmentImage', () => {
     await expectReject(
       segmentImage(image, seeds, { method: 'gd-grid', fullLambda: Number.NaN }),
       SegValueError,
-      'segmentImage: options.fullLambda is NaN, expected a finite number ≥ 0',
+      'segmentImage: options.fullLambda is NaN, expected a finite number ≥ 0 and ≤ 1e+30',
     );
     await expectReject(
       segmentImage(image, seeds, { onProgress: 'log' as never }),

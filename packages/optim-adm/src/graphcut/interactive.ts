@@ -8,12 +8,12 @@
  */
 import { gridWeights } from '@seg/losses';
 import { assertInt, assertNumber, type LabelMap, labelMap, type RgbImage } from '@seg/tensor';
-import { solveBinary } from '../proposals/potts-problem.js';
+import { MAX_POTTS_WEIGHT, solveBinary } from '../proposals/potts-problem.js';
 import { checkConnectivity, checkImage, checkSeedGrid, checkSeeds } from '../validate.js';
 
 /** Options of {@link interactiveGraphCut}. */
 export interface InteractiveGraphCutOptions {
-  /** Weight of the contrast-sensitive Potts edges. @default 50 */
+  /** Weight of the contrast-sensitive Potts edges, at most {@link MAX_POTTS_WEIGHT} (seeds hold for every value). @default 50 */
   lambda?: number;
   /** @default 8 */
   connectivity?: 4 | 8;
@@ -89,7 +89,7 @@ export function interactiveGraphCut(
   const fn = 'interactiveGraphCut';
   checkImage(fn, image);
   const lambda = options.lambda ?? 50;
-  assertNumber(fn, 'options.lambda', lambda, 0);
+  assertNumber(fn, 'options.lambda', lambda, 0, MAX_POTTS_WEIGHT);
   const connectivity = checkConnectivity(fn, options.connectivity ?? 8);
   checkSeeds(fn, seeds, image.width, image.height, 2, true);
   const unary = histogramCosts(image, seeds, 2);

@@ -5,16 +5,10 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import {
-  assertInt,
-  type LabelMap,
-  labelMapFromCodes,
-  type RgbImage,
-  SegValueError,
-} from '@seg/tensor';
+import { assertInt, type LabelMap, type RgbImage, SegValueError } from '@seg/tensor';
 import { readGray, readImage } from '@seg/tensor/node';
 import type { GrayMask } from '../metrics/iou.js';
-import { checkOptions } from '../validate.js';
+import { checkOptions, scribbleSeeds } from '../validate.js';
 
 /** One example of a GrabCut-like folder. */
 export interface GrabCutExample {
@@ -92,7 +86,7 @@ export function loadGrabCut(dir: string, options: LoadGrabCutOptions = {}): Grab
         `loadGrabCut: scribbles-${set}/${name}.png is ${scr.width}×${scr.height}, expected the image's ${image.width}×${image.height}`,
       );
     }
-    const seeds = labelMapFromCodes(scr, { 1: 1, 2: 0 });
+    const seeds = scribbleSeeds(fn, scr, `scribbles-${set}/${name}.png`);
     const maskPath = join(dir, 'masks', `${name}.png`);
     const mask = existsSync(maskPath) ? readGray(maskPath) : null;
     return { name, image, seeds, mask };

@@ -8,8 +8,21 @@ import { assertIntRange, assertLength } from '@seg/tensor';
 import { checkPottsProblem } from '../validate.js';
 import { GridGraph } from './solvers.js';
 
-/** Cost that makes a seed a hard constraint (as the classic instance's 1e9 links). */
+/**
+ * The cost {@link proposalEnergy} adds per seed pixel whose label is not its
+ * seed's (a report of violated constraints). The solvers do not use it: they
+ * fix seed pixels structurally (see {@link binaryInstance}), so seeds hold
+ * for every Potts weight.
+ */
 export const HARD = 1e9;
+
+/**
+ * The largest Potts weight (`λ·w_pq`, per edge) a problem may have: the
+ * weights are float32, and sums of a few of them must stay finite in the
+ * solvers. Larger λ are refused (segmentImage, interactiveGraphCut,
+ * proposalProblem) rather than overflowing to ∞.
+ */
+export const MAX_POTTS_WEIGHT = 1e30;
 
 /** A Potts energy `Σ_p U[p·K + L_p] + Σ_edges w·[L_p ≠ L_q]` on a grid, with optional seeds. */
 export interface PottsProblem {
@@ -30,8 +43,14 @@ const DY = [0, 1, 1, 1];
 
 /**
  * The min-cut instance of a two-label {@link PottsProblem} (label 1 on the
- * source side, seeds as {@link HARD} links), in the layout of
- * @seg/crf-solvers' `GridInstance`.
+ * source side), in the layout of @seg/crf-solvers' `GridInstance`. Seeds
+ * are enforced structurally, not by a large penalty: a seed pixel's edges
+ * are removed and their weights moved onto its free neighbours' cost of
+ * the other label (the exact energy once the seed's label is fixed), and
+ * the seed keeps only a unit link to its own terminal. No cut can then
+ * change a seed, whatever the weights (a finite penalty such as 1e9 is
+ * outweighed once λ·w is larger). Read labels back with {@link cutLabels}
+ * and the seeds.
  */
 export function binaryInstance(problem: PottsProblem): {
   width: number;
@@ -43,18 +62,47 @@ export function binaryInstance(problem: PottsProblem): {
 } {
   const { width: W, height: H, unary, potts, seeds } = problem;
   const N = W * H;
+  // c0[p], c1[p]: the cost of label 0 / 1 at p
+  const c0 = new Float64Array(N);
+  const c1 = new Float64Array(N);
+  for (let p = 0; p < N; p++) {
+    c0[p] = unary[2 * p]!;
+    c1[p] = unary[2 * p + 1]!;
+  }
+  const edges = potts.map((w) => Float64Array.from(w));
+  if (seeds) {
+    edges.forEach((w, d) => {
+      const dx = DX[d]!;
+      const dy = DY[d]!;
+      for (let y = 0; y + dy < H; y++) {
+        for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
+          const p = y * W + x;
+          const q = p + dy * W + dx;
+          const sp = seeds[p]!;
+          const sq = seeds[q]!;
+          if (sp < 0 && sq < 0) continue;
+          const c = w[p]!;
+          w[p] = 0;
+          // a free neighbour of a seed pays the edge when it takes the other label
+          if (sq < 0) (sp === 1 ? c0 : c1)[q]! += c;
+          else if (sp < 0) (sq === 1 ? c0 : c1)[p]! += c;
+          // two seeds: a constant, left out
+        }
+      }
+    });
+  }
   const source = new Float64Array(N);
   const sink = new Float64Array(N);
   for (let p = 0; p < N; p++) {
     const s = seeds ? seeds[p]! : -1;
-    // the source capacity is paid when p ends on the sink side (label 0)
-    let c0 = unary[2 * p]!;
-    let c1 = unary[2 * p + 1]!;
-    if (s === 1) c0 = HARD;
-    else if (s === 0) c1 = HARD;
-    const m = Math.min(c0, c1);
-    source[p] = c0 - m;
-    sink[p] = c1 - m;
+    if (s === 1) source[p] = 1;
+    else if (s === 0) sink[p] = 1;
+    else {
+      // the source capacity is paid when p ends on the sink side (label 0)
+      const m = Math.min(c0[p]!, c1[p]!);
+      source[p] = c0[p]! - m;
+      sink[p] = c1[p]! - m;
+    }
   }
   return {
     width: W,
@@ -62,20 +110,24 @@ export function binaryInstance(problem: PottsProblem): {
     connectivity: potts.length === 4 ? 8 : 4,
     source,
     sink,
-    edges: potts.map((w) => Float64Array.from(w)),
+    edges,
   };
 }
 
-/** Labels (1 = source side) of a cut as Int32. */
-export function cutLabels(labels: Uint8Array): Int32Array {
+/** Labels (1 = source side) of a cut as Int32; seed pixels (if given) get their seed. */
+export function cutLabels(labels: Uint8Array, seeds?: Int32Array): Int32Array {
   const out = new Int32Array(labels.length);
-  for (let p = 0; p < labels.length; p++) out[p] = labels[p]!;
+  for (let p = 0; p < labels.length; p++) {
+    const s = seeds ? seeds[p]! : -1;
+    out[p] = s >= 0 ? s : labels[p]!;
+  }
   return out;
 }
 
 /**
  * Exact minimiser of a two-label {@link PottsProblem} by one BK min cut on
- * a grid graph. Seeds are hard: a seed pixel keeps its label.
+ * a grid graph. Seeds are hard for every weight: a seed pixel keeps its
+ * label (see {@link binaryInstance}).
  */
 export function solveBinary(problem: PottsProblem): Int32Array {
   const inst = binaryInstance(problem);
@@ -88,7 +140,7 @@ export function solveBinary(problem: PottsProblem): Int32Array {
   inst.edges.forEach((w, d) => {
     g.setEdges(DIRS[d]!, w);
   });
-  return cutLabels(g.maxflow().labels);
+  return cutLabels(g.maxflow().labels, problem.seeds);
 }
 
 /** Energy of a labeling of a {@link PottsProblem} (float64; seeds not counted). */

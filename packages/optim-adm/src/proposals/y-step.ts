@@ -18,6 +18,7 @@ import {
   checkLabeling,
   cutLabels,
   HARD,
+  MAX_POTTS_WEIGHT,
   type PottsProblem,
   problemEnergy,
   solveBinary,
@@ -92,7 +93,7 @@ export function poolSolver(pool: SolverPool): ProposalSolver {
                 ...inst.edges.map((e) => e.buffer),
               ] as ArrayBuffer[],
             });
-            return cutLabels(r.labels);
+            return cutLabels(r.labels, pr.seeds);
           }
           const { width, height, numLabels, unary, potts, seeds } = pr;
           const r = await pool.alphaExpansion(
@@ -120,7 +121,7 @@ export function fullSizeWeight(lambda: number, fullWidth: number, trainWidth: nu
 
 /** Options of {@link proposalProblem}. */
 export interface ProposalProblemOptions {
-  /** Potts weight `λ/μ` applied to the contrast weights. */
+  /** Potts weight `λ/μ` applied to the contrast weights, at most {@link MAX_POTTS_WEIGHT}. */
   pottsWeight: number;
   /** Seeds: hard constraints, or a penalty `seedPenalty` on other labels. @default 'hard' */
   seeds?: 'hard' | 'soft';
@@ -183,7 +184,7 @@ function checkProposalInputs(
   if (!options || typeof options !== 'object') {
     throw new SegValueError(`${fn}: options is ${String(options)}, expected { pottsWeight }`);
   }
-  assertNumber(fn, 'options.pottsWeight', options.pottsWeight, 0);
+  assertNumber(fn, 'options.pottsWeight', options.pottsWeight, 0, MAX_POTTS_WEIGHT);
   const mode = options.seeds ?? 'hard';
   if (mode !== 'hard' && mode !== 'soft') {
     throw new SegValueError(
