@@ -1,18 +1,62 @@
 import type { LabelMap, RgbImage } from '@seg/tensor';
+import type { Method, MethodParams } from './engine.js';
 
-/** Page → worker. */
+/** Page → worker: run a segmentation. Messages about another `runId` than the page's current one are dropped by the page. */
 export interface SegmentRequest {
   type: 'segment';
+  runId: number;
+  /** Identifies the image (a refinement needs the network of the same one). */
+  imageKey: string;
   image: RgbImage;
+  /** 0 … numLabels−1, −1 unlabelled (labels compacted by the page). */
   seeds: LabelMap;
-  method: 'adm' | 'graphcut' | 'gd-grid' | 'pce';
-  /** ground truth (0 / 128 / 255) when the image is a GrabCut sample, for the IoU */
+  numLabels: number;
+  method: Method;
+  params: MethodParams;
+  /** Continue training the current network with these seeds. */
+  refine: boolean;
+  /** Ground truth (0 / 128 / 255) when the image is a GrabCut sample, for the IoU. */
   mask?: { width: number; height: number; data: Uint8Array };
 }
 
+/** Page → worker: stop run `runId` after its current iteration. */
+export interface CancelRequest {
+  type: 'cancel';
+  runId: number;
+}
+
+/** Page → worker, first: start the backend with this many wasm threads (0: the backend's default). */
+export interface InitRequest {
+  type: 'init';
+  threads: number;
+}
+
+export type PageMessage = InitRequest | SegmentRequest | CancelRequest;
+
 /** Worker → page. */
 export type WorkerMessage =
-  | { type: 'ready'; backend: string; simd: boolean; threads: number }
-  | { type: 'progress'; message: string; labels?: Int32Array }
-  | { type: 'done'; labels: Int32Array; seconds: number; iou: number | null }
-  | { type: 'error'; message: string };
+  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean }
+  | {
+      type: 'progress';
+      runId: number;
+      iteration: number;
+      iterations: number;
+      terms: Record<string, number>;
+      /** The intermediate labels at full size (0 … numLabels−1). */
+      labels: Uint8Array;
+      /** Since the worker took the request, ms. */
+      ms: number;
+    }
+  | {
+      type: 'done';
+      runId: number;
+      labels: Uint8Array;
+      /** Since the worker took the request, ms. */
+      ms: number;
+      iou: number | null;
+      completed: boolean;
+      refined: boolean;
+    }
+  /** A run cancelled before it started. */
+  | { type: 'cancelled'; runId: number }
+  | { type: 'error'; runId: number | null; message: string };

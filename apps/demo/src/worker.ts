@@ -1,47 +1,110 @@
 /// <reference lib="webworker" />
 // Trains in a Web Worker so the page never freezes.
-import { objectIoU, segmentImage } from '@seg/optim-adm';
 import { initBackend } from '@seg/tensor';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { SegmentRequest, WorkerMessage } from './protocol.js';
+import { maskIoU, Session } from './engine.js';
+import type { PageMessage, SegmentRequest, WorkerMessage } from './protocol.js';
 
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(m, transfer);
 
-const ready = initBackend({
-  wasmPaths: {
-    'tfjs-backend-wasm.wasm': wasmPlain,
-    'tfjs-backend-wasm-simd.wasm': wasmSimd,
-    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-  },
-}).then(
-  (r) => post({ type: 'ready', ...r }),
-  (e: unknown) =>
-    post({ type: 'error', message: `backend: ${e instanceof Error ? e.message : String(e)}` }),
-);
+let started: (threads: number) => void = () => {};
+const ready = new Promise<number>((r) => {
+  started = r;
+}).then((threads) => {
+  if (threads >= 1) setThreadsCount(threads);
+  return start();
+});
 
-self.addEventListener('message', async (e: MessageEvent<SegmentRequest>) => {
-  await ready;
-  const req = e.data;
+const start = () =>
+  initBackend({
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    },
+  }).then(
+    (r) => {
+      post({ type: 'ready', ...r, isolated: self.crossOriginIsolated === true });
+      return true;
+    },
+    (e: unknown) => {
+      post({
+        type: 'error',
+        runId: null,
+        message: `backend: ${e instanceof Error ? e.message : String(e)}`,
+      });
+      return false;
+    },
+  );
+
+const session = new Session();
+const cancelled = new Set<number>();
+let queue: Promise<void> = Promise.resolve();
+
+/** Lets queued messages (a cancel) in: a macrotask turn. */
+const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
+
+async function run(req: SegmentRequest): Promise<void> {
+  if (!(await ready)) return;
   const t0 = performance.now();
-  try {
-    const result = await segmentImage(req.image, req.seeds, {
-      method: req.method,
-      seed: 1,
-      onProgress: (p) => {
-        const extra =
-          p.trainer === 'adm' ? `, proposals changed ${(100 * p.proposalChange).toFixed(1)} %` : '';
-        post({
-          type: 'progress',
-          message: `${p.trainer.toUpperCase()} iteration ${p.iteration + 1}/${p.iterations}: regularized loss ${p.regularizedLoss.toFixed(4)}, partial CE ${p.partialCE.toFixed(4)}${extra} (${(p.elapsedMs / 1000).toFixed(1)} s)`,
-        });
-      },
-    });
-    const iou = req.mask ? objectIoU(result.labels, req.mask) : null;
-    const labels = Int32Array.from(result.labels.data);
-    post({ type: 'done', labels, seconds: (performance.now() - t0) / 1000, iou }, [labels.buffer]);
-  } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  const { runId } = req;
+  if (cancelled.has(runId)) {
+    cancelled.delete(runId);
+    post({ type: 'cancelled', runId });
+    return;
   }
+  try {
+    const result = await session.run(req, async (r) => {
+      post(
+        {
+          type: 'progress',
+          runId,
+          iteration: r.iteration,
+          iterations: r.iterations,
+          terms: r.terms,
+          labels: r.labels,
+          ms: performance.now() - t0,
+        },
+        [r.labels.buffer],
+      );
+      await breathe();
+      return !cancelled.has(runId);
+    });
+    const iou =
+      req.mask && req.numLabels === 2
+        ? maskIoU(result.labels, req.image.width, req.image.height, req.mask)
+        : null;
+    post(
+      {
+        type: 'done',
+        runId,
+        labels: result.labels,
+        ms: performance.now() - t0,
+        iou,
+        completed: result.completed && !cancelled.has(runId),
+        refined: result.refined,
+      },
+      [result.labels.buffer],
+    );
+  } catch (err) {
+    post({ type: 'error', runId, message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    cancelled.delete(runId);
+  }
+}
+
+self.addEventListener('message', (e: MessageEvent<PageMessage>) => {
+  const m = e.data;
+  if (m.type === 'init') {
+    started(m.threads);
+    return;
+  }
+  if (m.type === 'cancel') {
+    cancelled.add(m.runId);
+    return;
+  }
+  queue = queue.then(() => run(m));
 });
