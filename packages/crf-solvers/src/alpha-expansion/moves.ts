@@ -4,7 +4,8 @@
  * move is one exact min cut. The solver's memory (residual arcs, trees,
  * queues) is allocated once and reused by every move.
  */
-import { SegRangeError } from '@seg/tensor/errors';
+import { assertObject, SegRangeError } from '@seg/tensor/errors';
+import { withMemory } from '../bounds.js';
 import { GridBK } from '../maxflow/grid-bk.js';
 import { gridExpansionMove, gridMoves } from './grid-expansion.js';
 import {
@@ -15,6 +16,7 @@ import {
   type LabelingProblem,
   type LabelingResult,
   type MoveOptions,
+  problemSize,
   startLabels,
 } from './problem.js';
 
@@ -266,39 +268,45 @@ export function alphaExpansion(
   options: MoveOptions = {},
 ): LabelingResult {
   const fn = 'alphaExpansion';
-  const c = compile(fn, problem, true);
-  const { maxCycles, order } = cycleOptions(fn, c.K, options);
-  const { L, fixed } = startLabels(fn, c, options);
-  const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
-  const moved = grid === null ? new Int32Array(c.n) : grid.moved;
-  const m = c.from.length;
-  const warm: WarmStart | null =
-    grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
-      ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
-      : null;
-  let energy = energyOf(c, L);
-  const energies: number[] = [];
-  let cycles = 0;
-  while (cycles < maxCycles) {
-    let changed = false;
-    for (let i = 0; i < order.length; i++) {
-      const alpha = order[i]!;
-      const delta =
-        grid === null
-          ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
-          : gridExpansionMove(c, grid, L, fixed, alpha, energy);
-      if (delta < 0) {
-        changed = true;
-        energy += delta;
+  return withMemory(
+    fn,
+    () => problemSize(problem),
+    () => {
+      const c = compile(fn, problem, true);
+      const { maxCycles, order } = cycleOptions(fn, c.K, options);
+      const { L, fixed } = startLabels(fn, c, options);
+      const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
+      const moved = grid === null ? new Int32Array(c.n) : grid.moved;
+      const m = c.from.length;
+      const warm: WarmStart | null =
+        grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
+          ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
+          : null;
+      let energy = energyOf(c, L);
+      const energies: number[] = [];
+      let cycles = 0;
+      while (cycles < maxCycles) {
+        let changed = false;
+        for (let i = 0; i < order.length; i++) {
+          const alpha = order[i]!;
+          const delta =
+            grid === null
+              ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
+              : gridExpansionMove(c, grid, L, fixed, alpha, energy);
+          if (delta < 0) {
+            changed = true;
+            energy += delta;
+          }
+        }
+        // the trace and the result use the energy summed afresh, not the running sum
+        if (changed) energy = energyOf(c, L);
+        cycles++;
+        energies.push(energy);
+        if (!changed) break;
       }
-    }
-    // the trace and the result use the energy summed afresh, not the running sum
-    if (changed) energy = energyOf(c, L);
-    cycles++;
-    energies.push(energy);
-    if (!changed) break;
-  }
-  return { labels: L, energy, energies, cycles };
+      return { labels: L, energy, energies, cycles };
+    },
+  );
 }
 
 /**
@@ -313,27 +321,33 @@ export function alphaExpansion(
  */
 export function alphaBetaSwap(problem: LabelingProblem, options: MoveOptions = {}): LabelingResult {
   const fn = 'alphaBetaSwap';
-  const c = compile(fn, problem, false);
-  const { maxCycles, order } = cycleOptions(fn, c.K, options);
-  const { L, fixed } = startLabels(fn, c, options);
-  let energy = energyOf(c, L);
-  const energies: number[] = [];
-  let cycles = 0;
-  while (cycles < maxCycles) {
-    let changed = false;
-    for (let i = 0; i < order.length; i++) {
-      for (let j = i + 1; j < order.length; j++) {
-        if (swapMove(c, L, fixed, order[i]!, order[j]!, energy, false)) {
-          changed = true;
-          energy = energyOf(c, L);
+  return withMemory(
+    fn,
+    () => problemSize(problem),
+    () => {
+      const c = compile(fn, problem, false);
+      const { maxCycles, order } = cycleOptions(fn, c.K, options);
+      const { L, fixed } = startLabels(fn, c, options);
+      let energy = energyOf(c, L);
+      const energies: number[] = [];
+      let cycles = 0;
+      while (cycles < maxCycles) {
+        let changed = false;
+        for (let i = 0; i < order.length; i++) {
+          for (let j = i + 1; j < order.length; j++) {
+            if (swapMove(c, L, fixed, order[i]!, order[j]!, energy, false)) {
+              changed = true;
+              energy = energyOf(c, L);
+            }
+          }
         }
+        cycles++;
+        energies.push(energy);
+        if (!changed) break;
       }
-    }
-    cycles++;
-    energies.push(energy);
-    if (!changed) break;
-  }
-  return { labels: L, energy, energies, cycles };
+      return { labels: L, energy, energies, cycles };
+    },
+  );
 }
 
 /**
@@ -351,12 +365,19 @@ export function binaryGraphCut(
   options: Pick<MoveOptions, 'seeds' | 'init'> = {},
 ): LabelingResult {
   const fn = 'binaryGraphCut';
-  if (problem.numLabels !== 2) {
-    throw new SegRangeError(`${fn}: numLabels is ${String(problem.numLabels)}, expected 2`);
-  }
-  const c = compile(fn, problem, true);
-  const { L, fixed } = startLabels(fn, c, options);
-  swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
-  const energy = energyOf(c, L);
-  return { labels: L, energy, energies: [energy], cycles: 1 };
+  return withMemory(
+    fn,
+    () => problemSize(problem),
+    () => {
+      assertObject(fn, 'problem', problem);
+      if (problem.numLabels !== 2) {
+        throw new SegRangeError(`${fn}: numLabels is ${String(problem.numLabels)}, expected 2`);
+      }
+      const c = compile(fn, problem, true);
+      const { L, fixed } = startLabels(fn, c, options);
+      swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
+      const energy = energyOf(c, L);
+      return { labels: L, energy, energies: [energy], cycles: 1 };
+    },
+  );
 }

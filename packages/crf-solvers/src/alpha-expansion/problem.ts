@@ -11,9 +11,11 @@ import {
   assertIntRange,
   assertLength,
   assertNonNegative,
+  assertObject,
   SegRangeError,
   SegValueError,
 } from '@seg/tensor/errors';
+import { absSum, assertArray, assertEdges, assertNodes, assertTotal } from '../bounds.js';
 import { GraphBK } from '../maxflow/graph-bk.js';
 import { FORWARD_DX, FORWARD_DY, GridBK } from '../maxflow/grid-bk.js';
 
@@ -98,6 +100,13 @@ export interface Compiled {
   arcB: Int32Array;
 }
 
+/** The size of a problem, for an out-of-memory message. */
+export function problemSize(p: LabelingProblem): string {
+  const K = p.numLabels;
+  if (isGrid(p)) return `a ${p.width}×${p.height} grid with ${K} labels`;
+  return `a graph of ${p.numNodes} nodes, ${p.from?.length} edges and ${K} labels`;
+}
+
 /** Whether a problem is on a grid. */
 export function isGrid(p: LabelingProblem): p is GridEnergy {
   return (p as GridEnergy).width !== undefined;
@@ -148,8 +157,12 @@ export function compile(
   metric: boolean,
   withSolver = true,
 ): Compiled {
+  assertObject(fn, 'problem', prob);
   const K = prob.numLabels;
   assertInt(fn, 'numLabels', K, 2);
+  assertArray(fn, 'unary', prob.unary, 'a Float32Array or Float64Array of unary costs');
+  // Σ|unary| + Σ weights · max V bounds every energy and flow of the moves
+  let weightSum = 0;
   let n: number;
   let from: Int32Array;
   let to: Int32Array;
@@ -162,7 +175,13 @@ export function compile(
     assertInt(fn, 'width', W, 1);
     assertInt(fn, 'height', H, 1);
     n = W * H;
+    assertNodes(fn, `width*height = ${W}×${H}`, n);
     assertLength(fn, 'unary', prob.unary, n * K, 'width*height*numLabels');
+    if (!Array.isArray(weights)) {
+      throw new SegValueError(
+        `${fn}: weights is ${String(weights)}, expected an array of 2 (4-connected) or 4 (8-connected) arrays of edge weights`,
+      );
+    }
     if (weights.length !== 2 && weights.length !== 4) {
       throw new SegRangeError(
         `${fn}: weights has ${weights.length} arrays, expected 2 (4-connected) or 4 (8-connected)`,
@@ -173,8 +192,9 @@ export function compile(
     let m = 0;
     for (let k = 0; k < h; k++) {
       const wk = weights[k]!;
+      assertArray(fn, `weights[${k}]`, wk, 'a Float32Array or Float64Array');
       assertLength(fn, `weights[${k}]`, wk, n, 'width*height');
-      assertNonNegative(fn, `weights[${k}]`, wk);
+      weightSum += absSum(fn, `weights[${k}]`, wk, true);
       const dx = FORWARD_DX[k]!;
       const dy = FORWARD_DY[k]!;
       for (let y = 0; y + dy < H; y++) {
@@ -210,13 +230,18 @@ export function compile(
   } else {
     n = prob.numNodes;
     assertInt(fn, 'numNodes', n, 1);
+    assertNodes(fn, 'numNodes', n);
     assertLength(fn, 'unary', prob.unary, n * K, 'numNodes*numLabels');
+    assertArray(fn, 'from', prob.from, 'an Int32Array of edge tails');
+    assertArray(fn, 'to', prob.to, 'an Int32Array of edge heads');
+    assertArray(fn, 'weights', prob.weights, 'a Float32Array or Float64Array of edge weights');
     const m = prob.from.length;
+    assertEdges(fn, m);
     assertLength(fn, 'to', prob.to, m, 'from.length');
     assertLength(fn, 'weights', prob.weights, m, 'from.length');
     assertIntRange(fn, 'from', prob.from, 0, n - 1);
     assertIntRange(fn, 'to', prob.to, 0, n - 1);
-    assertNonNegative(fn, 'weights', prob.weights);
+    weightSum = absSum(fn, 'weights', prob.weights, true);
     for (let e = 0; e < m; e++) {
       if (prob.from[e] === prob.to[e]) {
         throw new SegValueError(
@@ -236,12 +261,16 @@ export function compile(
       solver = g;
     }
   }
-  assertFinite(fn, 'unary', prob.unary);
+  const unarySum = absSum(fn, 'unary', prob.unary, false);
   let V: Float64Array | null = null;
+  let maxV = 1;
   if (prob.pairwise) {
     checkPairwise(fn, prob.pairwise, K, metric);
     V = Float64Array.from(prob.pairwise);
+    maxV = 0;
+    for (let i = 0; i < V.length; i++) if (V[i]! > maxV) maxV = V[i]!;
   }
+  assertTotal(fn, '|unary| and the weighted pairwise costs', unarySum + weightSum * maxV);
   return {
     n,
     K,
@@ -287,6 +316,7 @@ export function computeEnergy(problem: LabelingProblem, labels: Int32Array): num
 }
 
 function compileForEnergy(fn: string, problem: LabelingProblem): Compiled {
+  assertObject(fn, 'problem', problem);
   if (problem.pairwise) {
     // any non-negative matrix is fine for evaluating an energy
     const K = problem.numLabels;

@@ -2,7 +2,36 @@
  * Feature vectors of the dense-CRF kernels, already divided by their σ's, in
  * the N×d point-major layout of {@link PermutohedralLattice}.
  */
-import { assertInt, assertNumber, type RgbImage, SegShapeError } from '@seg/tensor';
+import { assertInt, assertNumber, type RgbImage, SegShapeError, SegValueError } from '@seg/tensor';
+
+/**
+ * The largest feature magnitude the lattice takes: 2^24. It rounds elevated
+ * coordinates (about 26× the features for d = 5) to int32, and beyond 2^24
+ * float32 features have no fractional part left. It bounds the σ's from
+ * below: `σ_rgb ≥ 255 / 2^24 ≈ 1.52e-5`, `σ_xy ≥ max(W, H)·scale / 2^24`
+ * (the same bound as @seg/losses' dense-CRF kernels).
+ */
+export const MAX_FEATURE = 2 ** 24;
+
+/**
+ * Throws a SegValueError unless `sigma ≥ extent / MAX_FEATURE`, i.e. the
+ * features `value / sigma` of values up to `extent` stay within
+ * {@link MAX_FEATURE}; `what` says what `extent` is.
+ */
+export function checkFeatureSigma(
+  fn: string,
+  arg: string,
+  sigma: number,
+  extent: number,
+  what: string,
+): void {
+  const min = extent / MAX_FEATURE;
+  if (sigma < min) {
+    throw new SegValueError(
+      `${fn}: ${arg} is ${sigma}, expected ≥ ${what} / 2^24 = ${min} (features past 2^24 overflow the lattice's int32 coordinates)`,
+    );
+  }
+}
 
 /** Options of {@link bilateralFeatures}. */
 export interface BilateralFeatureOptions {
@@ -21,6 +50,8 @@ export interface BilateralFeatureOptions {
 /**
  * The appearance-kernel features of an image: for pixel p = y·width + x,
  * `[x·s/σ_xy, y·s/σ_xy, r/σ_rgb, g/σ_rgb, b/σ_rgb]` (N×5, point-major).
+ * Every feature must stay within {@link MAX_FEATURE}: `σ_rgb ≥ 255/2^24`,
+ * `σ_xy ≥ max(width, height)·scale/2^24`.
  *
  * @example
  * const f = bilateralFeatures(img, { sigmaXy: 80, sigmaRgb: 13 });
@@ -41,6 +72,14 @@ export function bilateralFeatures(image: RgbImage, options: BilateralFeatureOpti
   assertNumber(fn, 'sigmaRgb', options.sigmaRgb, Number.MIN_VALUE);
   const scale = options.scale ?? 1;
   assertNumber(fn, 'scale', scale, Number.MIN_VALUE);
+  checkFeatureSigma(fn, 'sigmaRgb', options.sigmaRgb, 255, '255');
+  checkFeatureSigma(
+    fn,
+    'sigmaXy',
+    options.sigmaXy,
+    Math.max(width, height) * scale,
+    `max(width, height)·scale = ${Math.max(width, height) * scale}`,
+  );
   const sxy = scale / options.sigmaXy;
   const srgb = 1 / options.sigmaRgb;
   const f = new Float32Array(n * 5);
@@ -59,13 +98,16 @@ export function bilateralFeatures(image: RgbImage, options: BilateralFeatureOpti
 
 /**
  * The smoothness-kernel features of a width×height grid: for pixel
- * p = y·width + x, `[x/σ_xy, y/σ_xy]` (N×2, point-major).
+ * p = y·width + x, `[x/σ_xy, y/σ_xy]` (N×2, point-major);
+ * `σ_xy ≥ max(width, height)/2^24` ({@link MAX_FEATURE}).
  */
 export function spatialFeatures(width: number, height: number, sigmaXy: number): Float32Array {
   const fn = 'spatialFeatures';
   assertInt(fn, 'width', width, 1);
   assertInt(fn, 'height', height, 1);
   assertNumber(fn, 'sigmaXy', sigmaXy, Number.MIN_VALUE);
+  const extent = Math.max(width, height);
+  checkFeatureSigma(fn, 'sigmaXy', sigmaXy, extent, `max(width, height) = ${extent}`);
   const s = 1 / sigmaXy;
   const f = new Float32Array(width * height * 2);
   for (let y = 0, p = 0; y < height; y++) {

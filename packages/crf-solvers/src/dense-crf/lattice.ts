@@ -4,6 +4,7 @@
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
 import { assertInt, SegShapeError, SegValueError } from '@seg/tensor';
+import { MAX_FEATURE } from './features.js';
 import { checkFinite } from './finite.js';
 import {
   embedPoints,
@@ -102,6 +103,30 @@ export class LatticeForms {
 const FN = 'PermutohedralLattice';
 
 /**
+ * Throws a SegValueError at the first feature whose magnitude passes
+ * {@link MAX_FEATURE} (2^24) or, for large d, the bound under which the
+ * elevated coordinates (`|e_j| ≤ F·(Σ_i s_i + d·s_0)`, rounded to multiples
+ * of d+1) fit in int32: past it the wasm kernels trap ("float unrepresentable
+ * in integer range") and the js ones wrap keys into the wrong vertices.
+ */
+function checkFeatureRange(features: Float32Array, d: number, scaleFactor: Float64Array): void {
+  let factor = d * scaleFactor[0]!;
+  for (let i = 0; i < d; i++) factor += scaleFactor[i]!;
+  const limit = Math.min(MAX_FEATURE, Math.floor((2 ** 31 - 1 - 4 * (d + 1)) / factor));
+  let max = 0;
+  for (let i = 0; i < features.length; i++) {
+    const v = features[i]!;
+    const a = v < 0 ? -v : v;
+    if (a > max) max = a;
+  }
+  if (max <= limit) return;
+  const i = features.findIndex((v) => Math.abs(v) > limit);
+  throw new SegValueError(
+    `${FN}: features[${i}] is ${features[i]}, expected |f| ≤ ${limit} for dim ${d} (the lattice's coordinates are int32: divide by a larger σ)`,
+  );
+}
+
+/**
  * A permutohedral lattice built once from N points in d dimensions, then used
  * to filter any number of value arrays with the same features.
  *
@@ -146,7 +171,8 @@ export class PermutohedralLattice {
   private zJs: Float32Array | null = null;
 
   /**
-   * @param features N×d point-major, finite, already divided by their σ's.
+   * @param features N×d point-major, finite, already divided by their σ's,
+   *   each of magnitude ≤ 2^24 (`MAX_FEATURE`; a little less from d = 13 on).
    * @param dim d ≥ 1.
    */
   constructor(features: Float32Array, dim: number, options: LatticeOptions = {}) {
@@ -170,6 +196,7 @@ export class PermutohedralLattice {
     const invStd = Math.sqrt(2 / 3) * d1;
     const scaleFactor = new Float64Array(d);
     for (let i = 0; i < d; i++) scaleFactor[i] = invStd / Math.sqrt((i + 1) * (i + 2));
+    checkFeatureRange(features, d, scaleFactor);
 
     const kernels = options.kernels ?? (wasmKernelsAvailable() ? 'wasm' : 'js');
     if (kernels !== 'wasm' && kernels !== 'js') {

@@ -9,10 +9,12 @@ import {
   assertLength,
   assertNumber,
   type RgbImage,
+  SegRangeError,
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
-import { bilateralFeatures, spatialFeatures } from './features.js';
+import { formatBytes, withMemory } from '../bounds.js';
+import { bilateralFeatures, checkFeatureSigma, spatialFeatures } from './features.js';
 import { exactGaussianFilter } from './filter.js';
 import { checkFinite } from './finite.js';
 import { PermutohedralLattice } from './lattice.js';
@@ -43,7 +45,7 @@ export interface PairwiseOptions {
 
 /** The smoothness kernel `exp(−‖x_p − x_q‖²/2·sxy²)`. */
 export interface PairwiseGaussianOptions extends PairwiseOptions {
-  /** Spatial σ in pixels. @default 3 */
+  /** Spatial σ in pixels, ≥ max(width, height)/2^24. @default 3 */
   sxy?: number;
   /** @default 3 */
   compat?: Compatibility;
@@ -51,9 +53,13 @@ export interface PairwiseGaussianOptions extends PairwiseOptions {
 
 /** The appearance kernel `exp(−‖x_p − x_q‖²/2·sxy² − ‖I_p − I_q‖²/2·srgb²)`. */
 export interface PairwiseBilateralOptions extends PairwiseOptions {
-  /** Spatial σ in pixels. @default 80 */
+  /** Spatial σ in pixels, ≥ max(width, height)/2^24. @default 80 */
   sxy?: number;
-  /** Colour σ in 0–255 units. @default 13 */
+  /**
+   * Colour σ in 0–255 units, ≥ 255/2^24 ≈ 1.52e-5 (smaller σ's overflow the
+   * lattice's int32 coordinates; refused on every path, 'exact' included).
+   * @default 13
+   */
   srgb?: number;
   /** The image, width×height of the CRF. */
   rgbim: RgbImage;
@@ -176,10 +182,20 @@ export class DenseCrf {
     this.numSites = width * height;
     const n = this.numSites;
     const nk = n * numLabels;
+    // wasm32 memory holds at most 4 GiB: the N×K arrays alone must fit
+    const bytes = 4 * (5 * nk + n * 40 + 2 * nk);
+    if (kernels === 'wasm' && bytes > 2 ** 32) {
+      throw new SegRangeError(
+        `${fn}: a ${width}×${height} dense CRF with ${numLabels} labels needs about ${formatBytes(bytes)} of wasm memory, more than the 4 GiB a wasm32 instance holds (split the image, or use fewer labels)`,
+      );
+    }
     if (kernels === 'wasm') {
-      const ws = new WasmWorkspace();
-      // Room for the N×K arrays and two lattices (typical sizes), taken in one grow.
-      ws.reserve(4 * (5 * nk + n * 40 + 2 * nk));
+      const ws = this.mem(fn, () => {
+        const w = new WasmWorkspace();
+        // Room for the N×K arrays and two lattices (typical sizes), taken in one grow.
+        w.reserve(bytes);
+        return w;
+      });
       this.ws = ws;
       this.at = {
         unary: ws.alloc(nk),
@@ -193,13 +209,29 @@ export class DenseCrf {
       this.scratchIn = this.scratchOut = this.logits = new Float32Array(0);
     } else {
       this.ws = null;
-      this.scratchIn = new Float32Array(nk);
-      this.scratchOut = new Float32Array(nk);
-      this.logits = new Float32Array(nk);
+      [this.scratchIn, this.scratchOut, this.logits] = this.mem(fn, () => [
+        new Float32Array(nk),
+        new Float32Array(nk),
+        new Float32Array(nk),
+      ]);
     }
   }
 
   private readonly kernels: 'wasm' | 'js';
+
+  /** Runs `body`; a failed allocation (wasm memory that cannot grow, a typed array) becomes a SegRangeError giving the CRF's size. */
+  private mem<T>(fn: string, body: () => T): T {
+    return withMemory(
+      fn,
+      () => {
+        const wasm = this.ws
+          ? `, wasm memory at ${formatBytes(this.ws.ex.memory.buffer.byteLength)}`
+          : '';
+        return `a ${this.width}×${this.height} dense CRF with ${this.numLabels} labels and ${this.terms.length} kernels (N·K = ${this.numSites * this.numLabels}${wasm})`;
+      },
+      body,
+    );
+  }
 
   /** Sets the unary ψ_u: N×K site-major (`[p*K + l]`), finite (e.g. −log p). The array is copied. */
   setUnaryEnergy(unary: Float32Array): void {
@@ -215,6 +247,8 @@ export class DenseCrf {
     const fn = 'DenseCrf.addPairwiseGaussian';
     const sxy = options.sxy ?? 3;
     assertNumber(fn, 'sxy', sxy, Number.MIN_VALUE);
+    const extent = Math.max(this.width, this.height);
+    checkFeatureSigma(fn, 'sxy', sxy, extent, `max(width, height) = ${extent}`);
     const compat = this.checkCompat(fn, options.compat ?? 3);
     const features = spatialFeatures(this.width, this.height, sxy);
     this.addTerm(fn, features, 2, compat, options.normalization);
@@ -234,6 +268,10 @@ export class DenseCrf {
     const srgb = options.srgb ?? 13;
     assertNumber(fn, 'sxy', sxy, Number.MIN_VALUE);
     assertNumber(fn, 'srgb', srgb, Number.MIN_VALUE);
+    // the lattice's int32 coordinates (wasm traps, js wraps) bound the features: ≤ 2^24
+    const extent = Math.max(this.width, this.height);
+    checkFeatureSigma(fn, 'sxy', sxy, extent, `max(width, height) = ${extent}`);
+    checkFeatureSigma(fn, 'srgb', srgb, 255, '255');
     const compat = this.checkCompat(fn, options.compat ?? 10);
     const features = bilateralFeatures(img, { sigmaXy: sxy, sigmaRgb: srgb });
     this.addTerm(fn, features, 5, compat, options.normalization);
@@ -292,6 +330,10 @@ export class DenseCrf {
   inference(iterations: number): Float32Array {
     assertInt('DenseCrf.inference', 'iterations', iterations, 0);
     this.requireUnary('DenseCrf.inference');
+    return this.mem('DenseCrf.inference', () => this.infer(iterations));
+  }
+
+  private infer(iterations: number): Float32Array {
     const ws = this.ws;
     if (ws === null) {
       const q = this.startInference();
@@ -427,6 +469,15 @@ export class DenseCrf {
         `${fn}: normalization is ${String(normalization)}, expected 'symmetric' or 'none'`,
       );
     }
+    this.mem(fn, () => this.buildTerm(features, d, compat, normalization));
+  }
+
+  private buildTerm(
+    features: Float32Array,
+    d: number,
+    compat: number | Float32Array,
+    normalization: KernelNormalization,
+  ): void {
     const n = this.numSites;
     const kernel: Kernel = this.exact
       ? new ExactKernel(features, d)

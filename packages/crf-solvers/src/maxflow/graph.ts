@@ -2,9 +2,19 @@ import {
   assertInt,
   assertIntRange,
   assertLength,
-  assertNonNegative,
+  assertObject,
   SegShapeError,
 } from '@seg/tensor/errors';
+import {
+  absSum,
+  assertArray,
+  assertEdges,
+  assertNodes,
+  assertTotal,
+  formatBytes,
+  MAX_TOTAL,
+  withMemory,
+} from '../bounds.js';
 import { GraphBK } from './graph-bk.js';
 import type { Capacities, MaxflowResult } from './grid-graph.js';
 
@@ -27,6 +37,11 @@ export interface GraphOptions {
  * typed arrays and solved by Boykov–Kolmogorov (maxflow v3's search, flat
  * arrays of arcs: `16 + 8` bytes an arc, `~30` bytes a node).
  *
+ * Limits (checked up front): at most 2^28 nodes (`MAX_NODES`) and 2^29
+ * edges (`MAX_EDGES`); all the capacities together (terminal links, forward
+ * and backward edges) at most 1e300 (`MAX_TOTAL`). An allocation that fails
+ * is a SegRangeError that gives the graph's size.
+ *
  * @example
  * const g = new Graph({ numNodes: 3, from: Int32Array.of(0, 1), to: Int32Array.of(1, 2),
  *                       capForward: Float64Array.of(2, 1) });
@@ -44,11 +59,21 @@ export class Graph {
   private readonly source: Float64Array;
   private readonly sink: Float64Array;
 
+  /** Σ of the terminal capacities and of the edge capacities (both ways). */
+  private terminalSum = 0;
+  private edgeSum = 0;
+
   constructor(options: GraphOptions) {
     const fn = 'Graph';
+    assertObject(fn, 'options', options);
     const { numNodes, from, to } = options;
     assertInt(fn, 'numNodes', numNodes, 1);
+    assertNodes(fn, 'numNodes', numNodes);
+    assertArray(fn, 'from', from, 'an Int32Array of edge tails');
+    assertArray(fn, 'to', to, 'an Int32Array of edge heads');
+    assertArray(fn, 'capForward', options.capForward, 'a Float32Array or Float64Array');
     const m = from.length;
+    assertEdges(fn, m);
     assertLength(fn, 'to', to, m, 'from.length');
     assertIntRange(fn, 'from', from, 0, numNodes - 1);
     assertIntRange(fn, 'to', to, 0, numNodes - 1);
@@ -61,13 +86,30 @@ export class Graph {
     }
     this.numNodes = numNodes;
     this.numEdges = m;
-    this.from = Int32Array.from(from);
-    this.to = Int32Array.from(to);
-    this.bk = new GraphBK(numNodes, this.from, this.to);
-    this.capF = new Float64Array(m);
+    const bytes = 56 * m + 40 * numNodes;
+    const made = withMemory(
+      fn,
+      () => `a graph of ${numNodes} nodes and ${m} edges (about ${formatBytes(bytes)})`,
+      () => {
+        const f = Int32Array.from(from);
+        const t = Int32Array.from(to);
+        return {
+          from: f,
+          to: t,
+          bk: new GraphBK(numNodes, f, t),
+          capF: new Float64Array(m),
+          source: new Float64Array(numNodes),
+          sink: new Float64Array(numNodes),
+        };
+      },
+    );
+    this.from = made.from;
+    this.to = made.to;
+    this.bk = made.bk;
+    this.capF = made.capF;
     this.capB = this.capF;
-    this.source = new Float64Array(numNodes);
-    this.sink = new Float64Array(numNodes);
+    this.source = made.source;
+    this.sink = made.sink;
     this.setEdges(options.capForward, options.capBackward);
   }
 
@@ -75,12 +117,18 @@ export class Graph {
   setEdges(capForward: Capacities, capBackward?: Capacities): void {
     const fn = 'Graph.setEdges';
     const m = this.numEdges;
+    assertArray(fn, 'capForward', capForward, 'a Float32Array or Float64Array');
     assertLength(fn, 'capForward', capForward, m, 'number of edges');
-    assertNonNegative(fn, 'capForward', capForward);
-    this.capF.set(capForward);
+    const sf = absSum(fn, 'capForward', capForward, true);
+    let sb = sf;
     if (capBackward && capBackward !== capForward) {
       assertLength(fn, 'capBackward', capBackward, m, 'number of edges');
-      assertNonNegative(fn, 'capBackward', capBackward);
+      sb = absSum(fn, 'capBackward', capBackward, true);
+    }
+    assertTotal(fn, 'capForward and capBackward', sf + sb);
+    this.edgeSum = sf + sb;
+    this.capF.set(capForward);
+    if (capBackward && capBackward !== capForward) {
       if (this.capB === this.capF) this.capB = new Float64Array(m);
       this.capB.set(capBackward);
     } else {
@@ -92,16 +140,23 @@ export class Graph {
   setTerminals(source: Capacities, sink: Capacities): void {
     const fn = 'Graph.setTerminals';
     const n = this.numNodes;
+    assertArray(fn, 'source', source, 'a Float32Array or Float64Array');
+    assertArray(fn, 'sink', sink, 'a Float32Array or Float64Array');
     assertLength(fn, 'source', source, n, 'numNodes');
     assertLength(fn, 'sink', sink, n, 'numNodes');
-    assertNonNegative(fn, 'source', source);
-    assertNonNegative(fn, 'sink', sink);
+    const total = absSum(fn, 'source', source, true) + absSum(fn, 'sink', sink, true);
+    assertTotal(fn, 'source and sink', total);
+    this.terminalSum = total;
     this.source.set(source);
     this.sink.set(sink);
   }
 
   /** Computes a maximum flow and a minimum cut (labels: 1 = source side). */
   maxflow(): MaxflowResult {
+    const total = this.terminalSum + this.edgeSum;
+    if (!(total <= MAX_TOTAL)) {
+      assertTotal('Graph.maxflow', 'the capacities (terminal links and edges)', total);
+    }
     const bk = this.bk;
     const n = this.numNodes;
     const { tr, rc, edgeArc, sister } = bk;

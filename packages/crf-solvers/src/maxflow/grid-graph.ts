@@ -2,9 +2,18 @@ import {
   assertInt,
   assertIntRange,
   assertLength,
-  assertNonNegative,
+  assertObject,
   SegValueError,
 } from '@seg/tensor/errors';
+import {
+  absSum,
+  assertArray,
+  assertNodes,
+  assertTotal,
+  formatBytes,
+  MAX_TOTAL,
+  withMemory,
+} from '../bounds.js';
 import { FORWARD_DX, FORWARD_DY, GridBK } from './grid-bk.js';
 
 /** A typed array of capacities or weights (read as float64). */
@@ -66,6 +75,12 @@ export function checkConnectivity(fn: string, c: unknown): 4 | 8 {
  * about `(16 + 8·C + 24) · W·H` bytes for connectivity C, plus the
  * capacities given (kept, as float64, for the cut cost and for re-solving).
  *
+ * Limits (checked up front): at most 2^28 nodes (`MAX_NODES`), and all the
+ * capacities together (terminal links, and each direction's edges counted
+ * twice when `wBackward` is left out) at most 1e300 (`MAX_TOTAL`), so that
+ * flows and cut costs stay finite. An allocation that fails is a
+ * SegRangeError that gives the grid's size.
+ *
  * @example
  * const g = new GridGraph({ width: 640, height: 480, connectivity: 8 });
  * g.setTerminals(source, sink);               // Float32Array or Float64Array, W·H each
@@ -84,8 +99,12 @@ export class GridGraph {
   private constant = 0;
   private edgesDirty = true;
   private changed: Uint8Array | null = null;
+  /** Σ of the terminal capacities, and per direction Σ of forward + backward capacities. */
+  private terminalSum = 0;
+  private readonly edgeSums: number[] = [];
 
   constructor(options: GridGraphOptions) {
+    assertObject(FN, 'options', options);
     const { width, height } = options;
     assertInt(FN, 'width', width, 1);
     assertInt(FN, 'height', height, 1);
@@ -93,12 +112,26 @@ export class GridGraph {
     this.height = height;
     this.connectivity = checkConnectivity(FN, options.connectivity ?? 4);
     const n = width * height;
-    this.bk = new GridBK(width, height, this.connectivity);
-    this.source = new Float64Array(n);
-    this.sink = new Float64Array(n);
-    for (let k = 0; k < this.connectivity / 2; k++) {
-      this.forward.push(new Float64Array(n));
-      this.backward.push(this.forward[k]!);
+    const C = this.connectivity;
+    assertNodes(FN, `width*height = ${width}×${height}`, n);
+    const bytes = (16 + 8 * C + 24 + 16 + 4 * C) * n;
+    const made = withMemory(
+      FN,
+      () => `a ${width}×${height} grid, ${C}-connected (about ${formatBytes(bytes)})`,
+      () => ({
+        bk: new GridBK(width, height, C),
+        source: new Float64Array(n),
+        sink: new Float64Array(n),
+        forward: Array.from({ length: C / 2 }, () => new Float64Array(n)),
+      }),
+    );
+    this.bk = made.bk;
+    this.source = made.source;
+    this.sink = made.sink;
+    for (const f of made.forward) {
+      this.forward.push(f);
+      this.backward.push(f);
+      this.edgeSums.push(0);
     }
   }
 
@@ -115,10 +148,13 @@ export class GridGraph {
   setTerminals(source: Capacities, sink: Capacities): void {
     const fn = `${FN}.setTerminals`;
     const n = this.numNodes;
+    assertArray(fn, 'source', source, 'a Float32Array or Float64Array');
+    assertArray(fn, 'sink', sink, 'a Float32Array or Float64Array');
     assertLength(fn, 'source', source, n, 'width*height');
     assertLength(fn, 'sink', sink, n, 'width*height');
-    assertNonNegative(fn, 'source', source);
-    assertNonNegative(fn, 'sink', sink);
+    const total = absSum(fn, 'source', source, true) + absSum(fn, 'sink', sink, true);
+    assertTotal(fn, 'source and sink', total);
+    this.terminalSum = total;
     const bk = this.bk;
     if (bk.solved && !this.edgesDirty) {
       // apply the change to the residual graph (maxflow v3's add_tweights)
@@ -158,12 +194,18 @@ export class GridGraph {
       throw new SegValueError(`${fn}: direction ${dir} needs connectivity 8, this graph has 4`);
     }
     const n = this.numNodes;
+    assertArray(fn, 'w', w, 'a Float32Array or Float64Array');
     assertLength(fn, 'w', w, n, 'width*height');
-    assertNonNegative(fn, 'w', w);
-    this.forward[k]!.set(w);
+    const sw = absSum(fn, 'w', w, true);
+    let sb = sw;
     if (wBackward && wBackward !== w) {
       assertLength(fn, 'wBackward', wBackward, n, 'width*height');
-      assertNonNegative(fn, 'wBackward', wBackward);
+      sb = absSum(fn, 'wBackward', wBackward, true);
+    }
+    assertTotal(fn, `the capacities of direction ${dir} (both ways)`, sw + sb);
+    this.edgeSums[k] = sw + sb;
+    this.forward[k]!.set(w);
+    if (wBackward && wBackward !== w) {
       if (this.backward[k] === this.forward[k]) this.backward[k] = new Float64Array(n);
       this.backward[k]!.set(wBackward);
     } else if (this.backward[k] !== this.forward[k]) {
@@ -176,6 +218,12 @@ export class GridGraph {
   maxflow(options: MaxflowOptions = {}): MaxflowResult {
     const bk = this.bk;
     const n = this.numNodes;
+    // O(1): the sums were taken when the capacities were set
+    let total = this.terminalSum;
+    for (const s of this.edgeSums) total += s;
+    if (!(total <= MAX_TOTAL)) {
+      assertTotal(`${FN}.maxflow`, 'the capacities (terminal links and edges)', total);
+    }
     const reuse = (options.reuseTrees ?? true) && bk.solved && !this.edgesDirty;
     if (reuse) {
       const changed = this.changed;
