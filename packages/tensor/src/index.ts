@@ -34,5 +34,5 @@ export {
 } from './errors.js';
 export { conv2dGradConfig } from './gradients/conv2d-grad.js';
 export type { RunOptions, WorkerPoolOptions } from './pool/pool.js';
-export { WorkerPool, WorkerTaskError } from './pool/pool.js';
+export { WorkerCrashError, WorkerPool, WorkerTaskError, WorkerTimeoutError } from './pool/pool.js';
 export { Rng } from './rng.js';

@@ -45,8 +45,9 @@ export async function exposeTasks(tasks: Record<string, Task>): Promise<void> {
   async function handle(req: TaskRequest): Promise<void> {
     let response: TaskResponse;
     try {
-      const fn = tasks[req.task];
-      if (!fn)
+      // own properties only: a task named "constructor" or "toString" is not Object's
+      const fn = Object.hasOwn(tasks, req.task) ? tasks[req.task] : undefined;
+      if (typeof fn !== 'function')
         throw new Error(
           `no task named "${req.task}" (this worker has: ${Object.keys(tasks).join(', ')})`,
         );
