@@ -15,10 +15,14 @@ export interface SolverPoolOptions {
   workerData?: unknown;
 }
 
-/** Per-call options: move the problem's buffers to the worker instead of copying them. */
+/** Per-call options: move the problem's buffers to the worker instead of copying them; bound its time. */
 export interface SolveCallOptions {
   /** Buffers to transfer (the caller loses them). */
   transfer?: ArrayBuffer[];
+  /** Time limit in ms: past it the worker is terminated and replaced, the call rejects with a `WorkerTimeoutError`. */
+  timeout?: number;
+  /** Cancels the call (a running solve's worker is terminated and replaced). */
+  signal?: AbortSignal;
 }
 
 /** Solvers that run on a pool of worker threads (Web Workers in the browser), one problem per task. */
@@ -68,8 +72,12 @@ export async function createSolverPool(options: SolverPoolOptions = {}): Promise
     ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     ...(options.workerData !== undefined ? { workerData: options.workerData } : {}),
   });
-  const run = <R>(task: string, args: unknown[], call?: SolveCallOptions) =>
-    pool.run<R>(task, args, call?.transfer ? { transfer: call.transfer } : {});
+  const run = <R>(task: string, args: unknown[], call: SolveCallOptions = {}) =>
+    pool.run<R>(task, args, {
+      ...(call.transfer ? { transfer: call.transfer } : {}),
+      ...(call.timeout !== undefined ? { timeout: call.timeout } : {}),
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
   return {
     size: pool.size,
     binaryGraphCut: (problem, opts = {}, call) => run('binaryGraphCut', [problem, opts], call),
