@@ -1,7 +1,29 @@
 ;; Splat / blur / slice of the permutohedral lattice in WebAssembly SIMD.
 ;; All pointers are byte offsets into the module's own memory; arrays are
 ;; row-major with c float32 channels per row (rows need no alignment).
-;; Assembled into kernels-wasm.ts by build-kernels.mjs (wabt's wat2wasm).
+;; Assembled into kernels-wasm.ts by build-kernels.mjs (wabt's wat2wasm):
+;; `npx -y pnpm@10.34.8 build:wasm`; a test checks the committed bytes.
+;;
+;; Memory layout. The module fixes none: its memory starts at one 64 KiB page
+;; and the host (WasmWorkspace in kernels.ts) bump-allocates 16-byte aligned
+;; regions from offset 0 upwards, never frees them and grows the memory by at
+;; least half its size when a region does not fit (so take views after the
+;; last allocation). One workspace holds, in allocation order:
+;;   - a dense CRF's rows (mean-field.ts), when the lattices share its workspace:
+;;     unary, logits, q, input, msg (f32 N×K each), minus (f32 N, all −1);
+;;   - per lattice (WasmLatticeKernels), N points, d1 = d + 1, m vertices:
+;;     vtx (i32 N×d1: each point's simplex vertices), bary (f32 N×d1: its
+;;     barycentric weights), nb (i32 d1×m×2: per blur direction, each vertex's
+;;     two neighbours, m for a missing one), fix (f32 N: the self-term factor
+;;     1 − α·s_p), negSelf (f32 N: −α·s_p, for excludeSelf);
+;;   - then, allocated on first use and reused: the I/O region (values, out:
+;;     f32 N×c each), the blur buffers a, b (f32 (m+1)×c: row m stays zero and
+;;     stands for every missing neighbour), the quadratic forms' buffers u, a,
+;;     b, c, d ((m+1)×c) and scratch (blk f32 2c, acc f64 2c, cv, cc f32 c,
+;;     row sums f32 N), z = B·splat(1) and its temporaries (f32 m+1, ones N).
+;; embedPoints uses a workspace of its own: feat (f32 N×d), scale factors sf
+;; (f64 d), the scratch el, rem, bary, prem (f64), rank, prank (i32), and the
+;; outputs bary (f32 N×d1), keys (i32 N×d1×d), same (i32 N).
 (module
   (memory (export "memory") 1)
 
@@ -556,18 +578,19 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
 
-  ;; e^x (x ≤ 0 after the row max is subtracted, clamped at −87) below is
-  ;; 2^n·2^f with n = round(x·log2 e) (by adding 1.5·2^23, whose float bits then
-  ;; hold n + 0x4B400000), |f| ≤ ½, 2^f by its degree-6 Taylor polynomial:
-  ;; relative error ≤ 1.3e-7 before float32 rounding.
+  ;; e^x, for x ≤ 0 (the row max is subtracted first), clamped at −87:
+  ;; 2^n·2^f with t = x·log2 e, n = round(t) (by adding 1.5·2^23, whose float
+  ;; bits then hold n + 0x4B400000), f = t − n, |f| ≤ ½, and 2^f by its
+  ;; degree-6 Taylor polynomial (Horner): relative error ≤ 1.3e-7 before
+  ;; float32 rounding. Written once, four lanes at a time; the 1–3 channels
+  ;; left at the end of a row go through it in lanes 0–2 of a last chunk.
 
   ;; q[p,:] = softmax(logits[p,:]), row by row: max, exp and sum, scale.
   (func (export "softmaxRows")
     (param $logits i32) (param $q i32) (param $n i32) (param $k i32)
     (local $p i32) (local $o i32) (local $kb i32) (local $kb4 i32)
     (local $mx f32) (local $s f32) (local $e f32)
-    (local $mv v128) (local $sv v128) (local $ev v128) (local $t v128) (local $nv v128) (local $f v128)
-    (local $ts f32) (local $ns f32) (local $fs f32)
+    (local $mv v128) (local $sv v128) (local $ev v128) (local $t v128) (local $nv v128) (local $f v128) (local $x v128)
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $kb4 (i32.and (local.get $kb) (i32.const -16)))
     (block $bp (loop $lp
@@ -591,13 +614,29 @@
       ;; q = exp(logits − max), summed
       (local.set $mv (f32x4.splat (local.get $mx)))
       (local.set $sv (v128.const i32x4 0 0 0 0))
+      (local.set $o (local.get $kb4))
+      (if (i32.lt_u (local.get $o) (local.get $kb))
+        (then
+          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $logits) (local.get $o)))))
+          (if (i32.lt_u (i32.add (local.get $o) (i32.const 4)) (local.get $kb))
+            (then (local.set $x (f32x4.replace_lane 1 (local.get $x)
+              (f32.load offset=4 (i32.add (local.get $logits) (local.get $o)))))))
+          (if (i32.lt_u (i32.add (local.get $o) (i32.const 8)) (local.get $kb))
+            (then (local.set $x (f32x4.replace_lane 2 (local.get $x)
+              (f32.load offset=8 (i32.add (local.get $logits) (local.get $o)))))))))
       (local.set $o (i32.const 0))
       (block $be (loop $le
-        (br_if $be (i32.ge_u (local.get $o) (local.get $kb4)))
-        ;; exp, inlined (see $exp4)
+        (br_if $be (i32.ge_u (local.get $o) (local.get $kb)))
+        ;; x: four channels, or the last 1–3 (lanes 0–2 of $x, assembled before the loop;
+        ;; branch-free: the load then reads bytes 0–15, always in bounds, and is not used)
+        (local.set $t (select
+          (v128.load (select (i32.add (local.get $logits) (local.get $o)) (i32.const 0)
+            (i32.lt_u (local.get $o) (local.get $kb4))))
+          (local.get $x)
+          (i32.lt_u (local.get $o) (local.get $kb4))))
+        ;; t = max(x − max, −87)·log2 e
         (local.set $t (f32x4.mul
-          (f32x4.max (f32x4.sub (v128.load (i32.add (local.get $logits) (local.get $o))) (local.get $mv))
-                     (f32x4.splat (f32.const -87)))
+          (f32x4.max (f32x4.sub (local.get $t) (local.get $mv)) (f32x4.splat (f32.const -87)))
           (f32x4.splat (f32.const 1.4426950408889634))))
         ;; round by the 1.5·2^23 trick: $nv holds round(t) in its low mantissa bits
         (local.set $nv (f32x4.add (local.get $t) (f32x4.splat (f32.const 12582912))))
@@ -609,8 +648,11 @@
         (local.set $ev (f32x4.add (f32x4.splat (f32.const 0.2402265069591007)) (f32x4.mul (local.get $ev) (local.get $f))))
         (local.set $ev (f32x4.add (f32x4.splat (f32.const 0.6931471805599453)) (f32x4.mul (local.get $ev) (local.get $f))))
         (local.set $ev (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (local.get $ev) (local.get $f))))
+        ;; × 2^n: the exponent bits (n + 127) << 23
         (local.set $ev (f32x4.mul (local.get $ev)
           (i32x4.shl (i32x4.sub (local.get $nv) (i32x4.splat (i32.const 0x4B3FFF81))) (i32.const 23))))
+        ;; the last 1–3 channels: stored and summed after the loop
+        (br_if $be (i32.ge_u (local.get $o) (local.get $kb4)))
         (v128.store (i32.add (local.get $q) (local.get $o)) (local.get $ev))
         (local.set $sv (f32x4.add (local.get $sv) (local.get $ev)))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
@@ -618,26 +660,22 @@
       (local.set $s (f32.add
         (f32.add (f32x4.extract_lane 0 (local.get $sv)) (f32x4.extract_lane 1 (local.get $sv)))
         (f32.add (f32x4.extract_lane 2 (local.get $sv)) (f32x4.extract_lane 3 (local.get $sv)))))
-      (block $bt (loop $lt
-        (br_if $bt (i32.ge_u (local.get $o) (local.get $kb)))
-        ;; scalar exp, the same method as the vector one
-        (local.set $ts (f32.mul
-          (f32.max (f32.sub (f32.load (i32.add (local.get $logits) (local.get $o))) (local.get $mx)) (f32.const -87))
-          (f32.const 1.4426950408889634)))
-        (local.set $ns (f32.add (local.get $ts) (f32.const 12582912)))
-        (local.set $fs (f32.sub (local.get $ts) (f32.sub (local.get $ns) (f32.const 12582912))))
-        (local.set $e (f32.add (f32.const 1.3333558146428443e-3) (f32.mul (f32.const 1.5403530393381606e-4) (local.get $fs))))
-        (local.set $e (f32.add (f32.const 9.618129107628477e-3) (f32.mul (local.get $e) (local.get $fs))))
-        (local.set $e (f32.add (f32.const 5.550410866482158e-2) (f32.mul (local.get $e) (local.get $fs))))
-        (local.set $e (f32.add (f32.const 0.2402265069591007) (f32.mul (local.get $e) (local.get $fs))))
-        (local.set $e (f32.add (f32.const 0.6931471805599453) (f32.mul (local.get $e) (local.get $fs))))
-        (local.set $e (f32.add (f32.const 1) (f32.mul (local.get $e) (local.get $fs))))
-        (local.set $e (f32.mul (local.get $e) (f32.reinterpret_i32
-          (i32.shl (i32.sub (i32.reinterpret_f32 (local.get $ns)) (i32.const 0x4B3FFF81)) (i32.const 23)))))
-        (f32.store (i32.add (local.get $q) (local.get $o)) (local.get $e))
-        (local.set $s (f32.add (local.get $s) (local.get $e)))
-        (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $lt)))
+      ;; the tail (if any) is in $ev's lanes 0–2: stored and added in channel order
+      (if (i32.lt_u (local.get $o) (local.get $kb))
+        (then
+          (local.set $e (f32x4.extract_lane 0 (local.get $ev)))
+          (f32.store (i32.add (local.get $q) (local.get $o)) (local.get $e))
+          (local.set $s (f32.add (local.get $s) (local.get $e)))))
+      (if (i32.lt_u (i32.add (local.get $o) (i32.const 4)) (local.get $kb))
+        (then
+          (local.set $e (f32x4.extract_lane 1 (local.get $ev)))
+          (f32.store offset=4 (i32.add (local.get $q) (local.get $o)) (local.get $e))
+          (local.set $s (f32.add (local.get $s) (local.get $e)))))
+      (if (i32.lt_u (i32.add (local.get $o) (i32.const 8)) (local.get $kb))
+        (then
+          (local.set $e (f32x4.extract_lane 2 (local.get $ev)))
+          (f32.store offset=8 (i32.add (local.get $q) (local.get $o)) (local.get $e))
+          (local.set $s (f32.add (local.get $s) (local.get $e)))))
       ;; scale by 1/sum
       (local.set $s (f32.div (f32.const 1) (local.get $s)))
       (local.set $sv (f32x4.splat (local.get $s)))
