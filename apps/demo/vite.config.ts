@@ -71,7 +71,7 @@ self.addEventListener('fetch', (e) => {
           throw err;
         }
       }
-      const hit = await cache.match(req, { ignoreSearch: true });
+      const hit = await cache.match(req, { ignoreSearch: true, ignoreVary: true });
       if (hit) return hit;
       const res = await fetch(req);
       if (res.ok) await cache.put(req, res.clone());
@@ -86,8 +86,10 @@ self.addEventListener('fetch', (e) => {
 }
 
 // The bundled GrabCut samples (../../samples) are served as static files.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   base: './',
+  // the service worker is registered by built pages only (whatever NODE_ENV the build ran under)
+  define: { __SEG_OFFLINE__: JSON.stringify(command === 'build') },
   publicDir: samples,
   resolve: { conditions: ['@seg/source'] },
   worker: { format: 'es' },
@@ -95,4 +97,4 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { port: 4173, strictPort: false, headers: isolation },
   build: { target: 'es2022', outDir: 'dist', sourcemap: true, minify: false },
-});
+}));

@@ -807,7 +807,8 @@ updateMethod();
 updateButtons();
 void loadSample(SAMPLES[0]);
 
-// offline once loaded: a service worker keeps what the page fetched (production builds)
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+// offline once loaded: a service worker keeps the built files (vite.config.ts writes it)
+declare const __SEG_OFFLINE__: boolean;
+if (__SEG_OFFLINE__ && 'serviceWorker' in navigator) {
   void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`).catch(() => {});
 }
