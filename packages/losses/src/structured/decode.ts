@@ -62,11 +62,13 @@ export function decodeCandidates(
   const chunk = intOption(fn, 'chunk', options.chunk, 256);
   const indices = new Int32Array(b * k);
   const losses = new Float32Array(b * k);
+  // An explicit transpose, once: tfjs-wasm's transposed products are on a slow path.
+  const candT = tf.transpose(candidates as tf.Tensor2D);
   for (let s = 0; s < b; s += chunk) {
     const rows = Math.min(chunk, b - s);
     const [vals, idx] = tf.tidy(() => {
       const hs = tf.slice(h as tf.Tensor2D, [s, 0], [rows, d]);
-      const ip = tf.matMul(hs, candidates as tf.Tensor2D, false, true);
+      const ip = tf.matMul(hs, candT);
       const top = tf.topk(ip, k, true);
       return [top.values.dataSync(), top.indices.dataSync()];
     });
@@ -75,6 +77,7 @@ export function decodeCandidates(
       losses[s * k + j] = 2 - 2 * vals[j]!;
     }
   }
+  candT.dispose();
   return { indices, losses };
 }
 

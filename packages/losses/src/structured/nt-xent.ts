@@ -73,7 +73,8 @@ export function ntXent(z1: tf.Tensor2D, z2: tf.Tensor2D, tau: number): tf.Scalar
     const u = tf.concat([u1, u2], 0);
     // Masking the diagonal with a large negative number: exp underflows to 0.
     const mask = tf.mul(tf.eye(2 * b), 1e9);
-    const s = tf.sub(tf.div(tf.matMul(u, u, false, true), tau), mask);
+    // An explicit transpose: tfjs-wasm's transposed products are on a slow path.
+    const s = tf.sub(tf.div(tf.matMul(u, tf.transpose(u)), tau), mask);
     const lse = tf.logSumExp(s, 1);
     const pos = tf.div(tf.sum(tf.mul(u1, u2), 1), tau);
     return tf.sub(tf.mean(lse), tf.mean(pos)) as tf.Scalar;

@@ -1,0 +1,313 @@
+/**
+ * The steps of the QM9 SMILES → molecular graph experiment, as plain
+ * functions of plain data so that each can run in a worker thread.
+ */
+import { readFileSync } from 'node:fs';
+import initRDKitModule from '@rdkit/rdkit';
+import { Rng } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  decodeCandidates,
+  decodeGradient,
+  embedOutputs,
+  fitSurrogate,
+  trainOutputEmbedding,
+} from '../../src/index.js';
+import { graphEditDistance } from './ged.js';
+import { augmentGraph, GraphEncoder, graphRelaxation } from './graph-encoder.js';
+import {
+  denseGraphs,
+  MAX_ATOMS,
+  type MoleculeSet,
+  type MolGraph,
+  readSmilesFile,
+} from './mol-graph.js';
+import { Mlp, SmilesFeaturizer } from './smiles-encoder.js';
+
+/** Settings of one run (the full run and `--quick` differ only here). */
+export interface Config {
+  data: string;
+  seed: number;
+  trainSize: number;
+  /** Test molecules evaluated (all the rest with the full run). */
+  testSize: number;
+  embedEpochs: number;
+  embedBatch: number;
+  temperature: number;
+  embedLr: number;
+  dim: number;
+  hidden: number;
+  surrogateEpochs: number;
+  surrogateLr: number;
+  mlpHidden: number;
+  /** Starts of projected-gradient decoding (the best candidates). */
+  starts: number;
+  gradSteps: number;
+  gradLr: number;
+}
+
+/** The data set and its fixed split. */
+export interface Data {
+  set: MoleculeSet;
+  train: number[];
+  test: number[];
+}
+
+let rdkitPromise: ReturnType<typeof initRDKitModule> | null = null;
+/** The RDKit module (loaded once per thread). */
+export function rdkit(): ReturnType<typeof initRDKitModule> {
+  rdkitPromise ??= initRDKitModule();
+  return rdkitPromise;
+}
+
+/** Reads the SMILES file and splits it (seeded permutation: first `trainSize` train, then test). */
+export async function loadData(cfg: Config): Promise<Data> {
+  const set = readSmilesFile(await rdkit(), readFileSync(cfg.data, 'utf8'));
+  const perm = Array.from(new Rng(cfg.seed).permutation(set.graphs.length));
+  const train = perm.slice(0, cfg.trainSize);
+  const test = perm.slice(cfg.trainSize, cfg.trainSize + cfg.testSize);
+  return { set, train, test };
+}
+
+function inputs(data: Data, cfg: Config) {
+  const feat = new SmilesFeaturizer(data.train.map((i) => data.set.smiles[i]!));
+  const x = (idx: number[]) =>
+    tf.tensor2d(feat.features(idx.map((i) => data.set.smiles[i]!)), [idx.length, feat.size]);
+  void cfg;
+  return { feat, x };
+}
+
+/** The fixed loss's code: one-hot node types (C, N, O, F, absent) and upper-triangle bond types, `9·5 + 36·4 = 189` values, scaled to unit norm. */
+export function hammingCodes(graphs: readonly MolGraph[]): Float32Array {
+  const { nodes, bonds } = denseGraphs(graphs);
+  const N = MAX_ATOMS;
+  const dim = N * 5 + ((N * (N - 1)) / 2) * 4;
+  const out = new Float32Array(graphs.length * dim);
+  const scale = 1 / Math.sqrt(N + (N * (N - 1)) / 2);
+  graphs.forEach((_, b) => {
+    out.set(
+      nodes.subarray(b * N * 5, (b + 1) * N * 5).map((v) => v * scale),
+      b * dim,
+    );
+    let o = b * dim + N * 5;
+    for (let i = 0; i < N; i++) {
+      for (let j = i + 1; j < N; j++) {
+        for (let t = 0; t < 4; t++) out[o++] = bonds[((b * N + i) * N + j) * 4 + t]! * scale;
+      }
+    }
+  });
+  return out;
+}
+
+/** The graph whose Hamming code is closest to `h`: per block the largest entry (the exact minimizer over the relaxation). */
+export function roundHamming(h: Float32Array): MolGraph {
+  const N = MAX_ATOMS;
+  const type = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    let best = 0;
+    for (let c = 1; c < 5; c++) if (h[i * 5 + c]! > h[i * 5 + best]!) best = c;
+    type[i] = best;
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < N; i++) if (type[i]! < 4) keep.push(i);
+  if (keep.length === 0) keep.push(0);
+  const pos = new Int32Array(N).fill(-1);
+  keep.forEach((i, k) => {
+    pos[i] = k;
+  });
+  const n = keep.length;
+  const bonds = new Uint8Array(n * n);
+  let o = N * 5;
+  for (let i = 0; i < N; i++) {
+    for (let j = i + 1; j < N; j++) {
+      let best = 0;
+      for (let t = 1; t < 4; t++) if (h[o + t]! > h[o + best]!) best = t;
+      o += 4;
+      if (pos[i]! >= 0 && pos[j]! >= 0) {
+        bonds[pos[i]! * n + pos[j]!] = best;
+        bonds[pos[j]! * n + pos[i]!] = best;
+      }
+    }
+  }
+  return { n, atoms: Uint8Array.from(keep, (i) => Math.min(3, type[i]!)), bonds };
+}
+
+/** Result of one method on the test molecules evaluated. */
+export interface MethodResult {
+  /** GED per test molecule, candidate decoding. */
+  candidates: Float64Array;
+  /** GED per test molecule, projected-gradient decoding. */
+  gradient: Float64Array;
+  /** Decoded graphs of the first few test molecules (for the figure). */
+  examples: { candidates: MolGraph[]; gradient: MolGraph[] };
+}
+
+/** What the learned-loss training hands to the decoding tasks. */
+export interface LearnedModel {
+  encoderWeights: Float32Array[];
+  /** `[test, d]` surrogate predictions of the learned loss. */
+  h: Float32Array;
+  /** `[test, d]` nearest-neighbour predictions: ψ of the training output whose SMILES features are closest (cosine). */
+  hNearest: Float32Array;
+  embedLosses: number[];
+  surrogateLosses: number[];
+  ms: number;
+}
+
+/** Trains ψ by contrastive learning, then the surrogate h; also the nearest-neighbour predictor. */
+export async function trainLearned(
+  cfg: Config,
+  log: (s: string) => void = () => {},
+): Promise<LearnedModel> {
+  const t0 = performance.now();
+  const data = await loadData(cfg);
+  const rng = new Rng(cfg.seed + 1);
+  const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
+  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim });
+  const emb = trainOutputEmbedding(encoder, trainGraphs, {
+    augment: (g, r) => augmentGraph(g, r),
+    epochs: cfg.embedEpochs,
+    batchSize: cfg.embedBatch,
+    temperature: cfg.temperature,
+    learningRate: cfg.embedLr,
+    seed: cfg.seed + 2,
+    onEpoch: (e, l) => {
+      if (e % 10 === 0 || e === cfg.embedEpochs - 1) log(`  ψ epoch ${e}: NT-Xent ${l.toFixed(4)}`);
+    },
+  });
+  const psi = embedOutputs(encoder, trainGraphs);
+  const { x } = inputs(data, cfg);
+  const xTrain = x(data.train);
+  const xTest = x(data.test);
+  const mlp = new Mlp(rng, [xTrain.shape[1], cfg.mlpHidden, cfg.mlpHidden, cfg.dim]);
+  const fit = fitSurrogate(mlp, xTrain, psi, {
+    epochs: cfg.surrogateEpochs,
+    learningRate: cfg.surrogateLr,
+    seed: cfg.seed + 3,
+    onEpoch: (e, l) => {
+      if (e % 10 === 0 || e === cfg.surrogateEpochs - 1)
+        log(`  h epoch ${e}: ‖h − ψ‖² ${l.toFixed(4)}`);
+    },
+  });
+  const h = mlp.predict(xTest);
+  const hNearest = tf.tidy(() => {
+    const unit = (t: tf.Tensor2D) => tf.div(t, tf.add(tf.norm(t, 2, 1, true), 1e-12));
+    const nn = tf.argMax(tf.matMul(unit(xTest), tf.transpose(unit(xTrain))), 1);
+    return tf.gather(psi, nn).dataSync() as Float32Array;
+  });
+  const out = {
+    encoderWeights: encoder.getWeights(),
+    h,
+    hNearest,
+    embedLosses: emb.losses,
+    surrogateLosses: fit.losses,
+    ms: performance.now() - t0,
+  };
+  tf.dispose([psi, xTrain, xTest]);
+  encoder.dispose();
+  mlp.dispose();
+  return out;
+}
+
+/**
+ * Decodes test molecules `[from, to)` of the learned loss from predictions
+ * `h` (`[to − from, d]`): over the training outputs, and by projected
+ * gradient from the `starts` best of them; returns the GEDs to the truth.
+ */
+export async function decodeLearned(
+  cfg: Config,
+  encoderWeights: Float32Array[],
+  h: Float32Array,
+  from: number,
+  to: number,
+  examples = 0,
+): Promise<MethodResult> {
+  const data = await loadData(cfg);
+  const rng = new Rng(cfg.seed + 1);
+  const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
+  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim });
+  encoder.setWeights(encoderWeights);
+  const psi = embedOutputs(encoder, trainGraphs);
+  const b = to - from;
+  const hT = tf.tensor2d(h, [b, cfg.dim]);
+  const S = cfg.starts;
+  const top = decodeCandidates(hT, psi, { k: S });
+  const truth = data.test.slice(from, to).map((i) => data.set.graphs[i]!);
+  const candidates = new Float64Array(b);
+  const gradient = new Float64Array(b);
+  const ex: MethodResult['examples'] = { candidates: [], gradient: [] };
+  for (let i = 0; i < b; i++) {
+    const g = trainGraphs[top.indices[i * S]!]!;
+    candidates[i] = graphEditDistance(g, truth[i]!);
+    if (i < examples) ex.candidates.push(g);
+  }
+  const chunk = 64;
+  for (let s = 0; s < b; s += chunk) {
+    const e = Math.min(b, s + chunk);
+    const starts = Array.from(
+      { length: (e - s) * S },
+      (_, r) => trainGraphs[top.indices[s * S + r]!]!,
+    );
+    const problem = graphRelaxation(encoder, starts);
+    const hs = tf.slice(hT, [s, 0], [e - s, cfg.dim]);
+    const r = decodeGradient(hs, problem, { steps: cfg.gradSteps, learningRate: cfg.gradLr });
+    problem.dispose();
+    hs.dispose();
+    r.outputs.forEach((g, k) => {
+      gradient[s + k] = graphEditDistance(g, truth[s + k]!);
+      if (s + k < examples) ex.gradient.push(g);
+    });
+  }
+  tf.dispose([psi, hT]);
+  encoder.dispose();
+  return { candidates, gradient, examples: ex };
+}
+
+/** The fixed loss (Hamming on padded node types and adjacency): surrogate regression onto its code, both decodings. */
+export async function runFixed(
+  cfg: Config,
+  examples = 0,
+  log: (s: string) => void = () => {},
+): Promise<MethodResult & { ms: number }> {
+  const t0 = performance.now();
+  const data = await loadData(cfg);
+  const rng = new Rng(cfg.seed + 4);
+  const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
+  const codes = hammingCodes(trainGraphs);
+  const dim = codes.length / trainGraphs.length;
+  const target = tf.tensor2d(codes, [trainGraphs.length, dim]);
+  const { x } = inputs(data, cfg);
+  const xTrain = x(data.train);
+  const xTest = x(data.test);
+  const mlp = new Mlp(rng, [xTrain.shape[1], cfg.mlpHidden, cfg.mlpHidden, dim]);
+  fitSurrogate(mlp, xTrain, target, {
+    epochs: cfg.surrogateEpochs,
+    learningRate: cfg.surrogateLr,
+    seed: cfg.seed + 5,
+    onEpoch: (e, l) => {
+      if (e % 10 === 0 || e === cfg.surrogateEpochs - 1)
+        log(`  fixed h epoch ${e}: ‖h − φ‖² ${l.toFixed(4)}`);
+    },
+  });
+  const ms = performance.now() - t0;
+  const h = mlp.predict(xTest);
+  const hT = tf.tensor2d(h, [data.test.length, dim]);
+  const top = decodeCandidates(hT, target);
+  const truth = data.test.map((i) => data.set.graphs[i]!);
+  const candidates = new Float64Array(truth.length);
+  const gradient = new Float64Array(truth.length);
+  const ex: MethodResult['examples'] = { candidates: [], gradient: [] };
+  truth.forEach((t, i) => {
+    const c = trainGraphs[top.indices[i]!]!;
+    const g = roundHamming(h.subarray(i * dim, (i + 1) * dim));
+    candidates[i] = graphEditDistance(c, t);
+    gradient[i] = graphEditDistance(g, t);
+    if (i < examples) {
+      ex.candidates.push(c);
+      ex.gradient.push(g);
+    }
+  });
+  tf.dispose([target, xTrain, xTest, hT]);
+  mlp.dispose();
+  return { candidates, gradient, examples: ex, ms };
+}
