@@ -7,6 +7,10 @@
 //
 //   npx -y pnpm@10.34.8 --filter @seg/losses experiment:margin [--quick]
 //     [--workers 2] [--epochs E] [--seeds 3] [--data <shared>/data]
+//     [--methods softmax,margin-max,margin-mean] [--dims 30,2]
+//     [--warmup F] [--momentum μ] [--tag NAME]
+// --warmup ramps the margin part's λ from 0 over the first fraction F of the
+// steps (not in the paper); --tag writes results-NAME.json and no plots.
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +34,13 @@ if (!dataDir || !existsSync(join(dataDir, 'mnist'))) {
 }
 const workers = Number(opt('--workers', '2'));
 const seeds = Array.from({ length: Number(opt('--seeds', quick ? '1' : '3')) }, (_, i) => i + 1);
-const METHODS: Method[] = ['softmax', 'margin-max', 'margin-mean'];
+const METHODS = opt('--methods', 'softmax,margin-max,margin-mean').split(',') as Method[];
+const DIMS = opt('--dims', '30,2').split(',').map(Number);
+const tag = opt('--tag', '');
+const extra = {
+  ...(args.includes('--warmup') ? { warmup: Number(opt('--warmup', '0')) } : {}),
+  ...(args.includes('--momentum') ? { momentum: Number(opt('--momentum', '0.99')) } : {}),
+};
 const DATASETS: DatasetName[] = ['fashion', 'mnist'];
 const SIZES: Record<DatasetName, { train: number; epochs: number }> = quick
   ? { fashion: { train: 2048, epochs: 2 }, mnist: { train: 2048, epochs: 2 } }
@@ -43,7 +53,7 @@ const base = {
   learningRate: 1e-3,
   // the reference implementation's defaults (HaiVyNGUYEN/margin_compact_loss, loss_function.py)
   margin: { lambda: 1, alpha: 1, beta: 1, gamma: 0.001, deltaVar: 0.5, deltaDist: 1.5 },
-  plotPoints: quick ? 500 : 2000,
+  plotPoints: quick ? 500 : 1000,
 };
 
 const tasks: RunConfig[] = [];
@@ -51,9 +61,29 @@ for (const dataset of DATASETS) {
   const s = SIZES[dataset];
   const epochs = epochsOverride || s.epochs;
   for (const method of METHODS) {
-    for (const seed of seeds)
-      tasks.push({ ...base, dataset, method, dim: 30, seed, epochs, trainSize: s.train });
-    tasks.push({ ...base, dataset, method, dim: 2, seed: 1, epochs, trainSize: s.train });
+    if (DIMS.includes(30))
+      for (const seed of seeds)
+        tasks.push({
+          ...base,
+          ...extra,
+          dataset,
+          method,
+          dim: 30,
+          seed,
+          epochs,
+          trainSize: s.train,
+        });
+    if (DIMS.includes(2))
+      tasks.push({
+        ...base,
+        ...extra,
+        dataset,
+        method,
+        dim: 2,
+        seed: 1,
+        epochs,
+        trainSize: s.train,
+      });
   }
 }
 // longest first
@@ -62,7 +92,7 @@ tasks.sort((a, b) => b.trainSize * b.epochs - a.trainSize * a.epochs);
 console.log(
   `margin experiment${quick ? ' (quick)' : ''}: ${tasks.length} runs on ${workers} workers; ` +
     `${JSON.stringify(SIZES)}, test ${base.testSize}, batch ${base.batch}, Adam ${base.learningRate}, ` +
-    `margin ${JSON.stringify(base.margin)}, μ 0.99`,
+    `margin ${JSON.stringify(base.margin)}, ${JSON.stringify({ momentum: 0.99, warmup: 0, ...extra })}`,
 );
 const pool = await WorkerPool.create({
   ...tsWorker(new URL('./worker.ts', import.meta.url)),
@@ -114,7 +144,7 @@ const rows = [
 const summary: Record<string, Record<string, number>> = {};
 for (const dataset of DATASETS) {
   summary[dataset] = {};
-  for (const dim of [30, 2]) {
+  for (const dim of DIMS) {
     for (const method of METHODS) {
       const rs = results.filter(
         (r) => r.dataset === dataset && r.method === method && r.dim === dim,
@@ -154,7 +184,7 @@ for (const dataset of DATASETS) {
         summary[dataset]![`${key}EpochSec`] = mean(sec);
       }
       const r2 = rs.find((r) => r.dim === 2 && r.points);
-      if (r2?.points && !quick) {
+      if (r2?.points && !quick && !tag) {
         const file = join(here, `features-${dataset}-${method}.svg`);
         const title = `${dataset === 'fashion' ? 'Fashion-MNIST' : 'MNIST'}, ${method}, 2-D features (test), acc ${(100 * r2.acc).toFixed(1)} %`;
         writeFileSync(file, scatterSvg(title, r2.points, r2.weight!, r2.bias!));

@@ -48,25 +48,33 @@ export function scatterSvg(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size + 16}" viewBox="0 0 ${size} ${size + 16}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
   ];
-  // classifier regions on a coarse grid
+  // classifier regions on a coarse grid, one rect per run of a row
   const cells = 60;
   const cw = inner / cells;
-  for (let i = 0; i < cells; i++) {
-    for (let j = 0; j < cells; j++) {
-      const x = cx - half + ((i + 0.5) / cells) * 2 * half;
-      const y = cy + half - ((j + 0.5) / cells) * 2 * half;
+  const gx = (t: number) => cx - half + ((t + 0.5) / cells) * 2 * half;
+  for (let j = 0; j < cells; j++) {
+    const y = cy + half - ((j + 0.5) / cells) * 2 * half;
+    let start = 0;
+    for (let i = 1; i <= cells; i++) {
+      const c = cls(gx(start), y);
+      if (i < cells && cls(gx(i), y) === c) continue;
       out.push(
-        `<rect x="${(pad + i * cw).toFixed(1)}" y="${(pad + j * cw).toFixed(1)}" width="${cw.toFixed(2)}" height="${cw.toFixed(2)}" fill="${COLOURS[cls(x, y)]}" fill-opacity="0.08"/>`,
+        `<rect x="${(pad + start * cw).toFixed(1)}" y="${(pad + j * cw).toFixed(1)}" width="${((i - start) * cw).toFixed(1)}" height="${cw.toFixed(1)}" fill="${COLOURS[c]}" fill-opacity="0.08"/>`,
       );
+      start = i;
     }
   }
-  for (let i = 0; i < n; i++) {
-    const x = px(points[3 * i]!);
-    const y = py(points[3 * i + 1]!);
-    if (x < pad || x > size - pad || y < pad || y > size - pad) continue;
-    out.push(
-      `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="1.6" fill="${COLOURS[points[3 * i + 2]!]}" fill-opacity="0.7"/>`,
-    );
+  // points, one group per class
+  for (let c = 0; c < k; c++) {
+    out.push(`<g fill="${COLOURS[c]}" fill-opacity="0.7">`);
+    for (let i = 0; i < n; i++) {
+      if (points[3 * i + 2] !== c) continue;
+      const x = px(points[3 * i]!);
+      const y = py(points[3 * i + 1]!);
+      if (x < pad || x > size - pad || y < pad || y > size - pad) continue;
+      out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="1.6"/>`);
+    }
+    out.push('</g>');
   }
   out.push(
     `<rect x="${pad}" y="${pad}" width="${inner}" height="${inner}" fill="none" stroke="#444"/>`,
