@@ -1,42 +1,155 @@
-/** A tiny argv parser: positionals plus `--name value` / `--flag` options. */
+/**
+ * Argument parsing for `seg`: node:util's parseArgs in strict mode (unknown
+ * options, missing values and repeated options are errors), plus strict
+ * number parsing (an empty value, `1.5` for an integer, or a seed past
+ * 2³² − 1 is an error, never a silent default or truncation).
+ */
+import { parseArgs as nodeParseArgs } from 'node:util';
+
+/** The options `seg` knows, by name: a value, or a flag. */
+export const OPTIONS = {
+  scribbles: { type: 'string' },
+  mask: { type: 'string' },
+  out: { type: 'string' },
+  method: { type: 'string' },
+  lambda: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  'max-pixels': { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** What the command line says: positionals and the options given (each at most once). */
 export interface ParsedArgs {
   positionals: string[];
-  options: Map<string, string | true>;
+  options: Map<OptionName, string | true>;
 }
 
-export function parseArgs(argv: readonly string[], flags: readonly string[] = []): ParsedArgs {
+/** An error in the command line; `seg` prints its message and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const names = Object.keys(OPTIONS) as OptionName[];
+
+/** Parses argv strictly: `--name value`, `--name=value`, `--flag`, positionals. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let tokens: ReturnType<typeof nodeParseArgs>['tokens'];
+  try {
+    ({ tokens } = nodeParseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: true,
+      tokens: true,
+    }));
+  } catch (e) {
+    throw translate(e);
+  }
   const positionals: string[] = [];
-  const options = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) options.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (flags.includes(a.slice(2))) options.set(a.slice(2), true);
-      else {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith('--'))
-          throw new Error(`seg: option ${a} needs a value`);
-        options.set(a.slice(2), v);
-        i++;
-      }
-    } else positionals.push(a);
+  const options = new Map<OptionName, string | true>();
+  for (const t of tokens ?? []) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    else if (t.kind === 'option') {
+      const name = t.name as OptionName;
+      if (options.has(name)) throw new UsageError(`seg: --${name} is given twice`);
+      options.set(name, t.value ?? true);
+    }
   }
   return { positionals, options };
 }
 
-/** The value of a numeric option, or its default; a clear error if it is not a number. */
-export function numberOption(args: ParsedArgs, name: string, fallback: number): number {
+/** node:util's messages, in seg's words. */
+function translate(e: unknown): Error {
+  const err = e as { code?: string; message?: string };
+  const m = err?.message ?? String(e);
+  if (err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const opt = /'([^']+)'/.exec(m)?.[1] ?? '?';
+    return new UsageError(
+      `seg: unknown option ${opt} (the options are ${names.map((n) => `--${n}`).join(', ')})`,
+    );
+  }
+  if (err?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const opt = /--?([\w-]+)/.exec(m)?.[1];
+    if (opt && opt in OPTIONS && OPTIONS[opt as OptionName].type === 'boolean')
+      return new UsageError(`seg: --${opt} takes no value`);
+    return new UsageError(`seg: option ${opt ? `--${opt}` : ''} needs a value`.replace('  ', ' '));
+  }
+  return new UsageError(`seg: ${m}`);
+}
+
+/** The value of a string option; an empty value is an error. */
+export function stringOption(args: ParsedArgs, name: OptionName): string | undefined {
   const v = args.options.get(name);
+  if (v === undefined) return undefined;
+  if (v === true) throw new UsageError(`seg: option --${name} needs a value`);
+  if (v === '') throw new UsageError(`seg: --${name} is empty, expected a value`);
+  return v;
+}
+
+/** A plain decimal number: digits, an optional fraction and exponent (no hex, no spaces, no "Infinity"). */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The value of a numeric option (a finite decimal number in [lo, hi]), or
+ * `fallback` when absent; a clear error otherwise, never a silent default.
+ */
+export function numberOption(
+  args: ParsedArgs,
+  name: OptionName,
+  fallback: number,
+  lo = -Infinity,
+  hi = Infinity,
+): number {
+  const v = stringOption(args, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v === true || !Number.isFinite(n))
-    throw new Error(`seg: --${name} is ${JSON.stringify(v)}, expected a number`);
+  if (!DECIMAL.test(v) || !Number.isFinite(n) || n < lo || n > hi) {
+    const range = [lo > -Infinity ? `≥ ${lo}` : '', hi < Infinity ? `≤ ${hi}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(
+      `seg: --${name} is ${JSON.stringify(v)}, expected a number${range ? ` ${range}` : ''}`,
+    );
+  }
   return n;
 }
 
-export function stringOption(args: ParsedArgs, name: string): string | undefined {
-  const v = args.options.get(name);
-  if (v === true) throw new Error(`seg: option --${name} needs a value`);
-  return v;
+/** The value of an integer option in [lo, hi] (written in decimal, e.g. 25000000 or 25e6), or `fallback`. */
+export function integerOption(
+  args: ParsedArgs,
+  name: OptionName,
+  fallback: number,
+  lo: number,
+  hi: number,
+): number {
+  const v = stringOption(args, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!DECIMAL.test(v) || !Number.isInteger(n) || n < lo || n > hi) {
+    throw new UsageError(
+      `seg: --${name} is ${JSON.stringify(v)}, expected an integer in [${lo}, ${hi}]`,
+    );
+  }
+  return n;
+}
+
+/** The value of an option that takes one of `choices`, or `fallback`. */
+export function choiceOption<T extends string>(
+  args: ParsedArgs,
+  name: OptionName,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const v = stringOption(args, name);
+  if (v === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new UsageError(
+      `seg: --${name} is ${JSON.stringify(v)}, expected one of ${choices.join(', ')}`,
+    );
+  }
+  return v as T;
 }
