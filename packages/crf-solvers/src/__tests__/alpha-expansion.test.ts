@@ -1,4 +1,5 @@
-import { SegRangeError } from '@seg/tensor';
+import { SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
+import { expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -307,52 +308,84 @@ describe('alphaExpansion', () => {
       weights: [new Float64Array(2), new Float64Array(2)],
     };
     const notMetric = Float64Array.of(0, 1, 3, 1, 0, 1, 3, 1, 0);
-    expect(() => alphaExpansion({ ...base, pairwise: notMetric })).toThrow(
+    expectThrow(
+      () => alphaExpansion({ ...base, pairwise: notMetric }),
+      SegValueError,
       'alphaExpansion: pairwise is not a metric: V(0,2) = 3 > V(0,1) + V(1,2) = 2',
     );
     // a semi-metric is enough for the swap
     expect(alphaBetaSwap({ ...base, pairwise: notMetric }).cycles).toBe(1);
-    expect(() =>
-      alphaBetaSwap({ ...base, pairwise: Float64Array.of(0, 1, 1, 2, 0, 1, 1, 1, 0) }),
-    ).toThrow('alphaBetaSwap: pairwise is not symmetric: V(0,1) = 1, V(1,0) = 2');
-    expect(() =>
-      alphaExpansion({ ...base, pairwise: Float64Array.of(0, 1, 1, 1, 1, 1, 1, 1, 0) }),
-    ).toThrow('alphaExpansion: pairwise has V(1,1) = 1, expected 0 on the diagonal');
-    expect(() => alphaExpansion({ ...base, unary: new Float64Array(5) })).toThrow(
+    expectThrow(
+      () => alphaBetaSwap({ ...base, pairwise: Float64Array.of(0, 1, 1, 2, 0, 1, 1, 1, 0) }),
+      SegValueError,
+      'alphaBetaSwap: pairwise is not symmetric: V(0,1) = 1, V(1,0) = 2',
+    );
+    expectThrow(
+      () => alphaExpansion({ ...base, pairwise: Float64Array.of(0, 1, 1, 1, 1, 1, 1, 1, 0) }),
+      SegValueError,
+      'alphaExpansion: pairwise has V(1,1) = 1, expected 0 on the diagonal',
+    );
+    expectThrow(
+      () => alphaExpansion({ ...base, unary: new Float64Array(5) }),
+      SegShapeError,
       'alphaExpansion: unary has length 5, expected width*height*numLabels = 6',
     );
-    expect(() =>
-      alphaExpansion({ ...base, unary: Float64Array.of(0, 0, Number.NaN, 0, 0, 0) }),
-    ).toThrow('alphaExpansion: unary[2] is NaN, expected a finite number');
-    expect(() => alphaExpansion({ ...base, numLabels: 1, unary: new Float64Array(2) })).toThrow(
+    expectThrow(
+      () => alphaExpansion({ ...base, unary: Float64Array.of(0, 0, Number.NaN, 0, 0, 0) }),
+      SegValueError,
+      'alphaExpansion: unary[2] is NaN, expected a finite number',
+    );
+    expectThrow(
+      () => alphaExpansion({ ...base, numLabels: 1, unary: new Float64Array(2) }),
+      SegRangeError,
       'alphaExpansion: numLabels is 1, expected an integer ≥ 2',
     );
-    expect(() => alphaExpansion({ ...base, width: 0, unary: new Float64Array(0) })).toThrow(
+    expectThrow(
+      () => alphaExpansion({ ...base, width: 0, unary: new Float64Array(0) }),
+      SegRangeError,
       'alphaExpansion: width is 0, expected an integer ≥ 1',
     );
-    expect(() =>
-      alphaExpansion({ ...base, weights: [Float64Array.of(1, -1), new Float64Array(2)] }),
-    ).toThrow('alphaExpansion: weights[0][1] is -1, expected a finite number ≥ 0');
-    expect(() => alphaExpansion({ ...base, weights: [new Float64Array(2)] })).toThrow(
+    expectThrow(
+      () => alphaExpansion({ ...base, weights: [Float64Array.of(1, -1), new Float64Array(2)] }),
+      SegValueError,
+      'alphaExpansion: weights[0][1] is -1, expected a finite number ≥ 0',
+    );
+    expectThrow(
+      () => alphaExpansion({ ...base, weights: [new Float64Array(2)] }),
+      SegRangeError,
       'alphaExpansion: weights has 1 arrays, expected 2 (4-connected) or 4 (8-connected)',
     );
-    expect(() => alphaExpansion(base, { seeds: Int32Array.of(-1, 3) })).toThrow(
+    expectThrow(
+      () => alphaExpansion(base, { seeds: Int32Array.of(-1, 3) }),
+      SegRangeError,
       'alphaExpansion: seeds[1] is 3, expected an integer in [-1, 2]',
     );
-    expect(() => alphaExpansion(base, { labelOrder: [0, 1, 1] })).toThrow(
+    expectThrow(
+      () => alphaExpansion(base, { labelOrder: [0, 1, 1] }),
+      SegValueError,
       'alphaExpansion: labelOrder lists label 1 twice, expected each label at most once',
     );
     // checked as given, not after an Int32Array truncated 0.5 to 0
-    expect(() => alphaBetaSwap(base, { labelOrder: [0.5, 1] })).toThrow(
-      new SegRangeError('alphaBetaSwap: labelOrder[0] is 0.5, expected an integer in [0, 2]'),
+    expectThrow(
+      () => alphaBetaSwap(base, { labelOrder: [0.5, 1] }),
+      SegRangeError,
+      'alphaBetaSwap: labelOrder[0] is 0.5, expected an integer in [0, 2]',
     );
-    expect(() => alphaExpansion(base, { maxCycles: 0 })).toThrow(
+    expectThrow(
+      () => alphaExpansion(base, { maxCycles: 0 }),
+      SegRangeError,
       'alphaExpansion: maxCycles is 0, expected an integer ≥ 1',
     );
-    expect(() => computeEnergy(base, Int32Array.of(0, 3))).toThrow(
+    expectThrow(
+      () => computeEnergy(base, Int32Array.of(0, 3)),
+      SegRangeError,
       'computeEnergy: labels[1] is 3, expected an integer in [0, 2]',
     );
-    expect(() => binaryGraphCut(base)).toThrow('binaryGraphCut: numLabels is 3, expected 2');
+    expectThrow(
+      () => binaryGraphCut(base),
+      SegRangeError,
+      'binaryGraphCut: numLabels is 3, expected 2',
+    );
   });
 });
 

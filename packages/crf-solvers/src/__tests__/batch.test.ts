@@ -1,5 +1,5 @@
 import { Rng, SegRangeError, WorkerTaskError } from '@seg/tensor';
-import { tsWorker } from '@seg/tensor/testing';
+import { expectRejects, tsWorker } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { alphaExpansion, binaryGraphCut, createSolverPool, type GridEnergy } from '../index.js';
 
@@ -66,8 +66,10 @@ describe('createSolverPool', () => {
   });
 
   it('rejects a bad pool size under its own name', async () => {
-    await expect(createSolverPool({ size: 0 })).rejects.toThrow(
-      new SegRangeError('createSolverPool: size is 0, expected an integer ≥ 1'),
+    await expectRejects(
+      createSolverPool({ size: 0 }),
+      SegRangeError,
+      'createSolverPool: size is 0, expected an integer ≥ 1',
     );
   });
 });

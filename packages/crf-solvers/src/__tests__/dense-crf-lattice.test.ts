@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
-import { sharedDir } from '@seg/tensor/testing';
+import { expectThrow, sharedDir } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bilateralFeatures, spatialFeatures } from '../dense-crf/features.js';
@@ -186,56 +186,78 @@ describe('PermutohedralLattice vs the exact Gaussian sum', () => {
 
   it('rejects bad input with clear errors', () => {
     const f = new Float32Array([0, 0, 1, 1]);
-    expect(() => new PermutohedralLattice(f, 0)).toThrow(
-      new SegRangeError('PermutohedralLattice: dim is 0, expected an integer ≥ 1'),
+    expectThrow(
+      () => new PermutohedralLattice(f, 0),
+      SegRangeError,
+      'PermutohedralLattice: dim is 0, expected an integer ≥ 1',
     );
-    expect(() => new PermutohedralLattice(new Float32Array([0, 1, 2]), 2)).toThrow(
-      new SegShapeError(
-        'PermutohedralLattice: features has length 3, expected a positive multiple of dim = 2',
-      ),
+    expectThrow(
+      () => new PermutohedralLattice(new Float32Array([0, 1, 2]), 2),
+      SegShapeError,
+      'PermutohedralLattice: features has length 3, expected a positive multiple of dim = 2',
     );
-    expect(() => new PermutohedralLattice(new Float32Array(0), 2)).toThrow(SegShapeError);
-    expect(() => new PermutohedralLattice(new Float32Array([0, Number.NaN]), 2)).toThrow(
-      new SegValueError('PermutohedralLattice: features[1] is NaN, expected a finite number'),
+    expectThrow(
+      () => new PermutohedralLattice(new Float32Array(0), 2),
+      SegShapeError,
+      'PermutohedralLattice: features has length 0, expected a positive multiple of dim = 2',
+    );
+    expectThrow(
+      () => new PermutohedralLattice(new Float32Array([0, Number.NaN]), 2),
+      SegValueError,
+      'PermutohedralLattice: features[1] is NaN, expected a finite number',
     );
     const lat = new PermutohedralLattice(f, 2);
-    expect(() => lat.filter(new Float32Array(3), 2)).toThrow(
-      new SegShapeError(
-        'PermutohedralLattice.filter: values has length 3, expected numPoints*c = 4',
-      ),
+    expectThrow(
+      () => lat.filter(new Float32Array(3), 2),
+      SegShapeError,
+      'PermutohedralLattice.filter: values has length 3, expected numPoints*c = 4',
     );
     const v = new Float32Array(4);
     const disposed = new PermutohedralLattice(f, 2);
     disposed.dispose();
-    expect(() => disposed.filter(v, 2)).toThrow(
-      new SegValueError('PermutohedralLattice.filter: the lattice was disposed'),
+    expectThrow(
+      () => disposed.filter(v, 2),
+      SegValueError,
+      'PermutohedralLattice.filter: the lattice was disposed',
     );
-    expect(() => lat.filter(v, 2, v)).toThrow(
-      new SegShapeError('PermutohedralLattice.filter: out must not alias values'),
+    expectThrow(
+      () => lat.filter(v, 2, v),
+      SegShapeError,
+      'PermutohedralLattice.filter: out must not alias values',
     );
-    expect(() => bilateralFilter(f, 2, new Float32Array([1, Number.POSITIVE_INFINITY]), 1)).toThrow(
-      new SegValueError('bilateralFilter: values[1] is Infinity, expected a finite number'),
+    expectThrow(
+      () => bilateralFilter(f, 2, new Float32Array([1, Number.POSITIVE_INFINITY]), 1),
+      SegValueError,
+      'bilateralFilter: values[1] is Infinity, expected a finite number',
     );
-    expect(() => exactGaussianFilter(f, 2, new Float32Array(3), 1)).toThrow(
-      new SegShapeError('exactGaussianFilter: values has length 3, expected N*c = 2'),
+    expectThrow(
+      () => exactGaussianFilter(f, 2, new Float32Array(3), 1),
+      SegShapeError,
+      'exactGaussianFilter: values has length 3, expected N*c = 2',
     );
-    expect(() => spatialFeatures(0, 3, 1)).toThrow(
-      new SegRangeError('spatialFeatures: width is 0, expected an integer ≥ 1'),
+    expectThrow(
+      () => spatialFeatures(0, 3, 1),
+      SegRangeError,
+      'spatialFeatures: width is 0, expected an integer ≥ 1',
     );
-    expect(() =>
-      bilateralFeatures(
-        { width: 2, height: 1, data: new Uint8Array(5) },
-        { sigmaXy: 1, sigmaRgb: 1 },
-      ),
-    ).toThrow(
-      new SegShapeError('bilateralFeatures: image.data has length 5, expected width*height*3 = 6'),
+    expectThrow(
+      () =>
+        bilateralFeatures(
+          { width: 2, height: 1, data: new Uint8Array(5) },
+          { sigmaXy: 1, sigmaRgb: 1 },
+        ),
+      SegShapeError,
+      'bilateralFeatures: image.data has length 5, expected width*height*3 = 6',
     );
-    expect(() =>
-      bilateralFeatures(
-        { width: 1, height: 1, data: new Uint8Array(3) },
-        { sigmaXy: 0, sigmaRgb: 1 },
-      ),
-    ).toThrow(SegValueError);
+    expectThrow(
+      () =>
+        bilateralFeatures(
+          { width: 1, height: 1, data: new Uint8Array(3) },
+          { sigmaXy: 0, sigmaRgb: 1 },
+        ),
+      SegValueError,
+      'bilateralFeatures: sigmaXy is 0, expected a finite number ≥ 5e-324',
+    );
   });
 });
 
@@ -375,39 +397,43 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
     const lat = new PermutohedralLattice(f, 2);
     const other = new PermutohedralLattice(f, 2);
     const v = new Float32Array([0.5, 0.5, 0.2, 0.8]);
-    expect(() => lat.quadraticForms(new Float32Array(3), 2)).toThrow(
-      new SegShapeError(
-        'PermutohedralLattice.quadraticForms: values has length 3, expected numPoints*c = 4',
-      ),
+    expectThrow(
+      () => lat.quadraticForms(new Float32Array(3), 2),
+      SegShapeError,
+      'PermutohedralLattice.quadraticForms: values has length 3, expected numPoints*c = 4',
     );
     const forms = lat.quadraticForms(v, 2);
     expect(forms).toBeInstanceOf(LatticeForms);
-    expect(() => other.quadraticGradient(forms)).toThrow(
-      new SegValueError(
-        "PermutohedralLattice.quadraticGradient: forms did not come from this lattice's quadraticForms",
-      ),
+    expectThrow(
+      () => other.quadraticGradient(forms),
+      SegValueError,
+      "PermutohedralLattice.quadraticGradient: forms did not come from this lattice's quadraticForms",
     );
-    expect(() => lat.quadraticGradient(forms, { scale: [1] })).toThrow(
-      new SegShapeError(
-        'PermutohedralLattice.quadraticGradient: scale has length 1, expected c = 2',
-      ),
+    expectThrow(
+      () => lat.quadraticGradient(forms, { scale: [1] }),
+      SegShapeError,
+      'PermutohedralLattice.quadraticGradient: scale has length 1, expected c = 2',
     );
-    expect(() => lat.quadraticGradient(forms, { degreeScale: [1, Number.NaN] })).toThrow(
-      new SegValueError(
-        'PermutohedralLattice.quadraticGradient: degreeScale[1] is NaN, expected a finite number',
-      ),
+    expectThrow(
+      () => lat.quadraticGradient(forms, { degreeScale: [1, Number.NaN] }),
+      SegValueError,
+      'PermutohedralLattice.quadraticGradient: degreeScale[1] is NaN, expected a finite number',
     );
-    expect(() => lat.quadraticGradient(forms, {}, new Float32Array(3))).toThrow(
-      new SegShapeError(
-        'PermutohedralLattice.quadraticGradient: out has length 3, expected numPoints*c = 4',
-      ),
+    expectThrow(
+      () => lat.quadraticGradient(forms, {}, new Float32Array(3)),
+      SegShapeError,
+      'PermutohedralLattice.quadraticGradient: out has length 3, expected numPoints*c = 4',
     );
     lat.dispose();
-    expect(() => lat.quadraticForms(v, 2)).toThrow(
-      new SegValueError('PermutohedralLattice.quadraticForms: the lattice was disposed'),
+    expectThrow(
+      () => lat.quadraticForms(v, 2),
+      SegValueError,
+      'PermutohedralLattice.quadraticForms: the lattice was disposed',
     );
-    expect(() => lat.quadraticGradient(forms)).toThrow(
-      new SegValueError('PermutohedralLattice.quadraticGradient: the lattice was disposed'),
+    expectThrow(
+      () => lat.quadraticGradient(forms),
+      SegValueError,
+      'PermutohedralLattice.quadraticGradient: the lattice was disposed',
     );
   });
 });

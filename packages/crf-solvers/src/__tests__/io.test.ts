@@ -1,4 +1,5 @@
-import { SegRangeError, SegShapeError } from '@seg/tensor';
+import { SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
+import { expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -77,18 +78,26 @@ describe('SEGGRID1 / SEGPOTTS', () => {
       sink: new Float64Array(2),
       edges: [new Float64Array(2), new Float64Array(2)],
     });
-    expect(() => readGridInstance(ok.subarray(0, ok.length - 8))).toThrow(
+    expectThrow(
+      () => readGridInstance(ok.subarray(0, ok.length - 8)),
+      SegShapeError,
       'readGridInstance: the data has 76 bytes, expected 20 + 8·W·H·(2 + C/2) = 84',
     );
-    expect(() => readPottsInstance(ok)).toThrow(
+    expectThrow(
+      () => readPottsInstance(ok),
+      SegValueError,
       'readPottsInstance: the data starts with "SEGGRID1", expected "SEGPOTTS"',
     );
     const bad = ok.slice();
     bad[16] = 6;
-    expect(() => readGridInstance(bad)).toThrow(
+    expectThrow(
+      () => readGridInstance(bad),
+      SegValueError,
       'readGridInstance: connectivity is 6, expected 4 or 8',
     );
-    expect(() => readGridInstance(new Uint8Array(4))).toThrow(
+    expectThrow(
+      () => readGridInstance(new Uint8Array(4)),
+      SegShapeError,
       'readGridInstance: the data has 4 bytes, expected at least 20',
     );
   });
@@ -96,38 +105,38 @@ describe('SEGGRID1 / SEGPOTTS', () => {
   it('refuses to write malformed instances, and reads no K = 0 instance', () => {
     const n2 = () => new Float64Array(2);
     const grid = { width: 2, height: 1, connectivity: 4 as const, source: n2(), sink: n2() };
-    expect(() =>
-      writeGridInstance({ ...grid, source: new Float64Array(1), edges: [n2(), n2()] }),
-    ).toThrow(
-      new SegShapeError('writeGridInstance: source has length 1, expected width*height = 2'),
+    expectThrow(
+      () => writeGridInstance({ ...grid, source: new Float64Array(1), edges: [n2(), n2()] }),
+      SegShapeError,
+      'writeGridInstance: source has length 1, expected width*height = 2',
     );
-    expect(() => writeGridInstance({ ...grid, edges: [n2()] })).toThrow(
-      new SegShapeError(
-        'writeGridInstance: edges has 1 arrays, expected 2 (one per forward direction of connectivity 4)',
-      ),
+    expectThrow(
+      () => writeGridInstance({ ...grid, edges: [n2()] }),
+      SegShapeError,
+      'writeGridInstance: edges has 1 arrays, expected 2 (one per forward direction of connectivity 4)',
     );
-    expect(() => writeGridInstance({ ...grid, width: 1.5, edges: [n2(), n2()] })).toThrow(
-      new SegRangeError('writeGridInstance: width is 1.5, expected an integer in [1, 4294967295]'),
+    expectThrow(
+      () => writeGridInstance({ ...grid, width: 1.5, edges: [n2(), n2()] }),
+      SegRangeError,
+      'writeGridInstance: width is 1.5, expected an integer in [1, 4294967295]',
     );
     const potts = { width: 2, height: 1, connectivity: 4 as const, weights: [n2(), n2()] };
-    expect(() =>
-      writePottsInstance({ ...potts, numLabels: 2, unary: new Float64Array(3) }),
-    ).toThrow(
-      new SegShapeError(
-        'writePottsInstance: unary has length 3, expected width*height*numLabels = 4',
-      ),
+    expectThrow(
+      () => writePottsInstance({ ...potts, numLabels: 2, unary: new Float64Array(3) }),
+      SegShapeError,
+      'writePottsInstance: unary has length 3, expected width*height*numLabels = 4',
     );
-    expect(() =>
-      writePottsInstance({ ...potts, numLabels: 0, unary: new Float64Array(0) }),
-    ).toThrow(
-      new SegRangeError(
-        'writePottsInstance: numLabels is 0, expected an integer in [1, 4294967295]',
-      ),
+    expectThrow(
+      () => writePottsInstance({ ...potts, numLabels: 0, unary: new Float64Array(0) }),
+      SegRangeError,
+      'writePottsInstance: numLabels is 0, expected an integer in [1, 4294967295]',
     );
     const bytes = writePottsInstance({ ...potts, numLabels: 1, unary: n2() });
     new DataView(bytes.buffer).setUint32(16, 0, true); // K = 0; the size then fits W·H·(0 + 2)
-    expect(() => readPottsInstance(bytes.subarray(0, 24 + 8 * 2 * 2))).toThrow(
-      new SegRangeError('readPottsInstance: numLabels is 0, expected an integer ≥ 1'),
+    expectThrow(
+      () => readPottsInstance(bytes.subarray(0, 24 + 8 * 2 * 2)),
+      SegRangeError,
+      'readPottsInstance: numLabels is 0, expected an integer ≥ 1',
     );
   });
 });

@@ -1,4 +1,5 @@
-import { SegRangeError } from '@seg/tensor';
+import { SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
+import { expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph, GridGraph } from '../index.js';
@@ -150,33 +151,51 @@ describe('GridGraph', () => {
   });
 
   it('rejects bad input with clear messages', () => {
-    expect(() => new GridGraph({ width: 0, height: 3 })).toThrow(
+    expectThrow(
+      () => new GridGraph({ width: 0, height: 3 }),
+      SegRangeError,
       'GridGraph: width is 0, expected an integer ≥ 1',
     );
-    expect(() => new GridGraph({ width: 2, height: 3, connectivity: 6 as 4 })).toThrow(
+    expectThrow(
+      () => new GridGraph({ width: 2, height: 3, connectivity: 6 as 4 }),
+      SegValueError,
       'GridGraph: connectivity is 6, expected 4 or 8',
     );
     const g = new GridGraph({ width: 2, height: 3 });
-    expect(() => g.setTerminals(new Float64Array(5), new Float64Array(6))).toThrow(
+    expectThrow(
+      () => g.setTerminals(new Float64Array(5), new Float64Array(6)),
+      SegShapeError,
       'GridGraph.setTerminals: source has length 5, expected width*height = 6',
     );
-    expect(() =>
-      g.setTerminals(Float64Array.of(0, 1, Number.NaN, 0, 0, 0), new Float64Array(6)),
-    ).toThrow('GridGraph.setTerminals: source[2] is NaN, expected a finite number ≥ 0');
-    expect(() => g.setEdges('right', Float64Array.of(0, 1, -2, 0, 0, 0))).toThrow(
+    expectThrow(
+      () => g.setTerminals(Float64Array.of(0, 1, Number.NaN, 0, 0, 0), new Float64Array(6)),
+      SegValueError,
+      'GridGraph.setTerminals: source[2] is NaN, expected a finite number ≥ 0',
+    );
+    expectThrow(
+      () => g.setEdges('right', Float64Array.of(0, 1, -2, 0, 0, 0)),
+      SegValueError,
       'GridGraph.setEdges: w[2] is -2, expected a finite number ≥ 0',
     );
-    expect(() => g.setEdges('down', Float64Array.of(0, 1, Infinity, 0, 0, 0))).toThrow(
+    expectThrow(
+      () => g.setEdges('down', Float64Array.of(0, 1, Infinity, 0, 0, 0)),
+      SegValueError,
       'GridGraph.setEdges: w[2] is Infinity, expected a finite number ≥ 0',
     );
-    expect(() => g.setEdges('downLeft', new Float64Array(6))).toThrow(
+    expectThrow(
+      () => g.setEdges('downLeft', new Float64Array(6)),
+      SegValueError,
       'GridGraph.setEdges: direction downLeft needs connectivity 8, this graph has 4',
     );
-    expect(() => g.setEdges('up' as 'down', new Float64Array(6))).toThrow(
+    expectThrow(
+      () => g.setEdges('up' as 'down', new Float64Array(6)),
+      SegValueError,
       'GridGraph.setEdges: direction is "up", expected one of right, down, downRight, downLeft',
     );
-    expect(() => g.cutCost(Uint8Array.of(1, 0, 2, 0, 0, 0))).toThrow(
-      new SegRangeError('GridGraph.cutCost: labels[2] is 2, expected an integer in [0, 1]'),
+    expectThrow(
+      () => g.cutCost(Uint8Array.of(1, 0, 2, 0, 0, 0)),
+      SegRangeError,
+      'GridGraph.cutCost: labels[2] is 2, expected an integer in [0, 1]',
     );
   });
 });
@@ -236,7 +255,7 @@ describe('Graph', () => {
 
   it('rejects bad input with clear messages', () => {
     const one = Float64Array.of(1);
-    expect(
+    expectThrow(
       () =>
         new Graph({
           numNodes: 0,
@@ -244,16 +263,22 @@ describe('Graph', () => {
           to: new Int32Array(0),
           capForward: new Float64Array(0),
         }),
-    ).toThrow('Graph: numNodes is 0, expected an integer ≥ 1');
-    expect(
+      SegRangeError,
+      'Graph: numNodes is 0, expected an integer ≥ 1',
+    );
+    expectThrow(
       () =>
         new Graph({ numNodes: 2, from: Int32Array.of(0), to: Int32Array.of(2), capForward: one }),
-    ).toThrow('Graph: to[0] is 2, expected an integer in [0, 1]');
-    expect(
+      SegRangeError,
+      'Graph: to[0] is 2, expected an integer in [0, 1]',
+    );
+    expectThrow(
       () =>
         new Graph({ numNodes: 2, from: Int32Array.of(1), to: Int32Array.of(1), capForward: one }),
-    ).toThrow('Graph: edge 0 is a loop (from[0] = to[0] = 1), expected two different nodes');
-    expect(
+      SegShapeError,
+      'Graph: edge 0 is a loop (from[0] = to[0] = 1), expected two different nodes',
+    );
+    expectThrow(
       () =>
         new Graph({
           numNodes: 2,
@@ -261,8 +286,10 @@ describe('Graph', () => {
           to: Int32Array.of(1),
           capForward: Float64Array.of(1, 2),
         }),
-    ).toThrow('Graph.setEdges: capForward has length 2, expected number of edges = 1');
-    expect(
+      SegShapeError,
+      'Graph.setEdges: capForward has length 2, expected number of edges = 1',
+    );
+    expectThrow(
       () =>
         new Graph({
           numNodes: 2,
@@ -270,15 +297,19 @@ describe('Graph', () => {
           to: Int32Array.of(1),
           capForward: Float64Array.of(Number.NaN),
         }),
-    ).toThrow('Graph.setEdges: capForward[0] is NaN, expected a finite number ≥ 0');
+      SegValueError,
+      'Graph.setEdges: capForward[0] is NaN, expected a finite number ≥ 0',
+    );
     const g = new Graph({
       numNodes: 2,
       from: Int32Array.of(0),
       to: Int32Array.of(1),
       capForward: one,
     });
-    expect(() => g.cutCost(Uint8Array.of(3, 1))).toThrow(
-      new SegRangeError('Graph.cutCost: labels[0] is 3, expected an integer in [0, 1]'),
+    expectThrow(
+      () => g.cutCost(Uint8Array.of(3, 1)),
+      SegRangeError,
+      'Graph.cutCost: labels[0] is 3, expected an integer in [0, 1]',
     );
   });
 });

@@ -1,7 +1,8 @@
-import { Rng } from '@seg/tensor';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import {
   describeBackends,
   expectNoLeaks,
+  expectThrow,
   maxRelativeError,
   numericGradient,
 } from '@seg/tensor/testing';
@@ -113,24 +114,35 @@ describeBackends('denseCrfLoss / normalizedCutLoss (exact affinity)', () => {
   it('rejects bad input with exact messages', () => {
     const s = tf.fill([1, 2, 2, 2], 0.5);
     const img = tf.zeros([1, 2, 2, 3]);
-    expect(() => denseCrfLoss(s, tf.zeros([2, 2, 2, 3]))).toThrow(
+    expectThrow(
+      () => denseCrfLoss(s, tf.zeros([2, 2, 2, 3])),
+      SegShapeError,
       'denseCrfLoss: image has shape [2,2,2,3], expected [1,2,2,3]',
     );
-    expect(() => normalizedCutLoss(tf.fill([1, 2, 2, 2], 0.4), img)).toThrow(
+    expectThrow(
+      () => normalizedCutLoss(tf.fill([1, 2, 2, 2], 0.4), img),
+      SegValueError,
       'normalizedCutLoss: probs at example 0, pixel (y=0, x=0) sums to 0.800000011920929, expected 1 (±0.001)',
     );
-    expect(() => denseCrfLoss(s, img, { scale: 2 })).toThrow(
+    expectThrow(
+      () => denseCrfLoss(s, img, { scale: 2 }),
+      SegValueError,
       'denseCrfLoss: scale is 2, expected a finite number ≥ 5e-324 and ≤ 1',
     );
-    expect(() => denseCrfLoss(s, img, { sigmaXy: Number.NaN })).toThrow(
+    expectThrow(
+      () => denseCrfLoss(s, img, { sigmaXy: Number.NaN }),
+      SegValueError,
       'denseCrfLoss: sigmaXy is NaN, expected a finite number ≥ 5e-324',
     );
-    expect(() => denseCrfLoss(s, img, { method: 'fast' as never })).toThrow(
-      `denseCrfLoss: method is "fast", expected 'lattice' or 'exact'`,
+    expectThrow(
+      () => denseCrfLoss(s, img, { method: 'fast' as never }),
+      SegValueError,
+      "denseCrfLoss: method is \"fast\", expected 'lattice' or 'exact'",
     );
-    expect(() =>
-      denseCrfLoss(tf.fill([1, 65, 64, 2], 0.5), tf.zeros([1, 65, 64, 3]), { method: 'exact' }),
-    ).toThrow(
+    expectThrow(
+      () =>
+        denseCrfLoss(tf.fill([1, 65, 64, 2], 0.5), tf.zeros([1, 65, 64, 3]), { method: 'exact' }),
+      SegRangeError,
       "denseCrfLoss: method 'exact' takes at most 4096 pixels per image (after scale), got 4160 (65×64); use method 'lattice' or a smaller scale",
     );
     tf.dispose([s, img]);

@@ -1,7 +1,8 @@
-import { Rng } from '@seg/tensor';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import {
   describeBackends,
   expectNoLeaks,
+  expectThrow,
   maxRelativeError,
   numericGradient,
 } from '@seg/tensor/testing';
@@ -62,20 +63,30 @@ describe('gridWeights', () => {
 
   it('rejects bad input with exact messages', () => {
     const img = { width: 2, height: 2, data: new Uint8Array(12) };
-    expect(() => gridWeights({ ...img, data: new Uint8Array(11) })).toThrow(
+    expectThrow(
+      () => gridWeights({ ...img, data: new Uint8Array(11) }),
+      SegShapeError,
       'gridWeights: image.data has length 11, expected width*height*3 = 12',
     );
-    expect(() => gridWeights(img, { connectivity: 6 as never })).toThrow(
+    expectThrow(
+      () => gridWeights(img, { connectivity: 6 as never }),
+      SegRangeError,
       'gridWeights: connectivity is 6, expected 4 or 8',
     );
-    expect(() => gridWeights(img, { sigma: 0 })).toThrow(
+    expectThrow(
+      () => gridWeights(img, { sigma: 0 }),
+      SegValueError,
       'gridWeights: sigma is 0, expected a finite number ≥ 1e-150',
     );
     const g = gridWeights(img);
-    expect(() =>
-      pottsEnergy({ width: 2, height: 2, data: Int32Array.from([0, 1, -1, 0]) }, g),
-    ).toThrow('pottsEnergy: labels.data[2] is -1, expected an integer label ≥ 0');
-    expect(() => pottsEnergy({ width: 1, height: 4, data: new Int32Array(4) }, g)).toThrow(
+    expectThrow(
+      () => pottsEnergy({ width: 2, height: 2, data: Int32Array.from([0, 1, -1, 0]) }, g),
+      SegRangeError,
+      'pottsEnergy: labels.data[2] is -1, expected an integer label ≥ 0',
+    );
+    expectThrow(
+      () => pottsEnergy({ width: 1, height: 4, data: new Int32Array(4) }, g),
+      SegShapeError,
       "pottsEnergy: labels are 1×4, expected the weights' 2×2",
     );
   });
@@ -166,25 +177,39 @@ describeBackends('gridCrfLoss', () => {
   it('rejects bad input with exact messages', () => {
     const s = tf.fill([1, 2, 2, 2], 0.5);
     const img = tf.zeros([1, 2, 2, 3]);
-    expect(() => gridCrfLoss(s, tf.zeros([1, 2, 3, 3]))).toThrow(
+    expectThrow(
+      () => gridCrfLoss(s, tf.zeros([1, 2, 3, 3])),
+      SegShapeError,
       'gridCrfLoss: image has shape [1,2,3,3], expected [1,2,2,3]',
     );
-    expect(() => gridCrfLoss(tf.fill([1, 2, 2, 2], 0.6), img)).toThrow(
+    expectThrow(
+      () => gridCrfLoss(tf.fill([1, 2, 2, 2], 0.6), img),
+      SegValueError,
       'gridCrfLoss: probs at example 0, pixel (y=0, x=0) sums to 1.2000000476837158, expected 1 (±0.001)',
     );
-    expect(() =>
-      gridCrfLoss(tf.tensor4d([1.5, -0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [1, 2, 2, 2]), img),
-    ).toThrow('gridCrfLoss: probs[1] is -0.5, expected a probability ≥ 0');
-    expect(() =>
-      gridCrfLoss(tf.tensor4d([NaN, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [1, 2, 2, 2]), img),
-    ).toThrow('gridCrfLoss: probs[0] is NaN, expected a finite number');
-    expect(() => gridCrfLoss(s, tf.fill([1, 2, 2, 3], 300))).toThrow(
+    expectThrow(
+      () => gridCrfLoss(tf.tensor4d([1.5, -0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [1, 2, 2, 2]), img),
+      SegValueError,
+      'gridCrfLoss: probs[1] is -0.5, expected a probability ≥ 0',
+    );
+    expectThrow(
+      () => gridCrfLoss(tf.tensor4d([NaN, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [1, 2, 2, 2]), img),
+      SegValueError,
+      'gridCrfLoss: probs[0] is NaN, expected a finite number',
+    );
+    expectThrow(
+      () => gridCrfLoss(s, tf.fill([1, 2, 2, 3], 300)),
+      SegValueError,
       'gridCrfLoss: image[0] is 300, expected a value in [0, 255]',
     );
-    expect(() => gridCrfLoss(s, img, { relaxation: 'l1' as never })).toThrow(
-      `gridCrfLoss: relaxation is "l1", expected 'bilinear', 'tv' or 'quadratic'`,
+    expectThrow(
+      () => gridCrfLoss(s, img, { relaxation: 'l1' as never }),
+      SegValueError,
+      "gridCrfLoss: relaxation is \"l1\", expected 'bilinear', 'tv' or 'quadratic'",
     );
-    expect(() => gridCrfLoss(tf.ones([1, 2, 2, 1]), img)).toThrow(
+    expectThrow(
+      () => gridCrfLoss(tf.ones([1, 2, 2, 1]), img),
+      SegShapeError,
       'gridCrfLoss: probs has shape [1,2,2,1], expected K ≥ 2 labels in the last axis',
     );
     tf.dispose([s, img]);
@@ -194,18 +219,26 @@ describeBackends('gridCrfLoss', () => {
 describe('gridWeights and pottsEnergy on bad input', () => {
   it('refuse non-finite images, vanishing σ and malformed weights', () => {
     const img = { width: 2, height: 1, data: [Number.NaN, 0, 0, 10, 10, 10] };
-    expect(() => gridWeights(img)).toThrow(
+    expectThrow(
+      () => gridWeights(img),
+      SegValueError,
       'gridWeights: image.data[0] is NaN, expected a finite number',
     );
-    expect(() => gridWeights(null as never)).toThrow(
+    expectThrow(
+      () => gridWeights(null as never),
+      SegValueError,
       'gridWeights: image is null, expected an object',
     );
-    expect(() => gridWeights({ width: 2, height: 1, data: [1e200, 0, 0, -1e200, 0, 0] })).toThrow(
+    expectThrow(
+      () => gridWeights({ width: 2, height: 1, data: [1e200, 0, 0, -1e200, 0, 0] }),
+      SegValueError,
       'gridWeights: the mean squared neighbour difference of image.data is Infinity, expected a finite σ² (values too large; pass sigma)',
     );
     // 2σ² would underflow to 0 and equal colours get exp(−0/0) = NaN
     const flat = { width: 2, height: 1, data: [0, 0, 0, 0, 0, 0] };
-    expect(() => gridWeights(flat, { sigma: 1e-300 })).toThrow(
+    expectThrow(
+      () => gridWeights(flat, { sigma: 1e-300 }),
+      SegValueError,
       'gridWeights: sigma is 1e-300, expected a finite number ≥ 1e-150',
     );
     expect(gridWeights(flat, { sigma: 1e-150 }).edges[0]![0]).toBe(1);
@@ -213,18 +246,26 @@ describe('gridWeights and pottsEnergy on bad input', () => {
     const g = gridWeights({ width: 2, height: 2, data: new Uint8Array(12).map((_, i) => i * 20) });
     const labels = { width: 2, height: 2, data: Int32Array.from([0, 1, 0, 1]) };
     const five = { ...g, edges: [...g.edges, new Float32Array(4)] };
-    expect(() => pottsEnergy(labels, five)).toThrow(
+    expectThrow(
+      () => pottsEnergy(labels, five),
+      SegShapeError,
       'pottsEnergy: weights.edges has length 5, expected an array of 2 (4-connectivity) or 4 (8-connectivity) directions',
     );
     const nan = { ...g, edges: [Float32Array.from([Number.NaN, 0, 0, 0]), ...g.edges.slice(1)] };
-    expect(() => pottsEnergy(labels, nan)).toThrow(
+    expectThrow(
+      () => pottsEnergy(labels, nan),
+      SegValueError,
       'pottsEnergy: weights.edges[0][0] is NaN, expected a finite weight ≥ 0',
     );
     const neg = { ...g, edges: [Float32Array.from([-1, 0, 0, 0]), ...g.edges.slice(1)] };
-    expect(() => pottsEnergy(labels, neg)).toThrow(
+    expectThrow(
+      () => pottsEnergy(labels, neg),
+      SegValueError,
       'pottsEnergy: weights.edges[0][0] is -1, expected a finite weight ≥ 0',
     );
-    expect(() => pottsEnergy(labels, null as never)).toThrow(
+    expectThrow(
+      () => pottsEnergy(labels, null as never),
+      SegValueError,
       'pottsEnergy: weights is null, expected an object',
     );
   });
@@ -235,10 +276,14 @@ describeBackends('gridCrfLoss on bad input', () => {
     const s = tf.fill([1, 2, 2, 2], 0.5);
     const img = tf.zeros([1, 2, 2, 3]);
     await expectNoLeaks(() => {
-      expect(() => gridCrfLoss(s, img, { sigma: 1e-300 })).toThrow(
+      expectThrow(
+        () => gridCrfLoss(s, img, { sigma: 1e-300 }),
+        SegValueError,
         'gridCrfLoss: sigma is 1e-300, expected a finite number ≥ 1e-150',
       );
-      expect(() => gridCrfLoss(s, img, null as never)).toThrow(
+      expectThrow(
+        () => gridCrfLoss(s, img, null as never),
+        SegValueError,
         'gridCrfLoss: options is null, expected an object',
       );
     });

@@ -61,6 +61,25 @@ export function expectThrow(
   expect((error as Error).message).toBe(message);
 }
 
+/** {@link expectThrow} for a promise: fails unless `p` rejects with an instance of `cls` whose message is exactly `message`. */
+export async function expectRejects(
+  p: Promise<unknown>,
+  cls: new (m: string) => Error,
+  message: string,
+): Promise<void> {
+  let error: unknown;
+  let rejected = false;
+  try {
+    await p;
+  } catch (e) {
+    error = e;
+    rejected = true;
+  }
+  expect(rejected, 'the promise rejects').toBe(true);
+  expect(error).toBeInstanceOf(cls);
+  expect((error as Error).message).toBe(message);
+}
+
 /** Central finite differences of a float64 function: `(f(x+εe_i) − f(x−εe_i)) / 2ε` for every i. */
 export function numericGradient(
   f: (x: Float64Array) => number,
