@@ -36,7 +36,7 @@ export interface MethodParams {
   lambda?: number;
   /** Outer iterations of a fresh run. @default 10 */
   iterations?: number;
-  /** Outer iterations of a refinement. @default 3 */
+  /** Outer iterations of a refinement. @default 2 */
   refineIterations?: number;
   /** Gradient steps per iteration. @default 5 */
   stepsPerIteration?: number;
@@ -170,7 +170,7 @@ export class Session {
     const smallSeeds = downscaleSeeds(seeds, w, h, K);
     const inputOpts = inputOptions(method);
     const input = networkInput(small, { ...inputOpts, seeds: smallSeeds, numClasses: K });
-    const iterations = refined ? (params.refineIterations ?? 3) : (params.iterations ?? 10);
+    const iterations = refined ? (params.refineIterations ?? 2) : (params.iterations ?? 10);
     const connected = Array.from({ length: K - 1 }, (_, k) => k + 1);
     let stopped = false;
     const report = async (iteration: number, terms: Record<string, number>): Promise<boolean> => {
