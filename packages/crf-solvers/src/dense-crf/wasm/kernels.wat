@@ -626,14 +626,14 @@
               (f32.load offset=8 (i32.add (local.get $logits) (local.get $o)))))))))
       (local.set $o (i32.const 0))
       (block $be (loop $le
-        (br_if $be (i32.ge_u (local.get $o) (local.get $kb)))
-        ;; x: four channels, or the last 1–3 (lanes 0–2 of $x, assembled before the loop;
-        ;; branch-free: the load then reads bytes 0–15, always in bounds, and is not used)
-        (local.set $t (select
-          (v128.load (select (i32.add (local.get $logits) (local.get $o)) (i32.const 0)
-            (i32.lt_u (local.get $o) (local.get $kb4))))
-          (local.get $x)
-          (i32.lt_u (local.get $o) (local.get $kb4))))
+        ;; x: four channels, or the last 1–3 (lanes 0–2 of $x, assembled before the loop)
+        (block $have
+          (block $tail
+            (br_if $tail (i32.ge_u (local.get $o) (local.get $kb4)))
+            (local.set $t (v128.load (i32.add (local.get $logits) (local.get $o))))
+            (br $have))
+          (br_if $be (i32.ge_u (local.get $o) (local.get $kb)))
+          (local.set $t (local.get $x)))
         ;; t = max(x − max, −87)·log2 e
         (local.set $t (f32x4.mul
           (f32x4.max (f32x4.sub (local.get $t) (local.get $mv)) (f32x4.splat (f32.const -87)))
