@@ -176,6 +176,10 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     const { page, errors } = await open();
     const backend = (await page.textContent('#backend')) ?? '';
     expect(backend).toMatch(/wasm backend, SIMD on, \d+ threads?, cross-origin isolated/);
+    // one wasm thread per logical core (2 on the CI machine)
+    expect(await page.evaluate(() => document.getElementById('backend')!.dataset.threads)).toBe(
+      String(await page.evaluate(() => navigator.hardwareConcurrency)),
+    );
     await mouseStroke(page, [
       [142, 150],
       [142, 260],
@@ -218,7 +222,10 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
   it('draws with touch on a phone-sized screen (390×844) and pinches to zoom', async () => {
     const { page, errors } = await open({ mobile: true });
     const cdp = await page.context().newCDPSession(page);
-    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', points: { x: number; y: number }[]) =>
+    const touch = (
+      type: 'touchStart' | 'touchMove' | 'touchEnd',
+      points: { x: number; y: number }[],
+    ) =>
       cdp.send('Input.dispatchTouchEvent', {
         type,
         touchPoints: points.map((p, id) => ({ x: p.x, y: p.y, id })),

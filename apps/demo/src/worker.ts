@@ -14,7 +14,17 @@ let started: (threads: number) => void = () => {};
 const ready = new Promise<number>((r) => {
   started = r;
 }).then((threads) => {
-  if (threads >= 1) setThreadsCount(threads);
+  if (self.crossOriginIsolated) {
+    // tfjs-backend-wasm 4.22 runs at most hardwareConcurrency / 2 threads (its guess at the
+    // physical cores: 1 on a 2-core machine, whatever setThreadsCount asks); present it the
+    // count that lets it run the threads wanted, by default one per logical core
+    const wanted = threads >= 1 ? threads : navigator.hardwareConcurrency || 1;
+    Object.defineProperty(self.navigator, 'hardwareConcurrency', {
+      value: 2 * wanted,
+      configurable: true,
+    });
+    setThreadsCount(wanted);
+  }
   return start();
 });
 
