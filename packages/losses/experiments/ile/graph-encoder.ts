@@ -21,6 +21,14 @@ export interface GraphEncoderOptions {
   layers?: number;
   /** Embedding size d. @default 64 */
   dim?: number;
+  /**
+   * `'sum'`: the node states summed over the atoms (invariant to the atom
+   * order). `'sum+ordered'`: also the padded one-hot atoms and bonds and the
+   * last node states in atom order (SMILES order), so ψ can start near the
+   * fixed Hamming code (a random linear map of it) and learn from there.
+   * @default 'sum'
+   */
+  readout?: 'sum' | 'sum+ordered';
 }
 
 /**
@@ -34,11 +42,13 @@ export class GraphEncoder implements StructuredEncoder<readonly MolGraph[]> {
   readonly variables: tf.Variable[] = [];
   private readonly layers: { self: tf.Variable; nb: tf.Variable; b: tf.Variable }[] = [];
   private readonly head: tf.Variable[];
+  private readonly ordered: boolean;
 
   constructor(rng: Rng, options: GraphEncoderOptions = {}) {
     const hidden = options.hidden ?? 64;
     const depth = options.layers ?? 3;
     const dim = options.dim ?? 64;
+    this.ordered = (options.readout ?? 'sum') === 'sum+ordered';
     const glorot = (rows: number, cols: number) =>
       tf.variable(
         tf.tensor2d(rng.normalArray(rows * cols, 0, Math.sqrt(2 / (rows + cols))), [rows, cols]),
@@ -54,8 +64,10 @@ export class GraphEncoder implements StructuredEncoder<readonly MolGraph[]> {
       this.variables.push(layer.self, layer.nb, layer.b);
       f = hidden;
     }
+    const readoutSize =
+      depth * hidden + (this.ordered ? N * 5 + N * N * BOND_TYPES + N * hidden : 0);
     this.head = [
-      glorot(depth * hidden, 2 * dim),
+      glorot(readoutSize, 2 * dim),
       tf.variable(tf.zeros([2 * dim])),
       glorot(2 * dim, dim),
       tf.variable(tf.zeros([dim])),
@@ -105,6 +117,13 @@ export class GraphEncoder implements StructuredEncoder<readonly MolGraph[]> {
         pooled.push(tf.sum(h, 1));
       }
       const [w1, b1, w2, b2] = this.head as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      if (this.ordered) {
+        pooled.push(
+          tf.reshape(nodes, [B, N * 5]),
+          tf.reshape(bonds, [B, N * N * BOND_TYPES]),
+          tf.reshape(h, [B, N * h.shape[2]]),
+        );
+      }
       const z = tf.relu(tf.add(tf.matMul(tf.concat(pooled, 1), w1 as tf.Tensor2D), b1));
       return tf.add(tf.matMul(z, w2 as tf.Tensor2D), b2) as tf.Tensor2D;
     });

@@ -37,6 +37,10 @@ export interface Config {
   embedLr: number;
   dim: number;
   hidden: number;
+  /** Readout of the graph encoder (see GraphEncoderOptions). */
+  readout: 'sum' | 'sum+ordered';
+  /** Augmentation rates; one augmentation drawn per view. */
+  augmentRate: number;
   surrogateEpochs: number;
   surrogateLr: number;
   mlpHidden: number;
@@ -138,6 +142,8 @@ export interface MethodResult {
   candidates: Float64Array;
   /** GED per test molecule, projected-gradient decoding. */
   gradient: Float64Array;
+  /** Test molecules whose projected-gradient output differs from the candidate decoding's (a graph not in the candidate set, or another candidate). */
+  descended?: number;
   /** Decoded graphs of the first few test molecules (for the figure). */
   examples: { candidates: MolGraph[]; gradient: MolGraph[] };
 }
@@ -163,9 +169,15 @@ export async function trainLearned(
   const data = await loadData(cfg);
   const rng = new Rng(cfg.seed + 1);
   const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
-  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim });
+  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim, readout: cfg.readout });
   const emb = trainOutputEmbedding(encoder, trainGraphs, {
-    augment: (g, r) => augmentGraph(g, r),
+    augment: (g, r) =>
+      augmentGraph(g, r, {
+        oneOf: true,
+        dropNode: cfg.augmentRate,
+        perturbEdge: cfg.augmentRate,
+        maskAtom: cfg.augmentRate,
+      }),
     epochs: cfg.embedEpochs,
     batchSize: cfg.embedBatch,
     temperature: cfg.temperature,
@@ -225,7 +237,7 @@ export async function decodeLearned(
   const data = await loadData(cfg);
   const rng = new Rng(cfg.seed + 1);
   const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
-  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim });
+  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim, readout: cfg.readout });
   encoder.setWeights(encoderWeights);
   const psi = embedOutputs(encoder, trainGraphs);
   const b = to - from;
@@ -242,6 +254,7 @@ export async function decodeLearned(
     if (i < examples) ex.candidates.push(g);
   }
   const chunk = 64;
+  let descended = 0;
   for (let s = 0; s < b; s += chunk) {
     const e = Math.min(b, s + chunk);
     const starts = Array.from(
@@ -255,12 +268,13 @@ export async function decodeLearned(
     hs.dispose();
     r.outputs.forEach((g, k) => {
       gradient[s + k] = graphEditDistance(g, truth[s + k]!);
+      if (graphEditDistance(g, trainGraphs[top.indices[(s + k) * S]!]!) > 0) descended++;
       if (s + k < examples) ex.gradient.push(g);
     });
   }
   tf.dispose([psi, hT]);
   encoder.dispose();
-  return { candidates, gradient, examples: ex };
+  return { candidates, gradient, descended, examples: ex };
 }
 
 /** The fixed loss (Hamming on padded node types and adjacency): surrogate regression onto its code, both decodings. */
