@@ -54,10 +54,10 @@ const full: Config = {
   mlpHidden: 256,
   starts: 4,
   gradSteps: 30,
-  gradLr: 0.05,
+  gradLr: 1,
 };
 const cfg: Config = quick
-  ? { ...full, embedEpochs: 8, surrogateEpochs: 10, testSize: 200, gradSteps: 15 }
+  ? { ...full, embedEpochs: 8, surrogateEpochs: 10, testSize: 200 }
   : { ...full };
 // --set key=value (repeatable) overrides a numeric setting, e.g. --set embedEpochs=60.
 args.forEach((a, i) => {

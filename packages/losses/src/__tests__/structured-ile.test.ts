@@ -221,6 +221,14 @@ describeBackends('graph encoder and relaxation', () => {
     };
     const [e1, e2] = tf.tidy(() => [enc.apply([g]).dataSync(), enc.apply([p]).dataSync()]);
     for (let i = 0; i < 6; i++) expect(e2[i]!).toBeCloseTo(e1[i]!, 3);
+    // The ordered readout also sees the atom order (SMILES order).
+    const ordered = new GraphEncoder(rng, { hidden: 8, dim: 6, readout: 'sum+ordered' });
+    const [o1, o2] = tf.tidy(() => [ordered.apply([g]).dataSync(), ordered.apply([p]).dataSync()]);
+    expect(o1.length).toBe(6);
+    if (perm.some((v, i) => v !== i && g.atoms[v] !== g.atoms[i])) {
+      expect(Math.max(...Array.from(o1, (v, i) => Math.abs(v - o2[i]!)))).toBeGreaterThan(1e-4);
+    }
+    ordered.dispose();
     for (const h of graphs) {
       const a = augmentGraph(h, rng, { dropNode: 0.3, perturbEdge: 0.3, maskAtom: 0.3 });
       expect(a.n).toBeGreaterThanOrEqual(1);
