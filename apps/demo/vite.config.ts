@@ -96,5 +96,8 @@ export default defineConfig(({ command }) => ({
   plugins: [offline()],
   server: { headers: isolation },
   preview: { port: 4173, strictPort: false, headers: isolation },
-  build: { target: 'es2022', outDir: 'dist', sourcemap: true, minify: false },
+  // whitespace and syntax minified, names kept: the threaded wasm module sends its factory's
+  // source to its pthread workers, where minified names of the bundle do not exist
+  esbuild: { minifyIdentifiers: false, minifySyntax: true, minifyWhitespace: true },
+  build: { target: 'es2022', outDir: 'dist', sourcemap: true, minify: 'esbuild' },
 }));
