@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { labelMap, SegShapeError, SegValueError } from '@seg/tensor';
 import { encodePng } from '@seg/tensor/node';
 import { expectThrow } from '@seg/tensor/testing';
@@ -78,6 +79,33 @@ describe('objectIoU / meanIoU: mask codings', () => {
   });
 });
 
+/** A palette PNG (colour type 3) of `w`×`h` palette indices, the palette black / red / green. */
+function palettePng(w: number, h: number, idx: number[]): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const b = new Uint8Array(12 + data.length);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, data.length);
+    b.set(Buffer.from(type, 'latin1'), 4);
+    b.set(data, 8);
+    v.setUint32(8 + data.length, crc32(b.subarray(4, 8 + data.length)) >>> 0);
+    return b;
+  };
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, w);
+  new DataView(ihdr.buffer).setUint32(4, h);
+  ihdr.set([8, 3, 0, 0, 0], 8);
+  const rows = new Uint8Array(h * (w + 1));
+  for (let y = 0; y < h; y++) rows.set(idx.slice(y * w, (y + 1) * w), y * (w + 1) + 1);
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('PLTE', Uint8Array.from([0, 0, 0, 255, 0, 0, 0, 255, 0])),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
+  return Buffer.concat(parts);
+}
+
 describe('scribble maps: values outside {0, 1, 2}', () => {
   it('seedsFromScribbles maps 0 / 1 / 2 to -1 / 1 / 0', () => {
     expect(Array.from(seedsFromScribbles(gray(4, 1, [0, 1, 2, 0])).data)).toEqual([-1, 1, 0, -1]);
@@ -124,6 +152,14 @@ describe('scribble maps: values outside {0, 1, 2}', () => {
       () => readMask(mask),
       SegValueError,
       `readMask: ${mask} has the values 0, 100, 255, expected a mask coded 0 background / 255 object (128: unknown band, left out) or 0 background / 1 object`,
+    );
+    // a palette PNG whose indices are 0 / 1 / 2 reads as the luma of its colours
+    const pal = join(dir, 'palette.png');
+    writeFileSync(pal, palettePng(3, 1, [0, 1, 2]));
+    expectThrow(
+      () => readScribbles(pal),
+      SegValueError,
+      `readScribbles: ${pal} has the values 76 (1 px), 150 (1 px) outside {0, 1, 2}, expected a scribble map coded 0 unlabelled, 1 object, 2 background (an 8-bit gray PNG, as the GrabCut scribble sets)`,
     );
     writeFileSync(mask, encodePng(gray(3, 1, [0, 1, 1])));
     expect(Array.from(readMask(mask).data)).toEqual([0, 1, 1]);
