@@ -8,7 +8,7 @@
 //   npx -y pnpm@10.34.8 --filter @seg/losses experiment:margin [--quick]
 //     [--workers 2] [--epochs E] [--seeds 3] [--data <shared>/data]
 //     [--methods softmax,margin-max,margin-mean] [--dims 30,2]
-//     [--warmup F] [--momentum μ] [--tag NAME]
+//     [--warmup F] [--momentum μ] [--tag NAME] [--epochs-scale k]
 // --warmup ramps the margin part's λ from 0 over the first fraction F of the
 // steps (not in the paper); --tag writes results-NAME.json and no plots.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,7 @@ const SIZES: Record<DatasetName, { train: number; epochs: number }> = quick
   ? { fashion: { train: 2048, epochs: 2 }, mnist: { train: 2048, epochs: 2 } }
   : { fashion: { train: 30000, epochs: 1 }, mnist: { train: 10000, epochs: 3 } };
 const epochsOverride = args.includes('--epochs') ? Number(opt('--epochs', '0')) : 0;
+const epochsScale = Number(opt('--epochs-scale', '1'));
 const base = {
   dataDir,
   testSize: quick ? 2000 : 10000,
@@ -59,7 +60,7 @@ const base = {
 const tasks: RunConfig[] = [];
 for (const dataset of DATASETS) {
   const s = SIZES[dataset];
-  const epochs = epochsOverride || s.epochs;
+  const epochs = epochsOverride || s.epochs * epochsScale;
   for (const method of METHODS) {
     if (DIMS.includes(30))
       for (const seed of seeds)
@@ -200,7 +201,7 @@ console.log(
 );
 if (!quick)
   writeFileSync(
-    join(here, 'results.json'),
+    join(here, tag ? `results-${tag}.json` : 'results.json'),
     `${JSON.stringify({ rows, results: results.map(({ points, ...r }) => r) }, null, 1)}\n`,
   );
 console.log(`RESULT ${JSON.stringify({ ...summary, trainSec, wallSec, quick })}`);
