@@ -298,6 +298,42 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
       }, how);
       await page.waitForFunction((n) => document.body.dataset.image === n, `${how}ped`);
     }
+    // a large image (3000×2000) is shown scaled down, kept at full size for the segmentation
+    await page.evaluate(async () => {
+      const c = new OffscreenCanvas(3000, 2000);
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#345';
+      g.fillRect(0, 0, 3000, 2000);
+      const dt = new DataTransfer();
+      dt.items.add(new File([await c.convertToBlob()], 'large.png', { type: 'image/png' }));
+      document
+        .getElementById('viewport')!
+        .dispatchEvent(
+          new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+    });
+    await page.waitForFunction(() => document.body.dataset.image === 'large');
+    expect(
+      await page.evaluate(() => (document.getElementById('photo') as HTMLCanvasElement).width),
+    ).toBe(3000);
+    const zoom = async () => Number.parseInt((await page.textContent('#zoom-level')) ?? '', 10);
+    const fitted = await zoom();
+    expect(fitted).toBeLessThan(40);
+    await page.click('#zoom-in');
+    await page.keyboard.press('=');
+    expect(await zoom()).toBeGreaterThan(1.5 * fitted);
+    // the zoom buttons drew nothing on the image
+    expect(await seedCounts(page)).toEqual({});
+    // back to an image of normal size
+    await page.evaluate(async () => {
+      const blob = await (await fetch('grabcut/images/banana1.png')).blob();
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'pasted.png', { type: 'image/png' }));
+      document.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }),
+      );
+    });
+    await page.waitForFunction(() => document.body.dataset.image === 'pasted');
     // one's own image segments too (no ground truth: no IoU)
     await mouseStroke(page, [
       [320, 200],

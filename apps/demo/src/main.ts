@@ -455,7 +455,8 @@ function abandonStroke(): void {
 
 viewport.addEventListener('contextmenu', (e) => e.preventDefault());
 viewport.addEventListener('pointerdown', (e) => {
-  if (!picture) return;
+  // the zoom buttons sit on the image: theirs are clicks, not strokes
+  if (!picture || (e.target as HTMLElement).closest('.zoom')) return;
   const at = local(e);
   pointers.set(e.pointerId, at);
   viewport.setPointerCapture(e.pointerId);
@@ -557,6 +558,8 @@ $<HTMLInputElement>('file').addEventListener('change', (e) => {
   const f = (e.target as HTMLInputElement).files?.[0];
   if (f) void openFile(f);
   (e.target as HTMLInputElement).value = '';
+  // give the keys back to the shortcuts
+  (e.target as HTMLInputElement).blur();
 });
 viewport.addEventListener('dragover', (e) => {
   e.preventDefault();
@@ -797,6 +800,11 @@ document.addEventListener('keyup', (e) => {
     viewport.classList.remove('panning');
   }
 });
+
+// a choice made, the keys go back to the shortcuts (a focused select would take them)
+for (const sel of [sampleSelect, methodSelect, overlayMode]) {
+  sel.addEventListener('change', () => sel.blur());
+}
 
 // ---- start ------------------------------------------------------------------------
 
