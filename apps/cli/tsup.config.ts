@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { seg: 'src/main.ts' },
+  entry: { seg: 'src/main.ts', worker: 'src/worker.ts' },
   format: ['esm'],
   sourcemap: true,
   clean: true,

@@ -17,7 +17,15 @@ export const OPTIONS = {
   backend: { type: 'string' },
   'max-pixels': { type: 'string' },
   force: { type: 'boolean' },
+  data: { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  part: { type: 'string' },
+  json: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -35,41 +43,67 @@ export class UsageError extends Error {
 
 const names = Object.keys(OPTIONS) as OptionName[];
 
-/** Parses argv strictly: `--name value`, `--name=value`, `--flag`, positionals. */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
+/**
+ * The command of a command line (its first positional), found by a lenient
+ * pass, so that the strict parse can know that command's options.
+ */
+export function commandOf(argv: readonly string[]): string | undefined {
+  try {
+    return nodeParseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      strict: false,
+      allowPositionals: true,
+    }).positionals[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses argv strictly: `--name value`, `--name=value`, `--flag`, positionals.
+ * Only the options in `known` are accepted (default: all); `command` names
+ * the command in messages.
+ */
+export function parseArgs(
+  argv: readonly string[],
+  known: readonly OptionName[] = names,
+  command?: string,
+): ParsedArgs {
   let tokens: ReturnType<typeof nodeParseArgs>['tokens'];
+  const options = Object.fromEntries(known.map((n) => [n, OPTIONS[n]]));
   try {
     ({ tokens } = nodeParseArgs({
       args: [...argv],
-      options: OPTIONS,
+      options,
       strict: true,
       allowPositionals: true,
       tokens: true,
     }));
   } catch (e) {
-    throw translate(e);
+    throw translate(e, known, command ? `seg ${command}` : 'seg');
   }
   const positionals: string[] = [];
-  const options = new Map<OptionName, string | true>();
+  const given = new Map<OptionName, string | true>();
   for (const t of tokens ?? []) {
     if (t.kind === 'positional') positionals.push(t.value);
     else if (t.kind === 'option') {
       const name = t.name as OptionName;
-      if (options.has(name)) throw new UsageError(`seg: --${name} is given twice`);
-      options.set(name, t.value ?? true);
+      if (given.has(name)) throw new UsageError(`seg: --${name} is given twice`);
+      given.set(name, t.value ?? true);
     }
   }
-  return { positionals, options };
+  return { positionals, options: given };
 }
 
 /** node:util's messages, in seg's words. */
-function translate(e: unknown): Error {
+function translate(e: unknown, known: readonly OptionName[], who: string): Error {
   const err = e as { code?: string; message?: string };
   const m = err?.message ?? String(e);
   if (err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const opt = /'([^']+)'/.exec(m)?.[1] ?? '?';
     return new UsageError(
-      `seg: unknown option ${opt} (the options are ${names.map((n) => `--${n}`).join(', ')})`,
+      `${who}: unknown option ${opt} (the options are ${known.map((n) => `--${n}`).join(', ')})`,
     );
   }
   if (err?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {

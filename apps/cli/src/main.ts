@@ -1,60 +1,67 @@
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { MAX_POTTS_WEIGHT, objectIoU, type SegmentMethod, segmentImage } from '@seg/optim-adm';
-import { readMask, readScribbles } from '@seg/optim-adm/node';
+import { grabCutNames, readMask, readScribbles } from '@seg/optim-adm/node';
 import { initBackend } from '@seg/tensor';
 import { DEFAULT_MAX_PIXELS, readImage } from '@seg/tensor/node';
 import {
   choiceOption,
+  commandOf,
   integerOption,
   numberOption,
+  type OptionName,
   type ParsedArgs,
   parseArgs,
   stringOption,
   UsageError,
 } from './args.js';
-import { type InputFile, prepareOutput, saveMask } from './output.js';
+import {
+  makePart,
+  mergeParts,
+  type Part,
+  pickShard,
+  runJobs,
+  shardOption,
+  workersOption,
+  writePart,
+} from './batch.js';
+import { COMMANDS, helpText } from './help.js';
+import { Progress } from './log.js';
+import { type InputFile, prepareFolder, prepareOutput, saveMask } from './output.js';
 import { progressLine } from './progress.js';
-
-const USAGE = `seg — segmentation from scribbles (@seg)
-
-usage:
-  seg segment IMAGE --scribbles SCRIBBLES.png [--mask MASK.png] [--out MASK_OUT.png] [--force]
-              [--method adm|graphcut|gd-grid|gd-dense|pce] [--lambda L] [--seed S]
-              [--backend wasm|cpu] [--max-pixels N]
-  seg info
-
-Scribble maps are 8-bit gray PNGs: 0 unlabelled, 1 object, 2 background (the
-GrabCut scribble sets); other values are refused. A mask (0 background, 255
-object, 128 unknown band, left out of the score; or 0 / 1) prints the object
-IoU. --out (default out/IMAGE-mask.png) is .png, .jpg or .jpeg, is checked
-before the run and may not be one of the inputs unless --force. λ is at most
-1e30; the seed is an integer in [0, 4294967295]. Images larger than
---max-pixels (default 25000000) are refused before decoding.`;
+import type { ImageJob } from './task.js';
 
 const METHODS: readonly SegmentMethod[] = ['adm', 'graphcut', 'gd-grid', 'gd-dense', 'pce'];
+const IMAGE = /\.(png|jpe?g)$/i;
 
-function need(path: string | undefined, what: string): string {
-  if (!path) throw new UsageError(`seg segment: ${what} is missing\n\n${USAGE}`);
+/** An input path that must exist and be a file. */
+function needFile(command: string, path: string | undefined, what: string): string {
+  if (!path)
+    throw new UsageError(`seg ${command}: ${what} is missing (seg ${command} -h for help)`);
   if (!existsSync(path))
-    throw new UsageError(`seg segment: ${what} ${JSON.stringify(path)} does not exist`);
+    throw new UsageError(`seg ${command}: ${what} ${JSON.stringify(path)} does not exist`);
+  if (statSync(path).isDirectory())
+    throw new UsageError(
+      `seg ${command}: ${what} ${JSON.stringify(path)} is a folder, expected an image file${what === 'the image' ? '' : ' (a folder of images takes folders here)'}`,
+    );
   return path;
 }
 
-async function segment(args: ParsedArgs): Promise<number> {
-  if (args.positionals.length > 2) {
+/** An input path that must exist and be a folder. */
+function needFolder(command: string, path: string | undefined, what: string): string {
+  if (!path)
+    throw new UsageError(`seg ${command}: ${what} is missing (seg ${command} -h for help)`);
+  if (!existsSync(path))
+    throw new UsageError(`seg ${command}: ${what} ${JSON.stringify(path)} does not exist`);
+  if (!statSync(path).isDirectory())
     throw new UsageError(
-      `seg segment: expected one IMAGE, got ${args.positionals.length - 1} arguments (${args.positionals
-        .slice(1)
-        .map((p) => JSON.stringify(p))
-        .join(', ')})`,
+      `seg ${command}: ${what} ${JSON.stringify(path)} is a file, expected a folder (a single image takes files here)`,
     );
-  }
-  // every argument, input and the output path are checked before any work
-  const imagePath = need(args.positionals[1], 'the image');
-  const scribblesPath = need(stringOption(args, 'scribbles'), '--scribbles');
-  const maskOption = stringOption(args, 'mask');
-  const maskPath = maskOption === undefined ? undefined : need(maskOption, '--mask');
+  return path;
+}
+
+/** The options the segmentation takes, shared by segment and eval. */
+function runOptions(args: ParsedArgs) {
   const method = choiceOption(args, 'method', METHODS, 'adm');
   const backend = choiceOption(args, 'backend', ['wasm', 'cpu'] as const, 'wasm');
   const lambda = args.options.has('lambda')
@@ -68,6 +75,49 @@ async function segment(args: ParsedArgs): Promise<number> {
     1,
     Number.MAX_SAFE_INTEGER,
   );
+  return { method, backend, lambda, seed, maxPixels };
+}
+
+const SEGMENT_OPTIONS: OptionName[] = [
+  'scribbles',
+  'mask',
+  'out',
+  'force',
+  'method',
+  'lambda',
+  'seed',
+  'backend',
+  'max-pixels',
+  'workers',
+  'shard',
+  'part',
+  'json',
+  'quiet',
+  'help',
+];
+
+async function segment(args: ParsedArgs, progress: Progress): Promise<number> {
+  if (args.positionals.length > 2) {
+    throw new UsageError(
+      `seg segment: expected one IMAGE, got ${args.positionals.length - 1} arguments (${args.positionals
+        .slice(1)
+        .map((p) => JSON.stringify(p))
+        .join(', ')})`,
+    );
+  }
+  const target = args.positionals[1];
+  if (target && existsSync(target) && statSync(target).isDirectory())
+    return segmentFolder(args, target, progress);
+  for (const name of ['workers', 'shard', 'part', 'json'] as const) {
+    if (args.options.has(name))
+      throw new UsageError(`seg segment: --${name} is for a folder of images, and IMAGE is a file`);
+  }
+  // every argument, input and the output path are checked before any work
+  const imagePath = needFile('segment', target, 'the image');
+  const scribblesPath = needFile('segment', stringOption(args, 'scribbles'), '--scribbles');
+  const maskOption = stringOption(args, 'mask');
+  const maskPath = maskOption === undefined ? undefined : needFile('segment', maskOption, '--mask');
+  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
   const out =
     stringOption(args, 'out') ?? `out/${basename(imagePath).replace(/\.[^.]+$/, '')}-mask.png`;
   const inputs: InputFile[] = [
@@ -93,7 +143,7 @@ async function segment(args: ParsedArgs): Promise<number> {
   }
 
   const report = await initBackend({ backend });
-  console.log(
+  progress.line(
     `backend: ${report.backend} (SIMD ${report.simd ? 'on' : 'off'}, ${report.threads} thread)`,
   );
   const t0 = performance.now();
@@ -101,8 +151,9 @@ async function segment(args: ParsedArgs): Promise<number> {
     method,
     seed,
     ...(lambda !== undefined ? { lambda } : {}),
-    onProgress: (p) => console.log(`  ${progressLine(p)}`),
+    onProgress: (p) => progress.status(`  ${progressLine(p)}`),
   });
+  progress.clear();
   const secs = (performance.now() - t0) / 1000;
   const data = new Uint8Array(image.width * image.height);
   for (let i = 0; i < data.length; i++) data[i] = result.labels.data[i] === 1 ? 255 : 0;
@@ -121,8 +172,203 @@ async function segment(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** Image files of a folder, by name without extension, sorted. */
+function imagesOf(dir: string): { name: string; file: string }[] {
+  return readdirSync(dir)
+    .filter((f) => IMAGE.test(f) && !statSync(join(dir, f)).isDirectory())
+    .map((f) => ({ name: basename(f, extname(f)), file: join(dir, f) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function segmentFolder(args: ParsedArgs, dir: string, progress: Progress): Promise<number> {
+  const fn = 'seg segment';
+  const scribblesDir = needFolder('segment', stringOption(args, 'scribbles'), '--scribbles');
+  const maskOption = stringOption(args, 'mask');
+  const maskDir =
+    maskOption === undefined ? undefined : needFolder('segment', maskOption, '--mask');
+  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
+  const shard = shardOption(args, 'segment');
+  const all = imagesOf(dir);
+  if (all.length === 0) throw new UsageError(`${fn}: ${dir} holds no .png, .jpg or .jpeg image`);
+  const names = new Set<string>();
+  for (const { name, file } of all) {
+    if (names.has(name))
+      throw new UsageError(`${fn}: ${dir} has two images named ${name} (${file} and another)`);
+    names.add(name);
+    if (!existsSync(join(scribblesDir, `${name}.png`)))
+      throw new UsageError(
+        `${fn}: ${join(scribblesDir, `${name}.png`)} is missing, expected the scribbles of ${file}`,
+      );
+  }
+  const outDir = stringOption(args, 'out') ?? `out/${basename(resolve(dir))}-masks`;
+  prepareFolder(
+    outDir,
+    [
+      { what: 'the image folder', path: dir },
+      { what: '--scribbles', path: scribblesDir },
+      ...(maskDir ? [{ what: '--mask', path: maskDir }] : []),
+    ],
+    args.options.has('force'),
+  );
+  const mine = pickShard(all, shard);
+  const jobs: ImageJob[] = mine.map(({ name, file }) => {
+    const mask = maskDir ? join(maskDir, `${name}.png`) : undefined;
+    return {
+      name,
+      image: file,
+      scribbles: join(scribblesDir, `${name}.png`),
+      ...(mask && existsSync(mask) ? { mask } : {}),
+      out: join(outDir, `${name}.png`),
+      method,
+      ...(lambda !== undefined ? { lambda } : {}),
+      seed,
+      backend,
+      maxPixels,
+    };
+  });
+  const part = stringOption(args, 'part');
+  const workers = workersOption(args, jobs.length);
+  progress.line(
+    `${fn}: ${jobs.length} of ${all.length} images (shard ${shard.index}/${shard.count}), ${method}, ${workers} worker${workers > 1 ? 's' : ''} → ${outDir}`,
+  );
+  const t0 = performance.now();
+  const results = await runJobs(jobs, workers, progress);
+  const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
+  const result = makePart(
+    'segment',
+    { method, lambda: lambda ?? null, seed, backend },
+    shard,
+    all.length,
+    results.map((r) => ({ name: r.name, iou: r.iou, mask: r.out })),
+  );
+  if (part) writePart(part, result, 'segment');
+  if (args.options.has('json')) console.log(JSON.stringify(result));
+  else {
+    for (const r of results)
+      console.log(
+        `${r.name}\t${r.out ?? '(not saved)'}${r.iou === null ? '' : `\tIoU ${r.iou.toFixed(4)}`}`,
+      );
+    console.log(
+      `${results.length} masks in ${((performance.now() - t0) / 1000).toFixed(1)} s${result.meanIoU === null ? '' : `, mean IoU ${result.meanIoU.toFixed(4)}`}`,
+    );
+  }
+  for (const p of problems) console.error(p);
+  return problems.length > 0 ? 1 : 0;
+}
+
+const EVAL_OPTIONS: OptionName[] = [
+  'data',
+  'scribbles',
+  'method',
+  'lambda',
+  'seed',
+  'backend',
+  'max-pixels',
+  'workers',
+  'shard',
+  'part',
+  'json',
+  'csv',
+  'quiet',
+  'help',
+];
+
+async function evaluate(args: ParsedArgs, progress: Progress): Promise<number> {
+  const fn = 'seg eval';
+  if (args.positionals.length > 1)
+    throw new UsageError(
+      `${fn}: takes no positional arguments, got ${args.positionals.slice(1).join(' ')} (the folder goes after --data)`,
+    );
+  if (args.options.has('json') && args.options.has('csv'))
+    throw new UsageError(`${fn}: --json and --csv are exclusive, expected one`);
+  const data = needFolder('eval', stringOption(args, 'data'), '--data');
+  const set = integerOption(args, 'scribbles', 1, 1, 2);
+  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
+  const shard = shardOption(args, 'eval');
+  for (const sub of ['images', 'masks', `scribbles-${set}`]) {
+    if (!existsSync(join(data, sub)))
+      throw new UsageError(
+        `${fn}: ${join(data, sub)} does not exist, expected a folder laid out as GrabCut (images/, masks/, scribbles-1/, [scribbles-2/])`,
+      );
+  }
+  const all = grabCutNames(data);
+  const files = readdirSync(join(data, 'images'));
+  for (const name of all) {
+    for (const sub of ['masks', `scribbles-${set}`]) {
+      if (!existsSync(join(data, sub, `${name}.png`)))
+        throw new UsageError(
+          `${fn}: ${join(data, sub, `${name}.png`)} is missing, expected one for images/${name}`,
+        );
+    }
+  }
+  if (all.length === 0) throw new UsageError(`${fn}: ${join(data, 'images')} holds no image`);
+  const jobs: ImageJob[] = pickShard(all, shard).map((name) => ({
+    name,
+    image: join(data, 'images', files.find((f) => basename(f, extname(f)) === name)!),
+    scribbles: join(data, `scribbles-${set}`, `${name}.png`),
+    mask: join(data, 'masks', `${name}.png`),
+    method,
+    ...(lambda !== undefined ? { lambda } : {}),
+    seed,
+    backend,
+    maxPixels,
+  }));
+  const workers = workersOption(args, jobs.length);
+  const part = stringOption(args, 'part');
+  progress.line(
+    `${fn}: ${jobs.length} of ${all.length} images of ${data} (shard ${shard.index}/${shard.count}), scribbles-${set}, ${method}, ${workers} worker${workers > 1 ? 's' : ''}`,
+  );
+  const t0 = performance.now();
+  const results = await runJobs(jobs, workers, progress);
+  const wall = (performance.now() - t0) / 1000;
+  const result = makePart(
+    'eval',
+    { method, scribbles: set, lambda: lambda ?? null, seed, backend },
+    shard,
+    all.length,
+    results.map((r) => ({ name: r.name, iou: r.iou })),
+  );
+  if (part) writePart(part, result, 'eval');
+  progress.line(`${fn}: ${results.length} images in ${wall.toFixed(1)} s`);
+  printResult(result, args);
+  return 0;
+}
+
+/** The per-image IoU and the mean, as a table, CSV or JSON (last line). */
+function printResult(result: Part, args: ParsedArgs): void {
+  if (args.options.has('json')) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const mean = result.meanIoU === null ? 'n/a' : result.meanIoU.toFixed(4);
+  if (args.options.has('csv')) {
+    console.log('name,iou');
+    for (const i of result.images) console.log(`${i.name},${i.iou ?? ''}`);
+    console.log(`mean,${result.meanIoU ?? ''}`);
+    return;
+  }
+  const width = Math.max(5, ...result.images.map((i) => i.name.length));
+  console.log(`${'image'.padEnd(width)}  IoU`);
+  for (const i of result.images)
+    console.log(`${i.name.padEnd(width)}  ${i.iou === null ? 'n/a' : i.iou.toFixed(4)}`);
+  const shard = result.shard[1] > 1 ? ` (shard ${result.shard.join('/')})` : '';
+  console.log(`mean IoU over ${result.images.length} images${shard}: ${mean}`);
+}
+
+async function merge(args: ParsedArgs): Promise<number> {
+  if (args.options.has('json') && args.options.has('csv'))
+    throw new UsageError('seg merge: --json and --csv are exclusive, expected one');
+  const paths = args.positionals.slice(1);
+  for (const p of paths) needFile('merge', p, 'the part');
+  printResult(mergeParts(paths), args);
+  return 0;
+}
+
 async function info(args: ParsedArgs): Promise<number> {
-  const extra = [...args.positionals.slice(1), ...[...args.options.keys()].map((k) => `--${k}`)];
+  const extra = [
+    ...args.positionals.slice(1),
+    ...[...args.options.keys()].filter((k) => k !== 'quiet').map((k) => `--${k}`),
+  ];
   if (extra.length > 0) {
     throw new UsageError(`seg info: takes no arguments, got ${extra.join(' ')}`);
   }
@@ -131,22 +377,73 @@ async function info(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The options of each command (-h and -q on all). */
+const COMMAND_OPTIONS: Record<string, OptionName[]> = {
+  segment: SEGMENT_OPTIONS,
+  eval: EVAL_OPTIONS,
+  merge: ['json', 'csv', 'quiet', 'help'],
+  info: ['quiet', 'help'],
+  help: ['quiet', 'help'],
+};
+
 async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const first = commandOf(argv);
+  const known =
+    first === undefined
+      ? (['help', 'version', 'quiet'] as OptionName[])
+      : Object.hasOwn(COMMAND_OPTIONS, first)
+        ? COMMAND_OPTIONS[first]
+        : undefined;
+  const args = parseArgs(argv, known, known && first);
   const command = args.positionals[0];
-  if (!command || args.options.has('help')) {
-    console.log(USAGE);
+  if (args.options.has('version')) {
+    if (args.options.size > 1 || command)
+      throw new UsageError('seg: --version takes no command nor other options');
+    console.log(`seg ${version()}`);
     return 0;
   }
-  if (command === 'segment') return segment(args);
-  if (command === 'info') return info(args);
-  throw new UsageError(`seg: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  if (command === 'help') {
+    const topic = args.positionals[1];
+    if (args.positionals.length > 2 || (topic && !(COMMANDS as readonly string[]).includes(topic)))
+      throw new UsageError(
+        `seg help: ${JSON.stringify(args.positionals.slice(1).join(' '))} is not a command, expected one of ${COMMANDS.join(', ')}`,
+      );
+    console.log(helpText(topic));
+    return 0;
+  }
+  if (!command) {
+    if (args.options.has('help')) {
+      console.log(helpText());
+      return 0;
+    }
+    throw new UsageError(`seg: no command given\n\n${helpText()}`);
+  }
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw new UsageError(
+      `seg: unknown command ${JSON.stringify(command)}, expected one of ${COMMANDS.join(', ')} (seg --help)`,
+    );
+  if (args.options.has('help')) {
+    console.log(helpText(command));
+    return 0;
+  }
+  const progress = new Progress(args.options.has('quiet'));
+  if (command === 'segment') return segment(args, progress);
+  if (command === 'eval') return evaluate(args, progress);
+  if (command === 'merge') return merge(args);
+  return info(args);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     console.error(e instanceof Error ? e.message : String(e));
-    process.exit(1);
+    process.exit(e instanceof UsageError ? 2 : 1);
   },
 );

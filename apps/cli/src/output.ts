@@ -48,7 +48,11 @@ export function prepareOutput(out: string, inputs: readonly InputFile[], force: 
     }
   }
   const dir = dirname(path);
-  makeFolder(dir, fn);
+  try {
+    makeFolder(dir, fn);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const probe = join(dir, `.${basename(path)}.${process.pid}.probe`);
   try {
     closeSync(openSync(probe, 'wx'));
@@ -102,4 +106,44 @@ export function saveMask(out: string, mask: GrayImage, fallbackDir = tmpdir()): 
       };
     }
   }
+}
+
+/**
+ * Checks an output folder before the run (`seg segment DIR`): not a file,
+ * not one of the input folders (same real path) unless `force`, made if
+ * missing and writable (a probe file is created and removed).
+ */
+export function prepareFolder(out: string, inputs: readonly InputFile[], force: boolean): string {
+  const fn = 'seg segment';
+  const path = resolve(out);
+  if (existsSync(path) && !statSync(path).isDirectory()) {
+    throw new UsageError(
+      `${fn}: --out ${JSON.stringify(out)} is a file, expected a folder for the masks of a folder of images`,
+    );
+  }
+  if (!force && existsSync(path)) {
+    const real = realpathSync(path);
+    for (const input of inputs) {
+      if (existsSync(input.path) && realpathSync(input.path) === real) {
+        throw new UsageError(
+          `${fn}: --out ${JSON.stringify(out)} is ${input.what} (${input.path}), whose files the masks would overwrite; choose another --out, or pass --force`,
+        );
+      }
+    }
+  }
+  try {
+    makeFolder(path, fn);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const probe = join(path, `.seg.${process.pid}.probe`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (e) {
+    throw new UsageError(
+      `${fn}: --out ${JSON.stringify(out)}: cannot write in it (${(e as Error).message})`,
+    );
+  }
+  return path;
 }
