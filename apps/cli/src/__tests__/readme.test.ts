@@ -11,10 +11,20 @@ describe('README example', () => {
     expectReadmeMirrors(new URL('../../README.md', import.meta.url), example);
   });
 
-  it.skipIf(!built)('prints the backend report, then segments a bundled sample', () => {
-    const out = runExample(example);
-    expect(out.split('\n')[0]).toBe('{"backend":"wasm","simd":true,"threads":1}');
-    const iou = Number(/object IoU against .*teddy\.png: (\d\.\d+)/.exec(out)?.[1]);
-    expect(iou).toBeGreaterThan(0.95);
-  });
+  it.skipIf(!built)(
+    'prints the backend report, segments a bundled sample, evaluates the samples',
+    () => {
+      const out = runExample(example);
+      expect(out.split('\n')[0]).toBe('{"backend":"wasm","simd":true,"threads":1}');
+      const iou = Number(/object IoU against .*teddy\.png: (\d\.\d+)/.exec(out)?.[1]);
+      expect(iou).toBeGreaterThan(0.95);
+      const evaluation = JSON.parse(out.trim().split('\n').at(-1)!);
+      expect(evaluation.images.map((i: { name: string }) => i.name)).toEqual([
+        'banana1',
+        'llama',
+        'teddy',
+      ]);
+      expect(evaluation.meanIoU).toBeGreaterThan(0.7);
+    },
+  );
 });
