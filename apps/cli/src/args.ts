@@ -23,6 +23,7 @@ export const OPTIONS = {
   part: { type: 'string' },
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
+  quick: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },

@@ -1,6 +1,6 @@
 /** The help texts of `seg`: the general one, and one per command with its options and defaults. */
 
-export const COMMANDS = ['segment', 'eval', 'merge', 'info', 'help'] as const;
+export const COMMANDS = ['segment', 'eval', 'merge', 'bench', 'info', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const GENERAL = `seg — segmentation from scribbles (@seg)
@@ -11,6 +11,7 @@ commands:
   segment IMAGE|DIR   segment an image (or every image of a folder) from its scribbles
   eval --data DIR     per-image IoU and the mean on a GrabCut-like folder
   merge PARTS…        combine the JSON parts written by sharded runs
+  bench [PACKAGE…]    the packages' benchmarks, one table (inside the repository)
   info                the backend report (JSON)
   help [COMMAND]      this text, or a command's options
 
@@ -94,6 +95,24 @@ options:
   -q, --quiet          (no effect: merge prints no progress)
   -h, --help           this text`;
 
+const BENCH = `usage: seg bench [PACKAGE…] [--quick] [--json]
+
+Runs the benchmarks of the @seg packages (each package's bench script, in
+the repository: they are sources run by tsx, not part of the built
+packages), one after the other, and prints their figures (each benchmark's
+last line, BENCH {json}) as one table: package, figure, value. Their own
+tables go to stderr as progress. Run it alone on the machine: the figures
+are timings. A full run takes many minutes; --quick a few.
+
+arguments:
+  PACKAGE…             which packages (tensor, losses, … or @seg/tensor)   default all
+
+options:
+  --quick              each benchmark's short version (its --quick)
+  --json               print {"@seg/NAME": {figures}, …} instead of the table
+  -q, --quiet          no progress on stderr
+  -h, --help           this text`;
+
 const INFO = `usage: seg info
 
 Prints the backend report as JSON, e.g. {"backend":"wasm","simd":true,"threads":1}.
@@ -116,6 +135,8 @@ export function helpText(command?: string): string {
       return MERGE;
     case 'info':
       return INFO;
+    case 'bench':
+      return BENCH;
     case 'help':
       return HELP;
     default:

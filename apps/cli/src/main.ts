@@ -25,6 +25,7 @@ import {
   workersOption,
   writePart,
 } from './batch.js';
+import { bench } from './bench.js';
 import { COMMANDS, helpText } from './help.js';
 import { Progress } from './log.js';
 import { type InputFile, prepareFolder, prepareOutput, saveMask } from './output.js';
@@ -390,6 +391,7 @@ const COMMAND_OPTIONS: Record<string, OptionName[]> = {
   eval: EVAL_OPTIONS,
   merge: ['json', 'csv', 'quiet', 'help'],
   info: ['quiet', 'help'],
+  bench: ['quick', 'json', 'quiet', 'help'],
   help: ['quiet', 'help'],
 };
 
@@ -437,6 +439,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === 'segment') return segment(args, progress);
   if (command === 'eval') return evaluate(args, progress);
   if (command === 'merge') return merge(args);
+  if (command === 'bench')
+    return bench(
+      args.positionals.slice(1),
+      args.options.has('quick'),
+      args.options.has('json'),
+      progress,
+    );
   return info(args);
 }
 

@@ -83,7 +83,7 @@ function makeData(dir: string, n: number): void {
 
 describe.skipIf(!existsSync(seg))('seg conventions (built CLI)', () => {
   it('--version, -h per command, seg help [cmd], exit status 2 on usage errors', async () => {
-    const [v, h, sh, he, hm, hi, none, unknown, badHelp] = await Promise.all([
+    const [v, h, sh, he, hm, hi, none, unknown, badHelp, hb, badBench] = await Promise.all([
       run(['--version']),
       run(['-h']),
       run(['segment', '-h']),
@@ -93,6 +93,8 @@ describe.skipIf(!existsSync(seg))('seg conventions (built CLI)', () => {
       run([]),
       run(['frobnicate']),
       run(['help', 'nope']),
+      run(['bench', '-h']),
+      run(['bench', 'nope', '--quick']),
     ]);
     expect([v.status, v.stdout]).toEqual([0, `seg ${version}\n`]);
     expect(h.status).toBe(0);
@@ -107,6 +109,11 @@ describe.skipIf(!existsSync(seg))('seg conventions (built CLI)', () => {
     expect(none.stderr).toContain('seg: no command given');
     expect(unknown.stderr).toContain('seg: unknown command "frobnicate", expected one of');
     expect(badHelp.stderr).toContain('seg help: "nope" is not a command');
+    expect(hb.stdout).toMatch(/^usage: seg bench \[PACKAGE…\]/);
+    expect(badBench.status).toBe(2);
+    expect(badBench.stderr).toContain(
+      'seg bench: no package "nope" with a benchmark, expected one of crf-solvers, dense-conv, losses, optim-adm, path-sgd, tensor',
+    );
   });
 });
 
