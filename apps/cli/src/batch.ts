@@ -73,6 +73,7 @@ export async function runJobs(
   jobs: readonly ImageJob[],
   workers: number,
   progress: Progress,
+  command: string,
 ): Promise<ImageResult[]> {
   if (jobs.length === 0) return [];
   const pool = await WorkerPool.create({
@@ -95,7 +96,11 @@ export async function runJobs(
             return r;
           },
           (e: unknown) => {
-            throw new Error(`${job.name}: ${(e as Error).message}`);
+            const why = (e as Error).message.replace(
+              /^WorkerPool: task "image" failed in a worker: /,
+              '',
+            );
+            throw new Error(`seg ${command}: ${job.name}: ${why}`);
           },
         ),
       ),

@@ -233,7 +233,7 @@ async function segmentFolder(args: ParsedArgs, dir: string, progress: Progress):
     `${fn}: ${jobs.length} of ${all.length} images (shard ${shard.index}/${shard.count}), ${method}, ${workers} worker${workers > 1 ? 's' : ''} → ${outDir}`,
   );
   const t0 = performance.now();
-  const results = await runJobs(jobs, workers, progress);
+  const results = await runJobs(jobs, workers, progress, 'segment');
   const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
   const result = makePart(
     'segment',
@@ -320,7 +320,7 @@ async function evaluate(args: ParsedArgs, progress: Progress): Promise<number> {
     `${fn}: ${jobs.length} of ${all.length} images of ${data} (shard ${shard.index}/${shard.count}), scribbles-${set}, ${method}, ${workers} worker${workers > 1 ? 's' : ''}`,
   );
   const t0 = performance.now();
-  const results = await runJobs(jobs, workers, progress);
+  const results = await runJobs(jobs, workers, progress, 'eval');
   const wall = (performance.now() - t0) / 1000;
   const result = makePart(
     'eval',
