@@ -52,9 +52,10 @@ const full: Config = {
   surrogateEpochs: 40,
   surrogateLr: 1e-3,
   mlpHidden: 256,
-  starts: 4,
+  starts: 8,
   gradSteps: 30,
   gradLr: 1,
+  gradRoundEvery: 10,
 };
 const cfg: Config = quick
   ? { ...full, embedEpochs: 8, surrogateEpochs: 10, testSize: 200 }

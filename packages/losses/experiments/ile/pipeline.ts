@@ -48,6 +48,8 @@ export interface Config {
   starts: number;
   gradSteps: number;
   gradLr: number;
+  /** Also round the iterates every this many steps (see decodeGradient's roundEvery). */
+  gradRoundEvery: number;
 }
 
 /** The data set and its fixed split. */
@@ -263,7 +265,11 @@ export async function decodeLearned(
     );
     const problem = graphRelaxation(encoder, starts);
     const hs = tf.slice(hT, [s, 0], [e - s, cfg.dim]);
-    const r = decodeGradient(hs, problem, { steps: cfg.gradSteps, learningRate: cfg.gradLr });
+    const r = decodeGradient(hs, problem, {
+      steps: cfg.gradSteps,
+      learningRate: cfg.gradLr,
+      roundEvery: cfg.gradRoundEvery,
+    });
     problem.dispose();
     hs.dispose();
     r.outputs.forEach((g, k) => {

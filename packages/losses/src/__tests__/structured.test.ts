@@ -298,8 +298,15 @@ describeBackends('decodeGradient', () => {
       expect(r0.losses[i]!).toBeCloseTo(best, 4);
       expect(r.losses[i]!).toBeLessThanOrEqual(best + 1e-5);
     }
+    // Rounding every 20 steps too: never worse in Δ, and the winner's index names its group.
+    const rr = decodeGradient(psi, problem, { steps: 60, learningRate: 0.3, roundEvery: 20 });
+    for (let i = 0; i < b; i++) {
+      expect(rr.losses[i]!).toBeLessThanOrEqual(r.losses[i]! + 1e-5);
+      expect(rr.start[i]!).toBeLessThan(4 * s); // last, steps 20 and 40, starts
+    }
     await expectNoLeaks(() => {
       decodeGradient(psi, problem, { steps: 3 });
+      decodeGradient(psi, problem, { steps: 3, roundEvery: 1 });
     });
     expectThrow(
       () => decodeGradient(tf.zeros([2, d]), problem),

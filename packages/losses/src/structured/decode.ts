@@ -150,6 +150,12 @@ export interface GradientDecodingOptions {
   learningRate?: number;
   /** Also round the starts themselves and keep them when they score better. @default true */
   keepStarts?: boolean;
+  /**
+   * Also round (and rescore) the iterates every this many steps, not only
+   * the last one: the rounding of an earlier iterate may score better.
+   * @default steps (the last iterate only)
+   */
+  roundEvery?: number;
 }
 
 /** What {@link decodeGradient} returns. */
@@ -158,7 +164,11 @@ export interface GradientDecoding<Y> {
   outputs: Y[];
   /** `[b]` learned losses `2 − 2⟨h_i, ψ(ŷ_i)⟩` (h normalized to unit norm). */
   losses: Float32Array;
-  /** `[b]` which start won (`s` for the descended start s, `S + s` for the rounded start s itself). */
+  /**
+   * `[b]` which rounded output won, `g·S + s` for start `s`: group `g = 0` is
+   * the last iterate, `1..k` the earlier iterates rounded (`roundEvery`), in
+   * step order, and the last group the rounded starts themselves (`keepStarts`).
+   */
   start: Int32Array;
   /** `[steps + 1]` mean relaxed objective over all (example, start) pairs, after each step (0: at the starts). */
   trace: number[];
@@ -210,6 +220,7 @@ export function decodeGradient<Y>(
   const steps = intOption(fn, 'steps', options.steps, 50, 0);
   const lr = positiveOption(fn, 'learningRate', options.learningRate, 0.5);
   const keepStarts = options.keepStarts ?? true;
+  const roundEvery = intOption(fn, 'roundEvery', options.roundEvery, Math.max(steps, 1));
 
   const target = tf.tidy(() => {
     const hn = normalizeRows(h as tf.Tensor2D);
@@ -232,6 +243,7 @@ export function decodeGradient<Y>(
   };
   const trace: number[] = [];
   let z: tf.Tensor[] = starts.map((t) => t.clone());
+  const roundedEarlier: Y[] = [];
   try {
     for (let step = 0; step <= steps; step++) {
       const next: tf.Tensor[] = tf.tidy(() => {
@@ -243,13 +255,20 @@ export function decodeGradient<Y>(
       if (step === steps) break;
       tf.dispose(z);
       z = next;
+      if ((step + 1) % roundEvery === 0 && step + 1 < steps)
+        roundedEarlier.push(...problem.round(z));
     }
     const candidates = problem.round(z);
+    candidates.push(...roundedEarlier);
     if (keepStarts) candidates.push(...problem.round(starts));
     const n = candidates.length;
-    if (n !== rows * (keepStarts ? 2 : 1)) {
+    const groups = n / rows;
+    // The last iterate, the iterates at k·roundEvery < steps, the starts.
+    const checkpoints = steps > 0 ? Math.floor((steps - 1) / roundEvery) : 0;
+    const expected = 1 + checkpoints + (keepStarts ? 1 : 0);
+    if (!Number.isInteger(groups) || groups !== expected) {
       throw new SegShapeError(
-        `${fn}: problem.round returned ${keepStarts ? n / 2 : n} outputs, expected ${rows}`,
+        `${fn}: problem.round returned ${n} outputs over ${expected} roundings, expected ${rows} each`,
       );
     }
     const scores = tf.tidy(() => {
@@ -259,7 +278,7 @@ export function decodeGradient<Y>(
           `${fn}: problem.embedOutputs(outputs) has shape ${formatShape(e.shape)}, expected [${n},${d}]`,
         );
       }
-      const t = keepStarts ? tf.concat([target, target], 0) : target;
+      const t = groups === 1 ? target : tf.concat(Array(groups).fill(target), 0);
       return tf.sub(2, tf.mul(2, tf.sum(tf.mul(t, normalizeRows(e)), 1))).dataSync();
     });
     const outputs: Y[] = [];
@@ -268,14 +287,14 @@ export function decodeGradient<Y>(
     for (let i = 0; i < b; i++) {
       let best = -1;
       let bestLoss = Infinity;
-      for (let c = 0; c < (keepStarts ? 2 * s : s); c++) {
-        const r = c < s ? i * s + c : rows + i * s + (c - s);
-        if (scores[r]! < bestLoss) {
-          bestLoss = scores[r]!;
+      const at = (c: number) => Math.floor(c / s) * rows + i * s + (c % s);
+      for (let c = 0; c < groups * s; c++) {
+        if (scores[at(c)]! < bestLoss) {
+          bestLoss = scores[at(c)]!;
           best = c;
         }
       }
-      outputs.push(candidates[best < s ? i * s + best : rows + i * s + (best - s)]!);
+      outputs.push(candidates[at(best)]!);
       losses[i] = bestLoss;
       start[i] = best;
     }
