@@ -11,7 +11,7 @@ import { GridGraph } from './solvers.js';
 /**
  * The cost {@link proposalEnergy} adds per seed pixel whose label is not its
  * seed's (a report of violated constraints). The solvers do not use it: they
- * fix seed pixels structurally (see {@link binaryInstance}), so seeds hold
+ * fix seed pixels structurally (see `binaryInstance`), so seeds hold
  * for every Potts weight.
  */
 export const HARD = 1e9;
@@ -127,7 +127,7 @@ export function cutLabels(labels: Uint8Array, seeds?: Int32Array): Int32Array {
 /**
  * Exact minimiser of a two-label {@link PottsProblem} by one BK min cut on
  * a grid graph. Seeds are hard for every weight: a seed pixel keeps its
- * label (see {@link binaryInstance}).
+ * label (see `binaryInstance`).
  */
 export function solveBinary(problem: PottsProblem): Int32Array {
   const inst = binaryInstance(problem);

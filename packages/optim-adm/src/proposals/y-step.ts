@@ -41,7 +41,7 @@ export const EXPANSION_CYCLES = 5;
 
 /**
  * Solves one {@link PottsProblem} in this thread: K = 2 by one exact min cut
- * on a grid graph, K > 2 by α-expansion (≤ {@link EXPANSION_CYCLES} cycles,
+ * on a grid graph, K > 2 by α-expansion (≤ `EXPANSION_CYCLES` (5) cycles,
  * started at the unary argmin; never above that labeling's energy).
  */
 export function solvePotts(problem: PottsProblem): Int32Array {
