@@ -1,4 +1,5 @@
-/** The help texts of `seg`: the general one, and one per command with its options and defaults. */
+/** The help texts of `seg`: the general one, and one per command with its options and defaults; the options of each command. */
+import type { OptionName } from './args.js';
 
 export const COMMANDS = ['segment', 'eval', 'merge', 'bench', 'info', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -143,3 +144,48 @@ export function helpText(command?: string): string {
       return GENERAL;
   }
 }
+
+export const SEGMENT_OPTIONS: OptionName[] = [
+  'scribbles',
+  'mask',
+  'out',
+  'force',
+  'method',
+  'lambda',
+  'seed',
+  'backend',
+  'max-pixels',
+  'workers',
+  'shard',
+  'part',
+  'json',
+  'quiet',
+  'help',
+];
+
+export const EVAL_OPTIONS: OptionName[] = [
+  'data',
+  'scribbles',
+  'method',
+  'lambda',
+  'seed',
+  'backend',
+  'max-pixels',
+  'workers',
+  'shard',
+  'part',
+  'json',
+  'csv',
+  'quiet',
+  'help',
+];
+
+/** The options of each command (-h and -q on all). */
+export const COMMAND_OPTIONS: Record<string, OptionName[]> = {
+  segment: SEGMENT_OPTIONS,
+  eval: EVAL_OPTIONS,
+  merge: ['json', 'csv', 'quiet', 'help'],
+  info: ['quiet', 'help'],
+  bench: ['quick', 'json', 'quiet', 'help'],
+  help: ['quiet', 'help'],
+};

@@ -23,7 +23,7 @@ describe('parseArgs (node:util, strict)', () => {
 
   it('refuses unknown options, missing or ambiguous values, values on flags, repeats', () => {
     const known =
-      '(the options are --scribbles, --mask, --out, --method, --lambda, --seed, --backend, --max-pixels, --force, --data, --workers, --shard, --part, --json, --csv, --quiet, --help, --version)';
+      '(the options are --scribbles, --mask, --out, --method, --lambda, --seed, --backend, --max-pixels, --force, --data, --workers, --shard, --part, --json, --csv, --quick, --quiet, --help, --version)';
     expectThrow(
       () => parseArgs(['--lamda', '1000']),
       UsageError,
