@@ -1,7 +1,6 @@
 /** Checks shared by the public functions of @seg/optim-adm. */
 import {
   assertInt,
-  assertIntRange,
   assertLength,
   assertNonNegative,
   type LabelMap,
@@ -13,8 +12,6 @@ import {
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
-import type { SegNet } from './net/network.js';
-import type { PottsProblem } from './proposals/potts-problem.js';
 
 /** Throws unless `options` is an object (or undefined); returns it, `{}` for undefined. */
 export function checkOptions<T extends object>(fn: string, options: T | undefined): T {
@@ -50,88 +47,6 @@ export function checkProbs(fn: string, arg: string, probs: ProbMap, W?: number, 
   }
   assertLength(fn, `${arg}.data`, probs.data, w * h * K, 'width*height*numLabels');
   assertNonNegative(fn, `${arg}.data`, probs.data);
-}
-
-/**
- * Throws unless `net` is a live {@link SegNet} whose network takes
- * `inputChannels(numClasses)` channels and gives `numClasses`.
- */
-export function checkNet(fn: string, net: SegNet, inChannels: (K: number) => number): void {
-  if (
-    !net ||
-    typeof net !== 'object' ||
-    typeof net.forward !== 'function' ||
-    !net.model ||
-    typeof net.model.variables !== 'function'
-  ) {
-    throw new SegValueError(
-      `${fn}: net is ${net === null ? 'null' : typeof net}, expected a SegNet (createPixelNet or segNetFromModel)`,
-    );
-  }
-  const K = net.numClasses;
-  assertInt(fn, 'net.numClasses', K, 2);
-  const spec = net.model.spec;
-  if (spec && spec.outChannels !== K) {
-    throw new SegShapeError(
-      `${fn}: net's network gives ${spec.outChannels} channels, expected net.numClasses = ${K}`,
-    );
-  }
-  if (spec && spec.inChannels !== inChannels(K)) {
-    throw new SegShapeError(
-      `${fn}: net's network takes ${spec.inChannels} input channels, expected inputChannels(${K}) = ${inChannels(K)} (see networkInput)`,
-    );
-  }
-  for (const [name, v] of Object.entries(net.model.params ?? {})) {
-    if (v.isDisposed) throw new SegValueError(`${fn}: net's parameter '${name}' is disposed`);
-  }
-}
-
-/**
- * Whether a Potts problem may have `n` edge-weight arrays (right, down,
- * down-right, down-left): 2 or 4; for K = 2 (one min cut) also 1, right only.
- */
-export function edgeCountOk(n: number, K: number): boolean {
-  return n === 2 || n === 4 || (n === 1 && K === 2);
-}
-
-/**
- * Throws unless `problem` is a {@link PottsProblem}: integer sizes, K ≥ 2,
- * a unary of W·H·K finite entries, 2 or 4 (K = 2: also 1) edge-weight arrays of W·H finite
- * entries ≥ 0, and seeds (if any) of W·H labels in [-1, K-1].
- */
-export function checkPottsProblem(fn: string, problem: PottsProblem): void {
-  if (!problem || typeof problem !== 'object') {
-    throw new SegValueError(`${fn}: problem is ${String(problem)}, expected a PottsProblem`);
-  }
-  const { width: W, height: H, numLabels: K, unary, potts, seeds } = problem;
-  assertInt(fn, 'problem.width', W, 1);
-  assertInt(fn, 'problem.height', H, 1);
-  assertInt(fn, 'problem.numLabels', K, 2);
-  const N = W * H;
-  if (!(unary instanceof Float32Array)) {
-    throw new SegValueError(`${fn}: problem.unary is not a Float32Array`);
-  }
-  assertLength(fn, 'problem.unary', unary, N * K, 'width*height*numLabels');
-  for (let i = 0; i < unary.length; i++) {
-    if (!Number.isFinite(unary[i]!)) {
-      throw new SegValueError(
-        `${fn}: problem.unary[${i}] is ${unary[i]}, expected a finite number`,
-      );
-    }
-  }
-  if (!Array.isArray(potts) || !edgeCountOk(potts.length, K)) {
-    throw new SegShapeError(
-      `${fn}: problem.potts has ${Array.isArray(potts) ? potts.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
-    );
-  }
-  potts.forEach((w, d) => {
-    assertLength(fn, `problem.potts[${d}]`, w, N, 'width*height');
-    assertNonNegative(fn, `problem.potts[${d}]`, w);
-  });
-  if (seeds !== undefined) {
-    assertLength(fn, 'problem.seeds', seeds, N, 'width*height');
-    assertIntRange(fn, 'problem.seeds', seeds, -1, K - 1);
-  }
 }
 
 /** Throws unless `image` is an RgbImage with a data array of the right length. */

@@ -8,6 +8,7 @@
  */
 import { gridWeights } from '@seg/losses';
 import { assertInt, assertNumber, type LabelMap, labelMap, type RgbImage } from '@seg/tensor';
+import { histogramCosts } from '../net/colour-histogram.js';
 import { MAX_POTTS_WEIGHT, solveBinary } from '../proposals/potts-problem.js';
 import { checkConnectivity, checkImage, checkSeedGrid, checkSeeds } from '../validate.js';
 
@@ -18,9 +19,6 @@ export interface InteractiveGraphCutOptions {
   /** @default 8 */
   connectivity?: 4 | 8;
 }
-
-/** Bins per colour channel of {@link colourLikelihoods}. */
-export const HIST_BINS = 16;
 
 /**
  * Per-pixel costs `−log P(colour | label)` for the two labels (0 background,
@@ -44,28 +42,6 @@ export function colourCosts(image: RgbImage, seeds: LabelMap, K: number): Float3
   assertInt(fn, 'K', K, 1);
   checkSeedGrid(fn, seeds, image.width, image.height);
   return histogramCosts(image, seeds, K);
-}
-
-/** {@link colourCosts} without input checks. */
-export function histogramCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
-  const B = HIST_BINS;
-  const hist = Array.from({ length: K }, () => new Float64Array(B * B * B).fill(1));
-  const { data } = image;
-  const N = image.width * image.height;
-  const bins = new Int32Array(N);
-  for (let p = 0; p < N; p++) {
-    const b = ((data[3 * p]! >> 4) * B + (data[3 * p + 1]! >> 4)) * B + (data[3 * p + 2]! >> 4);
-    bins[p] = b;
-    const s = seeds.data[p]!;
-    if (s >= 0 && s < K) hist[s]![b]!++;
-  }
-  const logTot = hist.map((h) => Math.log(h.reduce((a, b) => a + b, 0)));
-  const out = new Float32Array(K * N);
-  for (let p = 0; p < N; p++) {
-    const b = bins[p]!;
-    for (let k = 0; k < K; k++) out[K * p + k] = logTot[k]! - Math.log(hist[k]![b]!);
-  }
-  return out;
 }
 
 /**

@@ -21,11 +21,12 @@ import {
   assertNumber,
   type LabelMap,
   type RgbImage,
+  SegShapeError,
   SegValueError,
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { histogramCosts } from '../graphcut/interactive.js';
 import { checkImage } from '../validate.js';
+import { histogramCosts } from './colour-histogram.js';
 import { geodesicSeedDistances } from './seed-distance.js';
 
 /** Channels of {@link networkInput} for K labels: R, G, B, x, y, one seed distance per label, then one colour-model channel per label. */
@@ -73,6 +74,40 @@ export interface SegNet {
   /** Logits of one input `[1, h, w, inputChannels(K)]` (differentiable). */
   forward(input: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
+}
+
+/**
+ * Throws unless `net` is a live {@link SegNet} whose network takes
+ * `inputChannels(numClasses)` channels and gives `numClasses`.
+ */
+export function checkNet(fn: string, net: SegNet): void {
+  if (
+    !net ||
+    typeof net !== 'object' ||
+    typeof net.forward !== 'function' ||
+    !net.model ||
+    typeof net.model.variables !== 'function'
+  ) {
+    throw new SegValueError(
+      `${fn}: net is ${net === null ? 'null' : typeof net}, expected a SegNet (createPixelNet or segNetFromModel)`,
+    );
+  }
+  const K = net.numClasses;
+  assertInt(fn, 'net.numClasses', K, 2);
+  const spec = net.model.spec;
+  if (spec && spec.outChannels !== K) {
+    throw new SegShapeError(
+      `${fn}: net's network gives ${spec.outChannels} channels, expected net.numClasses = ${K}`,
+    );
+  }
+  if (spec && spec.inChannels !== inputChannels(K)) {
+    throw new SegShapeError(
+      `${fn}: net's network takes ${spec.inChannels} input channels, expected inputChannels(${K}) = ${inputChannels(K)} (see networkInput)`,
+    );
+  }
+  for (const [name, v] of Object.entries(net.model.params ?? {})) {
+    if (v.isDisposed) throw new SegValueError(`${fn}: net's parameter '${name}' is disposed`);
+  }
 }
 
 /**

@@ -4,8 +4,14 @@
  * down, down-right, down-left), seeds as hard constraints, and its exact
  * solution for K = 2 by one minimum cut.
  */
-import { assertIntRange, assertLength } from '@seg/tensor';
-import { checkPottsProblem } from '../validate.js';
+import {
+  assertInt,
+  assertIntRange,
+  assertLength,
+  assertNonNegative,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
 import { GridGraph } from './solvers.js';
 
 /**
@@ -35,6 +41,54 @@ export interface PottsProblem {
   potts: Float32Array[];
   /** Labels forced at seed pixels (-1: free); omitted = none. */
   seeds?: Int32Array;
+}
+
+/**
+ * Whether a Potts problem may have `n` edge-weight arrays (right, down,
+ * down-right, down-left): 2 or 4; for K = 2 (one min cut) also 1, right only.
+ */
+export function edgeCountOk(n: number, K: number): boolean {
+  return n === 2 || n === 4 || (n === 1 && K === 2);
+}
+
+/**
+ * Throws unless `problem` is a {@link PottsProblem}: integer sizes, K ≥ 2,
+ * a unary of W·H·K finite entries, 2 or 4 (K = 2: also 1) edge-weight arrays of W·H finite
+ * entries ≥ 0, and seeds (if any) of W·H labels in [-1, K-1].
+ */
+export function checkPottsProblem(fn: string, problem: PottsProblem): void {
+  if (!problem || typeof problem !== 'object') {
+    throw new SegValueError(`${fn}: problem is ${String(problem)}, expected a PottsProblem`);
+  }
+  const { width: W, height: H, numLabels: K, unary, potts, seeds } = problem;
+  assertInt(fn, 'problem.width', W, 1);
+  assertInt(fn, 'problem.height', H, 1);
+  assertInt(fn, 'problem.numLabels', K, 2);
+  const N = W * H;
+  if (!(unary instanceof Float32Array)) {
+    throw new SegValueError(`${fn}: problem.unary is not a Float32Array`);
+  }
+  assertLength(fn, 'problem.unary', unary, N * K, 'width*height*numLabels');
+  for (let i = 0; i < unary.length; i++) {
+    if (!Number.isFinite(unary[i]!)) {
+      throw new SegValueError(
+        `${fn}: problem.unary[${i}] is ${unary[i]}, expected a finite number`,
+      );
+    }
+  }
+  if (!Array.isArray(potts) || !edgeCountOk(potts.length, K)) {
+    throw new SegShapeError(
+      `${fn}: problem.potts has ${Array.isArray(potts) ? potts.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
+    );
+  }
+  potts.forEach((w, d) => {
+    assertLength(fn, `problem.potts[${d}]`, w, N, 'width*height');
+    assertNonNegative(fn, `problem.potts[${d}]`, w);
+  });
+  if (seeds !== undefined) {
+    assertLength(fn, 'problem.seeds', seeds, N, 'width*height');
+    assertIntRange(fn, 'problem.seeds', seeds, -1, K - 1);
+  }
 }
 
 const DIRS = ['right', 'down', 'downRight', 'downLeft'] as const;

@@ -12,11 +12,12 @@ import {
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
-import { checkPottsProblem, edgeCountOk } from '../validate.js';
 import {
   binaryInstance,
   checkLabeling,
+  checkPottsProblem,
   cutLabels,
+  edgeCountOk,
   HARD,
   MAX_POTTS_WEIGHT,
   type PottsProblem,

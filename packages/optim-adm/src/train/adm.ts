@@ -8,7 +8,7 @@ import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/los
 import { assertInt, assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colourLikelihoods } from '../graphcut/interactive.js';
-import { inputChannels, type SegNet } from '../net/network.js';
+import { checkNet, type SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
 import {
@@ -19,7 +19,7 @@ import {
   MIN_PROB,
   type ProposalSolver,
 } from '../proposals/y-step.js';
-import { checkNet, checkOptions } from '../validate.js';
+import { checkOptions } from '../validate.js';
 import {
   argmax,
   baseOptions,
@@ -145,7 +145,7 @@ export async function trainAdm(
 ): Promise<AdmResult> {
   const fn = 'trainAdm';
   options = checkOptions(fn, options);
-  checkNet(fn, net, inputChannels);
+  checkNet(fn, net);
   const base = baseOptions(fn, options, 5);
   const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es, batches } = base;
   const mu = options.mu ?? 1;

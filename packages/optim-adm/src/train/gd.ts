@@ -13,8 +13,8 @@ import {
 } from '@seg/losses';
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { inputChannels, type SegNet } from '../net/network.js';
-import { checkNet, checkOptions } from '../validate.js';
+import { checkNet, type SegNet } from '../net/network.js';
+import { checkOptions } from '../validate.js';
 import {
   argmax,
   baseOptions,
@@ -91,7 +91,7 @@ export async function trainGradientDescent(
 ): Promise<GdResult> {
   const fn = 'trainGradientDescent';
   options = checkOptions(fn, options);
-  checkNet(fn, net, inputChannels);
+  checkNet(fn, net);
   const {
     lambda,
     connectivity,

@@ -17,7 +17,6 @@ import {
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SegNet } from '../net/network.js';
-import type { PreparedExample } from './common.js';
 
 /**
  * The trainers' `margin` option: the large-margin weights and thresholds of
@@ -29,10 +28,18 @@ export interface ScribbleMarginOptions extends LargeMarginOptions {
   momentum?: number;
 }
 
+/** What the margin term reads of an example (the trainers' `PreparedExample` has it). */
+export interface MarginExample {
+  /** The network input `[1, h, w, C]`. */
+  input: tf.Tensor4D;
+  /** The seeds `[1, h, w]`, −1 unlabelled. */
+  seedTensor: tf.Tensor3D;
+}
+
 /** The margin term of one training run (internal to the trainers). */
 export interface ScribbleMargin {
   /** Logits `[1,h,w,K]` and the margin term of one example, inside the optimizer's tape. */
-  forward(p: PreparedExample): { logits: tf.Tensor4D; term: tf.Scalar };
+  forward(p: MarginExample): { logits: tf.Tensor4D; term: tf.Scalar };
   /** After a gradient step: moves the centroids with the features of that step. */
   update(): void;
   /** Disposes features still held (after an error). */
@@ -139,7 +146,7 @@ export function scribbleMargin(
 export function forwardWithMargin(
   net: SegNet,
   margin: ScribbleMargin | null,
-  p: PreparedExample,
+  p: MarginExample,
 ): { logits: tf.Tensor4D; term: tf.Scalar | null } {
   if (!margin) return { logits: net.forward(p.input), term: null };
   return margin.forward(p);
