@@ -3,7 +3,7 @@
  * Kubernetes Indexed Job's JOB_COMPLETION_INDEX / JOB_COMPLETIONS), the JSON
  * part each shard writes, and `seg merge`'s check and combination of parts.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { WorkerPool } from '@seg/tensor';
@@ -150,11 +150,26 @@ export function makePart(
   return { meanIoU, images: sorted, seg, run, shard: [shard.index, shard.count], total };
 }
 
+/** Checks `--part` before the run: a .json name, in a folder that exists or can be made. */
+export function checkPartPath(path: string, command: string): void {
+  if (!path.toLowerCase().endsWith('.json'))
+    throw new UsageError(
+      `seg ${command}: --part ${JSON.stringify(path)} is not a .json file name, expected e.g. part-0.json`,
+    );
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(
+      `seg ${command}: --part ${JSON.stringify(path)} is a folder, expected a .json file name`,
+    );
+  try {
+    makeFolder(dirname(path), `seg ${command}`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** Writes a part (atomically: a temporary file renamed into place). */
 export function writePart(path: string, part: Part, command: string): void {
-  if (!path.toLowerCase().endsWith('.json'))
-    throw new UsageError(`seg ${command}: --part ${JSON.stringify(path)} is not a .json file name`);
-  makeFolder(dirname(path), `seg ${command}`);
+  checkPartPath(path, command);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, `${JSON.stringify(part)}\n`);
   renameSync(tmp, path);

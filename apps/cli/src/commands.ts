@@ -14,6 +14,7 @@ import {
   UsageError,
 } from './args.js';
 import {
+  checkPartPath,
   makePart,
   mergeParts,
   type Part,
@@ -206,6 +207,7 @@ async function segmentFolder(args: ParsedArgs, dir: string, progress: Progress):
     };
   });
   const part = stringOption(args, 'part');
+  if (part !== undefined) checkPartPath(part, 'segment');
   const workers = workersOption(args, jobs.length);
   progress.line(
     `${fn}: ${jobs.length} of ${all.length} images (shard ${shard.index}/${shard.count}), ${method}, ${workers} worker${workers > 1 ? 's' : ''} → ${outDir}`,
@@ -277,6 +279,7 @@ export async function evaluate(args: ParsedArgs, progress: Progress): Promise<nu
   }));
   const workers = workersOption(args, jobs.length);
   const part = stringOption(args, 'part');
+  if (part !== undefined) checkPartPath(part, 'eval');
   progress.line(
     `${fn}: ${jobs.length} of ${all.length} images of ${data} (shard ${shard.index}/${shard.count}), scribbles-${set}, ${method}, ${workers} worker${workers > 1 ? 's' : ''}`,
   );

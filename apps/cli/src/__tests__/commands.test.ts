@@ -135,10 +135,11 @@ describe.skipIf(!existsSync(seg))('seg eval, segment DIR, shards and merge (buil
 
   it('folders where files are expected (and the reverse) are clear usage errors, not EISDIR', async () => {
     const img = join(data, 'images/img0.png');
-    const [a, b, c] = await Promise.all([
+    const [a, b, c, d] = await Promise.all([
       run(['segment', img, '--scribbles', join(data, 'scribbles-1')]),
       run(['segment', join(data, 'images'), '--scribbles', join(data, 'scribbles-1/img0.png')]),
       run(['eval', '--data', img]),
+      run([...evalArgs(), '--part', join(dir, 'part.txt')]),
     ]);
     expect(a.status).toBe(2);
     expect(a.stderr).toContain(
@@ -149,6 +150,11 @@ describe.skipIf(!existsSync(seg))('seg eval, segment DIR, shards and merge (buil
     expect(c.status).toBe(2);
     expect(c.stderr).toContain(`--data "${img}" is a file, expected a folder`);
     for (const r of [a, b, c]) expect(r.stderr).not.toContain('EISDIR');
+    // --part is checked before the run
+    expect([d.status, d.stdout]).toEqual([2, '']);
+    expect(d.stderr).toContain(
+      `seg eval: --part "${join(dir, 'part.txt')}" is not a .json file name`,
+    );
   });
 
   it('eval: a table, --csv, --json (last line), progress on stderr, --quiet; 3 shards merge to the unsharded run', async () => {
