@@ -8,7 +8,7 @@ import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/los
 import { assertInt, assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colourLikelihoods } from '../graphcut/interactive.js';
-import { checkNet, type SegNet } from '../net/network.js';
+import type { SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
 import {
@@ -19,24 +19,20 @@ import {
   MIN_PROB,
   type ProposalSolver,
 } from '../proposals/y-step.js';
-import { checkOptions } from '../validate.js';
 import {
   argmax,
-  baseOptions,
   type CheckpointOptions,
-  disposePrepared,
-  meanOver,
+  checkTrainer,
   type PreparedExample,
   partialCE,
   predictProbs,
-  prepareExamples,
   type Timings,
   type TrainerBaseOptions,
   type TrainerCheckpoint,
+  type TrainerRun,
   type TrainingExample,
-  trainingLoop,
+  withTrainerRun,
 } from './common.js';
-import { forwardWithMargin, scribbleMargin } from './margin.js';
 
 /** What ADM reports after every iteration (means over the examples). */
 export interface AdmIterationInfo {
@@ -144,17 +140,133 @@ export async function trainAdm(
   options: AdmOptions = {},
 ): Promise<AdmResult> {
   const fn = 'trainAdm';
-  options = checkOptions(fn, options);
-  checkNet(fn, net);
-  const base = baseOptions(fn, options, 5);
-  const { lambda, connectivity, iterations, steps: thetaSteps, lr, input, es, batches } = base;
+  const { options: o, base } = checkTrainer(fn, net, options, 5);
+  const K = net.numClasses;
+  const adm = admSettings(fn, o, base.lambda, K);
+  return withTrainerRun(fn, net, examples, o, base, async (run) => {
+    const { list } = run;
+    const solver = o.solver ?? inlineSolver();
+    let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
+    const fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
+    let probs: Float32Array[] = [];
+    const iteration = async (it: number) => {
+      const t0 = performance.now();
+      // the first Y-step may take the classic colour model as its unary
+      const colour = adm.init !== 'network' && it === 0 && !o.resume ? adm.init : null;
+      const probsAtY = probs.slice();
+      const energies = new Array<number>(list.length).fill(0);
+      let changed = 0;
+      let total = 0;
+      let yMs = 0;
+      let thetaMs = 0;
+      let fresh = true;
+      for (const batch of base.batches(list.length)) {
+        const ty = performance.now();
+        // the probabilities of this batch under the current θ
+        if (!fresh) {
+          const now = predictProbs(
+            net,
+            batch.map((i) => list[i]!),
+          );
+          batch.forEach((i, j) => {
+            probsAtY[i] = now[j]!;
+          });
+        }
+        // Y-step
+        const problems = batch.map((i) => yProblem(list[i]!, probsAtY[i]!, colour, K, adm));
+        const solved = await solver.solve(problems);
+        batch.forEach((i, j) => {
+          const p = list[i]!;
+          const y = keepConnected(p, solved[j]!, adm.seedConnected);
+          energies[i] = energyWithSeeds(problems[j]!, y);
+          fullProposals[i] = p.full ? y : undefined;
+          const next = onTrainingGrid(p, y, K);
+          const old = proposals[i]!;
+          for (let q = 0; q < next.length; q++) if (next[q] !== old[q]) changed++;
+          total += next.length;
+          proposals[i] = next;
+        });
+        const t1 = performance.now();
+        yMs += t1 - ty;
+        // θ-steps on this batch
+        thetaSteps(
+          run,
+          batch.map((i) => list[i]!),
+          batch.map((i) => proposals[i]!),
+          base.steps,
+          adm.mu,
+        );
+        thetaMs += performance.now() - t1;
+        fresh = false;
+      }
+      const energy = mean(energies);
+      // each example's Y-step against the probabilities it was solved for
+      const before = objectiveTerms(list, probsAtY, proposals, K, base.lambda, adm.mu);
+      const t2 = performance.now();
+      probs = predictProbs(net, list);
+      const after = objectiveTerms(list, probs, proposals, K, base.lambda, adm.mu);
+      const t3 = performance.now();
+      const info: AdmIterationInfo = {
+        trainer: 'adm',
+        iteration: it,
+        iterations: base.iterations,
+        steps: run.counter.steps,
+        partialCE: after.partialCE,
+        proposalCE: after.proposalCE,
+        proposalPotts: after.proposalPotts,
+        energy,
+        objectiveAfterYStep: before.objective,
+        objective: after.objective,
+        potts: after.potts,
+        regularizedLoss: after.regularizedLoss,
+        proposalChange: changed / total,
+        timings: { yStepMs: yMs, thetaMs, evalMs: t3 - t2, totalMs: t3 - t0 },
+        elapsedMs: t3 - run.start,
+      };
+      return { info, monitor: info.objective };
+    };
+    const { history, stoppedEarly } = await run.loop('adm', o, {
+      start: () => {
+        // the paper starts from a model trained on partial cross-entropy
+        for (let s = 0; s < adm.pretrain; s++) {
+          run.step(list, (z, p, _j, withMargin) =>
+            withMargin(partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' })),
+          );
+        }
+        probs = predictProbs(net, list);
+      },
+      resumed: (cp) => {
+        if (cp.proposals) proposals = cp.proposals.map((p) => Int32Array.from(p));
+        probs = predictProbs(net, list);
+      },
+      iteration,
+      checkpointExtra: () => ({ proposals: proposals.map((p) => Int32Array.from(p)) }),
+    });
+    return { history, proposals, fullProposals, probs, stoppedEarly, steps: run.counter.steps };
+  });
+}
+
+/** ADM's own options, checked (the common ones are in `baseOptions`). */
+interface AdmSettings {
+  lambda: number;
+  mu: number;
+  seeds: 'hard' | 'soft';
+  seedPenalty: number;
+  fullLambda: number | undefined;
+  pretrain: number;
+  init: 'network' | 'colour' | 'both';
+  seedConnected: readonly number[];
+}
+
+/** Reads and checks ADM's own options (after the common ones). */
+function admSettings(fn: string, options: AdmOptions, lambda: number, K: number): AdmSettings {
   const mu = options.mu ?? 1;
   assertNumber(fn, 'options.mu', mu, 0);
   if (!(mu > 0)) throw new SegValueError(`${fn}: options.mu is 0, expected a positive number`);
-  const seedMode = options.seeds ?? 'hard';
-  if (seedMode !== 'hard' && seedMode !== 'soft') {
+  const seeds = options.seeds ?? 'hard';
+  if (seeds !== 'hard' && seeds !== 'soft') {
     throw new SegValueError(
-      `${fn}: options.seeds is ${JSON.stringify(seedMode)}, expected 'hard' or 'soft'`,
+      `${fn}: options.seeds is ${JSON.stringify(seeds)}, expected 'hard' or 'soft'`,
     );
   }
   const seedPenalty = options.seedPenalty ?? 100;
@@ -169,7 +281,6 @@ export async function trainAdm(
       `${fn}: options.init is ${JSON.stringify(init)}, expected 'network', 'colour' or 'both'`,
     );
   }
-  const K = net.numClasses;
   if (init !== 'network' && K !== 2) {
     throw new SegValueError(
       `${fn}: options.init is '${init}', which needs 2 classes; the network has ${K}`,
@@ -182,203 +293,110 @@ export async function trainAdm(
     );
   }
   assertIntRange(fn, 'options.seedConnected', seedConnected, 0, K - 1);
-  const solverOption = options.solver as Partial<ProposalSolver> | undefined;
-  if (solverOption !== undefined && typeof solverOption?.solve !== 'function') {
+  const solver = options.solver as Partial<ProposalSolver> | undefined;
+  if (solver !== undefined && typeof solver?.solve !== 'function') {
     throw new SegValueError(
       `${fn}: options.solver has no solve(problems), expected a ProposalSolver (inlineSolver or poolSolver)`,
     );
   }
-  const margin = scribbleMargin(fn, net, options.margin);
-  const list = prepareExamples(fn, examples, K, connectivity, input);
-  const ownOptimizer = options.optimizer === undefined;
-  const optimizer = options.optimizer ?? tf.train.adam(lr);
-  const solver = options.solver ?? inlineSolver();
-  const vars = net.model.variables();
-  const start = performance.now();
-  const counter = { steps: 0 };
-  let proposals: Int32Array[] = list.map((p) => new Int32Array(p.numPixels).fill(-1));
-  const fullProposals: (Int32Array | undefined)[] = list.map(() => undefined);
+  return {
+    lambda,
+    mu,
+    seeds,
+    seedPenalty,
+    fullLambda: options.fullLambda,
+    pretrain,
+    init,
+    seedConnected,
+  };
+}
+
+/**
+ * The Y-step problem of one example under its probabilities `S0` (on the
+ * training grid): at the `full` resolution when it has one (S upsampled),
+ * with the unary −log S, or the colour model in its place (`'colour'`) or
+ * added (`'both'`).
+ */
+function yProblem(
+  p: PreparedExample,
+  S0: Float32Array,
+  colour: 'colour' | 'both' | null,
+  K: number,
+  adm: AdmSettings,
+) {
+  const at = p.full ?? p;
+  const { width: W, height: H } = at.image;
+  const S =
+    p.full === undefined
+      ? S0
+      : upscaleProbs({ width: p.image.width, height: p.image.height, numLabels: K, data: S0 }, W, H)
+          .data;
+  const weight =
+    p.full === undefined
+      ? adm.lambda
+      : (adm.fullLambda ?? fullSizeWeight(adm.lambda, W, p.image.width));
+  const pr = buildProposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
+    pottsWeight: weight / adm.mu,
+    seeds: adm.seeds,
+    seedPenalty: adm.seedPenalty,
+  });
+  if (colour) {
+    const u = colourLikelihoods(at.image, at.seeds);
+    // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
+    const dropNetwork = colour === 'colour' ? 1 : 0;
+    for (let q = 0; q < u.length; q++) {
+      pr.unary[q] = pr.unary[q]! + dropNetwork * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
+    }
+  }
+  return pr;
+}
+
+/** A solved proposal with `seedConnected`'s regions kept (on the Y-step's grid). */
+function keepConnected(
+  p: PreparedExample,
+  y: Int32Array,
+  seedConnected: readonly number[],
+): Int32Array {
+  if (seedConnected.length === 0) return y;
+  const at = p.full ?? p;
+  return keepSeedConnected(y, at.image.width, at.image.height, at.seeds.data, seedConnected);
+}
+
+/** A proposal of the Y-step's grid on the training grid (by majority from the `full` one). */
+function onTrainingGrid(p: PreparedExample, y: Int32Array, K: number): Int32Array {
+  if (!p.full) return y;
+  return downscaleSeeds(
+    labelMap(p.full.image.width, p.full.image.height, y),
+    p.image.width,
+    p.image.height,
+    K,
+  ).data;
+}
+
+/** The θ-steps: gradient steps on `pCE + μ·CE(S_θ, Y)` over a batch and its proposals. */
+function thetaSteps(
+  run: TrainerRun,
+  batch: PreparedExample[],
+  proposals: Int32Array[],
+  steps: number,
+  mu: number,
+): void {
+  const yTensors = batch.map((p, j) =>
+    tf.tensor3d(proposals[j]!, [1, p.image.height, p.image.width], 'int32'),
+  );
   try {
-    const yProblem = (p: PreparedExample, S0: Float32Array, colour: 'colour' | 'both' | null) => {
-      const at = p.full ?? p;
-      const { width: W, height: H } = at.image;
-      const S =
-        p.full === undefined
-          ? S0
-          : upscaleProbs(
-              { width: p.image.width, height: p.image.height, numLabels: K, data: S0 },
-              W,
-              H,
-            ).data;
-      const weight =
-        p.full === undefined
-          ? lambda
-          : (options.fullLambda ?? fullSizeWeight(lambda, W, p.image.width));
-      const pr = buildProposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
-        pottsWeight: weight / mu,
-        seeds: seedMode,
-        seedPenalty,
-      });
-      if (colour) {
-        const u = colourLikelihoods(at.image, at.seeds);
-        // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
-        const dropNetwork = colour === 'colour' ? 1 : 0;
-        for (let q = 0; q < u.length; q++) {
-          pr.unary[q] = pr.unary[q]! + dropNetwork * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
-        }
-      }
-      return pr;
-    };
-    let probs: Float32Array[] = [];
-    const iteration = async (it: number) => {
-      const t0 = performance.now();
-      // the first Y-step may take the classic colour model as its unary
-      const colour = init !== 'network' && it === 0 && !options.resume ? init : null;
-      const probsAtY = probs.slice();
-      const energies = new Array<number>(list.length).fill(0);
-      let changed = 0;
-      let total = 0;
-      let yMs = 0;
-      let thetaMs = 0;
-      let fresh = true;
-      for (const batch of batches(list.length)) {
-        const ty = performance.now();
-        // the probabilities of this batch under the current θ
-        if (!fresh) {
-          const now = predictProbs(
-            net,
-            batch.map((i) => list[i]!),
-          );
-          batch.forEach((i, j) => {
-            probsAtY[i] = now[j]!;
-          });
-        }
-        // Y-step
-        const problems = batch.map((i) => yProblem(list[i]!, probsAtY[i]!, colour));
-        const solved = await solver.solve(problems);
-        batch.forEach((i, j) => {
-          const p = list[i]!;
-          const at = p.full ?? p;
-          const y =
-            seedConnected.length > 0
-              ? keepSeedConnected(
-                  solved[j]!,
-                  at.image.width,
-                  at.image.height,
-                  at.seeds.data,
-                  seedConnected,
-                )
-              : solved[j]!;
-          energies[i] = energyWithSeeds(problems[j]!, y);
-          fullProposals[i] = p.full ? y : undefined;
-          const next = p.full
-            ? downscaleSeeds(
-                labelMap(p.full.image.width, p.full.image.height, y),
-                p.image.width,
-                p.image.height,
-                K,
-              ).data
-            : y;
-          const old = proposals[i]!;
-          for (let q = 0; q < next.length; q++) if (next[q] !== old[q]) changed++;
-          total += next.length;
-          proposals[i] = next;
-        });
-        const t1 = performance.now();
-        yMs += t1 - ty;
-        // θ-steps on this batch
-        const sub = batch.map((i) => list[i]!);
-        const yTensors = batch.map((i) =>
-          tf.tensor3d(proposals[i]!, [1, list[i]!.image.height, list[i]!.image.width], 'int32'),
-        );
-        try {
-          for (let s = 0; s < thetaSteps; s++) {
-            optimizer.minimize(
-              () =>
-                meanOver(sub, (p, j) => {
-                  const { logits: z, term } = forwardWithMargin(net, margin, p);
-                  const loss = tf.add(
-                    partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
-                    tf.mul(mu, proposalCrossEntropy(z, yTensors[j]!, { reduction: 'mean' })),
-                  );
-                  return term ? tf.add(loss, term) : loss;
-                }),
-              false,
-              vars,
-            );
-            margin?.update();
-            counter.steps++;
-          }
-        } finally {
-          tf.dispose(yTensors);
-        }
-        thetaMs += performance.now() - t1;
-        fresh = false;
-      }
-      const energy = mean(energies);
-      // each example's Y-step against the probabilities it was solved for
-      const before = objectiveTerms(list, probsAtY, proposals, K, lambda, mu);
-      const t2 = performance.now();
-      probs = predictProbs(net, list);
-      const after = objectiveTerms(list, probs, proposals, K, lambda, mu);
-      const t3 = performance.now();
-      const info: AdmIterationInfo = {
-        trainer: 'adm',
-        iteration: it,
-        iterations,
-        steps: counter.steps,
-        partialCE: after.partialCE,
-        proposalCE: after.proposalCE,
-        proposalPotts: after.proposalPotts,
-        energy,
-        objectiveAfterYStep: before.objective,
-        objective: after.objective,
-        potts: after.potts,
-        regularizedLoss: after.regularizedLoss,
-        proposalChange: changed / total,
-        timings: { yStepMs: yMs, thetaMs, evalMs: t3 - t2, totalMs: t3 - t0 },
-        elapsedMs: t3 - start,
-      };
-      return { info, monitor: info.objective };
-    };
-    const { history, stoppedEarly } = await trainingLoop(
-      fn,
-      'adm',
-      net,
-      optimizer,
-      { iterations, es, batches, numExamples: list.length, counter },
-      options,
-      {
-        start: () => {
-          for (let s = 0; s < pretrain; s++) {
-            optimizer.minimize(
-              () =>
-                meanOver(list, (p) => {
-                  const { logits, term } = forwardWithMargin(net, margin, p);
-                  const pce = partialCrossEntropy(logits, p.seedTensor, { reduction: 'mean' });
-                  return term ? tf.add(pce, term) : pce;
-                }),
-              false,
-              vars,
-            );
-            margin?.update();
-            counter.steps++;
-          }
-          probs = predictProbs(net, list);
-        },
-        resumed: (cp) => {
-          if (cp.proposals) proposals = cp.proposals.map((p) => Int32Array.from(p));
-          probs = predictProbs(net, list);
-        },
-        iteration,
-        checkpointExtra: () => ({ proposals: proposals.map((p) => Int32Array.from(p)) }),
-      },
-    );
-    return { history, proposals, fullProposals, probs, stoppedEarly, steps: counter.steps };
+    for (let s = 0; s < steps; s++) {
+      run.step(batch, (z, p, j, withMargin) =>
+        withMargin(
+          tf.add(
+            partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }),
+            tf.mul(mu, proposalCrossEntropy(z, yTensors[j]!, { reduction: 'mean' })),
+          ),
+        ),
+      );
+    }
   } finally {
-    margin?.dispose();
-    disposePrepared(list);
-    if (ownOptimizer) optimizer.dispose();
+    tf.dispose(yTensors);
   }
 }
 

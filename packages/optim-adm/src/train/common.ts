@@ -1,6 +1,7 @@
 /**
- * What the two trainers share: the prepared images, option checks, the
- * optimizer, early stopping and checkpoints.
+ * What the two trainers share: the option checks, the prepared images, the
+ * optimizer's lifetime and the gradient step ({@link checkTrainer},
+ * {@link withTrainerRun}), early stopping and checkpoints ({@link trainingLoop}).
  */
 import { type GridWeights, gridWeights } from '@seg/losses';
 import {
@@ -13,9 +14,15 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { networkInput, type SegNet } from '../net/network.js';
-import { checkCallback, checkConnectivity, checkImage, checkSeeds } from '../validate.js';
-import type { ScribbleMarginOptions } from './margin.js';
+import { checkNet, networkInput, type SegNet } from '../net/network.js';
+import {
+  checkCallback,
+  checkConnectivity,
+  checkImage,
+  checkOptions,
+  checkSeeds,
+} from '../validate.js';
+import { forwardWithMargin, type ScribbleMarginOptions, scribbleMargin } from './margin.js';
 
 /** One training image at the resolution the network sees, with its scribbles (-1 unlabelled). */
 export interface TrainingExample {
@@ -212,6 +219,130 @@ export interface TrainerBaseOptions {
   margin?: ScribbleMarginOptions | false;
 }
 
+/** The common options, read and checked by {@link baseOptions}. */
+export type BaseOptions = ReturnType<typeof baseOptions>;
+
+/**
+ * The prelude of both trainers: checks `options` (an object or undefined),
+ * the network, and the options both trainers take (λ defaulting to
+ * `defaultLambda`).
+ */
+export function checkTrainer<O extends TrainerBaseOptions>(
+  fn: string,
+  net: SegNet,
+  options: O | undefined,
+  defaultLambda: number,
+): { options: O; base: BaseOptions } {
+  const o = checkOptions(fn, options);
+  checkNet(fn, net);
+  return { options: o, base: baseOptions(fn, o, defaultLambda) };
+}
+
+/** One training run of a trainer, from {@link withTrainerRun}. */
+export interface TrainerRun {
+  readonly net: SegNet;
+  /** The prepared examples (disposed when the run ends). */
+  readonly list: PreparedExample[];
+  readonly optimizer: tf.Optimizer;
+  /** Gradient steps taken (the checkpoints and reports count them). */
+  readonly counter: { steps: number };
+  /** `performance.now()` when the run started, for `elapsedMs`. */
+  readonly start: number;
+  /**
+   * One gradient step on the mean over `examples` of `loss` (differentiable,
+   * in the optimizer's tape); `loss` gets the logits and `withMargin`, which
+   * adds the large-margin term of the example when the `margin` option is
+   * on (the identity otherwise). `afterMean` runs in the tape after the
+   * mean. With `returnCost`, returns the loss (the caller disposes it).
+   */
+  step(
+    examples: PreparedExample[],
+    loss: (
+      logits: tf.Tensor4D,
+      p: PreparedExample,
+      j: number,
+      withMargin: (t: tf.Tensor) => tf.Tensor,
+    ) => tf.Tensor,
+    returnCost?: boolean,
+    afterMean?: () => void,
+  ): tf.Scalar | null;
+  /** The outer loop of {@link trainingLoop} over this run. */
+  loop<H>(
+    trainer: TrainerCheckpoint['trainer'],
+    options: LoopOptions<H>,
+    hooks: TrainerHooks<H>,
+  ): Promise<{ history: H[]; stoppedEarly: boolean }>;
+}
+
+/**
+ * The lifetime of a training run around a trainer's `body`: the margin term,
+ * the prepared examples and the optimizer (`options.optimizer`, or an Adam
+ * of `learningRate` owned by the run), all released when `body` ends,
+ * whether it returns or throws.
+ */
+export async function withTrainerRun<R>(
+  fn: string,
+  net: SegNet,
+  examples: TrainingExample | TrainingExample[],
+  options: TrainerBaseOptions,
+  base: BaseOptions,
+  body: (run: TrainerRun) => Promise<R>,
+): Promise<R> {
+  const margin = scribbleMargin(fn, net, options.margin);
+  const list = prepareExamples(fn, examples, net.numClasses, base.connectivity, base.input);
+  const ownOptimizer = options.optimizer === undefined;
+  const optimizer = options.optimizer ?? tf.train.adam(base.lr);
+  const vars = net.model.variables();
+  const counter = { steps: 0 };
+  const run: TrainerRun = {
+    net,
+    list,
+    optimizer,
+    counter,
+    start: performance.now(),
+    step(sub, loss, returnCost = false, afterMean) {
+      const cost = optimizer.minimize(
+        () => {
+          const total = meanOver(sub, (p, j) => {
+            const { logits, term } = forwardWithMargin(net, margin, p);
+            return loss(logits, p, j, (t) => (term ? tf.add(t, term) : t));
+          });
+          afterMean?.();
+          return total;
+        },
+        returnCost,
+        vars,
+      );
+      margin?.update();
+      counter.steps++;
+      return cost;
+    },
+    loop: (trainer, loopOptions, hooks) =>
+      trainingLoop(
+        fn,
+        trainer,
+        net,
+        optimizer,
+        {
+          iterations: base.iterations,
+          es: base.es,
+          batches: base.batches,
+          numExamples: list.length,
+          counter,
+        },
+        loopOptions,
+        hooks,
+      ),
+  };
+  try {
+    return await body(run);
+  } finally {
+    margin?.dispose();
+    disposePrepared(list);
+    if (ownOptimizer) optimizer.dispose();
+  }
+}
+
 /** Reads and checks the common options. */
 export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: number) {
   const lambda = o.lambda ?? defaultLambda;
@@ -379,6 +510,13 @@ export function argmax(probs: Float32Array, K: number): Int32Array {
   return out;
 }
 
+/** The options of a trainer that {@link trainingLoop} reads. */
+export interface LoopOptions<H> {
+  checkpoint?: CheckpointOptions<H>;
+  resume?: TrainerCheckpoint<H>;
+  onIteration?: (info: H) => void | boolean | Promise<void | boolean>;
+}
+
 /** What {@link trainingLoop} asks of a trainer. */
 export interface TrainerHooks<H> {
   /** On a fresh start (not a resume), before the first iteration. */
@@ -408,11 +546,7 @@ export async function trainingLoop<H>(
     numExamples: number;
     counter: { steps: number };
   },
-  options: {
-    checkpoint?: CheckpointOptions<H>;
-    resume?: TrainerCheckpoint<H>;
-    onIteration?: (info: H) => void | boolean | Promise<void | boolean>;
-  },
+  options: LoopOptions<H>,
   hooks: TrainerHooks<H>,
 ): Promise<{ history: H[]; stoppedEarly: boolean }> {
   const history: H[] = [];

@@ -13,24 +13,20 @@ import {
 } from '@seg/losses';
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNet, type SegNet } from '../net/network.js';
-import { checkOptions } from '../validate.js';
+import type { SegNet } from '../net/network.js';
 import {
   argmax,
-  baseOptions,
   type CheckpointOptions,
-  disposePrepared,
-  meanOver,
+  checkTrainer,
+  type PreparedExample,
   partialCE,
   predictProbs,
-  prepareExamples,
   type Timings,
   type TrainerBaseOptions,
   type TrainerCheckpoint,
   type TrainingExample,
-  trainingLoop,
+  withTrainerRun,
 } from './common.js';
-import { forwardWithMargin, scribbleMargin } from './margin.js';
 
 /** What gradient descent reports after every iteration (means over the examples). */
 export interface GdIterationInfo {
@@ -90,71 +86,52 @@ export async function trainGradientDescent(
   options: GdOptions = {},
 ): Promise<GdResult> {
   const fn = 'trainGradientDescent';
-  options = checkOptions(fn, options);
-  checkNet(fn, net);
-  const {
-    lambda,
-    connectivity,
-    iterations,
-    steps: perIt,
-    lr,
-    input,
-    es,
-    batches,
-  } = baseOptions(fn, options, 5);
-  const kind = options.regularizer ?? 'grid';
+  const { options: o, base } = checkTrainer(fn, net, options, 5);
+  const { lambda, connectivity, iterations, steps: perIt } = base;
+  const kind = o.regularizer ?? 'grid';
   if (kind !== 'grid' && kind !== 'dense') {
     throw new SegValueError(
       `${fn}: options.regularizer is ${JSON.stringify(kind)}, expected 'grid' or 'dense'`,
     );
   }
-  const relaxation = options.relaxation ?? 'bilinear';
-  const lossLambda = options.lossLambda ?? lambda;
+  const relaxation = o.relaxation ?? 'bilinear';
+  const lossLambda = o.lossLambda ?? lambda;
   assertNumber(fn, 'options.lossLambda', lossLambda, 0);
   const K = net.numClasses;
-  const margin = scribbleMargin(fn, net, options.margin);
-  const list = prepareExamples(fn, examples, K, connectivity, input);
-  const ownOptimizer = options.optimizer === undefined;
-  const optimizer = options.optimizer ?? tf.train.adam(lr);
-  const vars = net.model.variables();
-  const start = performance.now();
-  const counter = { steps: 0 };
-  try {
+  /** `R(S)` of one example, relaxed: the grid CRF or the dense CRF loss. */
+  const relaxedR = (S: tf.Tensor4D, p: PreparedExample) =>
+    kind === 'grid'
+      ? gridCrfLoss(S, p.imageTensor, { connectivity, relaxation, reduction: 'sum' })
+      : denseCrfLoss(S, p.imageTensor, { ...o.dense, reduction: 'sum' });
+  return withTrainerRun(fn, net, examples, o, base, async (run) => {
+    const { list } = run;
     let probs: Float32Array[] = [];
     const iteration = async (it: number) => {
       const t1 = performance.now();
       // each batch's regularizer and loss at its last step, weighted by its size
       const last = { reg: 0, loss: 0 };
-      for (const batch of batches(list.length)) {
+      for (const batch of base.batches(list.length)) {
         const sub = batch.map((i) => list[i]!);
         for (let s = 0; s < perIt; s++) {
           const keep = s === perIt - 1;
+          let regSum: tf.Tensor | null = null;
           let regT: tf.Tensor | null = null;
-          const lossT = optimizer.minimize(
-            () => {
-              let regSum: tf.Tensor = tf.scalar(0);
-              const total = meanOver(sub, (p) => {
-                const { logits: z, term } = forwardWithMargin(net, margin, p);
-                const ce = partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' });
-                const pce = term ? tf.add(ce, term) : ce;
-                if (lambda === 0) return pce;
-                const S = tf.softmax(z);
-                const r =
-                  kind === 'grid'
-                    ? gridCrfLoss(S, p.imageTensor, { connectivity, relaxation, reduction: 'sum' })
-                    : denseCrfLoss(S, p.imageTensor, { ...options.dense, reduction: 'sum' });
-                const rw = tf.mul(lambda / p.numPixels, r);
-                regSum = tf.add(regSum, rw);
-                return tf.add(pce, rw);
-              });
-              if (keep) regT = tf.keep(tf.div(regSum, sub.length));
-              return total;
+          // pCE + (λ/N)·R(S) on each example
+          const lossT = run.step(
+            sub,
+            (z, p, j, withMargin) => {
+              if (j === 0) regSum = tf.scalar(0);
+              const pce = withMargin(partialCrossEntropy(z, p.seedTensor, { reduction: 'mean' }));
+              if (lambda === 0) return pce;
+              const rw = tf.mul(lambda / p.numPixels, relaxedR(tf.softmax(z), p));
+              regSum = tf.add(regSum!, rw);
+              return tf.add(pce, rw);
             },
             keep,
-            vars,
+            () => {
+              if (keep) regT = tf.keep(tf.div(regSum!, sub.length));
+            },
           );
-          margin?.update();
-          counter.steps++;
           if (keep) {
             const share = sub.length / list.length;
             last.reg += share * ((regT as tf.Tensor | null)?.dataSync()[0] ?? 0);
@@ -184,31 +161,19 @@ export async function trainGradientDescent(
         trainer: 'gd',
         iteration: it,
         iterations,
-        steps: counter.steps,
+        steps: run.counter.steps,
         partialCE: pce / n,
         regularizer: last.reg,
         loss: last.loss,
         potts: potts / n,
         regularizedLoss: rl / n,
         timings: { yStepMs: 0, thetaMs: t2 - t1, evalMs: t3 - t2, totalMs: t3 - t1 },
-        elapsedMs: t3 - start,
+        elapsedMs: t3 - run.start,
       };
       return { info, monitor: info.loss };
     };
-    const { history, stoppedEarly } = await trainingLoop(
-      fn,
-      'gd',
-      net,
-      optimizer,
-      { iterations, es, batches, numExamples: list.length, counter },
-      options,
-      { iteration },
-    );
+    const { history, stoppedEarly } = await run.loop('gd', o, { iteration });
     if (probs.length === 0) probs = predictProbs(net, list);
-    return { history, probs, stoppedEarly, steps: counter.steps };
-  } finally {
-    margin?.dispose();
-    disposePrepared(list);
-    if (ownOptimizer) optimizer.dispose();
-  }
+    return { history, probs, stoppedEarly, steps: run.counter.steps };
+  });
 }
