@@ -30,8 +30,13 @@ export {
   proposalProblem,
   solvePotts,
 } from './proposals/y-step.js';
-export type { SegmentMethod, SegmentOptions, SegmentResult } from './segment.js';
-export { seedsFromScribbles, segmentImage } from './segment.js';
+export type {
+  NetworkMethodDefaults,
+  SegmentMethod,
+  SegmentOptions,
+  SegmentResult,
+} from './segment.js';
+export { SEGMENT_DEFAULTS, seedsFromScribbles, segmentImage } from './segment.js';
 export type { AdmIterationInfo, AdmOptions, AdmResult } from './train/adm.js';
 export { trainAdm } from './train/adm.js';
 export type {

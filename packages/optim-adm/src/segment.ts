@@ -43,15 +43,70 @@ import {
 /** How {@link segmentImage} segments. */
 export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
 
+/** The defaults of one network method of {@link segmentImage} (see {@link SEGMENT_DEFAULTS}). */
+export interface NetworkMethodDefaults {
+  /** Default of `options.lambda`. */
+  readonly lambda: number;
+  /** λ the network trains with: `'lambda'`, the method's λ; 0, partial CE alone. */
+  readonly trainLambda: 'lambda' | 0;
+  /** λ of the reported regularized loss (grid Potts; GD's `lossLambda`): `'lambda'` or a fixed weight. */
+  readonly reportLambda: 'lambda' | number;
+  /** λ of the clean-up Y-step of `output: 'proposal'` (ADM: divided by μ): `'lambda'` or a fixed weight. */
+  readonly outputLambda: 'lambda' | number;
+  /** Default of `options.colourModel`. */
+  readonly colourModel: number;
+}
+
+/**
+ * The per-method defaults of {@link segmentImage}, chosen on GrabCut-50
+ * (5-fold selection, both scribble sets; see the package README). The code
+ * reads them from here: the options' docs point to this table.
+ *
+ * | method     | λ    | trains with λ | reported λ | clean-up λ | colourModel |
+ * | ---------- | ---- | ------------- | ---------- | ---------- | ----------- |
+ * | 'adm'      | 5    | λ             | λ          | λ (/ μ)    | 10          |
+ * | 'gd-grid'  | 0.5  | λ             | λ          | λ          | 3           |
+ * | 'gd-dense' | 0.02 | λ             | 5          | 5          | 3           |
+ * | 'pce'      | 0.5  | 0             | 5          | λ          | 10          |
+ * | 'graphcut' | 50   | (one cut)     |            |            |             |
+ */
+export const SEGMENT_DEFAULTS: {
+  readonly graphcut: { readonly lambda: number };
+} & { readonly [M in Exclude<SegmentMethod, 'graphcut'>]: NetworkMethodDefaults } = {
+  adm: {
+    lambda: 5,
+    trainLambda: 'lambda',
+    reportLambda: 'lambda',
+    outputLambda: 'lambda',
+    colourModel: 10,
+  },
+  'gd-grid': {
+    lambda: 0.5,
+    trainLambda: 'lambda',
+    reportLambda: 'lambda',
+    outputLambda: 'lambda',
+    colourModel: 3,
+  },
+  'gd-dense': {
+    lambda: 0.02,
+    trainLambda: 'lambda',
+    reportLambda: 5,
+    outputLambda: 5,
+    colourModel: 3,
+  },
+  pce: { lambda: 0.5, trainLambda: 0, reportLambda: 5, outputLambda: 'lambda', colourModel: 10 },
+  graphcut: { lambda: 50 },
+};
+
 /** Options of {@link segmentImage}. */
 export interface SegmentOptions {
   /** @default 'adm' */
   method?: SegmentMethod;
   /**
-   * Regularizer weight. ADM and GD: the per-pixel λ of `regularizedLoss`
-   * (defaults, chosen on GrabCut-50: 5 for 'adm', 0.5 for 'gd-grid', 0.02 for 'gd-dense'); 'graphcut': the
-   * classic λ (default 50). At most {@link MAX_POTTS_WEIGHT} (1e30); seeds
-   * hold as hard constraints for every λ.
+   * Regularizer weight. ADM and GD: the per-pixel λ of `regularizedLoss`;
+   * 'pce': only the clean-up's; 'graphcut': the classic λ. Default per
+   * method: {@link SEGMENT_DEFAULTS}. At most {@link MAX_POTTS_WEIGHT} (1e30);
+   * seeds hold as hard constraints for every λ.
    */
   lambda?: number;
   /** ADM: weight of the proposal cross-entropy. @default 1 */
@@ -80,7 +135,7 @@ export interface SegmentOptions {
   /**
    * Scale of the input channels holding each pixel's colour log-likelihood
    * under each label's scribbles, relative to their mean (0: off; see `networkInput`).
-   * Chosen on GrabCut-50 from {0, 3, 10} per method: 10 for 'adm' and 'pce', 3 for 'gd-grid' and 'gd-dense'.
+   * Chosen on GrabCut-50 from {0, 3, 10} per method: default {@link SEGMENT_DEFAULTS}.
    */
   colourModel?: number;
   /** Seed of the network's initial weights, an integer in [0, 2³²). @default 1 */
@@ -140,9 +195,9 @@ export interface SegmentOptions {
    * What `labels` are: `'network'`, the argmax of the network's upsampled
    * probabilities; `'proposal'`, one more Y-step at full resolution on them
    * (unary −log S, hard seeds, contrast-sensitive Potts at the full-size
-   * weight of λ/μ for ADM, of λ for GD on the grid CRF, of 0.5 for partial
-   * CE and 5 for GD on the dense CRF: a graph-cut clean-up). Chosen on
-   * GrabCut-50 for every network method.
+   * weight of the method's clean-up λ, {@link SEGMENT_DEFAULTS}, divided by
+   * μ for ADM: a graph-cut clean-up). Chosen on GrabCut-50 for every network
+   * method.
    * @default 'proposal'
    */
   output?: 'network' | 'proposal';
@@ -203,7 +258,7 @@ export async function segmentImage(
     assertNumber(fn, 'options.lambda', options.lambda, 0, MAX_POTTS_WEIGHT);
   if (method === 'graphcut') {
     const labels = interactiveGraphCut(image, seeds, {
-      lambda: options.lambda ?? 50,
+      lambda: options.lambda ?? SEGMENT_DEFAULTS.graphcut.lambda,
       connectivity: options.connectivity ?? 8,
     });
     return { labels, history: [], ms: performance.now() - t0 };
@@ -267,6 +322,9 @@ export async function segmentImage(
       throw e;
     }
   }
+  const defaults = SEGMENT_DEFAULTS[method];
+  const lambda = options.lambda ?? defaults.lambda;
+  const orLambda = (v: 'lambda' | number) => (v === 'lambda' ? lambda : v);
   const common = {
     connectivity: options.connectivity ?? 8,
     iterations: options.iterations ?? 10,
@@ -275,7 +333,7 @@ export async function segmentImage(
     coordScale: options.coordScale ?? 0,
     seedDistance: options.seedDistance ?? 3,
     ...(options.geodesicGamma !== undefined ? { geodesicGamma: options.geodesicGamma } : {}),
-    colourModel: options.colourModel ?? (method === 'adm' || method === 'pce' ? 10 : 3),
+    colourModel: options.colourModel ?? defaults.colourModel,
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,
@@ -286,7 +344,7 @@ export async function segmentImage(
     if (method === 'adm') {
       const r = await trainAdm(net, example, {
         ...common,
-        lambda: options.lambda ?? 5,
+        lambda: orLambda(defaults.trainLambda),
         mu: options.mu ?? 1,
         seeds: options.seeds ?? 'hard',
         init: options.init ?? 'both',
@@ -301,9 +359,9 @@ export async function segmentImage(
       const scale = w / image.width;
       const r = await trainGradientDescent(net, example, {
         ...common,
-        lambda: method === 'pce' ? 0 : (options.lambda ?? (method === 'gd-dense' ? 0.02 : 0.5)),
+        lambda: orLambda(defaults.trainLambda),
         regularizer: method === 'gd-dense' ? 'dense' : 'grid',
-        lossLambda: method === 'gd-grid' ? (options.lambda ?? 0.5) : 5,
+        lossLambda: orLambda(defaults.reportLambda),
         dense: { sigmaRgb: options.sigmaRgb ?? 15, sigmaXy: (options.sigmaXy ?? 100) * scale },
       });
       probs = r.probs[0]!;
@@ -320,8 +378,8 @@ export async function segmentImage(
   let out: Int32Array = new Int32Array(image.width * image.height);
   if (output === 'proposal') {
     const { edges } = gridWeights(image, { connectivity: common.connectivity });
-    const lambda = method === 'gd-dense' ? 5 : (options.lambda ?? (method === 'adm' ? 5 : 0.5));
-    const weight = options.fullLambda ?? fullSizeWeight(lambda, image.width, w);
+    const weight =
+      options.fullLambda ?? fullSizeWeight(orLambda(defaults.outputLambda), image.width, w);
     out = solvePotts(
       proposalProblem(full.data, image.width, image.height, 2, edges, seeds.data, {
         pottsWeight: method === 'adm' ? weight / (options.mu ?? 1) : weight,
