@@ -92,7 +92,7 @@ tasks.sort((a, b) => b.trainSize * b.epochs - a.trainSize * a.epochs);
 
 console.log(
   `margin experiment${quick ? ' (quick)' : ''}: ${tasks.length} runs on ${workers} workers; ` +
-    `${JSON.stringify(SIZES)}, test ${base.testSize}, batch ${base.batch}, Adam ${base.learningRate}, ` +
+    `${JSON.stringify(SIZES)} epochs × ${epochsScale}, test ${base.testSize}, batch ${base.batch}, Adam ${base.learningRate}, ` +
     `margin ${JSON.stringify(base.margin)}, ${JSON.stringify({ momentum: 0.99, warmup: 0, ...extra })}`,
 );
 const pool = await WorkerPool.create({
