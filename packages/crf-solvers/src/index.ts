@@ -14,7 +14,7 @@ export type { SolveCallOptions, SolverPool, SolverPoolOptions } from './batch/po
 export { createSolverPool } from './batch/pool.js';
 // Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
 export type { BilateralFeatureOptions } from './dense-crf/features.js';
-export { bilateralFeatures, spatialFeatures } from './dense-crf/features.js';
+export { bilateralFeatures, MAX_FEATURE, spatialFeatures } from './dense-crf/features.js';
 export { bilateralFilter, exactGaussianFilter } from './dense-crf/filter.js';
 export type {
   FilterOptions,

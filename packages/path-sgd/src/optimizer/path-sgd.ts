@@ -21,7 +21,7 @@ export interface VariableModel {
 }
 
 /** A tensor with a name, as tfjs optimizers exchange weights. */
-interface NamedTensor {
+export interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
 }

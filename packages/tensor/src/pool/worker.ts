@@ -14,7 +14,7 @@ interface Port {
 }
 
 /**
- * Makes the calling worker script serve `tasks` to its {@link WorkerPool}.
+ * Makes the calling worker script serve `tasks` to its `WorkerPool` (from `@seg/tensor`).
  * Call it once, at the top level of the worker module. Typed arrays in a
  * task's result are transferred back, not copied; an error thrown (or a
  * promise rejected) by a task rejects the caller's promise with its message.
