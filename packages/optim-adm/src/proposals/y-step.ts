@@ -28,9 +28,11 @@ import { alphaExpansion, type SolverPool } from './solvers.js';
 
 /** Something that solves a batch of Potts problems: in this thread, or on a worker pool. */
 export interface ProposalSolver {
+  /** Solves each problem (its seeds held); one labeling (Int32Array, site-major) per problem, in order. */
   solve(problems: PottsProblem[]): Promise<Int32Array[]>;
   /** Number of threads it uses. */
   readonly size: number;
+  /** Releases its threads (a worker pool's), when it has any. */
   close?(): Promise<void>;
 }
 
