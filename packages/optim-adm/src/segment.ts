@@ -31,6 +31,7 @@ import {
 } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
+import type { ScribbleMarginOptions } from './train/margin.js';
 import {
   checkCallback,
   checkImage,
@@ -140,6 +141,12 @@ export interface SegmentOptions {
   colourModel?: number;
   /** Seed of the network's initial weights, an integer in [0, 2³²). @default 1 */
   seed?: number;
+  /**
+   * The network methods only: adds the large-margin term of `@seg/losses`
+   * on the scribbled pixels' features (see the trainers' `margin` option).
+   * @default false
+   */
+  margin?: ScribbleMarginOptions | false;
   /** Hidden channels of the per-image network. @default 16 */
   width?: number;
   /**
@@ -337,6 +344,7 @@ export async function segmentImage(
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,
+    ...(options.margin ? { margin: options.margin } : {}),
   };
   let probs: Float32Array;
   let history: (AdmIterationInfo | GdIterationInfo)[];

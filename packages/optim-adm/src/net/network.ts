@@ -73,6 +73,7 @@ export interface SegNet {
   readonly numClasses: number;
   /** Logits of one input `[1, h, w, inputChannels(K)]` (differentiable). */
   forward(input: tf.Tensor4D): tf.Tensor4D;
+  /** Frees the network's variables. */
   dispose(): void;
 }
 

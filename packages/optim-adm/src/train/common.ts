@@ -172,6 +172,7 @@ export interface TrainerCheckpoint<H = unknown> {
 export interface CheckpointOptions<H> {
   /** Save after every `every` iterations. @default 1 */
   every?: number;
+  /** Called with each checkpoint; a returned promise is awaited before training goes on. */
   save(checkpoint: TrainerCheckpoint<H>): void | Promise<void>;
 }
 
