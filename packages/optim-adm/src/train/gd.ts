@@ -60,6 +60,7 @@ export interface GdOptions extends TrainerBaseOptions {
   dense?: Omit<DenseLossOptions, 'reduction'>;
   /** λ of the reported regularized loss (grid Potts), so that runs compare on one scale. @default lambda */
   lossLambda?: number;
+  /** Called after every iteration; return `false` to stop. */
   onIteration?: (info: GdIterationInfo) => void | boolean | Promise<void | boolean>;
   checkpoint?: CheckpointOptions<GdIterationInfo>;
   resume?: TrainerCheckpoint<GdIterationInfo>;
