@@ -1,20 +1,13 @@
-import type { LabelMap, RgbImage } from '@seg/tensor';
-import type { Method, MethodParams } from './engine.js';
+import type { RunRequest } from './engine.js';
 
-/** Page → worker: run a segmentation. Messages about another `runId` than the page's current one are dropped by the page. */
-export interface SegmentRequest {
+/**
+ * Page → worker: run a segmentation, the engine's {@link RunRequest} (seeds
+ * with labels compacted by the page) plus the run's id. Messages about
+ * another `runId` than the page's current one are dropped by the page.
+ */
+export interface SegmentRequest extends RunRequest {
   type: 'segment';
   runId: number;
-  /** Identifies the image (a refinement needs the network of the same one). */
-  imageKey: string;
-  image: RgbImage;
-  /** 0 … numLabels−1, −1 unlabelled (labels compacted by the page). */
-  seeds: LabelMap;
-  numLabels: number;
-  method: Method;
-  params: MethodParams;
-  /** Continue training the current network with these seeds. */
-  refine: boolean;
   /** Ground truth (0 / 128 / 255) when the image is a GrabCut sample, for the IoU. */
   mask?: { width: number; height: number; data: Uint8Array };
 }
