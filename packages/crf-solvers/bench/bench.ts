@@ -15,7 +15,7 @@
  * libmaxflow-dev are present; the copy of maxflow_bk prints the flow with 17
  * digits instead of 9 so the 1e-9 agreement can be checked.
  *
- * Usage: pnpm --filter @seg/crf-solvers bench [--quick] [--only alpha]
+ * Usage: pnpm --filter @seg/crf-solvers bench [--quick] [--only alpha|solvers]
  */
 
 import { execFileSync } from 'node:child_process';
@@ -36,10 +36,15 @@ import {
 import { GridBK } from '../src/maxflow/grid-bk.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only alpha`: the α-expansion section alone (a few minutes). */
+/**
+ * `--only alpha`: the α-expansion section alone (a few minutes); `--only
+ * solvers`: max-flow, α-expansion and batch, without the dense CRF.
+ */
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '') : '';
-if (only !== '' && only !== 'alpha') throw new Error(`bench: --only ${only}, expected alpha`);
+if (only !== '' && only !== 'alpha' && only !== 'solvers') {
+  throw new Error(`bench: --only ${only}, expected alpha or solvers`);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const work = join(pkg, '.anchors');
@@ -405,7 +410,7 @@ async function main(): Promise<void> {
 
   let dense: { denseCrfSec: number; rows: Row[] } | null = null;
   const denseFile = join(here, 'dense-crf.ts');
-  if (existsSync(denseFile)) {
+  if (only !== 'solvers' && existsSync(denseFile)) {
     const mod = (await import(pathToFileURL(denseFile).href)) as {
       runDenseCrfBench(quick: boolean): Promise<{ denseCrfSec: number; rows: Row[] }>;
     };
