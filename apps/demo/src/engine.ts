@@ -6,7 +6,7 @@
 // iterations, and K > 2 labels (α-expansion Y-steps).
 import { gridWeights } from '@seg/losses';
 import {
-  colourCosts,
+  colorCosts,
   createPixelNet,
   downscaleImage,
   downscaleSeeds,
@@ -275,7 +275,7 @@ export class Session {
       width: image.width,
       height: image.height,
       numLabels: K,
-      unary: colourCosts(image, seeds, K),
+      unary: colorCosts(image, seeds, K),
       potts,
       seeds: seeds.data,
     });

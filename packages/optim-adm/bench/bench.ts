@@ -15,7 +15,7 @@ import { gridWeights } from '@seg/losses';
 import { initBackend } from '@seg/tensor';
 import { median, tsWorker } from '@seg/tensor/testing';
 import {
-  colourLikelihoods,
+  colorCosts,
   createPixelNet,
   downscaleImage,
   downscaleSeeds,
@@ -70,7 +70,7 @@ function problemsAt(maxSide: number): PottsProblem[] {
     const img = downscaleImage(e.image, bw, bh);
     const sd = downscaleSeeds(e.seeds, bw, bh, 2);
     // a network-like unary: the scribbles' colour model turned into probabilities
-    const u = colourLikelihoods(img, sd);
+    const u = colorCosts(img, sd);
     const probs = new Float32Array(bw * bh * 2);
     for (let p = 0; p < bw * bh; p++) {
       const q = 1 / (1 + Math.exp(u[2 * p + 1]! - u[2 * p]!));

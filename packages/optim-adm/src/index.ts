@@ -3,7 +3,12 @@
 // metrics, and one-call interactive segmentation.
 
 export type { InteractiveGraphCutOptions } from './graphcut/interactive.js';
-export { colourCosts, colourLikelihoods, interactiveGraphCut } from './graphcut/interactive.js';
+export {
+  colorCosts,
+  colourCosts,
+  colourLikelihoods,
+  interactiveGraphCut,
+} from './graphcut/interactive.js';
 export type { GrayMask } from './metrics/iou.js';
 export { meanIoU, objectIoU } from './metrics/iou.js';
 export type { RegularizedLoss, RegularizedLossOptions } from './metrics/regularized-loss.js';

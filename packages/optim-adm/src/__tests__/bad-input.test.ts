@@ -2,7 +2,7 @@ import { conv2d, createModel, defineNet } from '@seg/dense-conv';
 import { labelMap, rgbImage, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import { describeBackends, expectThrow } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { colourCosts, colourLikelihoods } from '../graphcut/interactive.js';
+import { colorCosts, colourCosts, colourLikelihoods } from '../graphcut/interactive.js';
 import { regularizedLoss } from '../metrics/regularized-loss.js';
 import { createPixelNet, inputChannels, networkInput, segNetFromModel } from '../net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from '../net/resample.js';
@@ -87,21 +87,21 @@ describe('bad input: metrics, colour model, resampling, proposals', () => {
     );
   });
 
-  it('colourCosts, colourLikelihoods, networkInput and geodesicSeedDistances check image and seeds', () => {
+  it('colorCosts (and its deprecated aliases), networkInput and geodesicSeedDistances check image and seeds', () => {
     expectThrow(
-      () => colourCosts(image, labelMap(3, 3, new Int32Array(9)), 2),
+      () => colorCosts(image, labelMap(3, 3, new Int32Array(9)), 2),
       SegShapeError,
-      "colourCosts: seeds are 3×3, expected the image's 12×10",
+      "colorCosts: seeds are 3×3, expected the image's 12×10",
     );
     expectThrow(
       () => colourCosts(image, seeds, 2.5),
       SegRangeError,
-      'colourCosts: K is 2.5, expected an integer ≥ 1',
+      'colorCosts: K is 2.5, expected an integer ≥ 1',
     );
     expectThrow(
       () => colourLikelihoods(shortImage, seeds),
       SegShapeError,
-      'colourLikelihoods: image.data has length 5, expected width*height*3 = 360',
+      'colorCosts: image.data has length 5, expected width*height*3 = 360',
     );
     expectThrow(
       () => networkInput(shortImage),

@@ -2,7 +2,7 @@ import { gridWeights } from '@seg/losses';
 import { labelMap, rgbImage } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { colourLikelihoods, interactiveGraphCut } from '../graphcut/interactive.js';
+import { colorCosts, interactiveGraphCut } from '../graphcut/interactive.js';
 import { pottsProblemEnergy } from '../proposals/potts-problem.js';
 
 /** Brute-force minimum of the classic energy over labelings that keep the seeds. */
@@ -12,7 +12,7 @@ function bruteForce(
   lambda: number,
   conn: 4 | 8,
 ) {
-  const unary = colourLikelihoods(image, labelMap(image.width, image.height, seeds));
+  const unary = colorCosts(image, labelMap(image.width, image.height, seeds));
   const potts = gridWeights(image, { connectivity: conn }).edges.map((e) =>
     e.map((v) => v * lambda),
   );

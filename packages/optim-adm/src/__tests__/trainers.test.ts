@@ -4,7 +4,7 @@ import { labelMap, Rng, rgbImage } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { colourLikelihoods, interactiveGraphCut } from '../graphcut/interactive.js';
+import { colorCosts, interactiveGraphCut } from '../graphcut/interactive.js';
 import { createPixelNet, networkInput } from '../net/network.js';
 import { downscaleSeeds } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
@@ -260,7 +260,7 @@ describeBackends('trainAdm', () => {
     const { edges } = gridWeights(ex.image, { connectivity: 8 });
     const problem = () => proposalProblem(S, 16, 12, 2, edges, ex.seeds.data, { pottsWeight: 0.2 });
     const [network, colour, both] = [problem(), problem(), problem()];
-    const u = colourLikelihoods(ex.image, ex.seeds);
+    const u = colorCosts(ex.image, ex.seeds);
     for (let q = 0; q < u.length; q++) {
       colour.unary[q] = u[q]!;
       both.unary[q] = both.unary[q]! + u[q]!;

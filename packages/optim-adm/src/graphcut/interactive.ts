@@ -21,27 +21,30 @@ export interface InteractiveGraphCutOptions {
 }
 
 /**
- * Per-pixel costs `−log P(colour | label)` for the two labels (0 background,
- * 1 object) from 16³-bin histograms of the seed pixels, every bin started at
- * 1. Returns N·2, site-major.
+ * Per-pixel colour costs `−log P(color | k)` for K labels (default 2: 0
+ * background, 1 object) from a 16³-bin histogram of label k's seed pixels,
+ * every bin started at 1 — the terminal costs of the classic interactive
+ * graph cut. Returns N·K values, site-major. Seeds outside [0, K) are ignored.
  */
-export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Array {
-  checkImage('colourLikelihoods', image);
-  checkSeedGrid('colourLikelihoods', seeds, image.width, image.height);
-  return histogramCosts(image, seeds, 2);
-}
-
-/**
- * {@link colourLikelihoods} for K labels: `−log P(colour | k)` from a
- * 16³-bin histogram of label k's seed pixels (every bin started at 1), N·K
- * site-major. Seeds outside [0, K) are ignored.
- */
-export function colourCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
-  const fn = 'colourCosts';
+export function colorCosts(image: RgbImage, seeds: LabelMap, K = 2): Float32Array {
+  const fn = 'colorCosts';
   checkImage(fn, image);
   assertInt(fn, 'K', K, 1);
   checkSeedGrid(fn, seeds, image.width, image.height);
   return histogramCosts(image, seeds, K);
+}
+
+/**
+ * @deprecated Renamed {@link colorCosts} (it returns costs, not likelihoods);
+ * this alias goes in the next minor release.
+ */
+export function colourLikelihoods(image: RgbImage, seeds: LabelMap): Float32Array {
+  return colorCosts(image, seeds, 2);
+}
+
+/** @deprecated Renamed {@link colorCosts} (one spelling in the API); this alias goes in the next minor release. */
+export function colourCosts(image: RgbImage, seeds: LabelMap, K: number): Float32Array {
+  return colorCosts(image, seeds, K);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { LabelMap, RgbImage } from '@seg/tensor';
 
-/** Bins per colour channel of {@link histogramCosts} (and so of `colourLikelihoods`, `colourCosts`). */
+/** Bins per colour channel of {@link histogramCosts} (and so of `colorCosts`). */
 export const HIST_BINS = 16;
 
 /**

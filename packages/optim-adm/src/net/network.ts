@@ -162,7 +162,7 @@ export interface NetworkInputOptions {
    * Scale of the colour-model channels: channel 5 + K + k is
    * `colourModel · clip(log P(colour | k) − mean_j log P(colour | j), ±5) / 5`,
    * P from 16³-bin histograms of each label's seed pixels
-   * ({@link colourCosts}): how much more likely the pixel's colour is under
+   * ({@link colorCosts}): how much more likely the pixel's colour is under
    * label k's scribbles than on average. Relative to the image's own
    * scribbles, so its meaning carries across images. 0 (or no `seeds`)
    * leaves them zero.

@@ -7,7 +7,7 @@
 import { partialCrossEntropy, pottsEnergy, proposalCrossEntropy } from '@seg/losses';
 import { assertInt, assertIntRange, assertNumber, labelMap, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { colourLikelihoods } from '../graphcut/interactive.js';
+import { colorCosts } from '../graphcut/interactive.js';
 import type { SegNet } from '../net/network.js';
 import { downscaleSeeds, upscaleProbs } from '../net/resample.js';
 import { keepSeedConnected } from '../proposals/connectivity.js';
@@ -341,7 +341,7 @@ function yProblem(
     seedPenalty: adm.seedPenalty,
   });
   if (colour) {
-    const u = colourLikelihoods(at.image, at.seeds);
+    const u = colorCosts(at.image, at.seeds);
     // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
     const dropNetwork = colour === 'colour' ? 1 : 0;
     for (let q = 0; q < u.length; q++) {
