@@ -27,7 +27,7 @@ import { median } from '@seg/tensor/testing';
 import {
   alphaExpansion,
   createSolverPool,
-  GRID_DIRECTIONS,
+  GRID_DIRECTION_NAMES,
   GridGraph,
   type GridInstance,
   readGridInstance,
@@ -128,7 +128,7 @@ function ours(inst: GridInstance): {
   const g = new GridGraph(inst);
   g.setTerminals(inst.source, inst.sink);
   inst.edges.forEach((e, k) => {
-    g.setEdges(GRID_DIRECTIONS[k]!, e);
+    g.setEdges(GRID_DIRECTION_NAMES[k]!, e);
   });
   const t1 = performance.now();
   const r = g.maxflow();

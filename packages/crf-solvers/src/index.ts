@@ -4,12 +4,15 @@ export { alphaBetaSwap, alphaExpansion, binaryGraphCut } from './alpha-expansion
 export type {
   Costs,
   GraphEnergy,
+  GraphProblem,
   GridEnergy,
+  GridProblem,
   LabelingProblem,
   LabelingResult,
   MoveOptions,
 } from './alpha-expansion/problem.js';
 export { computeEnergy } from './alpha-expansion/problem.js';
+export type { FloatArray } from './arrays.js';
 export type { SolveCallOptions, SolverPool, SolverPoolOptions } from './batch/pool.js';
 export { createSolverPool } from './batch/pool.js';
 // Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
@@ -40,13 +43,14 @@ export {
   writeGridInstance,
   writePottsInstance,
 } from './io/formats.js';
+export type { GridDirection, GridStep } from './maxflow/directions.js';
+export { GRID_DIRECTION_NAMES, GRID_DIRECTIONS, GRID_STEPS } from './maxflow/directions.js';
 export type { GraphOptions } from './maxflow/graph.js';
 export { Graph } from './maxflow/graph.js';
 export type {
   Capacities,
-  GridDirection,
   GridGraphOptions,
   MaxflowOptions,
   MaxflowResult,
 } from './maxflow/grid-graph.js';
-export { GRID_DIRECTIONS, GridGraph } from './maxflow/grid-graph.js';
+export { GridGraph } from './maxflow/grid-graph.js';

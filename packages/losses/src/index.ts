@@ -1,4 +1,6 @@
 // @seg/losses: regularized losses of weakly supervised segmentation.
+
+export { GRID_STEPS } from '@seg/crf-solvers';
 export { partialCrossEntropy } from './cross-entropy/partial-cross-entropy.js';
 export type { ProposalLossOptions } from './cross-entropy/proposal-losses.js';
 export { proposalCrossEntropy, proposalKlDivergence } from './cross-entropy/proposal-losses.js';

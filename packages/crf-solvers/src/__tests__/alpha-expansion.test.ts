@@ -7,15 +7,15 @@ import {
   alphaExpansion,
   binaryGraphCut,
   computeEnergy,
-  type GraphEnergy,
-  type GridEnergy,
+  type GraphProblem,
+  type GridProblem,
 } from '../index.js';
 
 const DX = [1, 0, 1, -1];
 const DY = [0, 1, 1, 1];
 
 /** The grid problem as an explicit edge list. */
-function toGraph(p: GridEnergy): GraphEnergy {
+function toGraph(p: GridProblem): GraphProblem {
   const from: number[] = [];
   const to: number[] = [];
   const weights: number[] = [];
@@ -43,7 +43,7 @@ function toGraph(p: GridEnergy): GraphEnergy {
 }
 
 /** Direct energy, written independently of the library. */
-function energy(p: GraphEnergy, L: ArrayLike<number>): number {
+function energy(p: GraphProblem, L: ArrayLike<number>): number {
   const K = p.numLabels;
   let e = 0;
   for (let i = 0; i < p.numNodes; i++) e += p.unary[i * K + L[i]!]!;
@@ -56,7 +56,7 @@ function energy(p: GraphEnergy, L: ArrayLike<number>): number {
 }
 
 /** Minimum energy over all K^n labelings that respect the seeds. */
-function bruteMin(p: GraphEnergy, seeds?: Int32Array): number {
+function bruteMin(p: GraphProblem, seeds?: Int32Array): number {
   const n = p.numNodes;
   const K = p.numLabels;
   const L = new Int32Array(n);
@@ -81,7 +81,7 @@ function bruteMin(p: GraphEnergy, seeds?: Int32Array): number {
  * max-flow search returns), and is kept only when it lowers the energy by
  * more than a relative 1e-9. Returns the labeling after each cycle.
  */
-function bruteExpansion(p: GraphEnergy, seeds: Int32Array | undefined, maxCycles: number) {
+function bruteExpansion(p: GraphProblem, seeds: Int32Array | undefined, maxCycles: number) {
   const n = p.numNodes;
   const K = p.numLabels;
   const L = new Int32Array(n);
@@ -172,7 +172,7 @@ const gridProblem = (maxNodes: number, kMin = 2, kMax = 4) =>
       });
     })
     .map(({ problem, seeds, useSeeds }) => {
-      const p = problem as GridEnergy;
+      const p = problem as GridProblem;
       if (!p.pairwise) delete (p as { pairwise?: unknown }).pairwise;
       // keep seeds sparse: a seed on every second node at most
       const s = Int32Array.from(seeds, (v, i) => (i % 2 === 0 ? v : -1));
@@ -285,10 +285,10 @@ describe('alphaExpansion', () => {
       });
     fc.assert(
       fc.property(intProblem, fc.boolean(), ({ problem, seeds }, asGraph) => {
-        const g = toGraph(problem as GridEnergy);
+        const g = toGraph(problem as GridProblem);
         const ref = bruteExpansion(g, seeds, 8);
         for (let cycles = 1; cycles <= ref.length; cycles++) {
-          const r = alphaExpansion(asGraph ? g : (problem as GridEnergy), {
+          const r = alphaExpansion(asGraph ? g : (problem as GridProblem), {
             maxCycles: cycles,
             ...(seeds ? { seeds } : {}),
           });
@@ -300,7 +300,7 @@ describe('alphaExpansion', () => {
   });
 
   it('refuses a non-metric pairwise term and other bad input', () => {
-    const base: GridEnergy = {
+    const base: GridProblem = {
       width: 2,
       height: 1,
       numLabels: 3,

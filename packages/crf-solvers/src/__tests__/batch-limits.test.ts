@@ -3,9 +3,9 @@
 import { WorkerTaskError, WorkerTimeoutError } from '@seg/tensor';
 import { expectThrow, tsWorker } from '@seg/tensor/testing';
 import { expect, it } from 'vitest';
-import { createSolverPool, type GridEnergy } from '../index.js';
+import { createSolverPool, type GridProblem } from '../index.js';
 
-function grid(width: number, height: number, K: number): GridEnergy {
+function grid(width: number, height: number, K: number): GridProblem {
   const n = width * height;
   return {
     width,

@@ -1,9 +1,9 @@
 import { Rng, SegRangeError, WorkerTaskError } from '@seg/tensor';
 import { expectRejects, tsWorker } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { alphaExpansion, binaryGraphCut, createSolverPool, type GridEnergy } from '../index.js';
+import { alphaExpansion, binaryGraphCut, createSolverPool, type GridProblem } from '../index.js';
 
-function problem(seed: number, K: number): GridEnergy {
+function problem(seed: number, K: number): GridProblem {
   const rng = new Rng(seed);
   const width = 40;
   const height = 30;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { anchorBinary } from '@seg/anchors';
 import { sharedDir } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { GRID_DIRECTIONS, GridGraph, readGridInstance } from '../index.js';
+import { GRID_DIRECTION_NAMES, GridGraph, readGridInstance } from '../index.js';
 
 // A fixed subset of the 50 GrabCut instances (all 50 run in the benchmark).
 const SUBSET = ['189080', 'teddy', 'fullmoon', 'sheep', '86016'];
@@ -41,7 +41,7 @@ describe.skipIf(skipWhy !== null)('GridGraph on GrabCut instances vs maxflow_bk'
     const g = new GridGraph(inst);
     g.setTerminals(inst.source, inst.sink);
     inst.edges.forEach((e, k) => {
-      g.setEdges(GRID_DIRECTIONS[k]!, e);
+      g.setEdges(GRID_DIRECTION_NAMES[k]!, e);
     });
     const r = g.maxflow();
     const a = JSON.parse(execFileSync(bin, [file], { encoding: 'utf8' })) as {

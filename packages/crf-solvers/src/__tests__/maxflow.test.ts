@@ -2,8 +2,8 @@ import { SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import { expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Graph, GridGraph } from '../index.js';
-import { GRID_DIRECTIONS } from '../maxflow/grid-graph.js';
+import { GRID_DIRECTION_NAMES, GRID_DIRECTIONS, GRID_STEPS, Graph, GridGraph } from '../index.js';
+import { GridBK } from '../maxflow/grid-bk.js';
 
 const DX = [1, 0, 1, -1];
 const DY = [0, 1, 1, 1];
@@ -71,6 +71,17 @@ const gridCase = fc
     });
   });
 
+describe('grid directions', () => {
+  it('one table: the steps, their names (GRID_DIRECTIONS: the deprecated alias) and the solver offsets', () => {
+    expect(GRID_STEPS.map((s) => [s.dx, s.dy])).toEqual(DX.map((dx, k) => [dx, DY[k]]));
+    expect(GRID_DIRECTION_NAMES).toEqual(['right', 'down', 'downRight', 'downLeft']);
+    expect(GRID_DIRECTIONS).toBe(GRID_DIRECTION_NAMES);
+    // the residual graph's directions: the forward ones, then their reverses (d ^ D/2)
+    expect(Array.from(new GridBK(10, 5, 8).offset)).toEqual([1, 10, 11, 9, -1, -10, -11, -9]);
+    expect(Array.from(new GridBK(10, 5, 4).offset)).toEqual([1, 10, -1, -10]);
+  });
+});
+
 describe('GridGraph', () => {
   it('flow = cut cost = brute-force minimum cut (all 2^n labelings, n ≤ 14)', () => {
     fc.assert(
@@ -78,7 +89,7 @@ describe('GridGraph', () => {
         const g = new GridGraph({ width: w, height: h, connectivity: conn });
         g.setTerminals(src, snk);
         fwd.forEach((f, k) => {
-          g.setEdges(GRID_DIRECTIONS[k]!, f, bwd?.[k]);
+          g.setEdges(GRID_DIRECTION_NAMES[k]!, f, bwd?.[k]);
         });
         const r = g.maxflow();
         const best = bruteGrid(w, h, conn, src, snk, fwd, bwd ?? fwd);
@@ -100,7 +111,7 @@ describe('GridGraph', () => {
           const g = new GridGraph({ width: w, height: h, connectivity: conn });
           g.setTerminals(src, snk);
           fwd.forEach((f, k) => {
-            g.setEdges(GRID_DIRECTIONS[k]!, f);
+            g.setEdges(GRID_DIRECTION_NAMES[k]!, f);
           });
           g.maxflow();
           const s2 = src.slice();

@@ -246,6 +246,58 @@ function swapMove(
   return changed;
 }
 
+/** A move solver's state once its problem and options are checked. */
+interface MoveRun {
+  c: Compiled;
+  /** The labeling, changed in place by the moves. */
+  L: Int32Array;
+  /** 1 at seeded nodes. */
+  fixed: Uint8Array;
+  maxCycles: number;
+  /** The labels in the order a cycle visits them. */
+  order: Int32Array;
+}
+
+/** One cycle of moves from a labeling of energy `energy`: whether a move changed it, and its energy after. */
+type Cycle = (energy: number) => { changed: boolean; energy: number };
+
+/**
+ * The frame of the cycling move solvers: checks the problem (a `metric`
+ * pairwise term for α-expansion) and the options, starts from the unary
+ * argmin with the seeds applied, then runs the cycle that `setup` returns
+ * until one changes nothing or `maxCycles` is reached, recording the energy
+ * after each. A failed allocation becomes a SegRangeError naming the problem.
+ */
+function runMoves(
+  fn: string,
+  problem: LabelingProblem,
+  options: MoveOptions,
+  metric: boolean,
+  setup: (run: MoveRun) => Cycle,
+): LabelingResult {
+  return withMemory(
+    fn,
+    () => problemSize(problem),
+    () => {
+      const c = compile(fn, problem, metric);
+      const { maxCycles, order } = cycleOptions(fn, c.K, options);
+      const { L, fixed } = startLabels(fn, c, options);
+      const cycle = setup({ c, L, fixed, maxCycles, order });
+      let energy = energyOf(c, L);
+      const energies: number[] = [];
+      let cycles = 0;
+      while (cycles < maxCycles) {
+        const after = cycle(energy);
+        energy = after.energy;
+        cycles++;
+        energies.push(energy);
+        if (!after.changed) break;
+      }
+      return { labels: L, energy, energies, cycles };
+    },
+  );
+}
+
 /**
  * α-expansion: for each label α in turn, one exact min cut decides which
  * nodes switch to α; cycles over the labels until a cycle changes nothing or
@@ -253,8 +305,8 @@ function swapMove(
  * factor `2·max V / min V` of the optimum (2 for Potts), and the energy never
  * increases. A move is kept only when it lowers the energy.
  *
- * Problems: {@link GridEnergy} (4- or 8-connected grid, weights per
- * direction) or {@link GraphEnergy} (edge list). Pairwise: Potts, or a K×K
+ * Problems: {@link GridProblem} (4- or 8-connected grid, weights per
+ * direction) or {@link GraphProblem} (edge list). Pairwise: Potts, or a K×K
  * metric matrix (refused otherwise: symmetric, zero diagonal, triangle
  * inequality). Seeds are hard constraints.
  *
@@ -267,46 +319,31 @@ export function alphaExpansion(
   problem: LabelingProblem,
   options: MoveOptions = {},
 ): LabelingResult {
-  const fn = 'alphaExpansion';
-  return withMemory(
-    fn,
-    () => problemSize(problem),
-    () => {
-      const c = compile(fn, problem, true);
-      const { maxCycles, order } = cycleOptions(fn, c.K, options);
-      const { L, fixed } = startLabels(fn, c, options);
-      const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
-      const moved = grid === null ? new Int32Array(c.n) : grid.moved;
-      const m = c.from.length;
-      const warm: WarmStart | null =
-        grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
-          ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
-          : null;
-      let energy = energyOf(c, L);
-      const energies: number[] = [];
-      let cycles = 0;
-      while (cycles < maxCycles) {
-        let changed = false;
-        for (let i = 0; i < order.length; i++) {
-          const alpha = order[i]!;
-          const delta =
-            grid === null
-              ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
-              : gridExpansionMove(c, grid, L, fixed, alpha, energy);
-          if (delta < 0) {
-            changed = true;
-            energy += delta;
-          }
+  return runMoves('alphaExpansion', problem, options, true, ({ c, L, fixed, maxCycles, order }) => {
+    const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
+    const moved = grid === null ? new Int32Array(c.n) : grid.moved;
+    const m = c.from.length;
+    const warm: WarmStart | null =
+      grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
+        ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
+        : null;
+    return (energy) => {
+      let changed = false;
+      for (let i = 0; i < order.length; i++) {
+        const alpha = order[i]!;
+        const delta =
+          grid === null
+            ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
+            : gridExpansionMove(c, grid, L, fixed, alpha, energy);
+        if (delta < 0) {
+          changed = true;
+          energy += delta;
         }
-        // the trace and the result use the energy summed afresh, not the running sum
-        if (changed) energy = energyOf(c, L);
-        cycles++;
-        energies.push(energy);
-        if (!changed) break;
       }
-      return { labels: L, energy, energies, cycles };
-    },
-  );
+      // the trace and the result use the energy summed afresh, not the running sum
+      return { changed, energy: changed ? energyOf(c, L) : energy };
+    };
+  });
 }
 
 /**
@@ -320,34 +357,20 @@ export function alphaExpansion(
  * const r = alphaBetaSwap({ numNodes, numLabels: 3, unary, from, to, weights }, { maxCycles: 10 });
  */
 export function alphaBetaSwap(problem: LabelingProblem, options: MoveOptions = {}): LabelingResult {
-  const fn = 'alphaBetaSwap';
-  return withMemory(
-    fn,
-    () => problemSize(problem),
-    () => {
-      const c = compile(fn, problem, false);
-      const { maxCycles, order } = cycleOptions(fn, c.K, options);
-      const { L, fixed } = startLabels(fn, c, options);
-      let energy = energyOf(c, L);
-      const energies: number[] = [];
-      let cycles = 0;
-      while (cycles < maxCycles) {
-        let changed = false;
-        for (let i = 0; i < order.length; i++) {
-          for (let j = i + 1; j < order.length; j++) {
-            if (swapMove(c, L, fixed, order[i]!, order[j]!, energy, false)) {
-              changed = true;
-              energy = energyOf(c, L);
-            }
+  return runMoves('alphaBetaSwap', problem, options, false, ({ c, L, fixed, order }) => {
+    return (energy) => {
+      let changed = false;
+      for (let i = 0; i < order.length; i++) {
+        for (let j = i + 1; j < order.length; j++) {
+          if (swapMove(c, L, fixed, order[i]!, order[j]!, energy, false)) {
+            changed = true;
+            energy = energyOf(c, L);
           }
         }
-        cycles++;
-        energies.push(energy);
-        if (!changed) break;
       }
-      return { labels: L, energy, energies, cycles };
-    },
-  );
+      return { changed, energy };
+    };
+  });
 }
 
 /**

@@ -15,50 +15,62 @@ import {
   SegRangeError,
   SegValueError,
 } from '@seg/tensor/errors';
+import type { FloatArray } from '../arrays.js';
 import { absSum, assertArray, assertEdges, assertNodes, assertTotal } from '../bounds.js';
+import { GRID_STEPS } from '../maxflow/directions.js';
 import { GraphBK } from '../maxflow/graph-bk.js';
-import { FORWARD_DX, FORWARD_DY, GridBK } from '../maxflow/grid-bk.js';
+import { GridBK } from '../maxflow/grid-bk.js';
 
-/** A typed array of costs or weights (read as float64). */
-export type Costs = Float32Array | Float64Array;
+/** @deprecated Renamed {@link FloatArray} (the same union as the deprecated `Capacities`); this alias goes in the next minor release. */
+export type Costs = FloatArray;
 
-/** A labeling problem on a W×H pixel grid. */
-export interface GridEnergy {
+/**
+ * A labeling problem on a W×H pixel grid: the data of the energy
+ * `Σ_p unary[p·K + L_p] + Σ_edges w · V(L_p, L_q)` (evaluate it with
+ * {@link computeEnergy}).
+ */
+export interface GridProblem {
   width: number;
   height: number;
   /** K ≥ 2. */
   numLabels: number;
   /** Site-major unary costs `[p*K + k]`, p = y·W + x, length W·H·K, finite. */
-  unary: Costs;
+  unary: FloatArray;
   /**
    * Edge weights, one array of length W·H per forward direction: `[right, down]`
    * (4-connected) or `[right, down, downRight, downLeft]` (8-connected); entry p
    * weighs the edge from p to that neighbour (ignored where it lies outside).
    * Finite, ≥ 0.
    */
-  weights: readonly Costs[];
+  weights: readonly FloatArray[];
   /** K×K pairwise matrix V (row-major), multiplied by each edge's weight. @default Potts, V(a,b) = [a ≠ b] */
-  pairwise?: Costs;
+  pairwise?: FloatArray;
 }
 
-/** A labeling problem on a general graph. */
-export interface GraphEnergy {
+/** A labeling problem on a general graph (edge list): the data of the same energy as {@link GridProblem}'s. */
+export interface GraphProblem {
   numNodes: number;
   /** K ≥ 2. */
   numLabels: number;
   /** Site-major unary costs `[p*K + k]`, length numNodes·K, finite. */
-  unary: Costs;
+  unary: FloatArray;
   /** Edge ends, length M, in `[0, numNodes)`. */
   from: Int32Array;
   to: Int32Array;
   /** Edge weights, length M, finite, ≥ 0. */
-  weights: Costs;
+  weights: FloatArray;
   /** K×K pairwise matrix V (row-major). @default Potts */
-  pairwise?: Costs;
+  pairwise?: FloatArray;
 }
 
 /** A grid or graph labeling problem. */
-export type LabelingProblem = GridEnergy | GraphEnergy;
+export type LabelingProblem = GridProblem | GraphProblem;
+
+/** @deprecated Renamed {@link GridProblem} (it is a problem, not an energy); this alias goes in the next minor release. */
+export type GridEnergy = GridProblem;
+
+/** @deprecated Renamed {@link GraphProblem} (it is a problem, not an energy); this alias goes in the next minor release. */
+export type GraphEnergy = GraphProblem;
 
 /** Options of the move-making solvers. */
 export interface MoveOptions {
@@ -88,7 +100,7 @@ export interface LabelingResult {
 export interface Compiled {
   n: number;
   K: number;
-  unary: Costs;
+  unary: FloatArray;
   from: Int32Array;
   to: Int32Array;
   w: Float64Array;
@@ -108,8 +120,8 @@ export function problemSize(p: LabelingProblem): string {
 }
 
 /** Whether a problem is on a grid. */
-export function isGrid(p: LabelingProblem): p is GridEnergy {
-  return (p as GridEnergy).width !== undefined;
+export function isGrid(p: LabelingProblem): p is GridProblem {
+  return (p as GridProblem).width !== undefined;
 }
 
 /**
@@ -117,7 +129,7 @@ export function isGrid(p: LabelingProblem): p is GridEnergy {
  * for `metric` the triangle inequality (α-expansion needs a metric;
  * αβ-swap a semi-metric).
  */
-export function checkPairwise(fn: string, V: Costs, K: number, metric: boolean): void {
+export function checkPairwise(fn: string, V: FloatArray, K: number, metric: boolean): void {
   assertLength(fn, 'pairwise', V, K * K, 'numLabels*numLabels');
   assertNonNegative(fn, 'pairwise', V);
   for (let a = 0; a < K; a++) {
@@ -195,8 +207,7 @@ export function compile(
       assertArray(fn, `weights[${k}]`, wk, 'a Float32Array or Float64Array');
       assertLength(fn, `weights[${k}]`, wk, n, 'width*height');
       weightSum += absSum(fn, `weights[${k}]`, wk, true);
-      const dx = FORWARD_DX[k]!;
-      const dy = FORWARD_DY[k]!;
+      const { dx, dy } = GRID_STEPS[k]!;
       for (let y = 0; y + dy < H; y++) {
         for (let x = dx < 0 ? 1 : 0; x < (dx > 0 ? W - 1 : W); x++) if (wk[y * W + x]! > 0) m++;
       }
@@ -209,8 +220,7 @@ export function compile(
     let e = 0;
     for (let k = 0; k < h; k++) {
       const wk = weights[k]!;
-      const dx = FORWARD_DX[k]!;
-      const dy = FORWARD_DY[k]!;
+      const { dx, dy } = GRID_STEPS[k]!;
       const off = dx + dy * W;
       for (let y = 0; y + dy < H; y++) {
         for (let x = dx < 0 ? 1 : 0; x < (dx > 0 ? W - 1 : W); x++) {

@@ -7,7 +7,8 @@
 import { exposeTasks } from '@seg/tensor/worker';
 import { alphaBetaSwap, alphaExpansion, binaryGraphCut } from '../alpha-expansion/moves.js';
 import { checkPerDirection, type GridInstance } from '../io/formats.js';
-import { GRID_DIRECTIONS, GridGraph, type MaxflowResult } from '../maxflow/grid-graph.js';
+import { GRID_DIRECTION_NAMES } from '../maxflow/directions.js';
+import { GridGraph, type MaxflowResult } from '../maxflow/grid-graph.js';
 
 /** Solves a SEGGRID1-style instance on a {@link GridGraph}. */
 function gridMaxflow(instance: GridInstance): MaxflowResult {
@@ -15,7 +16,7 @@ function gridMaxflow(instance: GridInstance): MaxflowResult {
   checkPerDirection('gridMaxflow', g.connectivity, 'edges', instance.edges);
   g.setTerminals(instance.source, instance.sink);
   instance.edges.forEach((e, k) => {
-    g.setEdges(GRID_DIRECTIONS[k]!, e);
+    g.setEdges(GRID_DIRECTION_NAMES[k]!, e);
   });
   return g.maxflow();
 }

@@ -5,6 +5,7 @@ import {
   assertObject,
   SegShapeError,
 } from '@seg/tensor/errors';
+import type { FloatArray } from '../arrays.js';
 import {
   absSum,
   assertArray,
@@ -16,7 +17,7 @@ import {
   withMemory,
 } from '../bounds.js';
 import { GraphBK } from './graph-bk.js';
-import type { Capacities, MaxflowResult } from './grid-graph.js';
+import type { MaxflowResult } from './grid-graph.js';
 
 /** Options of {@link Graph}: the whole graph in bulk. */
 export interface GraphOptions {
@@ -27,9 +28,9 @@ export interface GraphOptions {
   /** Edge heads, length M, in `[0, numNodes)`, `to[e] !== from[e]`. */
   to: Int32Array;
   /** Capacity of `from[e] → to[e]`, length M, finite, ≥ 0. */
-  capForward: Capacities;
+  capForward: FloatArray;
   /** Capacity of `to[e] → from[e]`. @default capForward */
-  capBackward?: Capacities;
+  capBackward?: FloatArray;
 }
 
 /**
@@ -114,7 +115,7 @@ export class Graph {
   }
 
   /** Replaces every edge capacity (length M, finite, ≥ 0; `capBackward` defaults to `capForward`). */
-  setEdges(capForward: Capacities, capBackward?: Capacities): void {
+  setEdges(capForward: FloatArray, capBackward?: FloatArray): void {
     const fn = 'Graph.setEdges';
     const m = this.numEdges;
     assertArray(fn, 'capForward', capForward, 'a Float32Array or Float64Array');
@@ -137,7 +138,7 @@ export class Graph {
   }
 
   /** Sets every node's terminal capacities: `source[p]` is paid if p ends on the sink side, `sink[p]` if on the source side. */
-  setTerminals(source: Capacities, sink: Capacities): void {
+  setTerminals(source: FloatArray, sink: FloatArray): void {
     const fn = 'Graph.setTerminals';
     const n = this.numNodes;
     assertArray(fn, 'source', source, 'a Float32Array or Float64Array');

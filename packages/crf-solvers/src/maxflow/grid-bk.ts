@@ -8,7 +8,8 @@
  * Directions (`d`): 4-connected 0 right, 1 down, 2 left, 3 up; 8-connected
  * 0 right, 1 down, 2 down-right, 3 down-left, 4 left, 5 up, 6 up-left,
  * 7 up-right. The reverse of `d` is `d ^ (D / 2)`; the first `D / 2`
- * directions are the "forward" ones of the SEGGRID1 format.
+ * directions are the "forward" ones of the SEGGRID1 format (see
+ * directions.ts, the one table of them).
  *
  * Method: Boykov & Kolmogorov, "An experimental comparison of min-cut/max-flow
  * algorithms for energy minimization in vision", PAMI 2004 (grow / augment /
@@ -24,15 +25,13 @@
  * Keep the two in step: a fix to one is a fix to the other.
  */
 
+import { allDx, allDy } from './directions.js';
+
 /** Parent codes beyond a direction (0..7). */
 export const P_FREE = 255;
 export const P_TERMINAL = 254;
 export const P_ORPHAN = 253;
 const INF_D = 0x3fffffff;
-
-/** dx, dy of the forward directions, in SEGGRID1 order: right, down, down-right, down-left. */
-export const FORWARD_DX = [1, 0, 1, -1] as const;
-export const FORWARD_DY = [0, 1, 1, 1] as const;
 
 /** Residual graph and search state of a W×H grid. */
 export class GridBK {
@@ -76,8 +75,8 @@ export class GridBK {
     this.numNodes = n;
     const D = connectivity;
     this.numDirs = D;
-    const dx = D === 8 ? [1, 0, 1, -1, -1, 0, -1, 1] : [1, 0, -1, 0];
-    const dy = D === 8 ? [0, 1, 1, 1, 0, -1, -1, -1] : [0, 1, 0, -1];
+    const dx = allDx(connectivity);
+    const dy = allDy(connectivity);
     this.offset = new Int32Array(D);
     for (let d = 0; d < D; d++) this.offset[d] = dx[d]! + dy[d]! * width;
     this.mask = new Uint8Array(n);

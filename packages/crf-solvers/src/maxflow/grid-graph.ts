@@ -5,6 +5,7 @@ import {
   assertObject,
   SegValueError,
 } from '@seg/tensor/errors';
+import type { FloatArray } from '../arrays.js';
 import {
   absSum,
   assertArray,
@@ -14,16 +15,11 @@ import {
   MAX_TOTAL,
   withMemory,
 } from '../bounds.js';
-import { FORWARD_DX, FORWARD_DY, GridBK } from './grid-bk.js';
+import { GRID_DIRECTION_NAMES, GRID_STEPS, type GridDirection } from './directions.js';
+import { GridBK } from './grid-bk.js';
 
-/** A typed array of capacities or weights (read as float64). */
-export type Capacities = Float32Array | Float64Array;
-
-/** The forward edge directions of a grid, in SEGGRID1 order. */
-export type GridDirection = 'right' | 'down' | 'downRight' | 'downLeft';
-
-/** The forward directions in SEGGRID1 order (index = direction number). */
-export const GRID_DIRECTIONS: readonly GridDirection[] = ['right', 'down', 'downRight', 'downLeft'];
+/** @deprecated Renamed {@link FloatArray} (the same union as the deprecated `Costs`); this alias goes in the next minor release. */
+export type Capacities = FloatArray;
 
 /** Options of {@link GridGraph}. */
 export interface GridGraphOptions {
@@ -145,7 +141,7 @@ export class GridGraph {
    * After a solve with unchanged edges, the change is applied to the residual
    * graph so the next {@link maxflow} can reuse the search trees.
    */
-  setTerminals(source: Capacities, sink: Capacities): void {
+  setTerminals(source: FloatArray, sink: FloatArray): void {
     const fn = `${FN}.setTerminals`;
     const n = this.numNodes;
     assertArray(fn, 'source', source, 'a Float32Array or Float64Array');
@@ -182,9 +178,9 @@ export class GridGraph {
    * neighbour → p; default: the same as `w`). Entries whose neighbour lies
    * outside the grid are ignored. Finite, ≥ 0, length `width*height`.
    */
-  setEdges(dir: GridDirection, w: Capacities, wBackward?: Capacities): void {
+  setEdges(dir: GridDirection, w: FloatArray, wBackward?: FloatArray): void {
     const fn = `${FN}.setEdges`;
-    const k = GRID_DIRECTIONS.indexOf(dir);
+    const k = GRID_DIRECTION_NAMES.indexOf(dir);
     if (k < 0) {
       throw new SegValueError(
         `${fn}: direction is ${JSON.stringify(dir)}, expected one of right, down, downRight, downLeft`,
@@ -256,8 +252,7 @@ export class GridGraph {
     const snk = this.sink;
     for (let p = 0; p < W * H; p++) c += labels[p] ? snk[p]! : src[p]!;
     for (let k = 0; k < this.connectivity / 2; k++) {
-      const dx = FORWARD_DX[k]!;
-      const dy = FORWARD_DY[k]!;
+      const { dx, dy } = GRID_STEPS[k]!;
       const f = this.forward[k]!;
       const b = this.backward[k]!;
       const x0 = dx < 0 ? 1 : 0;
@@ -293,8 +288,7 @@ export class GridGraph {
     rc.fill(0);
     const { width: W, height: H } = this;
     for (let k = 0; k < h; k++) {
-      const dx = FORWARD_DX[k]!;
-      const dy = FORWARD_DY[k]!;
+      const { dx, dy } = GRID_STEPS[k]!;
       const f = this.forward[k]!;
       const b = this.backward[k]!;
       const x0 = dx < 0 ? 1 : 0;

@@ -9,7 +9,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GRID_DIRECTIONS, gridCrfLoss, gridWeights, pottsEnergy } from '../index.js';
+import { GRID_DIRECTIONS, GRID_STEPS, gridCrfLoss, gridWeights, pottsEnergy } from '../index.js';
 import {
   dot,
   randomCoefficients,
@@ -25,6 +25,15 @@ const shape = [dims.n, dims.h, dims.w, dims.k];
 const P = dims.n * dims.h * dims.w;
 
 describe('gridWeights', () => {
+  it('reads the one direction table of @seg/crf-solvers (GRID_DIRECTIONS: its deprecated alias)', () => {
+    expect(GRID_STEPS.map(({ name, dx, dy }) => [name, dx, dy])).toEqual([
+      ['right', 1, 0],
+      ['down', 0, 1],
+      ['downRight', 1, 1],
+      ['downLeft', -1, 1],
+    ]);
+    expect(GRID_DIRECTIONS).toBe(GRID_STEPS);
+  });
   it('equals the pairwise definition (σ² the mean squared neighbour difference, or the given σ)', () => {
     fc.assert(
       fc.property(
@@ -45,7 +54,7 @@ describe('gridWeights', () => {
           // every (p, q) of the reference is one entry of one direction; all other entries are 0
           const seen = g.edges.map((e) => new Uint8Array(e.length));
           ref.pairs.forEach(([p, q], i) => {
-            const d = GRID_DIRECTIONS.findIndex(
+            const d = GRID_STEPS.findIndex(
               ({ dx, dy }) => q - p === dy * w + dx && (p % w) + dx === q % w,
             );
             expect(d).toBeGreaterThanOrEqual(0);

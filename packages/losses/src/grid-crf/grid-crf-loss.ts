@@ -2,6 +2,7 @@
  * Relaxed grid-CRF (Potts) losses for gradient descent (Tang et al., ECCV
  * 2018; §1 of methods.md), on batched probabilities.
  */
+import { GRID_STEPS } from '@seg/crf-solvers';
 import { optionsObject, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceLoss } from '../reduce.js';
@@ -18,7 +19,6 @@ import {
   checkConnectivity,
   checkGridSigma,
   computeGridWeights,
-  GRID_DIRECTIONS,
 } from './grid-weights.js';
 
 /** How the Potts term `[Y_p ≠ Y_q]` is relaxed to probabilities. */
@@ -127,7 +127,7 @@ function forEachEdge(
   edge: (p: number, q: number, wpq: number) => void,
 ): void {
   edges.forEach((wd, d) => {
-    const { dx, dy } = GRID_DIRECTIONS[d]!;
+    const { dx, dy } = GRID_STEPS[d]!;
     const step = dy * w + dx;
     for (let y = 0; y + dy < h; y++) {
       for (let x = Math.max(0, -dx); x < w - Math.max(0, dx); x++) {

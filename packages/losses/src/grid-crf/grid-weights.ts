@@ -5,6 +5,7 @@
  * array per direction, `edges[d][y*W + x]` the weight of the edge from pixel
  * (x, y) to (x+dx, y+dy), 0 where that neighbour is outside the image.
  */
+import { GRID_STEPS } from '@seg/crf-solvers';
 import {
   assertFinite,
   assertInt,
@@ -19,13 +20,12 @@ import {
 /** A neighbourhood: 4 (right, down) or 8 (also down-right, down-left). */
 export type Connectivity = 4 | 8;
 
-/** The edge directions, in the order of {@link GridWeights.edges}. */
-export const GRID_DIRECTIONS = [
-  { name: 'right', dx: 1, dy: 0 },
-  { name: 'down', dx: 0, dy: 1 },
-  { name: 'downRight', dx: 1, dy: 1 },
-  { name: 'downLeft', dx: -1, dy: 1 },
-] as const;
+/**
+ * @deprecated Renamed `GRID_STEPS` (the one table of the grid's directions,
+ * from @seg/crf-solvers, re-exported here): the steps `{ name, dx, dy }` in
+ * the order of {@link GridWeights.edges}. This alias goes in the next minor release.
+ */
+export const GRID_DIRECTIONS = GRID_STEPS;
 
 /** Weights of a grid CRF, one array per direction. */
 export interface GridWeights {
@@ -122,7 +122,7 @@ export function computeGridWeights(
   connectivity: Connectivity,
   sigma: number | undefined,
 ): GridWeights {
-  const dirs = GRID_DIRECTIONS.slice(0, connectivity === 8 ? 4 : 2);
+  const dirs = GRID_STEPS.slice(0, connectivity === 8 ? 4 : 2);
   const d2 = dirs.map(() => new Float64Array(W * H));
   let sum = 0;
   let count = 0;
@@ -194,7 +194,7 @@ export function pottsEnergy(
   }
   let e = 0;
   edges.forEach((wd, d) => {
-    const { dx, dy } = GRID_DIRECTIONS[d]!;
+    const { dx, dy } = GRID_STEPS[d]!;
     assertObject(fn, `weights.edges[${d}]`, wd);
     assertLength(fn, `weights.edges[${d}]`, wd, W * H, 'width*height');
     for (let y = 0; y + dy < H; y++) {
