@@ -9,8 +9,12 @@
  *   residual, cut cost or energy summed from them can overflow float64 (a
  *   few values of 1e308 gave NaN and ∞ flows, and a re-solve with reused
  *   trees never finished);
- * - memory: an allocation that fails becomes a SegRangeError that says how
- *   large the problem was.
+ * - memory: the bytes a max-flow or labeling problem will allocate (its
+ *   nodes, arcs, per-direction arrays, the search trees' arrays and the
+ *   move solvers' working arrays) are computed from its sizes and checked
+ *   against a budget, {@link DEFAULT_MAX_BYTES} (8 GiB) unless the caller
+ *   passes `maxBytes`, before anything is allocated; an allocation that still
+ *   fails becomes a SegRangeError that says how large the problem was.
  */
 import { assertFinite, assertNonNegative, SegRangeError, SegValueError } from '@seg/tensor/errors';
 
@@ -26,6 +30,38 @@ export const MAX_EDGES = 2 ** 29;
  * and energy computed from them, and for repeated re-solves with reused trees.
  */
 export const MAX_TOTAL = 1e300;
+
+/**
+ * The default memory budget of a max-flow or labeling problem: 8 GiB
+ * (2^33 bytes), room for a 25-megapixel image's 8-connected binary cut
+ * (about 5 GB) but not for a 16384² 8-connected grid (about 38 GB). Raise
+ * or lower it per call with `maxBytes` (`Infinity`: no budget).
+ */
+export const DEFAULT_MAX_BYTES = 2 ** 33;
+
+/** Reads a `maxBytes` option: a positive number of bytes (`Infinity` allowed), {@link DEFAULT_MAX_BYTES} when left out. */
+export function maxBytesOption(fn: string, maxBytes: unknown): number {
+  if (maxBytes === undefined) return DEFAULT_MAX_BYTES;
+  if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
+    throw new SegValueError(
+      `${fn}: options.maxBytes is ${describe(maxBytes)}, expected a positive number of bytes (Infinity: no budget)`,
+    );
+  }
+  return maxBytes;
+}
+
+/**
+ * Throws a SegRangeError, before anything is allocated, when a problem
+ * (`what`, e.g. "a 16384×16384 grid, 8-connected") needs more than
+ * `maxBytes` bytes.
+ */
+export function assertBudget(fn: string, what: string, bytes: number, maxBytes: number): void {
+  if (bytes > maxBytes) {
+    throw new SegRangeError(
+      `${fn}: ${what} needs about ${formatBytes(bytes)} (${bytes} bytes), over the memory budget of ${formatBytes(maxBytes)} (${maxBytes} bytes); raise it with options.maxBytes (default ${DEFAULT_MAX_BYTES}, 8 GiB)`,
+    );
+  }
+}
 
 /** Throws a SegValueError unless `value` is array-like (a typed array, usually). */
 export function assertArray(fn: string, arg: string, value: unknown, expected: string): void {

@@ -35,6 +35,17 @@ export interface GridMoves {
 export const MAX_WARM_FLOWS = 1 << 25;
 
 /**
+ * Bytes {@link gridMoves} allocates for n nodes, h forward directions and K
+ * labels: the node-major weights, the label-major unary copy, the current
+ * unary, the moved list, and with `warm` (more than one cycle) the flows of
+ * every label when they fit {@link MAX_WARM_FLOWS}. Keep in step with it.
+ */
+export function gridMovesBytes(n: number, h: number, K: number, warm: boolean): number {
+  const flows = warm && K * n * h <= MAX_WARM_FLOWS ? 8 * K * n * h : 0;
+  return 8 * h * n + 8 * K * n + 8 * n + 4 * n + K + flows;
+}
+
+/**
  * Sets up the grid moves of a compiled grid problem (`c.solver` is a
  * {@link GridBK}) starting from labeling `L`.
  */

@@ -5,10 +5,11 @@
  * queues) is allocated once and reused by every move.
  */
 import { assertObject, SegRangeError } from '@seg/tensor/errors';
-import { withMemory } from '../bounds.js';
+import { maxBytesOption, withMemory } from '../bounds.js';
 import { GridBK } from '../maxflow/grid-bk.js';
-import { gridExpansionMove, gridMoves } from './grid-expansion.js';
+import { gridExpansionMove, gridMoves, gridMovesBytes } from './grid-expansion.js';
 import {
+  type Budget,
   type Compiled,
   compile,
   cycleOptions,
@@ -246,6 +247,9 @@ function swapMove(
   return changed;
 }
 
+/** The budget's extra bytes of a solver that allocates nothing beyond the compiled problem and the labels. */
+const noExtra: Budget['extra'] = () => 0;
+
 /** A move solver's state once its problem and options are checked. */
 interface MoveRun {
   c: Compiled;
@@ -266,20 +270,25 @@ type Cycle = (energy: number) => { changed: boolean; energy: number };
  * pairwise term for α-expansion) and the options, starts from the unary
  * argmin with the seeds applied, then runs the cycle that `setup` returns
  * until one changes nothing or `maxCycles` is reached, recording the energy
- * after each. A failed allocation becomes a SegRangeError naming the problem.
+ * after each. Before anything is allocated, the bytes of the compiled
+ * problem, its labels and the solver's `extra` arrays are checked against
+ * `options.maxBytes`; a failed allocation becomes a SegRangeError naming the
+ * problem.
  */
 function runMoves(
   fn: string,
   problem: LabelingProblem,
   options: MoveOptions,
   metric: boolean,
+  extra: Budget['extra'],
   setup: (run: MoveRun) => Cycle,
 ): LabelingResult {
+  const budget = { maxBytes: maxBytesOption(fn, options.maxBytes), extra };
   return withMemory(
     fn,
     () => problemSize(problem),
     () => {
-      const c = compile(fn, problem, metric);
+      const c = compile(fn, problem, metric, true, budget);
       const { maxCycles, order } = cycleOptions(fn, c.K, options);
       const { L, fixed } = startLabels(fn, c, options);
       const cycle = setup({ c, L, fixed, maxCycles, order });
@@ -319,31 +328,44 @@ export function alphaExpansion(
   problem: LabelingProblem,
   options: MoveOptions = {},
 ): LabelingResult {
-  return runMoves('alphaExpansion', problem, options, true, ({ c, L, fixed, maxCycles, order }) => {
-    const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
-    const moved = grid === null ? new Int32Array(c.n) : grid.moved;
-    const m = c.from.length;
-    const warm: WarmStart | null =
-      grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
-        ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
-        : null;
-    return (energy) => {
-      let changed = false;
-      for (let i = 0; i < order.length; i++) {
-        const alpha = order[i]!;
-        const delta =
-          grid === null
-            ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
-            : gridExpansionMove(c, grid, L, fixed, alpha, energy);
-        if (delta < 0) {
-          changed = true;
-          energy += delta;
+  // more than one cycle keeps each label's flows to warm-start its next move
+  const warm = (options.maxCycles ?? 20) > 1;
+  const extra: Budget['extra'] = (n, m, K, D) =>
+    D > 0
+      ? gridMovesBytes(n, D >> 1, K, warm)
+      : 4 * n + (warm && m * K <= MAX_WARM_FLOWS ? 8 * m * K + K : 0);
+  return runMoves(
+    'alphaExpansion',
+    problem,
+    options,
+    true,
+    extra,
+    ({ c, L, fixed, maxCycles, order }) => {
+      const grid = c.solver instanceof GridBK ? gridMoves(c, L, maxCycles > 1) : null;
+      const moved = grid === null ? new Int32Array(c.n) : grid.moved;
+      const m = c.from.length;
+      const warm: WarmStart | null =
+        grid === null && maxCycles > 1 && m * c.K <= MAX_WARM_FLOWS
+          ? { flows: new Float64Array(m * c.K), has: new Uint8Array(c.K) }
+          : null;
+      return (energy) => {
+        let changed = false;
+        for (let i = 0; i < order.length; i++) {
+          const alpha = order[i]!;
+          const delta =
+            grid === null
+              ? expansionMove(c, L, fixed, alpha, energy, moved, warm)
+              : gridExpansionMove(c, grid, L, fixed, alpha, energy);
+          if (delta < 0) {
+            changed = true;
+            energy += delta;
+          }
         }
-      }
-      // the trace and the result use the energy summed afresh, not the running sum
-      return { changed, energy: changed ? energyOf(c, L) : energy };
-    };
-  });
+        // the trace and the result use the energy summed afresh, not the running sum
+        return { changed, energy: changed ? energyOf(c, L) : energy };
+      };
+    },
+  );
 }
 
 /**
@@ -357,7 +379,7 @@ export function alphaExpansion(
  * const r = alphaBetaSwap({ numNodes, numLabels: 3, unary, from, to, weights }, { maxCycles: 10 });
  */
 export function alphaBetaSwap(problem: LabelingProblem, options: MoveOptions = {}): LabelingResult {
-  return runMoves('alphaBetaSwap', problem, options, false, ({ c, L, fixed, order }) => {
+  return runMoves('alphaBetaSwap', problem, options, false, noExtra, ({ c, L, fixed, order }) => {
     return (energy) => {
       let changed = false;
       for (let i = 0; i < order.length; i++) {
@@ -377,17 +399,18 @@ export function alphaBetaSwap(problem: LabelingProblem, options: MoveOptions = {
  * The exact minimum of a two-label energy (K = 2) by one min cut: unary
  * `[p*2 + k]`, Potts or a 2×2 pairwise matrix `[[0, v], [v, 0]]` times the
  * edge weights, seeds as hard constraints. Same problems and result as
- * {@link alphaExpansion} (`cycles` = 1; the options other than `seeds` and
- * `init` do not apply).
+ * {@link alphaExpansion} (`cycles` = 1; the options other than `seeds`,
+ * `init` and `maxBytes` do not apply).
  *
  * @example
  * const { labels, energy } = binaryGraphCut({ width, height, numLabels: 2, unary, weights }, { seeds });
  */
 export function binaryGraphCut(
   problem: LabelingProblem,
-  options: Pick<MoveOptions, 'seeds' | 'init'> = {},
+  options: Pick<MoveOptions, 'seeds' | 'init' | 'maxBytes'> = {},
 ): LabelingResult {
   const fn = 'binaryGraphCut';
+  const budget = { maxBytes: maxBytesOption(fn, options.maxBytes), extra: noExtra };
   return withMemory(
     fn,
     () => problemSize(problem),
@@ -396,7 +419,7 @@ export function binaryGraphCut(
       if (problem.numLabels !== 2) {
         throw new SegRangeError(`${fn}: numLabels is ${String(problem.numLabels)}, expected 2`);
       }
-      const c = compile(fn, problem, true);
+      const c = compile(fn, problem, true, true, budget);
       const { L, fixed } = startLabels(fn, c, options);
       swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
       const energy = energyOf(c, L);

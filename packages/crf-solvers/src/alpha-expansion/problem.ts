@@ -16,10 +16,17 @@ import {
   SegValueError,
 } from '@seg/tensor/errors';
 import type { FloatArray } from '../arrays.js';
-import { absSum, assertArray, assertEdges, assertNodes, assertTotal } from '../bounds.js';
+import {
+  absSum,
+  assertArray,
+  assertBudget,
+  assertEdges,
+  assertNodes,
+  assertTotal,
+} from '../bounds.js';
 import { GRID_STEPS } from '../maxflow/directions.js';
-import { GraphBK } from '../maxflow/graph-bk.js';
-import { GridBK } from '../maxflow/grid-bk.js';
+import { GraphBK, graphBkBytes } from '../maxflow/graph-bk.js';
+import { GridBK, gridBkBytes } from '../maxflow/grid-bk.js';
 
 /** @deprecated Renamed {@link FloatArray} (the same union as the deprecated `Capacities`); this alias goes in the next minor release. */
 export type Costs = FloatArray;
@@ -82,6 +89,12 @@ export interface MoveOptions {
   seeds?: Int32Array;
   /** Starting labeling (seeds override it). @default the unary argmin */
   init?: Int32Array;
+  /**
+   * Memory budget in bytes, checked before anything is allocated: the edge
+   * list, the max-flow solver, the labels and the moves' working arrays
+   * (`Infinity`: none). @default DEFAULT_MAX_BYTES (8 GiB)
+   */
+  maxBytes?: number;
 }
 
 /** What the solvers return. */
@@ -162,12 +175,44 @@ export function checkPairwise(fn: string, V: FloatArray, K: number, metric: bool
   }
 }
 
-/** Validates the problem and builds its edge list and solver. */
+/**
+ * The memory budget of a solve: its limit, and what the solver allocates
+ * beyond the compiled problem and the starting labels, in bytes, from the
+ * problem's sizes (n nodes, at most m edges, K labels; D directions a node on
+ * a grid, 0 on a general graph).
+ */
+export interface Budget {
+  maxBytes: number;
+  extra: (n: number, m: number, K: number, D: number) => number;
+}
+
+/**
+ * Throws a SegRangeError when a problem's compiled form (edge list: ends,
+ * weights and arc indices, 24 bytes an edge; the max-flow solver's arrays),
+ * its labels (5 bytes a node) and the solver's extra arrays exceed the budget.
+ */
+function checkBudget(
+  fn: string,
+  size: string,
+  budget: Budget,
+  sizes: { n: number; m: number; K: number; D: number; solverBytes: number },
+): void {
+  const { n, m, K, D, solverBytes } = sizes;
+  const bytes = 24 * m + solverBytes + 5 * n + budget.extra(n, m, K, D);
+  assertBudget(fn, size, bytes, budget.maxBytes);
+}
+
+/**
+ * Validates the problem and builds its edge list and solver; with a
+ * `budget`, first checks the bytes all of it will need (on a grid, counting
+ * every edge of the connectivity, weighted or not).
+ */
 export function compile(
   fn: string,
   prob: LabelingProblem,
   metric: boolean,
   withSolver = true,
+  budget?: Budget,
 ): Compiled {
   assertObject(fn, 'problem', prob);
   const K = prob.numLabels;
@@ -201,6 +246,16 @@ export function compile(
     }
     const D = weights.length === 4 ? 8 : 4;
     const h = D >> 1;
+    if (budget) {
+      const solverBytes = withSolver ? gridBkBytes(n, D) : 0;
+      checkBudget(fn, `${problemSize(prob)}, ${D}-connected`, budget, {
+        n,
+        m: h * n,
+        K,
+        D,
+        solverBytes,
+      });
+    }
     let m = 0;
     for (let k = 0; k < h; k++) {
       const wk = weights[k]!;
@@ -249,6 +304,10 @@ export function compile(
     assertEdges(fn, m);
     assertLength(fn, 'to', prob.to, m, 'from.length');
     assertLength(fn, 'weights', prob.weights, m, 'from.length');
+    if (budget) {
+      const solverBytes = withSolver ? graphBkBytes(n, m) : 0;
+      checkBudget(fn, problemSize(prob), budget, { n, m, K, D: 0, solverBytes });
+    }
     assertIntRange(fn, 'from', prob.from, 0, n - 1);
     assertIntRange(fn, 'to', prob.to, 0, n - 1);
     weightSum = absSum(fn, 'weights', prob.weights, true);

@@ -32,7 +32,7 @@ export interface SolverPool {
   /** {@link binaryGraphCut} in a worker. */
   binaryGraphCut(
     problem: LabelingProblem,
-    options?: Pick<MoveOptions, 'seeds' | 'init'>,
+    options?: Pick<MoveOptions, 'seeds' | 'init' | 'maxBytes'>,
     call?: SolveCallOptions,
   ): Promise<LabelingResult>;
   /** {@link alphaExpansion} in a worker. */

@@ -23,6 +23,16 @@ const P_TERMINAL = -2;
 const P_ORPHAN = -3;
 const INF_D = 0x3fffffff;
 
+/**
+ * Bytes a {@link GraphBK} of `n` nodes and `m` edges allocates: the arc
+ * arrays (`first`, its fill copy, `head`, `sister`, `edgeArc`, `rc`: 2m arcs)
+ * and the per-node search state (`tr`, `parent`, `isSink`, `ts`, `dist`,
+ * `next`, the orphan queue). Keep in step with the constructor.
+ */
+export function graphBkBytes(n: number, m: number): number {
+  return 4 * (n + 1) + 4 * n + (4 + 4 + 8) * 2 * m + 4 * m + (8 + 4 + 1 + 4 * 4) * n;
+}
+
 /** Residual graph and search state of a sparse graph. */
 export class GraphBK {
   readonly numNodes: number;

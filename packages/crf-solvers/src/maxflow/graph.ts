@@ -9,14 +9,16 @@ import type { FloatArray } from '../arrays.js';
 import {
   absSum,
   assertArray,
+  assertBudget,
   assertEdges,
   assertNodes,
   assertTotal,
   formatBytes,
   MAX_TOTAL,
+  maxBytesOption,
   withMemory,
 } from '../bounds.js';
-import { GraphBK } from './graph-bk.js';
+import { GraphBK, graphBkBytes } from './graph-bk.js';
 import type { MaxflowResult } from './grid-graph.js';
 
 /** Options of {@link Graph}: the whole graph in bulk. */
@@ -31,6 +33,21 @@ export interface GraphOptions {
   capForward: FloatArray;
   /** Capacity of `to[e] → from[e]`. @default capForward */
   capBackward?: FloatArray;
+  /**
+   * Memory budget in bytes, checked before anything is allocated: about 54
+   * bytes a node and 52 an edge (`Infinity`: none). @default DEFAULT_MAX_BYTES (8 GiB)
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Bytes a {@link Graph} of `n` nodes and `m` edges allocates: its search
+ * state and arcs (`37·n + 36·m`), the copies it keeps (edge ends and float64
+ * capacities, `16·m`, plus `8·m` with separate backward capacities; float64
+ * terminals, `16·n`) and the labels of a solve (`n`).
+ */
+export function graphBytes(n: number, m: number, separateBackward: boolean): number {
+  return graphBkBytes(n, m) + (16 + (separateBackward ? 8 : 0)) * m + 17 * n;
 }
 
 /**
@@ -39,9 +56,11 @@ export interface GraphOptions {
  * arrays of arcs: `16 + 8` bytes an arc, `~30` bytes a node).
  *
  * Limits (checked up front): at most 2^28 nodes (`MAX_NODES`) and 2^29
- * edges (`MAX_EDGES`); all the capacities together (terminal links, forward
- * and backward edges) at most 1e300 (`MAX_TOTAL`). An allocation that fails
- * is a SegRangeError that gives the graph's size.
+ * edges (`MAX_EDGES`); at most `options.maxBytes` bytes (default 8 GiB),
+ * checked before any allocation; all the capacities
+ * together (terminal links, forward and backward edges) at most 1e300
+ * (`MAX_TOTAL`). An allocation that still fails is a SegRangeError that
+ * gives the graph's size.
  *
  * @example
  * const g = new Graph({ numNodes: 3, from: Int32Array.of(0, 1), to: Int32Array.of(1, 2),
@@ -76,6 +95,11 @@ export class Graph {
     const m = from.length;
     assertEdges(fn, m);
     assertLength(fn, 'to', to, m, 'from.length');
+    const backward =
+      options.capBackward !== undefined && options.capBackward !== options.capForward;
+    const bytes = graphBytes(numNodes, m, backward);
+    const size = `a graph of ${numNodes} nodes and ${m} edges`;
+    assertBudget(fn, size, bytes, maxBytesOption(fn, options.maxBytes));
     assertIntRange(fn, 'from', from, 0, numNodes - 1);
     assertIntRange(fn, 'to', to, 0, numNodes - 1);
     for (let e = 0; e < m; e++) {
@@ -87,10 +111,9 @@ export class Graph {
     }
     this.numNodes = numNodes;
     this.numEdges = m;
-    const bytes = 56 * m + 40 * numNodes;
     const made = withMemory(
       fn,
-      () => `a graph of ${numNodes} nodes and ${m} edges (about ${formatBytes(bytes)})`,
+      () => `${size} (about ${formatBytes(bytes)})`,
       () => {
         const f = Int32Array.from(from);
         const t = Int32Array.from(to);

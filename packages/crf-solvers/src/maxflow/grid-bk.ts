@@ -33,6 +33,15 @@ export const P_TERMINAL = 254;
 export const P_ORPHAN = 253;
 const INF_D = 0x3fffffff;
 
+/**
+ * Bytes a {@link GridBK} of `n` nodes and `D` directions allocates:
+ * `tr`, `rc` (D arcs a node), `parent`, `isSink`, `mask`, `ts`, `dist`,
+ * `next` and the orphan queue. Keep in step with the constructor.
+ */
+export function gridBkBytes(n: number, D: number): number {
+  return (8 + 8 * D + 1 + 1 + 1 + 4 * 4) * n;
+}
+
 /** Residual graph and search state of a W×H grid. */
 export class GridBK {
   readonly width: number;
