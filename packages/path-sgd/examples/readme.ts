@@ -1,6 +1,6 @@
 // examples/readme.ts, run from the repository root by src/__tests__/readme.test.ts
 import { createModel, dense, relu } from '@seg/dense-conv';
-import { PathSGD, pathNorm } from '@seg/path-sgd';
+import { PathSgdOptimizer, pathNorm } from '@seg/path-sgd';
 import { initBackend } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -16,14 +16,14 @@ const layers = [
 
 // One network and a copy with its hidden units rescaled (in ×10, out ÷10): the same function.
 for (const c of [1, 10]) {
-  for (const rule of ['PathSGD', 'SGD']) {
+  for (const rule of ['Path-SGD', 'SGD']) {
     const model = createModel({ inChannels: 20, layers }, 1);
     const scale = { 'fc1/weight': c, 'fc1/bias': c, 'fc2/weight': 1 / c };
     for (const [name, s] of Object.entries(scale))
       model.params[name]!.assign(tf.mul(model.params[name]!, s));
     const logits = () => tf.reshape(model.apply(x), [-1, 3]);
     const loss = () => tf.losses.softmaxCrossEntropy(y, logits()) as tf.Scalar;
-    const opt = rule === 'SGD' ? tf.train.sgd(0.05) : new PathSGD(model, 0.05); // a drop-in
+    const opt = rule === 'SGD' ? tf.train.sgd(0.05) : new PathSgdOptimizer(model, 0.05); // a drop-in
     for (let step = 0; step < 50; step++) opt.minimize(loss, false, model.variables());
     const [value, norm] = [loss().dataSync()[0]!.toFixed(4), pathNorm(model).toFixed(3)];
     console.log(`×${c} ${rule}: loss ${value}, path norm ${norm}`);

@@ -3,8 +3,8 @@
 
 export type { PathModel } from './model.js';
 export { LAYER_KINDS_SUPPORTED } from './model.js';
-export type { NamedTensor, VariableModel } from './optimizer/path-sgd.js';
-export { PathSGD } from './optimizer/path-sgd.js';
+export type { NamedTensor, VariableModel } from './optimizer/path-sgd-optimizer.js';
+export { PathSGD, PathSgdOptimizer } from './optimizer/path-sgd-optimizer.js';
 export type { PathScalingOptions } from './scaling/squared-pass.js';
 export { pathNorm, pathScaling } from './scaling/squared-pass.js';
 export type { CountState, TraceOptions, TraceState } from './transforms/basic.js';

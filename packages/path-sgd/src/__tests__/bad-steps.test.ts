@@ -6,7 +6,14 @@ import { SegValueError } from '@seg/tensor';
 import { describeBackends, expectNoLeaks, expectThrow } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { MIN_EPSILON, PathSGD, scaleByPathNorm } from '../index.js';
+import {
+  assignUpdates,
+  MIN_EPSILON,
+  PathSgdOptimizer,
+  pathSgd,
+  scaleByPathNorm,
+  type TensorRecord,
+} from '../index.js';
 import { mlpSpec } from './nets.js';
 
 const EPS_MSG = `expected a finite number ≥ ${MIN_EPSILON}`;
@@ -32,14 +39,14 @@ function snapshot(model: Model): Record<string, number[]> {
 describeBackends('Path-SGD: no NaN parameters', () => {
   it('refuses epsilon 0 (or below float32’s smallest normal) and a learning rate that floors γ/lr at 0', () => {
     expectThrow(
-      () => new PathSGD(null, 0.1, { epsilon: 0 }),
+      () => new PathSgdOptimizer(null, 0.1, { epsilon: 0 }),
       SegValueError,
-      `PathSGD: options.epsilon is 0, ${EPS_MSG}`,
+      `PathSgdOptimizer: options.epsilon is 0, ${EPS_MSG}`,
     );
     expectThrow(
-      () => new PathSGD(null, 0.1, { epsilon: 1e-45 }),
+      () => new PathSgdOptimizer(null, 0.1, { epsilon: 1e-45 }),
       SegValueError,
-      `PathSGD: options.epsilon is 1e-45, ${EPS_MSG}`,
+      `PathSgdOptimizer: options.epsilon is 1e-45, ${EPS_MSG}`,
     );
     expectThrow(
       () => scaleByPathNorm({ spec: mlpSpec([2, 2]) }, { epsilon: 0 }),
@@ -47,15 +54,20 @@ describeBackends('Path-SGD: no NaN parameters', () => {
       `scaleByPathNorm: options.epsilon is 0, ${EPS_MSG}`,
     );
     expectThrow(
-      () => new PathSGD(null, 1e30),
+      () => pathSgd({ spec: mlpSpec([2, 2]) }, 0.1, { epsilon: 0 }),
       SegValueError,
-      `PathSGD: learningRate is 1e+30, expected at most epsilon / 2^-126 = ${1e-12 / MIN_EPSILON} (γ/learningRate is floored at epsilon/learningRate, which must stay a normal float32)`,
+      `pathSgd: options.epsilon is 0, ${EPS_MSG}`,
     );
-    const opt = new PathSGD(null, 0.1, { epsilon: 1e-30 });
+    expectThrow(
+      () => new PathSgdOptimizer(null, 1e30),
+      SegValueError,
+      `PathSgdOptimizer: learningRate is 1e+30, expected at most epsilon / 2^-126 = ${1e-12 / MIN_EPSILON} (γ/learningRate is floored at epsilon/learningRate, which must stay a normal float32)`,
+    );
+    const opt = new PathSgdOptimizer(null, 0.1, { epsilon: 1e-30 });
     expectThrow(
       () => opt.setLearningRate(1e10),
       SegValueError,
-      `PathSGD.setLearningRate: learningRate is 10000000000, expected at most epsilon / 2^-126 = ${1e-30 / MIN_EPSILON} (γ/learningRate is floored at epsilon/learningRate, which must stay a normal float32)`,
+      `PathSgdOptimizer.setLearningRate: learningRate is 10000000000, expected at most epsilon / 2^-126 = ${1e-30 / MIN_EPSILON} (γ/learningRate is floored at epsilon/learningRate, which must stay a normal float32)`,
     );
   });
 
@@ -64,7 +76,7 @@ describeBackends('Path-SGD: no NaN parameters', () => {
     const x = tf.tensor4d([1, -2, 0.5, 3], [2, 1, 1, 2]);
     const loss = () => tf.sum(tf.square(model.apply(x))) as tf.Scalar;
     for (const refreshEvery of [1, 2]) {
-      const opt = new PathSGD(model, 0.01, { epsilon: MIN_EPSILON, refreshEvery });
+      const opt = new PathSgdOptimizer(model, 0.01, { epsilon: MIN_EPSILON, refreshEvery });
       opt.minimize(loss, false, model.variables()); // fills the γ cache (refreshEvery > 1)
       await expectNoLeaks(() => {
         for (let i = 0; i < 3; i++) opt.minimize(loss, false, model.variables());
@@ -82,7 +94,7 @@ describeBackends('Path-SGD: no NaN parameters', () => {
     const model = deadUnitModel();
     const w2 = model.params['fc2/weight']!;
     for (const refreshEvery of [1, 3]) {
-      const opt = new PathSGD(model, 0.01, { refreshEvery });
+      const opt = new PathSgdOptimizer(model, 0.01, { refreshEvery });
       const zero = tf.zerosLike(w2);
       opt.applyGradients({ [w2.name]: zero }); // fills the γ cache (refreshEvery > 1)
       zero.dispose();
@@ -101,7 +113,7 @@ describeBackends('Path-SGD: no NaN parameters', () => {
           expectThrow(
             () => opt.applyGradients({ [w2.name]: g }),
             SegValueError,
-            `PathSGD.applyGradients: ${why}, expected finite values; nothing was changed`,
+            `PathSgdOptimizer.applyGradients: ${why}, expected finite values; nothing was changed`,
           ),
         );
         g.dispose();
@@ -132,6 +144,70 @@ describeBackends('Path-SGD: no NaN parameters', () => {
     const [u2, s2] = t.update(ok, state, model.params);
     expect(Array.from(u2['fc1/weight']!.dataSync()).every(Number.isFinite)).toBe(true);
     tf.dispose([u2, s2.scale, ok, bad]);
+    model.dispose();
+  });
+  it('refuses a step from a parameter that already holds NaN, naming it', () => {
+    const model = deadUnitModel();
+    const w2 = model.params['fc2/weight']!;
+    w2.assign(tf.fill(w2.shape, Number.NaN));
+    const opt = new PathSgdOptimizer(model, 0.01);
+    const g = tf.onesLike(w2);
+    expectThrow(
+      () => opt.applyGradients({ [w2.name]: g }),
+      SegValueError,
+      "PathSgdOptimizer.applyGradients: 'fc2/weight' already holds NaN or infinite values, expected finite values; nothing was changed",
+    );
+    expect(opt.iterations).toBe(0);
+    g.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('pathSgd keeps a dead unit finite at the smallest epsilon, and refuses NaN gradients', async () => {
+    const model = deadUnitModel();
+    const x = tf.tensor4d([1, -2, 0.5, 3], [2, 1, 1, 2]);
+    const grads = (): TensorRecord => {
+      const { grads: g, value } = tf.variableGrads(
+        () => tf.sum(tf.square(model.apply(x))) as tf.Scalar,
+        model.variables(),
+      );
+      value.dispose();
+      return Object.fromEntries(Object.entries(model.params).map(([n, v]) => [n, g[v.name]!]));
+    };
+    for (const options of [{}, { refreshEvery: 2 }, { momentum: 0.9 }]) {
+      const t = pathSgd(model, 0.01, { epsilon: MIN_EPSILON, ...options });
+      let state = t.init(model.params);
+      for (let i = 0; i < 3; i++) {
+        const g = grads();
+        const [u, next] = t.update(g, state, model.params);
+        state = next;
+        assignUpdates(model.params, u);
+        tf.dispose([g, u]);
+      }
+      for (const [n, v] of Object.entries(snapshot(model))) {
+        expect(v.every(Number.isFinite), `${JSON.stringify(options)} ${n}`).toBe(true);
+      }
+      const before = snapshot(model);
+      const bad = grads();
+      bad['fc1/weight'] = tf.fill(bad['fc1/weight']!.shape, Number.NaN);
+      const fn = 'momentum' in options ? 'scaleByPathNorm.update' : 'pathSgd.update';
+      await expectNoLeaks(() =>
+        expectThrow(
+          () => t.update(bad, state, model.params),
+          SegValueError,
+          `${fn}: the gradient of 'fc1/weight' has NaN or infinite entries, expected finite values; nothing was changed`,
+        ),
+      );
+      expect(snapshot(model)).toEqual(before);
+      // the state is still usable
+      const g = grads();
+      const [u, next] = t.update(g, state, model.params);
+      expect(Object.values(u).every((t) => Array.from(t.dataSync()).every(Number.isFinite))).toBe(
+        true,
+      );
+      tf.dispose([bad, g, u, next]);
+    }
+    x.dispose();
     model.dispose();
   });
 });

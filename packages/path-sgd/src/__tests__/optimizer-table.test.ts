@@ -12,7 +12,7 @@ import {
   chain,
   type GradientTransformation,
   momentum,
-  PathSGD,
+  PathSgdOptimizer,
   pathSgd,
   scaleByLearningRate,
   scaleByPathNorm,
@@ -23,7 +23,7 @@ import { mlpSpec } from './nets.js';
 type Stepper = GradientTransformation | tf.Optimizer;
 
 const OPTIMIZERS: [string, (model: Model, lr: number) => Stepper][] = [
-  ['PathSGD (tf.Optimizer)', (m, lr) => new PathSGD(m, lr)],
+  ['PathSgdOptimizer (tf.Optimizer)', (m, lr) => new PathSgdOptimizer(m, lr)],
   ['pathSgd', (m, lr) => pathSgd(m, lr)],
   ['pathSgd, momentum 0.9', (m, lr) => pathSgd(m, lr / 10, { momentum: 0.9 })],
   ['pathSgd, Nesterov 0.9', (m, lr) => pathSgd(m, lr / 10, { momentum: 0.9, nesterov: true })],

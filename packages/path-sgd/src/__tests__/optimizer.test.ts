@@ -4,7 +4,7 @@ import { describeBackends, expectNoLeaks, expectThrow, numericGradient } from '@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { assignUpdates, PathSGD, pathNorm, pathScaling, pathSgd } from '../index.js';
+import { assignUpdates, PathSgdOptimizer, pathNorm, pathScaling, pathSgd } from '../index.js';
 import { convPoolSpec, mlpSpec } from './nets.js';
 
 function arrays(params: Params): Record<string, { data: Float64Array; shape: number[] }> {
@@ -83,7 +83,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describeBackends('PathSGD', () => {
+describeBackends('PathSgdOptimizer', () => {
   it('is invariant to node rescaling (one step, same function); plain SGD is not', () => {
     let sgdRuns = 0;
     let sgdMoved = 0;
@@ -142,7 +142,7 @@ describeBackends('PathSGD', () => {
           const pa = tensors(base);
           const pb = tensors(scaled);
           const lr = 0.05;
-          const path = (m: Model) => new PathSGD(m, lr);
+          const path = (m: Model) => new PathSgdOptimizer(m, lr);
           const sgd = () => tf.train.sgd(lr);
           const ya = stepAndProbe(spec, pa, path, x, labels, probe);
           const yb = stepAndProbe(spec, pb, path, x, labels, probe);
@@ -180,7 +180,7 @@ describeBackends('PathSGD', () => {
       const s = gamma[name]!.dataSync();
       expected[name] = Float32Array.from(before[name]!.data, (p, i) => p - (0.1 * g[i]!) / s[i]!);
     }
-    const opt = new PathSGD(model, 0.1);
+    const opt = new PathSgdOptimizer(model, 0.1);
     opt.applyGradients(grads);
     for (const [name, v] of Object.entries(model.params)) {
       const got = v.dataSync();
@@ -201,7 +201,7 @@ describeBackends('PathSGD', () => {
       const rng = new Rng(5);
       const x = tf.tensor4d(rng.normalArray(2 * 6 * 6 * 2, 0, 1), [2, 6, 6, 2]);
       const loss = (m: Model) => () => tf.sum(tf.square(m.apply(x))) as tf.Scalar;
-      const opt = new PathSGD(a, 0.01, { refreshEvery });
+      const opt = new PathSgdOptimizer(a, 0.01, { refreshEvery });
       const t = pathSgd(b, 0.01, { refreshEvery });
       let state = t.init(b.params);
       for (let step = 0; step < 4; step++) {
@@ -232,8 +232,8 @@ describeBackends('PathSGD', () => {
     const b = createModel(spec, a.params);
     const x = tf.tensor4d([1, 2, -1, 0.5, 0, 1], [2, 1, 1, 3]);
     const loss = (m: Model) => () => tf.sum(tf.square(m.apply(x))) as tf.Scalar;
-    const every = new PathSGD(a, 0.05);
-    const lazy = new PathSGD(b, 0.05, { refreshEvery: 5 });
+    const every = new PathSgdOptimizer(a, 0.05);
+    const lazy = new PathSgdOptimizer(b, 0.05, { refreshEvery: 5 });
     every.minimize(loss(a), false, a.variables());
     lazy.minimize(loss(b), false, b.variables());
     // Same γ on the first step (refreshing every step computes γ/lr in the
@@ -259,8 +259,8 @@ describeBackends('PathSGD', () => {
     const b = createModel(spec, a.params);
     const x = tf.tensor4d(new Rng(2).normalArray(2 * 5 * 5 * 2, 0, 1), [2, 5, 5, 2]);
     const loss = (m: Model) => () => tf.sum(tf.square(m.apply(x))) as tf.Scalar;
-    const original = new PathSGD(a, 0.02, { refreshEvery: 3, epsilon: 1e-10 });
-    const twin = new PathSGD(b, 0.02, { refreshEvery: 3, epsilon: 1e-10 });
+    const original = new PathSgdOptimizer(a, 0.02, { refreshEvery: 3, epsilon: 1e-10 });
+    const twin = new PathSgdOptimizer(b, 0.02, { refreshEvery: 3, epsilon: 1e-10 });
     for (let i = 0; i < 2; i++) {
       original.minimize(loss(a), false, a.variables());
       twin.minimize(loss(b), false, b.variables());
@@ -269,7 +269,7 @@ describeBackends('PathSGD', () => {
     const config = JSON.parse(JSON.stringify(original.getConfig()));
     expect(config).toMatchObject({ learningRate: 0.02, refreshEvery: 3, epsilon: 1e-10 });
     const cls = tf.serialization.SerializationMap.getMap().classNameMap.PathSGD!;
-    const restored = cls[1](cls[0], config) as PathSGD;
+    const restored = cls[1](cls[0], config) as PathSgdOptimizer;
     const weights = await original.getWeights();
     await restored.setWeights(weights);
     tf.dispose(weights.map((w) => w.tensor));
@@ -296,8 +296,8 @@ describeBackends('PathSGD', () => {
     const spec = convPoolSpec();
     const model = createModel(spec, 4);
     const x = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
-    const opt1 = new PathSGD(model, 0.01);
-    const opt3 = new PathSGD(model, 0.01, { refreshEvery: 3 });
+    const opt1 = new PathSgdOptimizer(model, 0.01);
+    const opt3 = new PathSgdOptimizer(model, 0.01, { refreshEvery: 3 });
     await expectNoLeaks(() => {
       for (let i = 0; i < 3; i++) {
         opt1.minimize(() => tf.sum(model.apply(x)) as tf.Scalar, false, model.variables());
@@ -368,19 +368,19 @@ describeBackends('PathSGD', () => {
   it('rejects bad input with clear messages', () => {
     const spec = mlpSpec([3, 2]);
     const model = createModel(spec, 1);
-    expect(() => new PathSGD(model, -1)).toThrow(
-      'PathSGD: learningRate is -1, expected a finite number ≥ 0',
+    expect(() => new PathSgdOptimizer(model, -1)).toThrow(
+      'PathSgdOptimizer: learningRate is -1, expected a finite number ≥ 0',
     );
-    expect(() => new PathSGD(model, 0.1, { refreshEvery: 0 })).toThrow(
-      'PathSGD: options.refreshEvery is 0, expected an integer ≥ 1',
+    expect(() => new PathSgdOptimizer(model, 0.1, { refreshEvery: 0 })).toThrow(
+      'PathSgdOptimizer: options.refreshEvery is 0, expected an integer ≥ 1',
     );
     const plain = { spec, params: { 'fc1/weight': tf.zeros([3, 2]), 'fc1/bias': tf.zeros([2]) } };
-    expect(() => new PathSGD(plain as never, 0.1)).toThrow(
-      "PathSGD.setModel: model.params['fc1/weight'] is not a tf.Variable",
+    expect(() => new PathSgdOptimizer(plain as never, 0.1)).toThrow(
+      "PathSgdOptimizer.setModel: model.params['fc1/weight'] is not a tf.Variable",
     );
-    const detached = new PathSGD(null, 0.1);
+    const detached = new PathSgdOptimizer(null, 0.1);
     expect(() => detached.applyGradients({})).toThrow(
-      'PathSGD.applyGradients: no model attached, call setModel(model) first',
+      'PathSgdOptimizer.applyGradients: no model attached, call setModel(model) first',
     );
     tf.dispose(Object.values(plain.params));
     model.dispose();
@@ -388,29 +388,29 @@ describeBackends('PathSGD', () => {
 
   it('rejects bad options without a model and gradients of the wrong shape', () => {
     expectThrow(
-      () => new PathSGD(null, 0.1, { epsilon: Number.NaN }),
+      () => new PathSgdOptimizer(null, 0.1, { epsilon: Number.NaN }),
       SegValueError,
-      'PathSGD: options.epsilon is NaN, expected a finite number ≥ 1.1754943508222875e-38',
+      'PathSgdOptimizer: options.epsilon is NaN, expected a finite number ≥ 1.1754943508222875e-38',
     );
     expectThrow(
-      () => new PathSGD(null, 0.1, { refreshEvery: 1.5 }),
+      () => new PathSgdOptimizer(null, 0.1, { refreshEvery: 1.5 }),
       SegRangeError,
-      'PathSGD: options.refreshEvery is 1.5, expected an integer ≥ 1',
+      'PathSgdOptimizer: options.refreshEvery is 1.5, expected an integer ≥ 1',
     );
     expectThrow(
-      () => new PathSGD(null, 0.1, 'fast' as never),
+      () => new PathSgdOptimizer(null, 0.1, 'fast' as never),
       SegValueError,
-      'PathSGD: options is fast, expected an object',
+      'PathSgdOptimizer: options is fast, expected an object',
     );
     const model = createModel(mlpSpec([3, 2]), 1);
     const before = Array.from(model.params['fc1/weight']!.dataSync());
-    const opt = new PathSGD(model, 0.1);
+    const opt = new PathSgdOptimizer(model, 0.1);
     const g = tf.ones([1]);
     // a [1] gradient would broadcast silently against the [3,2] weight
     expectThrow(
       () => opt.applyGradients({ [model.params['fc1/weight']!.name]: g }),
       SegShapeError,
-      "PathSGD.applyGradients: the gradient of 'fc1/weight' has shape [1], expected [3,2]",
+      "PathSgdOptimizer.applyGradients: the gradient of 'fc1/weight' has shape [1], expected [3,2]",
     );
     expect(Array.from(model.params['fc1/weight']!.dataSync())).toEqual(before);
     g.dispose();
@@ -418,7 +418,7 @@ describeBackends('PathSGD', () => {
   });
 });
 
-describeBackends('PathSGD, factored dense step', () => {
+describeBackends('PathSgdOptimizer, factored dense step', () => {
   // One step against lr·g / max(γ, ε) with γ from pathScaling, for an MLP
   // whose dense steps take the factored path, and for one where a dead
   // hidden unit (a_i = 0) makes the floor bite and the step falls back.
@@ -451,7 +451,7 @@ describeBackends('PathSGD, factored dense step', () => {
         }
         return out;
       });
-      const opt = new PathSGD(model, lr, { epsilon: eps });
+      const opt = new PathSgdOptimizer(model, lr, { epsilon: eps });
       opt.minimize(loss, false, model.variables());
       for (const [n, v] of Object.entries(model.params)) {
         const got = v.dataSync();

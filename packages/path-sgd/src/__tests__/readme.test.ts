@@ -9,15 +9,15 @@ describe('README example', () => {
     expectReadmeMirrors(new URL('../../README.md', import.meta.url), example);
   });
 
-  it('trains a rescaled copy of a network exactly as the original with PathSGD, not with SGD', () => {
+  it('trains a rescaled copy of a network exactly as the original with Path-SGD, not with SGD', () => {
     const runs = [
-      ...runExample(example).matchAll(/^×(\d+) (PathSGD|SGD): loss (\S+), path norm (\S+)$/gm),
+      ...runExample(example).matchAll(/^×(\d+) (Path-SGD|SGD): loss (\S+), path norm (\S+)$/gm),
     ];
     const [path1, sgd1, path10, sgd10] = runs.map((m) => m.slice(3).map(Number));
     expect(runs.map((m) => `×${m[1]} ${m[2]}`)).toEqual([
-      '×1 PathSGD',
+      '×1 Path-SGD',
       '×1 SGD',
-      '×10 PathSGD',
+      '×10 Path-SGD',
       '×10 SGD',
     ]);
     expect(path10).toEqual(path1); // invariant: the same loss and path norm to the printed digits

@@ -86,17 +86,11 @@ export function scaleByLearningRate(
   learningRate: number | Schedule,
 ): GradientTransformation<CountState> {
   const fn = 'scaleByLearningRate';
-  if (typeof learningRate === 'number') assertNumber(fn, 'learningRate', learningRate, 0);
-  else if (typeof learningRate !== 'function') {
-    throw new SegValueError(
-      `${fn}: learningRate is ${String(learningRate)}, expected a number or a schedule (step) => number`,
-    );
-  }
+  checkLearningRate(fn, learningRate);
   return {
     init: () => ({ count: 0 }),
     update(updates, state) {
-      const lr = typeof learningRate === 'number' ? learningRate : learningRate(state.count);
-      assertNumber(`${fn}.update`, `learningRate(${state.count})`, lr, 0);
+      const lr = learningRateAt(`${fn}.update`, learningRate, state.count);
       const out = tf.tidy(() => {
         const o: TensorRecord = {};
         for (const [name, u] of Object.entries(updates)) o[name] = tf.mul(u, -lr);
@@ -105,6 +99,24 @@ export function scaleByLearningRate(
       return [out, { count: state.count + 1 }];
     },
   };
+}
+
+/** Throws unless `learningRate` is a number ≥ 0 or a {@link Schedule}. */
+export function checkLearningRate(fn: string, learningRate: number | Schedule): void {
+  if (typeof learningRate === 'number') assertNumber(fn, 'learningRate', learningRate, 0);
+  else if (typeof learningRate !== 'function') {
+    throw new SegValueError(
+      `${fn}: learningRate is ${String(learningRate)}, expected a number or a schedule (step) => number`,
+    );
+  }
+}
+
+/** The learning rate at step `count` (a schedule's value is checked: a finite number ≥ 0). */
+export function learningRateAt(fn: string, learningRate: number | Schedule, count: number): number {
+  if (typeof learningRate === 'number') return learningRate;
+  const lr = learningRate(count);
+  assertNumber(fn, `learningRate(${count})`, lr, 0);
+  return lr;
 }
 
 /**

@@ -4,16 +4,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkParamRecord, checkRecordShapes, checkSpec } from '../model.js';
 import {
   computeScaling,
+  computeScalingFactored,
   type PathScalingOptions,
   resolveInputSize,
 } from '../scaling/squared-pass.js';
 import type { GradientTransformation, TensorRecord } from './types.js';
 
-/** Options of {@link scaleByPathNorm} (and of `PathSGD`). */
+/** Options of {@link scaleByPathNorm} (and of `pathSgd` and `PathSgdOptimizer`). */
 export interface PathNormOptions extends PathScalingOptions {
   /**
    * Recompute γ every this many steps (1 = every step, as published); in
-   * between, the last γ is reused.
+   * between, the last γ is reused. The rule: γ is recomputed on the steps
+   * whose count (0 at the first step) is a multiple of `refreshEvery`, and on
+   * any step where none is cached ({@link needsRefresh}).
    * @default 1
    */
   refreshEvery?: number;
@@ -26,14 +29,14 @@ export interface PathNormOptions extends PathScalingOptions {
   epsilon?: number;
 }
 
-/** State of {@link scaleByPathNorm}: the step count and the cached γ (empty when `refreshEvery` is 1). */
+/** State of {@link scaleByPathNorm}: the step count and the cached γ by parameter name (empty when `refreshEvery` is 1). */
 export interface PathNormState {
   count: number;
   scale: TensorRecord;
   [key: string]: tf.TensorContainer;
 }
 
-/** Resolved, checked {@link PathNormOptions}. */
+/** Resolved, checked {@link PathNormOptions}: `inputSize` is `[height, width]`. */
 export interface ResolvedPathNormOptions {
   refreshEvery: number;
   epsilon: number;
@@ -70,20 +73,155 @@ export function resolvePathNormOptions(
   return { refreshEvery, epsilon, inputSize: resolveInputSize(fn, spec, options.inputSize) };
 }
 
-/** `g / max(γ, ε)` for the names in `scale`, a copy of `g` for the others. */
+/**
+ * `m · g / max(γ, ε)` for the names in `scale`, `m · g` for the others
+ * (a copy of `g` when `m` is 1).
+ */
 export function divideByScale(
   grads: TensorRecord,
   scale: TensorRecord,
   epsilon: number,
+  multiplier = 1,
 ): TensorRecord {
   return tf.tidy(() => {
     const out: TensorRecord = {};
     for (const [name, g] of Object.entries(grads)) {
       const s = scale[name];
-      out[name] = s === undefined ? g.clone() : tf.div(g, tf.maximum(s, epsilon));
+      const u = s === undefined ? g : tf.div(g, tf.maximum(s, epsilon));
+      out[name] = multiplier !== 1 ? tf.mul(u, multiplier) : s === undefined ? g.clone() : u;
     }
     return out;
   });
+}
+
+/**
+ * The refresh rule of the γ cache: γ is recomputed on every step when
+ * `refreshEvery` is 1, else on the steps whose count is a multiple of
+ * `refreshEvery` (0, k, 2k, …: a schedule of the step count alone, so a
+ * restored state refreshes where the original would have), and on any step
+ * where nothing is cached (a fresh state).
+ */
+export function needsRefresh(refreshEvery: number, state: PathNormState): boolean {
+  return (
+    refreshEvery === 1 || state.count % refreshEvery === 0 || Object.keys(state.scale).length === 0
+  );
+}
+
+/** How {@link pathNormUpdate} ends a step (one per caller: scaleByPathNorm, pathSgd, PathSgdOptimizer). */
+export interface PathNormStep {
+  /** The name in error messages, e.g. `'scaleByPathNorm.update'`. */
+  fn: string;
+  /**
+   * What the scaled gradient is multiplied by: 1 for {@link scaleByPathNorm},
+   * −lr for a Path-SGD step. On a fresh γ it is folded into the γ pass.
+   */
+  multiplier: number;
+  /**
+   * Throws to refuse the step, before the state is taken over (the caller's
+   * state stays usable); gets the gradients and the updates.
+   * @default the updates must be finite ({@link checkFiniteSteps})
+   */
+  verify?: (grads: TensorRecord, updates: TensorRecord) => void;
+}
+
+/**
+ * One step of the path scaling: `m·g / max(γ, ε)` for every gradient of a
+ * parameter of `spec` (`m·g` for other names), γ fresh from `params` or
+ * from the state's cache ({@link needsRefresh}). Takes over `state` as a
+ * {@link GradientTransformation} does, unless `step.verify` (or the default
+ * finiteness check) throws; then `state` is left as it was. Parameters and
+ * gradients are not checked here.
+ */
+export function pathNormUpdate(
+  spec: NetSpec,
+  opts: ResolvedPathNormOptions,
+  grads: TensorRecord,
+  state: PathNormState,
+  params: TensorRecord,
+  step: PathNormStep,
+): [TensorRecord, PathNormState] {
+  const cache = opts.refreshEvery > 1;
+  const refresh = needsRefresh(opts.refreshEvery, state);
+  let scale: TensorRecord = {};
+  let out: TensorRecord;
+  if (!cache) out = freshStep(spec, params, grads, opts, step.multiplier);
+  else {
+    scale = refresh ? computeScaling(spec, params, opts.inputSize) : state.scale;
+    out = divideByScale(grads, scale, opts.epsilon, step.multiplier);
+  }
+  try {
+    if (step.verify !== undefined) step.verify(grads, out);
+    else checkFiniteSteps(step.fn, grads, out, 'update', opts.epsilon);
+  } catch (e) {
+    tf.dispose(out);
+    if (cache && refresh) tf.dispose(scale);
+    throw e;
+  }
+  if (scale !== state.scale) tf.dispose(state.scale);
+  return [out, { count: state.count + 1, scale }];
+}
+
+/**
+ * `m·g / max(γ, ε)` with γ fresh from `params`, computed as
+ * `g / max(γ/m, ε/|m|)` (a min for m < 0) with `1/m` folded into the
+ * backward pass, as long as ε/|m| stays a normal float32; else the pass
+ * gives γ and m multiplies after. A single-position dense layer's γ is an
+ * outer product `a·bᵀ` ({@link computeScalingFactored}); its step is
+ * `g·diag(1/a)·diag(1/b)`, never building the k×n γ, when the floor cannot
+ * bite (every |a_i·b_j| ≥ the floor: min |a|, min |b| ≥ √floor), else
+ * `g / max(a·bᵀ, floor)`.
+ */
+function freshStep(
+  spec: NetSpec,
+  params: TensorRecord,
+  grads: TensorRecord,
+  opts: ResolvedPathNormOptions,
+  m: number,
+): TensorRecord {
+  const fold = m !== 0 && opts.epsilon / Math.abs(m) >= MIN_EPSILON;
+  const factor = fold ? 1 / m : 1;
+  const after = fold ? 1 : m;
+  const floor = opts.epsilon * Math.abs(factor);
+  const { gammas, factors } = computeScalingFactored(spec, params, opts.inputSize, factor);
+  try {
+    const factoredOk = new Set<string>();
+    const names = Object.keys(factors);
+    if (names.length > 0) {
+      const mins = tf.tidy(() =>
+        tf.stack(
+          names.flatMap((n) => [tf.min(tf.abs(factors[n]!.a)), tf.min(tf.abs(factors[n]!.b))]),
+        ),
+      );
+      const v = mins.dataSync();
+      mins.dispose();
+      const root = Math.sqrt(floor);
+      names.forEach((n, i) => {
+        if (v[2 * i]! >= root && v[2 * i + 1]! >= root) factoredOk.add(n);
+      });
+    }
+    const clamp = (s: tf.Tensor) => (factor > 0 ? tf.maximum(s, floor) : tf.minimum(s, -floor));
+    return tf.tidy(() => {
+      const out: TensorRecord = {};
+      for (const [p, g] of Object.entries(grads)) {
+        const f = factors[p];
+        const s = gammas[p];
+        let u: tf.Tensor;
+        if (f !== undefined && factoredOk.has(p)) {
+          u = tf.mul(tf.mul(g, tf.reciprocal(f.a)), tf.reciprocal(f.b));
+        } else if (f !== undefined) u = tf.div(g, clamp(tf.matMul(f.a, f.b)));
+        else if (s !== undefined) u = tf.div(g, clamp(s));
+        else {
+          out[p] = m === 1 ? g.clone() : tf.mul(g, m); // not a parameter of the network
+          continue;
+        }
+        out[p] = after === 1 ? u : tf.mul(u, after);
+      }
+      return out;
+    });
+  } finally {
+    tf.dispose(gammas);
+    for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
+  }
 }
 
 /**
@@ -92,7 +230,12 @@ export function divideByScale(
  * computed from the current `params` given to `update` (required). Gradients
  * of names outside the network pass through unchanged. Chain it with
  * {@link scaleByLearningRate} for Path-SGD, with {@link trace} in between for
- * momentum.
+ * momentum ({@link pathSgd} does both). γ is recomputed every step, or every
+ * `refreshEvery` steps ({@link PathNormOptions}); a fresh γ of a dense layer
+ * that sees one position in the pass (every layer of an MLP) is used in
+ * factored form, `g·diag(1/a)·diag(1/b)` with `γ = a·bᵀ`, so its k×n γ is
+ * never built. An update holding NaN or ±∞ (a NaN gradient, an overflow) is
+ * refused with a SegValueError before the state is taken over.
  *
  * @example
  * const opt = chain(scaleByPathNorm(model), trace({ decay: 0.9 }), scaleByLearningRate(0.01));
@@ -119,26 +262,10 @@ export function scaleByPathNorm(
       }
       checkParamRecord(`${fn}.update`, 'params', spec, params);
       checkRecordShapes(`${fn}.update`, 'updates', spec, updates);
-      const refresh =
-        opts.refreshEvery === 1 ||
-        state.count % opts.refreshEvery === 0 ||
-        Object.keys(state.scale).length === 0;
-      const scale = refresh ? computeScaling(spec, params, opts.inputSize) : state.scale;
-      const out = divideByScale(updates, scale, opts.epsilon);
-      try {
-        checkFiniteSteps(`${fn}.update`, updates, out, 'update', opts.epsilon);
-      } catch (e) {
-        // the caller's state stays as it was
-        tf.dispose(out);
-        if (refresh) tf.dispose(scale);
-        throw e;
-      }
-      if (refresh) tf.dispose(state.scale);
-      if (opts.refreshEvery === 1) {
-        tf.dispose(scale);
-        return [out, { count: state.count + 1, scale: {} }];
-      }
-      return [out, { count: state.count + 1, scale }];
+      return pathNormUpdate(spec, opts, updates, state, params, {
+        fn: `${fn}.update`,
+        multiplier: 1,
+      });
     },
   };
 }

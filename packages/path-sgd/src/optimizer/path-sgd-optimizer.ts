@@ -2,13 +2,17 @@ import { type NetSpec, type Pair, paramShapes } from '@seg/dense-conv';
 import { assertNumber, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkModel, checkSameShape } from '../model.js';
-import { computeScaling, computeScalingFactored } from '../scaling/squared-pass.js';
+import {
+  type PathSgdState,
+  type PathSgdStep,
+  pathSgdStep,
+} from '../transforms/path-sgd-transform.js';
 import {
   checkFiniteSteps,
   checkPathNormOptions,
-  divideByScale,
   MIN_EPSILON,
   type PathNormOptions,
+  type PathNormStep,
   type ResolvedPathNormOptions,
   resolvePathNormOptions,
 } from '../transforms/scale-by-path-norm.js';
@@ -26,6 +30,7 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
+const NAME = 'PathSgdOptimizer';
 const SUFFIX = '/pathScale';
 
 /**
@@ -34,23 +39,28 @@ const SUFFIX = '/pathScale';
  * model moves by `−lr · ∂L/∂w / (γ_in(u)·γ_out(v))` ({@link pathScaling}),
  * the steepest descent step with respect to the path-ℓ2 regularizer, which
  * makes training invariant to the node-wise rescalings of a ReLU network.
- * γ is recomputed from the current parameters every step (as published), or
- * every `refreshEvery` steps. Variables that are not parameters of the model
- * get a plain SGD step.
+ * Variables that are not parameters of the model get a plain SGD step.
  *
- * Serialization: `getConfig()` holds the learning rate, the options, the
- * network description and the names of its variables; `fromConfig` (and
+ * A thin adapter: the step is the {@link pathSgd} transform's (no momentum),
+ * so both give the same parameters step for step. Its state is the
+ * optimizer's `iterations` (the transform's step count) and the cached γ; γ
+ * is recomputed every step (as published) or on the steps whose count is a
+ * multiple of `refreshEvery` ({@link PathNormOptions}).
+ *
+ * Serialization: registered as `'PathSGD'` (as tfjs's `SGDOptimizer` is
+ * `'SGD'`). `getConfig()` holds the learning rate, the options, the network
+ * description and the names of its variables; `fromConfig` (and
  * `tf.serialization`) re-attaches the variables of those names if they
- * exist, otherwise call {@link PathSGD.setModel}. `getWeights()` holds the
- * iteration count and the cached γ.
+ * exist, otherwise call {@link PathSgdOptimizer.setModel}. `getWeights()`
+ * holds the iteration count and the cached γ.
  *
  * @example
  * const model = createModel({ inChannels: 784, layers: [dense({ outChannels: 1000 }), relu(), dense({ outChannels: 10 })] }, 1);
- * const opt = new PathSGD(model, 0.01);
+ * const opt = new PathSgdOptimizer(model, 0.01);
  * opt.minimize(() => loss(model.apply(x), y), false, model.variables());
  */
-export class PathSGD extends tf.Optimizer {
-  /** The registered class name. */
+export class PathSgdOptimizer extends tf.Optimizer {
+  /** The registered class name (kept from the class's first name, `PathSGD`). */
   static get className(): string {
     return 'PathSGD';
   }
@@ -59,10 +69,12 @@ export class PathSGD extends tf.Optimizer {
   private readonly rawOptions: PathNormOptions;
   private opts: ResolvedPathNormOptions | null = null;
   private model: VariableModel | null = null;
+  /** The Path-SGD transform of the attached model, its learning rate read from this optimizer. */
+  private rule: PathSgdStep | null = null;
   /** tf variable name → parameter name. */
   private byVariable = new Map<string, string>();
-  private cached: TensorRecord | null = null;
-  private cachedAt = -1;
+  /** The transform's γ cache (its state's `scale`; empty when γ is fresh every step). */
+  private cached: TensorRecord = {};
   private pendingSpec: NetSpec | null = null;
   private pendingNames: Record<string, string> | null = null;
 
@@ -74,17 +86,17 @@ export class PathSGD extends tf.Optimizer {
    */
   constructor(model: VariableModel | null, learningRate: number, options: PathNormOptions = {}) {
     super();
-    assertNumber('PathSGD', 'learningRate', learningRate, 0);
-    const { epsilon } = checkPathNormOptions('PathSGD', options);
-    checkFloor('PathSGD', learningRate, epsilon);
+    assertNumber(NAME, 'learningRate', learningRate, 0);
+    const { epsilon } = checkPathNormOptions(NAME, options);
+    checkFloor(NAME, learningRate, epsilon);
     this.learningRate = learningRate;
     this.rawOptions = { ...options };
     if (model !== null) this.setModel(model);
   }
 
-  /** Attaches (or replaces) the network whose parameters get the Path-SGD step. */
+  /** Attaches (or replaces) the network whose parameters get the Path-SGD step; drops the cached γ. */
   setModel(model: VariableModel): void {
-    const fn = 'PathSGD.setModel';
+    const fn = `${NAME}.setModel`;
     checkModel(fn, model);
     const names = Object.keys(paramShapes(model.spec));
     for (const n of names) {
@@ -92,7 +104,8 @@ export class PathSGD extends tf.Optimizer {
         throw new SegValueError(`${fn}: model.params['${n}'] is not a tf.Variable`);
       }
     }
-    this.opts = resolvePathNormOptions('PathSGD', model.spec, this.rawOptions);
+    this.opts = resolvePathNormOptions(NAME, model.spec, this.rawOptions);
+    this.rule = pathSgdStep(NAME, model, () => this.learningRate, this.rawOptions);
     this.model = model;
     this.byVariable = new Map(names.map((n) => [model.params[n]!.name, n]));
     this.clearCache();
@@ -100,23 +113,27 @@ export class PathSGD extends tf.Optimizer {
 
   /** Sets η. */
   setLearningRate(learningRate: number): void {
-    assertNumber('PathSGD.setLearningRate', 'learningRate', learningRate, 0);
+    assertNumber(`${NAME}.setLearningRate`, 'learningRate', learningRate, 0);
     checkFloor(
-      'PathSGD.setLearningRate',
+      `${NAME}.setLearningRate`,
       learningRate,
       this.opts?.epsilon ?? this.rawOptions.epsilon ?? 1e-12,
     );
     this.learningRate = learningRate;
   }
 
-  /** Moves every variable with a gradient: Path-SGD for the model's parameters, SGD for the rest. */
+  /**
+   * Moves every variable with a gradient: Path-SGD for the model's
+   * parameters (one update of the transform), SGD for the rest. Every new
+   * value is computed and checked first, then all are assigned, or none: a
+   * NaN or infinite gradient, a parameter already NaN, or a step that
+   * overflows float32 throws a SegValueError and changes nothing.
+   */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const model = this.model;
-    const opts = this.opts;
-    if (model === null || opts === null) {
-      throw new SegValueError(
-        'PathSGD.applyGradients: no model attached, call setModel(model) first',
-      );
+    const fn = `${NAME}.applyGradients`;
+    const { model, rule, opts } = this;
+    if (model === null || rule === null || opts === null) {
+      throw new SegValueError(`${fn}: no model attached, call setModel(model) first`);
     }
     const entries: [string, tf.Tensor][] = Array.isArray(variableGradients)
       ? variableGradients.map((v) => [v.name, v.tensor])
@@ -128,136 +145,57 @@ export class PathSGD extends tf.Optimizer {
       const p = this.byVariable.get(varName);
       if (p === undefined) others.push([varName, g]);
       else {
-        checkSameShape(
-          'PathSGD.applyGradients',
-          `the gradient of '${p}'`,
-          g,
-          model.params[p]!.shape,
-        );
+        checkSameShape(fn, `the gradient of '${p}'`, g, model.params[p]!.shape);
         byParam[p] = g;
       }
     }
-    const lr = this.learningRate;
-    if (opts.refreshEvery === 1 && lr > 0) {
-      this.freshStep(model, opts, byParam, others, lr);
-      this.incrementIterations();
-      return;
-    }
-    const step = this.iterations;
-    const refresh =
-      this.cached === null || opts.refreshEvery === 1 || step - this.cachedAt >= opts.refreshEvery;
-    if (refresh) {
-      this.clearCache();
-      this.cached = computeScaling(model.spec, model.params, opts.inputSize);
-      this.cachedAt = step;
-    }
-    const next = tf.tidy(() => {
-      const scaled = divideByScale(byParam, this.cached!, opts.epsilon);
-      const out: TensorRecord = {};
-      for (const [p, u] of Object.entries(scaled)) {
-        out[p] = tf.sub(model.params[p]!, tf.mul(u, lr));
+    // New values of the parameters and of the other variables, made and
+    // checked by `verify` before the transform takes over its state.
+    let next: TensorRecord = {};
+    const nextOthers: TensorRecord = {};
+    const vars: Record<string, tf.Variable> = {};
+    const verify: PathNormStep['verify'] = (grads, updates) => {
+      try {
+        next = tf.tidy(() => {
+          const out: TensorRecord = {};
+          for (const [p, u] of Object.entries(updates)) out[p] = tf.add(model.params[p]!, u);
+          return out;
+        });
+        const otherGrads: TensorRecord = {};
+        for (const [varName, g] of others) {
+          const v = tf.engine().registeredVariables[varName];
+          if (v === undefined) {
+            throw new SegValueError(`${fn}: no variable named '${varName}' for the gradient`);
+          }
+          vars[varName] = v;
+          otherGrads[varName] = g;
+          nextOthers[varName] = tf.tidy(() => tf.sub(v, tf.mul(g, this.learningRate)));
+        }
+        checkFiniteSteps(fn, grads, next, 'new value', opts.epsilon, model.params);
+        checkFiniteSteps(fn, otherGrads, nextOthers, 'new value', opts.epsilon, vars);
+      } catch (e) {
+        tf.dispose([next, nextOthers]);
+        throw e;
       }
-      return out;
-    });
-    if (opts.refreshEvery === 1) this.clearCache();
-    this.commit(model, byParam, next, others, lr, opts.epsilon);
+    };
+    const [updates, state] = rule.update(byParam, this.state(), model.params, verify);
+    tf.dispose(updates);
+    this.cached = state[0].scale;
+    for (const [name, t] of Object.entries(next)) model.params[name]!.assign(t);
+    for (const [name, t] of Object.entries(nextOthers)) vars[name]!.assign(t);
+    tf.dispose([next, nextOthers]);
     this.incrementIterations();
   }
 
-  /**
-   * The published rule, γ fresh every step, computed as γ/lr in the backward
-   * pass: lr·g / max(γ, ε) = g / max(γ/lr, ε/lr). A single-position dense
-   * layer's γ is an outer product a·bᵀ; its step is g·diag(1/a)·diag(1/b),
-   * never building the k×n γ, when the floor cannot bite (every a_i·b_j ≥
-   * ε/lr: min a, min b ≥ √(ε/lr)).
-   */
-  private freshStep(
-    model: VariableModel,
-    opts: ResolvedPathNormOptions,
-    byParam: TensorRecord,
-    others: [string, tf.Tensor][],
-    lr: number,
-  ): void {
-    const { gammas, factors } = computeScalingFactored(
-      model.spec,
-      model.params,
-      opts.inputSize,
-      1 / lr,
-    );
-    try {
-      const floor = opts.epsilon / lr;
-      const factoredOk = new Set<string>();
-      const names = Object.keys(factors);
-      if (names.length > 0) {
-        const mins = tf.tidy(() =>
-          tf.stack(names.flatMap((n) => [tf.min(factors[n]!.a), tf.min(factors[n]!.b)])),
-        );
-        const m = mins.dataSync();
-        mins.dispose();
-        const root = Math.sqrt(floor);
-        names.forEach((n, i) => {
-          if (m[2 * i]! >= root && m[2 * i + 1]! >= root) factoredOk.add(n);
-        });
-      }
-      const next = tf.tidy(() => {
-        const out: TensorRecord = {};
-        for (const [p, g] of Object.entries(byParam)) {
-          const f = factors[p];
-          const step = factoredOk.has(p)
-            ? tf.mul(tf.mul(g, tf.reciprocal(f!.a)), tf.reciprocal(f!.b))
-            : tf.div(g, tf.maximum(f ? tf.matMul(f.a, f.b) : gammas[p]!, floor));
-          out[p] = tf.sub(model.params[p]!, step);
-        }
-        return out;
-      });
-      this.commit(model, byParam, next, others, lr, opts.epsilon);
-    } finally {
-      tf.dispose(gammas);
-      for (const f of Object.values(factors)) tf.dispose([f.a, f.b]);
-    }
-  }
-
-  /**
-   * Checks the new values of the model's parameters (`next`, disposed here)
-   * and the plain SGD steps of the variables outside the network, then
-   * assigns them all, or none: a NaN or infinite gradient, or a step that
-   * overflows, throws and leaves every variable unchanged.
-   */
-  private commit(
-    model: VariableModel,
-    grads: TensorRecord,
-    next: TensorRecord,
-    others: [string, tf.Tensor][],
-    lr: number,
-    epsilon: number,
-  ): void {
-    const fn = 'PathSGD.applyGradients';
-    const nextOthers: TensorRecord = {};
-    try {
-      const vars: Record<string, tf.Variable> = {};
-      const otherGrads: TensorRecord = {};
-      for (const [varName, g] of others) {
-        const v = tf.engine().registeredVariables[varName];
-        if (v === undefined) {
-          throw new SegValueError(`${fn}: no variable named '${varName}' for the gradient`);
-        }
-        vars[varName] = v;
-        otherGrads[varName] = g;
-        nextOthers[varName] = tf.tidy(() => tf.sub(v, tf.mul(g, lr)));
-      }
-      checkFiniteSteps(fn, grads, next, 'new value', epsilon, model.params);
-      checkFiniteSteps(fn, otherGrads, nextOthers, 'new value', epsilon, vars);
-      for (const [name, t] of Object.entries(next)) model.params[name]!.assign(t);
-      for (const [name, t] of Object.entries(nextOthers)) vars[name]!.assign(t);
-    } finally {
-      tf.dispose([next, nextOthers]);
-    }
+  /** The transform's state: the step count is this optimizer's `iterations`. */
+  private state(): PathSgdState {
+    const count = this.iterations;
+    return [{ count, scale: this.cached }, { count }];
   }
 
   private clearCache(): void {
-    if (this.cached !== null) tf.dispose(this.cached);
-    this.cached = null;
-    this.cachedAt = -1;
+    tf.dispose(this.cached);
+    this.cached = {};
   }
 
   /** Disposes the cached γ. */
@@ -268,10 +206,8 @@ export class PathSGD extends tf.Optimizer {
   /** `[iterations, ...cached γ as '<param>/pathScale']`. */
   override async getWeights(): Promise<NamedTensor[]> {
     const out = [await this.saveIterations()];
-    if (this.cached !== null) {
-      for (const [name, t] of Object.entries(this.cached)) {
-        out.push({ name: `${name}${SUFFIX}`, tensor: t.clone() });
-      }
+    for (const [name, t] of Object.entries(this.cached)) {
+      out.push({ name: `${name}${SUFFIX}`, tensor: t.clone() });
     }
     return out;
   }
@@ -288,14 +224,12 @@ export class PathSGD extends tf.Optimizer {
       if (p === null || (shapes !== null && shapes[p] === undefined)) {
         tf.dispose(cache);
         throw new SegValueError(
-          `PathSGD.setWeights: weight '${name}' is not the path scale of a parameter of the model`,
+          `${NAME}.setWeights: weight '${name}' is not the path scale of a parameter of the model`,
         );
       }
       cache[p] = tf.keep(tensor.clone());
     }
     this.cached = cache;
-    const k = this.opts?.refreshEvery ?? this.rawOptions.refreshEvery ?? 1;
-    this.cachedAt = this.iterations - (this.iterations % k);
   }
 
   /** The learning rate, the options, the network description and its variables' names. */
@@ -320,8 +254,8 @@ export class PathSGD extends tf.Optimizer {
   }
 
   /**
-   * Rebuilds a PathSGD from {@link getConfig}; attaches the model if
-   * variables of the recorded names are registered, else leaves it for
+   * Rebuilds a PathSgdOptimizer from {@link getConfig}; attaches the model
+   * if variables of the recorded names are registered, else leaves it for
    * {@link setModel}.
    */
   static override fromConfig<T extends tf.serialization.Serializable>(
@@ -333,7 +267,7 @@ export class PathSGD extends tf.Optimizer {
       epsilon: config.epsilon as number,
     };
     if (Array.isArray(config.inputSize)) options.inputSize = config.inputSize as unknown as Pair;
-    const opt = new (cls as unknown as typeof PathSGD)(
+    const opt = new (cls as unknown as typeof PathSgdOptimizer)(
       null,
       config.learningRate as number,
       options,
@@ -359,7 +293,16 @@ export class PathSGD extends tf.Optimizer {
   }
 }
 
-tf.serialization.registerClass(PathSGD);
+tf.serialization.registerClass(PathSgdOptimizer);
+
+/**
+ * @deprecated use {@link PathSgdOptimizer} (the same class, renamed so that it
+ * is not told apart from the `pathSgd` transform by case alone); this alias
+ * goes in the next release.
+ */
+export const PathSGD = PathSgdOptimizer;
+/** @deprecated use {@link PathSgdOptimizer}; this alias goes in the next release. */
+export type PathSGD = PathSgdOptimizer;
 
 /**
  * The fresh step divides by γ/lr floored at epsilon/lr: that floor must stay
