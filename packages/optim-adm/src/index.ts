@@ -2,6 +2,20 @@
 // for segmentation from scribbles, the classic interactive graph cut,
 // metrics, and one-call interactive segmentation.
 
+export type { Batch, BatchOptions, DatasetExample } from './dataset/data.js';
+export { networkSize, resizeExample, sampleBatch, splitNames } from './dataset/data.js';
+export type { DatasetScores, EvaluateOptions } from './dataset/evaluate.js';
+export { datasetLoss, evaluateOnDataset, predictExample } from './dataset/evaluate.js';
+export type { EncoderDecoder, EncoderDecoderOptions } from './dataset/network.js';
+export { createEncoderDecoder, datasetInput, NET_STRIDE } from './dataset/network.js';
+export type {
+  DatasetCheckpoint,
+  DatasetMethod,
+  DatasetStepInfo,
+  DatasetTrainOptions,
+  DatasetTrainResult,
+} from './dataset/trainer.js';
+export { DATASET_METHODS, trainOnDataset } from './dataset/trainer.js';
 export type { InteractiveGraphCutOptions } from './graphcut/interactive.js';
 export {
   colorCosts,

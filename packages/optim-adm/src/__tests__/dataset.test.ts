@@ -1,0 +1,197 @@
+import { labelMap, Rng, rgbImage, SegShapeError, SegValueError } from '@seg/tensor';
+import { describeBackends, expectNoLeaks, expectThrow } from '@seg/tensor/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type DatasetExample,
+  networkSize,
+  resizeExample,
+  sampleBatch,
+  splitNames,
+} from '../dataset/data.js';
+import { datasetLoss, evaluateOnDataset } from '../dataset/evaluate.js';
+import { createEncoderDecoder, datasetInput } from '../dataset/network.js';
+import { DATASET_METHODS, type DatasetCheckpoint, trainOnDataset } from '../dataset/trainer.js';
+
+/** A w×h image: a reddish disc on a bluish background, a short stroke of each label, its mask. */
+function disc(seed: number, w = 24, h = 20): DatasetExample {
+  const rng = new Rng(seed);
+  const cx = 8 + rng.int(w - 16);
+  const cy = 7 + rng.int(h - 14);
+  const data = new Uint8Array(w * h * 3);
+  const seeds = new Int32Array(w * h).fill(-1);
+  const mask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const inside = (x - cx) ** 2 + (y - cy) ** 2 < 20;
+      const base = inside ? [200, 60, 50] : [40, 70, 190];
+      for (let c = 0; c < 3; c++)
+        data[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + rng.normal(0, 15)));
+      mask[y * w + x] = inside ? 255 : 0;
+    }
+  }
+  for (let d = -1; d <= 1; d++) seeds[cy * w + cx + d] = 1;
+  for (let x = 0; x < w; x += 3) seeds[x] = 0;
+  return {
+    name: `disc${seed}`,
+    image: rgbImage(w, h, data),
+    seeds: labelMap(w, h, seeds),
+    mask: { width: w, height: h, data: mask },
+  };
+}
+
+describe('splitNames', () => {
+  it('is a seeded partition into sorted train and test lists', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 30 }), fc.nat(1000), (n, seed) => {
+        const names = Array.from({ length: n }, (_, i) => `im${String(i).padStart(3, '0')}`);
+        const k = Math.floor(n * 0.75);
+        const a = splitNames(names, k, seed);
+        expect(a).toEqual(splitNames(names, k, seed));
+        expect(a.train).toHaveLength(k);
+        expect([...a.train, ...a.test].sort()).toEqual(names);
+        expect(a.train).toEqual([...a.train].sort());
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it('refuses a train count above the number of names', () => {
+    expectThrow(
+      () => splitNames(['a', 'b'], 3),
+      RangeError,
+      'splitNames: trainCount is 3, expected an integer in [0, 2]',
+    );
+  });
+});
+
+describe('sampleBatch', () => {
+  it('at scale 1 with the image size as crop, returns the image (or its mirror)', () => {
+    const ex = disc(3, 24, 16);
+    for (let seed = 0; seed < 6; seed++) {
+      const b = sampleBatch([ex], [0], new Rng(seed), { crop: [16, 24], shortSide: 16, jitter: 1 });
+      const mirrored =
+        b.rgb[0] !== ex.image.data[0] || b.seeds.some((v, i) => v !== ex.seeds.data[i]);
+      for (let y = 0; y < 16; y++) {
+        for (let x = 0; x < 24; x++) {
+          const o = y * 24 + x;
+          const src = y * 24 + (mirrored ? 23 - x : x);
+          expect(b.seeds[o]).toBe(ex.seeds.data[src]);
+          expect(b.truth![o]).toBe(ex.mask!.data[src]! > 127 ? 1 : 0);
+          for (let c = 0; c < 3; c++) expect(b.rgb[3 * o + c]).toBe(ex.image.data[3 * src + c]);
+        }
+      }
+    }
+  });
+  it('keeps a one-pixel stroke when reducing by 3', () => {
+    const ex = disc(4, 48, 48);
+    const b = resizeExample(ex, 16);
+    expect([b.width, b.height]).toEqual([16, 16]);
+    expect(b.seeds.some((v) => v === 1)).toBe(true);
+    expect(b.seeds.some((v) => v === 0)).toBe(true);
+  });
+  it('refuses a crop that is not a multiple of 8', () => {
+    expectThrow(
+      () => sampleBatch([disc(1)], [0], new Rng(1), { crop: [12, 16], shortSide: 16 }),
+      SegShapeError,
+      'sampleBatch: options.crop is 12×16, expected multiples of 8',
+    );
+  });
+  it('networkSize rounds the scaled sides to multiples of 8', () => {
+    expect(networkSize(263, 212, 80)).toEqual([96, 80]);
+    expect(networkSize(10, 300, 4)).toEqual([8, 120]);
+  });
+});
+
+describeBackends('dataset network and trainer', () => {
+  const train = [disc(1), disc(2), disc(3), disc(4)];
+  const tiny = { channels: [3, 3, 4, 4], seed: 1 };
+  const run = {
+    steps: 4,
+    batchSize: 2,
+    crop: [16, 16] as [number, number],
+    shortSide: 16,
+    logEvery: 2,
+  };
+
+  it('gives logits aligned with its input, without leaks, and checks the size', async () => {
+    const net = createEncoderDecoder(tiny);
+    await expectNoLeaks(() => {
+      const y = tf.tidy(() =>
+        net.forward(datasetInput(new Float32Array(2 * 16 * 24 * 3), 2, 16, 24)),
+      );
+      expect(y.shape).toEqual([2, 16, 24, 2]);
+      y.dispose();
+    });
+    const x = tf.zeros([1, 12, 16, 3]) as tf.Tensor4D;
+    expectThrow(
+      () => net.forward(x),
+      SegShapeError,
+      'EncoderDecoder.forward: x is 12×16, expected a height and width that are multiples of 8',
+    );
+    x.dispose();
+    net.dispose();
+  });
+
+  it.each(DATASET_METHODS)('%s trains without leaks and reports finite losses', async (method) => {
+    const net = createEncoderDecoder(tiny);
+    await expectNoLeaks(async () => {
+      const r = await trainOnDataset(net, train, { ...run, method, pretrainSteps: 2, lambda: 2 });
+      expect(r.history.map((h) => h.step)).toEqual([2, 4]);
+      for (const h of r.history) expect(Number.isFinite(h.loss)).toBe(true);
+      expect(r.history[1]!.pretraining).toBe(false);
+    });
+    net.dispose();
+  });
+
+  it('a resumed run ends where an uninterrupted one does', async () => {
+    const a = createEncoderDecoder(tiny);
+    await trainOnDataset(a, train, { ...run, method: 'adm', pretrainSteps: 2 });
+    const b = createEncoderDecoder(tiny);
+    let saved: DatasetCheckpoint | null = null;
+    await trainOnDataset(b, train, {
+      ...run,
+      method: 'adm',
+      pretrainSteps: 2,
+      checkpoint: { every: 3, save: (cp) => void (saved ??= cp) },
+      onStep: (i) => i.step < 3,
+    });
+    expect(saved!.step).toBe(3);
+    const c = createEncoderDecoder({ ...tiny, seed: 7 });
+    const r = await trainOnDataset(c, train, {
+      ...run,
+      method: 'adm',
+      pretrainSteps: 2,
+      resume: saved!,
+    });
+    expect(r.steps).toBe(4);
+    const pa = a.params();
+    const pc = c.params();
+    for (const k of Object.keys(pa)) {
+      expect(Array.from(pc[k]!.dataSync())).toEqual(Array.from(pa[k]!.dataSync()));
+    }
+    const bad = trainOnDataset(c, train, { ...run, method: 'bad' as 'pce' });
+    await expect(bad).rejects.toBeInstanceOf(SegValueError);
+    await expect(bad).rejects.toThrow(
+      'trainOnDataset: options.method is "bad", expected one of pce, gd-grid, gd-dense, adm, full',
+    );
+    for (const n of [a, b, c]) n.dispose();
+  });
+
+  it('scores unseen images and the training loss, without leaks', async () => {
+    const net = createEncoderDecoder(tiny);
+    await trainOnDataset(net, train, { ...run, method: 'full', steps: 6 });
+    await expectNoLeaks(() => {
+      const s = evaluateOnDataset(net, [disc(9), disc(10)], { shortSide: 16 });
+      expect(s.names).toEqual(['disc9', 'disc10']);
+      for (const v of [...s.network, ...s.graphCut, ...s.denseCrf]) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      const l = datasetLoss(net, train, 5, 16);
+      expect(Number.isFinite(l.mean)).toBe(true);
+      expect(l.mean).toBeCloseTo(l.partialCE + 5 * l.potts, 10);
+    });
+    net.dispose();
+  });
+});

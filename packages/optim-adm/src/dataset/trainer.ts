@@ -1,0 +1,420 @@
+/**
+ * One network trained on a data set of scribbled images (the setting of
+ * Tang et al. 2018 and Marin et al. 2019): minibatches of random crops, and
+ * per method the loss of each gradient step —
+ * - `'pce'`: partial cross-entropy on the scribbles;
+ * - `'gd-grid'`: pCE + (λ/N)·R(S), R the bilinear relaxation of the grid CRF;
+ * - `'gd-dense'`: pCE + (λ/N)·R(S), R the dense CRF loss;
+ * - `'adm'`: after `pretrainSteps` pCE steps, per batch a Y-step (the
+ *   grid-CRF Potts energy under the current network, seeds hard) then one
+ *   θ-step on pCE + μ·CE(S, Y) (the paper's schedule: proposals at every
+ *   forward pass);
+ * - `'full'`: cross-entropy to the full masks, the upper bound.
+ */
+import {
+  type DenseLossOptions,
+  denseCrfLoss,
+  gridCrfLoss,
+  gridWeights,
+  partialCrossEntropy,
+  proposalCrossEntropy,
+} from '@seg/losses';
+import { assertInt, assertNumber, Rng, SegValueError } from '@seg/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildProposalProblem, inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
+import { checkOptions } from '../validate.js';
+import { type Batch, checkExamples, type DatasetExample, sampleBatch } from './data.js';
+import { datasetInput, type EncoderDecoder } from './network.js';
+
+/** The training methods of {@link trainOnDataset}. */
+export type DatasetMethod = 'pce' | 'gd-grid' | 'gd-dense' | 'adm' | 'full';
+
+/** The methods, in the order the experiment reports them. */
+export const DATASET_METHODS: readonly DatasetMethod[] = [
+  'pce',
+  'gd-grid',
+  'gd-dense',
+  'adm',
+  'full',
+];
+
+/** What {@link trainOnDataset} reports after each logged step. */
+export interface DatasetStepInfo {
+  method: DatasetMethod;
+  /** Gradient steps done. */
+  step: number;
+  /** The loss of this step's batch (before the step). */
+  loss: number;
+  /** Its partial cross-entropy term (the full CE for `'full'`). */
+  partialCE: number;
+  /** Whether this step was a pCE pre-training step. */
+  pretraining: boolean;
+  /** Since the start of this call, ms (Y-steps included). */
+  elapsedMs: number;
+  /** Y-step time of this step, ms (ADM). */
+  yStepMs: number;
+}
+
+/** A saved training state (plain data, structured-clone safe). */
+export interface DatasetCheckpoint {
+  method: DatasetMethod;
+  /** Gradient steps done. */
+  step: number;
+  params: Record<string, { shape: number[]; data: Float32Array }>;
+  optimizer: { name: string; shape: number[]; data: Float32Array }[];
+  /** The logged steps so far. */
+  history: DatasetStepInfo[];
+}
+
+/** Options of {@link trainOnDataset}. */
+export interface DatasetTrainOptions {
+  method: DatasetMethod;
+  /** Gradient steps in all, pre-training included. @default 1000 */
+  steps?: number;
+  /** First steps on pCE alone (`'gd-grid'`, `'gd-dense'`, `'adm'`). @default 0 for GD, steps/2 for ADM */
+  pretrainSteps?: number;
+  /** Crops per batch. @default 8 */
+  batchSize?: number;
+  /** Crop `[height, width]`, multiples of 8. @default [64, 64] */
+  crop?: [number, number];
+  /** Scale: the shorter image side in network pixels (see `networkSize`). @default 80 */
+  shortSide?: number;
+  /** Scale jitter factor (see `sampleBatch`). @default 1.25 */
+  jitter?: number;
+  /** Random horizontal flips. @default true */
+  flip?: boolean;
+  /** Adam's learning rate. @default 1e-3 */
+  learningRate?: number;
+  /** Weight of the regularizer per pixel (grid CRF: Potts weight; dense: the dense loss's). @default 5 */
+  lambda?: number;
+  /** ADM: weight of CE(S, Y). @default 1 */
+  mu?: number;
+  /** Grid neighbourhood (GD grid and the Y-step). @default 8 */
+  connectivity?: 4 | 8;
+  /** Options of the dense CRF loss (`'gd-dense'`). @default the loss's defaults */
+  dense?: Omit<DenseLossOptions, 'reduction'>;
+  /** ADM: who solves the Y-steps (e.g. `poolSolver(await createSolverPool({ size: 2 }))`). @default this thread */
+  solver?: ProposalSolver;
+  /** Seed of the crops, scales and flips (step t uses a generator seeded by (seed, t), so a resumed run samples alike). @default 0 */
+  seed?: number;
+  /** Report (and keep in the history) every `logEvery` steps. @default 10 */
+  logEvery?: number;
+  /** Called with each logged step; return `false` to stop. */
+  onStep?: (info: DatasetStepInfo) => void | boolean | Promise<void | boolean>;
+  /** Save every `every` steps (and at the end). */
+  checkpoint?: { every: number; save(cp: DatasetCheckpoint): void | Promise<void> };
+  /** Continue from a checkpoint of the same method. */
+  resume?: DatasetCheckpoint;
+}
+
+/** What {@link trainOnDataset} returns. */
+export interface DatasetTrainResult {
+  history: DatasetStepInfo[];
+  steps: number;
+  /** Wall time of this call, ms. */
+  elapsedMs: number;
+  /** Total Y-step time of this call, ms (ADM). */
+  yStepMs: number;
+}
+
+/**
+ * Trains `net` in place on the scribbled `examples` by `options.method`.
+ *
+ * @example
+ * const net = createEncoderDecoder({ seed: 1 });
+ * await trainOnDataset(net, train, { method: 'adm', steps: 800, lambda: 5 });
+ * const { iou } = evaluateOnDataset(net, test, { shortSide: 80 });
+ */
+export async function trainOnDataset(
+  net: EncoderDecoder,
+  examples: readonly DatasetExample[],
+  options: DatasetTrainOptions,
+): Promise<DatasetTrainResult> {
+  const fn = 'trainOnDataset';
+  const o = checkOptions(fn, options);
+  const s = settings(fn, o);
+  checkExamples(fn, examples, s.method !== 'full');
+  if (s.method === 'full' && examples.some((e) => e.mask === null)) {
+    throw new SegValueError(`${fn}: method 'full' needs every example's mask`);
+  }
+  const K = net.numClasses;
+  const vars = net.variables();
+  const optimizer = tf.train.adam(s.lr);
+  const solver = o.solver ?? inlineSolver();
+  const history: DatasetStepInfo[] = [];
+  let first = 0;
+  if (o.resume) {
+    if (o.resume.method !== s.method) {
+      throw new SegValueError(
+        `${fn}: options.resume is a '${o.resume.method}' checkpoint, expected '${s.method}'`,
+      );
+    }
+    await restore(fn, net, optimizer, o.resume);
+    first = o.resume.step;
+    history.push(...o.resume.history);
+  }
+  const t0 = performance.now();
+  let yTotal = 0;
+  try {
+    for (let step = first; step < s.steps; step++) {
+      const rng = new Rng(s.seed * 100_003 + step);
+      const indices = Array.from({ length: s.batchSize }, () => rng.int(examples.length));
+      const batch = sampleBatch(examples, indices, rng, s.batchOptions);
+      const pretraining = s.method !== 'pce' && s.method !== 'full' && step < s.pretrain;
+      const ty = performance.now();
+      const proposals =
+        s.method === 'adm' && !pretraining ? await yStep(net, batch, s, solver, K) : null;
+      const yMs = performance.now() - ty;
+      yTotal += yMs;
+      const { loss, pce } = gradientStep(net, optimizer, vars, batch, s, pretraining, proposals);
+      const done = step + 1;
+      const log = done % s.logEvery === 0 || done === s.steps;
+      let stop = false;
+      if (log) {
+        const info: DatasetStepInfo = {
+          method: s.method,
+          step: done,
+          loss,
+          partialCE: pce,
+          pretraining,
+          elapsedMs: performance.now() - t0,
+          yStepMs: yMs,
+        };
+        history.push(info);
+        stop = (await o.onStep?.(info)) === false;
+      }
+      if (o.checkpoint && (done % o.checkpoint.every === 0 || done === s.steps || stop)) {
+        await o.checkpoint.save({
+          method: s.method,
+          step: done,
+          ...(await snapshot(net, optimizer)),
+          history: history.slice(),
+        });
+      }
+      if (stop) return { history, steps: done, elapsedMs: performance.now() - t0, yStepMs: yTotal };
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return {
+    history,
+    steps: Math.max(first, s.steps),
+    elapsedMs: performance.now() - t0,
+    yStepMs: yTotal,
+  };
+}
+
+/** The options of {@link trainOnDataset}, checked, with their defaults. */
+function settings(fn: string, o: DatasetTrainOptions) {
+  const method = o.method;
+  if (!DATASET_METHODS.includes(method)) {
+    throw new SegValueError(
+      `${fn}: options.method is ${JSON.stringify(method)}, expected one of ${DATASET_METHODS.join(', ')}`,
+    );
+  }
+  const steps = o.steps ?? 1000;
+  assertInt(fn, 'options.steps', steps, 0);
+  const pretrain = o.pretrainSteps ?? (method === 'adm' ? Math.floor(steps / 2) : 0);
+  assertInt(fn, 'options.pretrainSteps', pretrain, 0);
+  const batchSize = o.batchSize ?? 8;
+  assertInt(fn, 'options.batchSize', batchSize, 1);
+  const crop = o.crop ?? [64, 64];
+  if (!Array.isArray(crop) || crop.length !== 2) {
+    throw new SegValueError(
+      `${fn}: options.crop is ${JSON.stringify(crop)}, expected [height, width]`,
+    );
+  }
+  const shortSide = o.shortSide ?? 80;
+  assertNumber(fn, 'options.shortSide', shortSide, 1);
+  const lr = o.learningRate ?? 1e-3;
+  assertNumber(fn, 'options.learningRate', lr, 0);
+  const lambda = o.lambda ?? 5;
+  assertNumber(fn, 'options.lambda', lambda, 0);
+  const mu = o.mu ?? 1;
+  assertNumber(fn, 'options.mu', mu, 0);
+  if (!(mu > 0)) throw new SegValueError(`${fn}: options.mu is 0, expected a positive number`);
+  const connectivity = o.connectivity ?? 8;
+  if (connectivity !== 4 && connectivity !== 8) {
+    throw new SegValueError(
+      `${fn}: options.connectivity is ${String(connectivity)}, expected 4 or 8`,
+    );
+  }
+  const seed = o.seed ?? 0;
+  assertInt(fn, 'options.seed', seed, 0);
+  const logEvery = o.logEvery ?? 10;
+  assertInt(fn, 'options.logEvery', logEvery, 1);
+  if (o.checkpoint !== undefined) {
+    if (!o.checkpoint || typeof o.checkpoint.save !== 'function') {
+      throw new SegValueError(`${fn}: options.checkpoint.save is not a function`);
+    }
+    assertInt(fn, 'options.checkpoint.every', o.checkpoint.every, 1);
+  }
+  if (o.onStep !== undefined && typeof o.onStep !== 'function') {
+    throw new SegValueError(`${fn}: options.onStep is ${typeof o.onStep}, expected a function`);
+  }
+  const batchOptions = {
+    crop,
+    shortSide,
+    ...(o.jitter !== undefined ? { jitter: o.jitter } : {}),
+    ...(o.flip !== undefined ? { flip: o.flip } : {}),
+  };
+  return {
+    method,
+    steps,
+    pretrain,
+    batchSize,
+    batchOptions,
+    lr,
+    lambda,
+    mu,
+    connectivity,
+    dense: o.dense ?? {},
+    seed,
+    logEvery,
+  };
+}
+
+type Settings = ReturnType<typeof settings>;
+
+/**
+ * ADM's Y-step on a batch: the network's probabilities (no tape), then per
+ * crop the Potts problem `Σ −log S_p[Y_p] + (λ/μ)·Σ w_pq [Y_p ≠ Y_q]` with the
+ * crop's contrast weights and its scribbles hard, solved by `solver`.
+ */
+async function yStep(
+  net: EncoderDecoder,
+  batch: Batch,
+  s: Settings,
+  solver: ProposalSolver,
+  K: number,
+): Promise<Int32Array> {
+  const { n, height: h, width: w } = batch;
+  const probs = tf.tidy(() => tf.softmax(net.forward(datasetInput(batch.rgb, n, h, w))));
+  const S = (await probs.data()) as Float32Array;
+  probs.dispose();
+  const N = h * w;
+  const problems = Array.from({ length: n }, (_, b) => {
+    const image = { width: w, height: h, data: batch.rgb.subarray(b * N * 3, (b + 1) * N * 3) };
+    const { edges } = gridWeights(image, { connectivity: s.connectivity });
+    return buildProposalProblem(
+      S.subarray(b * N * K, (b + 1) * N * K),
+      w,
+      h,
+      K,
+      edges,
+      batch.seeds.slice(b * N, (b + 1) * N),
+      { pottsWeight: s.lambda / s.mu, seeds: 'hard' },
+    );
+  });
+  const solved = await solver.solve(problems);
+  const out = new Int32Array(n * N);
+  solved.forEach((y, b) => {
+    out.set(y, b * N);
+  });
+  return out;
+}
+
+/** One Adam step on the batch's loss for the method; returns the loss and its pCE term. */
+function gradientStep(
+  net: EncoderDecoder,
+  optimizer: tf.Optimizer,
+  vars: tf.Variable[],
+  batch: Batch,
+  s: Settings,
+  pretraining: boolean,
+  proposals: Int32Array | null,
+): { loss: number; pce: number } {
+  const { n, height: h, width: w } = batch;
+  const N = h * w;
+  let pceT: tf.Tensor | null = null;
+  const cost = tf.tidy((): tf.Scalar => {
+    const x = datasetInput(batch.rgb, n, h, w);
+    const seeds = tf.tensor3d(batch.seeds, [n, h, w], 'int32');
+    const truth =
+      s.method === 'full' && batch.truth ? tf.tensor3d(batch.truth, [n, h, w], 'int32') : null;
+    const ys = proposals ? tf.tensor3d(proposals, [n, h, w], 'int32') : null;
+    const img =
+      s.method.startsWith('gd') && !pretraining ? tf.tensor4d(batch.rgb, [n, h, w, 3]) : null;
+    return optimizer.minimize(
+      () => {
+        const z = net.forward(x);
+        if (truth) {
+          const ce = proposalCrossEntropy(z, truth, { reduction: 'mean' });
+          pceT = tf.keep(ce.clone());
+          return ce as tf.Scalar;
+        }
+        const pce = partialCrossEntropy(z, seeds, { reduction: 'mean' }) as tf.Scalar;
+        pceT = tf.keep(pce.clone());
+        if (pretraining || s.method === 'pce') return pce;
+        if (ys)
+          return tf.add(pce, tf.mul(s.mu, proposalCrossEntropy(z, ys, { reduction: 'mean' })));
+        const S = tf.softmax(z);
+        const reg =
+          s.method === 'gd-grid'
+            ? gridCrfLoss(S, img!, {
+                connectivity: s.connectivity,
+                relaxation: 'bilinear',
+                reduction: 'mean',
+              })
+            : denseCrfLoss(S, img!, { ...s.dense, reduction: 'mean' });
+        return tf.add(pce, tf.mul(s.lambda / N, reg)) as tf.Scalar;
+      },
+      true,
+      vars,
+    )!;
+  });
+  const loss = cost.dataSync()[0]!;
+  const pce = (pceT as tf.Tensor | null)?.dataSync()[0] ?? 0;
+  tf.dispose([cost, pceT as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
+  return { loss, pce };
+}
+
+/** Copies the parameters and Adam's slots into plain arrays. */
+async function snapshot(
+  net: EncoderDecoder,
+  optimizer: tf.Optimizer,
+): Promise<Pick<DatasetCheckpoint, 'params' | 'optimizer'>> {
+  const params: DatasetCheckpoint['params'] = {};
+  for (const [name, v] of Object.entries(net.params())) {
+    params[name] = { shape: v.shape.slice(), data: Float32Array.from(await v.data()) };
+  }
+  const named = await optimizer.getWeights();
+  const opt = await Promise.all(
+    named.map(async ({ name, tensor }) => ({
+      name,
+      shape: tensor.shape.slice(),
+      data: Float32Array.from(await tensor.data()),
+    })),
+  );
+  return { params, optimizer: opt };
+}
+
+/** Restores parameters (and Adam's slots, if any) from a checkpoint. */
+export async function restore(
+  fn: string,
+  net: EncoderDecoder,
+  optimizer: tf.Optimizer | null,
+  cp: Pick<DatasetCheckpoint, 'params' | 'optimizer'>,
+): Promise<void> {
+  for (const [name, v] of Object.entries(net.params())) {
+    const saved = cp.params[name];
+    if (
+      !saved ||
+      saved.shape.length !== v.shape.length ||
+      saved.shape.some((d, i) => d !== v.shape[i])
+    ) {
+      throw new SegValueError(
+        `${fn}: the checkpoint has no parameter '${name}' of shape [${v.shape}]`,
+      );
+    }
+    tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, 'float32')));
+  }
+  if (optimizer && cp.optimizer.length > 0) {
+    const named = cp.optimizer.map(({ name, shape, data }) => ({
+      name,
+      tensor: tf.tensor(data, shape, 'float32'),
+    }));
+    await optimizer.setWeights(named);
+    tf.dispose(named.map((t) => t.tensor));
+  }
+}
