@@ -38,7 +38,7 @@ export {
 export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 export { geodesicSeedDistances } from './net/seed-distance.js';
 export { keepSeedConnected } from './proposals/connectivity.js';
-export type { PottsProblem } from './proposals/potts-problem.js';
+export type { LegacyPottsProblem, PottsProblem } from './proposals/potts-problem.js';
 export { HARD, MAX_POTTS_WEIGHT, pottsProblemEnergy } from './proposals/potts-problem.js';
 export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
 export {

@@ -127,6 +127,15 @@ describe('memory budget', () => {
     );
     const free = alphaBetaSwap(p);
     expect(alphaBetaSwap(p, { maxBytes: swapBytes })).toEqual(free);
+    // float32 weights are kept as float32 in the edge list (4 bytes an edge less), same result
+    const p32 = { ...p, weights: p.weights.map((w) => Float32Array.from(w)) };
+    const swap32 = swapBytes - 4 * 2 * n;
+    expectThrow(
+      () => alphaBetaSwap(p32, { maxBytes: swap32 - 1 }),
+      SegRangeError,
+      `alphaBetaSwap: a 6×5 grid with 3 labels, 4-connected needs about ${kB(swap32)} (${swap32} bytes), over the memory budget of ${kB(swap32 - 1)} (${swap32 - 1} bytes); ${RAISE}`,
+    );
+    expect(alphaBetaSwap(p32, { maxBytes: swap32 })).toEqual(free);
     const expBytes = swapBytes + (8 * 2 * n + 8 * 3 * n + 8 * n + 4 * n + 3);
     expectThrow(
       () => alphaExpansion(p, { maxCycles: 1, maxBytes: expBytes - 1 }),

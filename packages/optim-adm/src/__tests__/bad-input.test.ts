@@ -225,7 +225,7 @@ describe('bad input: metrics, colour model, resampling, proposals', () => {
           pottsWeight: 1,
         }),
       SegShapeError,
-      'proposalProblem: edges[0] has length 1, expected width*height = 4',
+      'proposalProblem: weights[0] has length 1, expected width*height = 4',
     );
     expectThrow(
       () => fullSizeWeight(Number.NaN, 10, 5),

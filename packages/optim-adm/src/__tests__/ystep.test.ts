@@ -1,7 +1,13 @@
 import { Rng } from '@seg/tensor';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pottsProblemEnergy } from '../proposals/potts-problem.js';
+import {
+  binaryInstance,
+  type PottsProblem,
+  pottsProblemEnergy,
+  solveBinary,
+} from '../proposals/potts-problem.js';
+import { GRID_DIRECTION_NAMES, GridGraph } from '../proposals/solvers.js';
 import { proposalEnergy, proposalProblem, solvePotts } from '../proposals/y-step.js';
 
 function randomCase(seed: number, w: number, h: number, K: number, conn: 4 | 8) {
@@ -116,5 +122,59 @@ describe('Y-step', () => {
       }),
     );
     expect(strong[0]).toBe(0);
+  });
+
+  it('K = 2 by binaryGraphCut: the same labeling, bit for bit, as the grid max-flow of the structural instance, ties included', () => {
+    /** The cut the Y-step made before it used binaryGraphCut: a GridGraph on binaryInstance, label 1 = source side. */
+    const gridCut = (pr: PottsProblem) => {
+      const inst = binaryInstance(pr);
+      const g = new GridGraph(inst);
+      g.setTerminals(inst.source, inst.sink);
+      inst.edges.forEach((e, d) => {
+        g.setEdges(GRID_DIRECTION_NAMES[d]!, e);
+      });
+      const labels = Int32Array.from(g.maxflow().labels);
+      for (let p = 0; p < labels.length; p++)
+        if (pr.seeds && pr.seeds[p]! >= 0) labels[p] = pr.seeds[p]!;
+      return labels;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom(1, 2, 4),
+        fc.boolean(),
+        fc.constantFrom(0, 0.5, 3, 1e6),
+        (seed, w, h, directions, ties, lambda) => {
+          const rng = new Rng(seed);
+          const n = w * h;
+          // small integer costs and weights make many minimum cuts tie
+          const value = (hi: number) => (ties ? rng.int(hi) : rng.uniform() * hi);
+          const pr: PottsProblem = {
+            width: w,
+            height: h,
+            numLabels: 2,
+            unary: Float32Array.from({ length: 2 * n }, () => value(3)),
+            weights: Array.from({ length: directions }, () =>
+              Float32Array.from({ length: n }, () => lambda * value(2)),
+            ),
+            seeds: Int32Array.from({ length: n }, () => (rng.uniform() < 0.2 ? rng.int(2) : -1)),
+          };
+          expect(solveBinary(pr)).toEqual(gridCut(pr));
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('still reads a problem whose weights are under their deprecated name, potts', () => {
+    const { probs, edges, seeds } = randomCase(11, 4, 3, 2, 8);
+    const pr = proposalProblem(probs, 4, 3, 2, edges, seeds, { pottsWeight: 0.7 });
+    const { weights, ...rest } = pr;
+    const legacy = { ...rest, potts: weights };
+    expect(solvePotts(legacy)).toEqual(solvePotts(pr));
+    expect(pottsProblemEnergy(legacy, solvePotts(pr))).toBe(pottsProblemEnergy(pr, solvePotts(pr)));
+    expect(proposalEnergy(legacy, solvePotts(pr))).toBe(proposalEnergy(pr, solvePotts(pr)));
   });
 });

@@ -94,15 +94,15 @@ export function evaluateOnDataset(
     out.network.push(objectIoU(labelMap(W, H, argmax(full.data, K)), ex.mask));
     const { edges } = gridWeights(ex.image, { connectivity: 8 });
     const problem = buildProposalProblem(
-      full.data,
-      W,
-      H,
-      K,
-      edges,
-      new Int32Array(W * H).fill(-1),
       {
-        pottsWeight: gcLambda,
+        probs: full.data,
+        width: W,
+        height: H,
+        numLabels: K,
+        weights: edges,
+        seeds: new Int32Array(W * H).fill(-1),
       },
+      { pottsWeight: gcLambda },
     );
     out.graphCut.push(objectIoU(labelMap(W, H, solvePotts(problem)), ex.mask));
     if (withCrf) {

@@ -297,12 +297,14 @@ async function yStep(
     const image = { width: w, height: h, data: batch.rgb.subarray(b * N * 3, (b + 1) * N * 3) };
     const { edges } = gridWeights(image, { connectivity: s.connectivity });
     return buildProposalProblem(
-      S.subarray(b * N * K, (b + 1) * N * K),
-      w,
-      h,
-      K,
-      edges,
-      batch.seeds.slice(b * N, (b + 1) * N),
+      {
+        probs: S.subarray(b * N * K, (b + 1) * N * K),
+        width: w,
+        height: h,
+        numLabels: K,
+        weights: edges,
+        seeds: batch.seeds.slice(b * N, (b + 1) * N),
+      },
       { pottsWeight: s.lambda / s.mu, seeds: 'hard' },
     );
   });

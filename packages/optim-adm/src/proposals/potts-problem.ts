@@ -1,8 +1,8 @@
 /**
- * A grid Potts labeling problem in the layout of @seg/crf-solvers (and of
- * SEGPOTTS): unary N·K site-major, one weight array per direction (right,
- * down, down-right, down-left), seeds as hard constraints, and its exact
- * solution for K = 2 by one minimum cut.
+ * A grid Potts labeling problem in the layout of @seg/crf-solvers (a
+ * `GridProblem`: unary N·K site-major, one weight array per direction in
+ * `GRID_STEPS` order), seeds as hard constraints, and its exact solution for
+ * K = 2 by crf-solvers' `binaryGraphCut` (one minimum cut).
  */
 import {
   assertInt,
@@ -12,13 +12,20 @@ import {
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
-import { GridGraph } from './solvers.js';
+import {
+  binaryGraphCut,
+  GRID_STEPS,
+  type GridInstance,
+  type GridProblem,
+  type SolverPool,
+} from './solvers.js';
 
 /**
  * The cost {@link proposalEnergy} adds per seed pixel whose label is not its
  * seed's (a report of violated constraints). The solvers do not use it: they
- * fix seed pixels structurally (see `binaryInstance`), so seeds hold
- * for every Potts weight.
+ * fix seed pixels structurally (`binaryGraphCut` and `alphaExpansion` keep
+ * seeds at their label and turn their edges into costs of their free
+ * neighbours), so seeds hold for every Potts weight.
  */
 export const HARD = 1e9;
 
@@ -30,17 +37,45 @@ export const HARD = 1e9;
  */
 export const MAX_POTTS_WEIGHT = 1e30;
 
-/** A Potts energy `Σ_p U[p·K + L_p] + Σ_edges w·[L_p ≠ L_q]` on a grid, with optional seeds. */
-export interface PottsProblem {
-  width: number;
-  height: number;
-  numLabels: number;
+/**
+ * A Potts energy `Σ_p U[p·K + L_p] + Σ_edges w·[L_p ≠ L_q]` on a grid, with
+ * optional seeds: a crf-solvers `GridProblem` (Potts pairwise term) in
+ * float32, plus the seeds.
+ */
+export interface PottsProblem extends GridProblem {
   /** N·K, site-major `[p*K + k]`. */
   unary: Float32Array;
-  /** `[right, down]` or `[right, down, downRight, downLeft]`, each N long. */
-  potts: Float32Array[];
+  /**
+   * Potts weights, one array of N per forward direction (`GRID_STEPS`):
+   * `[right, down]` or `[right, down, downRight, downLeft]`; for K = 2 also
+   * `[right]` alone. Finite, ≥ 0.
+   */
+  weights: Float32Array[];
   /** Labels forced at seed pixels (-1: free); omitted = none. */
   seeds?: Int32Array;
+}
+
+/**
+ * @deprecated A {@link PottsProblem} with its weights under their old name,
+ * `potts`: accepted by `solvePotts`, `pottsProblemEnergy` and
+ * `proposalEnergy` for one release; use `weights`.
+ */
+export type LegacyPottsProblem = Omit<PottsProblem, 'weights'> & { potts: Float32Array[] };
+
+/**
+ * The problem with its weights under `weights`, and the name the caller gave
+ * them (for messages): a {@link LegacyPottsProblem}'s `potts` are read as
+ * its weights.
+ */
+export function withWeights(problem: PottsProblem | LegacyPottsProblem): {
+  problem: PottsProblem;
+  field: 'weights' | 'potts';
+} {
+  if (problem && typeof problem === 'object' && !('weights' in problem) && 'potts' in problem) {
+    const { potts, ...rest } = problem;
+    return { problem: { ...rest, weights: potts }, field: 'potts' };
+  }
+  return { problem: problem as PottsProblem, field: 'weights' };
 }
 
 /**
@@ -52,15 +87,21 @@ export function edgeCountOk(n: number, K: number): boolean {
 }
 
 /**
- * Throws unless `problem` is a {@link PottsProblem}: integer sizes, K ≥ 2,
- * a unary of W·H·K finite entries, 2 or 4 (K = 2: also 1) edge-weight arrays of W·H finite
- * entries ≥ 0, and seeds (if any) of W·H labels in [-1, K-1].
+ * Checks that `problem` is a {@link PottsProblem} (or a deprecated
+ * {@link LegacyPottsProblem}) and returns it with its weights under
+ * `weights`: integer sizes, K ≥ 2, a unary of W·H·K finite entries, 2 or 4
+ * (K = 2: also 1) edge-weight arrays of W·H finite entries ≥ 0, and seeds (if
+ * any) of W·H labels in [-1, K-1].
  */
-export function checkPottsProblem(fn: string, problem: PottsProblem): void {
-  if (!problem || typeof problem !== 'object') {
-    throw new SegValueError(`${fn}: problem is ${String(problem)}, expected a PottsProblem`);
+export function checkPottsProblem(
+  fn: string,
+  given: PottsProblem | LegacyPottsProblem,
+): PottsProblem {
+  if (!given || typeof given !== 'object') {
+    throw new SegValueError(`${fn}: problem is ${String(given)}, expected a PottsProblem`);
   }
-  const { width: W, height: H, numLabels: K, unary, potts, seeds } = problem;
+  const { problem, field } = withWeights(given);
+  const { width: W, height: H, numLabels: K, unary, weights, seeds } = problem;
   assertInt(fn, 'problem.width', W, 1);
   assertInt(fn, 'problem.height', H, 1);
   assertInt(fn, 'problem.numLabels', K, 2);
@@ -76,29 +117,66 @@ export function checkPottsProblem(fn: string, problem: PottsProblem): void {
       );
     }
   }
-  if (!Array.isArray(potts) || !edgeCountOk(potts.length, K)) {
+  if (!Array.isArray(weights) || !edgeCountOk(weights.length, K)) {
     throw new SegShapeError(
-      `${fn}: problem.potts has ${Array.isArray(potts) ? potts.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
+      `${fn}: problem.${field} has ${Array.isArray(weights) ? weights.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
     );
   }
-  potts.forEach((w, d) => {
-    assertLength(fn, `problem.potts[${d}]`, w, N, 'width*height');
-    assertNonNegative(fn, `problem.potts[${d}]`, w);
+  weights.forEach((w, d) => {
+    assertLength(fn, `problem.${field}[${d}]`, w, N, 'width*height');
+    assertNonNegative(fn, `problem.${field}[${d}]`, w);
   });
   if (seeds !== undefined) {
     assertLength(fn, 'problem.seeds', seeds, N, 'width*height');
     assertIntRange(fn, 'problem.seeds', seeds, -1, K - 1);
   }
+  return problem;
 }
 
-const DIRS = ['right', 'down', 'downRight', 'downLeft'] as const;
-const DX = [1, 0, 1, -1];
-const DY = [0, 1, 1, 1];
+/**
+ * A two-label {@link PottsProblem} as `binaryGraphCut` solves it, with the
+ * labels 0 and 1 exchanged (unary columns and seeds), and `[right]` alone
+ * completed by a zero `down`. binaryGraphCut gives label 0 to the pixels
+ * that a tie between minimum cuts leaves free; the Y-step has always given
+ * them label 1 (the object: the max-flow's source side, as a `GridGraph` cut
+ * reads it), so the problem is solved exchanged and the labels exchanged
+ * back ({@link solveBinary}): every Y-step labeling stays the same, bit for
+ * bit. The seeds are copied (and may be transferred to a worker); the
+ * weights are the problem's own.
+ */
+export function exchangedBinary(problem: PottsProblem): {
+  problem: GridProblem;
+  seeds: Int32Array | undefined;
+} {
+  const { width: W, height: H, unary, weights, seeds } = problem;
+  const N = W * H;
+  const u = new Float32Array(2 * N);
+  for (let p = 0; p < N; p++) {
+    u[2 * p] = unary[2 * p + 1]!;
+    u[2 * p + 1] = unary[2 * p]!;
+  }
+  let s: Int32Array | undefined;
+  if (seeds) {
+    s = new Int32Array(N);
+    for (let p = 0; p < N; p++) s[p] = seeds[p]! < 0 ? -1 : 1 - seeds[p]!;
+  }
+  const w = weights.length === 1 ? [weights[0]!, new Float32Array(N)] : weights;
+  return { problem: { width: W, height: H, numLabels: 2, unary: u, weights: w }, seeds: s };
+}
+
+/** Exchanges the labels 0 and 1 back, in place (see {@link exchangedBinary}). */
+export function exchangeBack(labels: Int32Array): Int32Array {
+  for (let p = 0; p < labels.length; p++) labels[p] = 1 - labels[p]!;
+  return labels;
+}
 
 /**
- * The min-cut instance of a two-label {@link PottsProblem} (label 1 on the
- * source side), in the layout of @seg/crf-solvers' `GridInstance`. Seeds
- * are enforced structurally, not by a large penalty: a seed pixel's edges
+ * The grid max-flow instance (crf-solvers' `GridInstance`, label 1 on the
+ * source side) of a two-label {@link PottsProblem}, for a cut on a
+ * `GridGraph` whose problem can be freed before the graph is allocated (the
+ * full-size cuts); {@link solveBinary} is the same cut, bit for bit, by
+ * `binaryGraphCut`. Seeds are enforced structurally, as binaryGraphCut
+ * does, not by a large penalty: a seed pixel's edges
  * are removed and their weights moved onto its free neighbours' cost of
  * the other label (the exact energy once the seed's label is fixed), and
  * the seed keeps only a unit link to its own terminal. No cut can then
@@ -106,15 +184,8 @@ const DY = [0, 1, 1, 1];
  * outweighed once λ·w is larger). Read labels back with {@link cutLabels}
  * and the seeds.
  */
-export function binaryInstance(problem: PottsProblem): {
-  width: number;
-  height: number;
-  connectivity: 4 | 8;
-  source: Float64Array;
-  sink: Float64Array;
-  edges: Float64Array[];
-} {
-  const { width: W, height: H, unary, potts, seeds } = problem;
+export function binaryInstance(problem: PottsProblem): GridInstance {
+  const { width: W, height: H, unary, weights, seeds } = problem;
   const N = W * H;
   // c0[p], c1[p]: the cost of label 0 / 1 at p
   const c0 = new Float64Array(N);
@@ -123,11 +194,10 @@ export function binaryInstance(problem: PottsProblem): {
     c0[p] = unary[2 * p]!;
     c1[p] = unary[2 * p + 1]!;
   }
-  const edges = potts.map((w) => Float64Array.from(w));
+  const edges = weights.map((w) => Float64Array.from(w));
   if (seeds) {
     edges.forEach((w, d) => {
-      const dx = DX[d]!;
-      const dy = DY[d]!;
+      const { dx, dy } = GRID_STEPS[d]!;
       for (let y = 0; y + dy < H; y++) {
         for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
           const p = y * W + x;
@@ -161,7 +231,7 @@ export function binaryInstance(problem: PottsProblem): {
   return {
     width: W,
     height: H,
-    connectivity: potts.length === 4 ? 8 : 4,
+    connectivity: weights.length === 4 ? 8 : 4,
     source,
     sink,
     edges,
@@ -179,45 +249,53 @@ export function cutLabels(labels: Uint8Array, seeds?: Int32Array): Int32Array {
 }
 
 /**
- * Exact minimiser of a two-label {@link PottsProblem} by one BK min cut on
- * a grid graph. Seeds are hard for every weight: a seed pixel keeps its
- * label (see `binaryInstance`).
+ * Exact minimiser of a two-label {@link PottsProblem} (inputs checked) by
+ * crf-solvers' `binaryGraphCut`, one min cut. Seeds are hard for every
+ * weight: a seed pixel keeps its label.
  */
 export function solveBinary(problem: PottsProblem): Int32Array {
-  const inst = binaryInstance(problem);
-  const g = new GridGraph({
-    width: inst.width,
-    height: inst.height,
-    connectivity: inst.connectivity,
-  });
-  g.setTerminals(inst.source, inst.sink);
-  inst.edges.forEach((w, d) => {
-    g.setEdges(DIRS[d]!, w);
-  });
-  return cutLabels(g.maxflow().labels, problem.seeds);
+  const x = exchangedBinary(problem);
+  return exchangeBack(binaryGraphCut(x.problem, x.seeds ? { seeds: x.seeds } : {}).labels);
+}
+
+/** {@link solveBinary} on a worker of a crf-solvers pool (the exchanged unary and seeds are transferred). */
+export async function solveBinaryOn(pool: SolverPool, problem: PottsProblem): Promise<Int32Array> {
+  const x = exchangedBinary(problem);
+  const transfer = [x.problem.unary.buffer, ...(x.seeds ? [x.seeds.buffer] : [])] as ArrayBuffer[];
+  const r = await pool.binaryGraphCut(x.problem, x.seeds ? { seeds: x.seeds } : {}, { transfer });
+  return exchangeBack(r.labels);
 }
 
 /** Energy of a labeling of a {@link PottsProblem} (float64; seeds not counted). */
-export function pottsProblemEnergy(problem: PottsProblem, labels: Int32Array): number {
-  checkLabeling('pottsProblemEnergy', problem, labels);
-  return problemEnergy(problem, labels);
+export function pottsProblemEnergy(
+  problem: PottsProblem | LegacyPottsProblem,
+  labels: Int32Array,
+): number {
+  return problemEnergy(checkLabeling('pottsProblemEnergy', problem, labels), labels);
 }
 
-/** Throws unless `problem` is a valid {@link PottsProblem} and `labels` one of its labelings. */
-export function checkLabeling(fn: string, problem: PottsProblem, labels: Int32Array): void {
-  checkPottsProblem(fn, problem);
+/**
+ * Throws unless `problem` is a valid {@link PottsProblem} and `labels` one of
+ * its labelings; returns the problem with its weights under `weights`.
+ */
+export function checkLabeling(
+  fn: string,
+  given: PottsProblem | LegacyPottsProblem,
+  labels: Int32Array,
+): PottsProblem {
+  const problem = checkPottsProblem(fn, given);
   assertLength(fn, 'labels', labels, problem.width * problem.height, 'width*height');
   assertIntRange(fn, 'labels', labels, 0, problem.numLabels - 1);
+  return problem;
 }
 
 /** {@link pottsProblemEnergy} without input checks. */
 export function problemEnergy(problem: PottsProblem, labels: Int32Array): number {
-  const { width: W, height: H, numLabels: K, unary, potts } = problem;
+  const { width: W, height: H, numLabels: K, unary, weights } = problem;
   let e = 0;
   for (let p = 0; p < W * H; p++) e += unary[p * K + labels[p]!]!;
-  potts.forEach((w, d) => {
-    const dx = DX[d]!;
-    const dy = DY[d]!;
+  weights.forEach((w, d) => {
+    const { dx, dy } = GRID_STEPS[d]!;
     for (let y = 0; y + dy < H; y++) {
       for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
         const p = y * W + x;

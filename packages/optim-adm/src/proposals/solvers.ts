@@ -1,4 +1,11 @@
 /** The one place this package reaches into @seg/crf-solvers. */
 
-export type { SolverPool } from '@seg/crf-solvers';
-export { alphaExpansion, createSolverPool, GridGraph } from '@seg/crf-solvers';
+export type { GridInstance, GridProblem, SolverPool } from '@seg/crf-solvers';
+export {
+  alphaExpansion,
+  binaryGraphCut,
+  createSolverPool,
+  GRID_DIRECTION_NAMES,
+  GRID_STEPS,
+  GridGraph,
+} from '@seg/crf-solvers';

@@ -13,16 +13,16 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import {
-  binaryInstance,
   checkLabeling,
   checkPottsProblem,
-  cutLabels,
   edgeCountOk,
   HARD,
+  type LegacyPottsProblem,
   MAX_POTTS_WEIGHT,
   type PottsProblem,
   problemEnergy,
   solveBinary,
+  solveBinaryOn,
 } from './potts-problem.js';
 import { alphaExpansion, type SolverPool } from './solvers.js';
 
@@ -44,15 +44,16 @@ export const EXPANSION_CYCLES = 5;
 
 /**
  * Solves one {@link PottsProblem} in this thread: K = 2 by one exact min cut
- * on a grid graph, K > 2 by α-expansion (≤ `EXPANSION_CYCLES` (5) cycles,
- * started at the unary argmin; never above that labeling's energy).
+ * (crf-solvers' `binaryGraphCut`), K > 2 by α-expansion (≤
+ * `EXPANSION_CYCLES` (5) cycles, started at the unary argmin; never above
+ * that labeling's energy). Seeds are hard.
  */
-export function solvePotts(problem: PottsProblem): Int32Array {
-  checkPottsProblem('solvePotts', problem);
-  if (problem.numLabels === 2) return solveBinary(problem);
-  const { width, height, numLabels, unary, potts, seeds } = problem;
+export function solvePotts(problem: PottsProblem | LegacyPottsProblem): Int32Array {
+  const pr = checkPottsProblem('solvePotts', problem);
+  if (pr.numLabels === 2) return solveBinary(pr);
+  const { width, height, numLabels, unary, weights, seeds } = pr;
   return alphaExpansion(
-    { width, height, numLabels, unary, weights: potts },
+    { width, height, numLabels, unary, weights },
     { maxCycles: EXPANSION_CYCLES, ...(seeds ? { seeds } : {}) },
   ).labels;
 }
@@ -64,8 +65,9 @@ export function inlineSolver(): ProposalSolver {
 
 /**
  * A {@link ProposalSolver} on a @seg/crf-solvers worker pool
- * (`createSolverPool({ size })`): one image per task, K = 2 as one grid
- * max-flow, K > 2 by α-expansion. The pool stays the caller's to close.
+ * (`createSolverPool({ size })`): one image per task, K = 2 by one
+ * `binaryGraphCut`, K > 2 by α-expansion (the same labelings as
+ * {@link inlineSolver}). The pool stays the caller's to close.
  *
  * @example
  * const pool = await createSolverPool({ size: 2 });
@@ -87,20 +89,10 @@ export function poolSolver(pool: SolverPool): ProposalSolver {
     solve: (problems) =>
       Promise.all(
         problems.map(async (pr) => {
-          if (pr.numLabels === 2) {
-            const inst = binaryInstance(pr);
-            const r = await pool.gridMaxflow(inst, {
-              transfer: [
-                inst.source.buffer,
-                inst.sink.buffer,
-                ...inst.edges.map((e) => e.buffer),
-              ] as ArrayBuffer[],
-            });
-            return cutLabels(r.labels, pr.seeds);
-          }
-          const { width, height, numLabels, unary, potts, seeds } = pr;
+          if (pr.numLabels === 2) return solveBinaryOn(pool, pr);
+          const { width, height, numLabels, unary, weights, seeds } = pr;
           const r = await pool.alphaExpansion(
-            { width, height, numLabels, unary, weights: potts },
+            { width, height, numLabels, unary, weights },
             { maxCycles: EXPANSION_CYCLES, ...(seeds ? { seeds } : {}) },
           );
           return r.labels;
@@ -132,6 +124,19 @@ export interface ProposalProblemOptions {
   seedPenalty?: number;
 }
 
+/** The data of one image's Y-step problem ({@link proposalProblem}'s arguments, in one object). */
+export interface ProposalInputs {
+  /** The network's probabilities, N·K site-major. */
+  probs: Float32Array;
+  width: number;
+  height: number;
+  numLabels: number;
+  /** Contrast weights `w_pq`, one array of N per forward direction (`[right, down(, downRight, downLeft)]`). */
+  weights: readonly Float32Array[];
+  /** N labels in [-1, K-1] (-1: no seed). */
+  seeds: Int32Array;
+}
+
 /**
  * The Y-step problem of one image: unary `−log max(S, MIN_PROB)` (N·K site
  * major), Potts `pottsWeight · w_pq` per direction, seeds hard (as
@@ -142,25 +147,19 @@ export function proposalProblem(
   width: number,
   height: number,
   numLabels: number,
-  edges: readonly Float32Array[],
+  weights: readonly Float32Array[],
   seeds: Int32Array,
   options: ProposalProblemOptions,
 ): PottsProblem {
-  checkProposalInputs(probs, width, height, numLabels, edges, seeds, options);
-  return buildProposalProblem(probs, width, height, numLabels, edges, seeds, options);
+  const inputs = { probs, width, height, numLabels, weights, seeds };
+  checkProposalInputs(inputs, options);
+  return buildProposalProblem(inputs, options);
 }
 
 /** The arguments of {@link proposalProblem}, checked. */
-function checkProposalInputs(
-  probs: Float32Array,
-  width: number,
-  height: number,
-  numLabels: number,
-  edges: readonly Float32Array[],
-  seeds: Int32Array,
-  options: ProposalProblemOptions,
-): void {
+function checkProposalInputs(inputs: ProposalInputs, options: ProposalProblemOptions): void {
   const fn = 'proposalProblem';
+  const { probs, width, height, numLabels, weights, seeds } = inputs;
   assertInt(fn, 'width', width, 1);
   assertInt(fn, 'height', height, 1);
   assertInt(fn, 'numLabels', numLabels, 2);
@@ -170,14 +169,14 @@ function checkProposalInputs(
   }
   assertLength(fn, 'probs', probs, size * numLabels, 'width*height*numLabels');
   assertNonNegative(fn, 'probs', probs);
-  if (!Array.isArray(edges) || !edgeCountOk(edges.length, numLabels)) {
+  if (!Array.isArray(weights) || !edgeCountOk(weights.length, numLabels)) {
     throw new SegShapeError(
-      `${fn}: edges has ${Array.isArray(edges) ? edges.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
+      `${fn}: weights has ${Array.isArray(weights) ? weights.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
     );
   }
-  edges.forEach((e, d) => {
-    assertLength(fn, `edges[${d}]`, e, size, 'width*height');
-    assertNonNegative(fn, `edges[${d}]`, e);
+  weights.forEach((e, d) => {
+    assertLength(fn, `weights[${d}]`, e, size, 'width*height');
+    assertNonNegative(fn, `weights[${d}]`, e);
   });
   if (!(seeds instanceof Int32Array)) {
     throw new SegValueError(`${fn}: seeds is not an Int32Array`);
@@ -203,15 +202,10 @@ function checkProposalInputs(
  * valid by construction (the trainers, every Y-step).
  */
 export function buildProposalProblem(
-  probs: Float32Array,
-  width: number,
-  height: number,
-  numLabels: number,
-  edges: readonly Float32Array[],
-  seeds: Int32Array,
+  inputs: ProposalInputs,
   options: ProposalProblemOptions,
 ): PottsProblem {
-  const K = numLabels;
+  const { probs, width, height, numLabels: K, seeds } = inputs;
   const N = width * height;
   const unary = new Float32Array(N * K);
   for (let i = 0; i < N * K; i++) unary[i] = -Math.log(Math.max(probs[i]!, MIN_PROB));
@@ -225,18 +219,20 @@ export function buildProposalProblem(
     }
   }
   const w = options.pottsWeight;
-  const potts = edges.map((e) => {
+  const weights = inputs.weights.map((e) => {
     const out = new Float32Array(N);
     for (let i = 0; i < N; i++) out[i] = w * e[i]!;
     return out;
   });
-  return { width, height, numLabels: K, unary, potts, ...(soft ? {} : { seeds }) };
+  return { width, height, numLabels: K, unary, weights, ...(soft ? {} : { seeds }) };
 }
 
 /** Energy of proposals under their problem, hard seeds counted as constraints ({@link HARD} per violation). */
-export function proposalEnergy(problem: PottsProblem, labels: Int32Array): number {
-  checkLabeling('proposalEnergy', problem, labels);
-  return energyWithSeeds(problem, labels);
+export function proposalEnergy(
+  problem: PottsProblem | LegacyPottsProblem,
+  labels: Int32Array,
+): number {
+  return energyWithSeeds(checkLabeling('proposalEnergy', problem, labels), labels);
 }
 
 /** {@link proposalEnergy} without the checks (a trainer's own problems and solutions). */

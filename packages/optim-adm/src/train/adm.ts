@@ -335,11 +335,17 @@ function yProblem(
     p.full === undefined
       ? adm.lambda
       : (adm.fullLambda ?? fullSizeWeight(adm.lambda, W, p.image.width));
-  const pr = buildProposalProblem(S, W, H, K, at.weights.edges, at.seeds.data, {
-    pottsWeight: weight / adm.mu,
-    seeds: adm.seeds,
-    seedPenalty: adm.seedPenalty,
-  });
+  const pr = buildProposalProblem(
+    {
+      probs: S,
+      width: W,
+      height: H,
+      numLabels: K,
+      weights: at.weights.edges,
+      seeds: at.seeds.data,
+    },
+    { pottsWeight: weight / adm.mu, seeds: adm.seeds, seedPenalty: adm.seedPenalty },
+  );
   if (colour) {
     const u = colorCosts(at.image, at.seeds);
     // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
