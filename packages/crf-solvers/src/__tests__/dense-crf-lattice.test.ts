@@ -381,7 +381,7 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
     const lat = new PermutohedralLattice(randomCloud(rng, n, 5, 4), 5);
     // the lattice's wasm memory (internal): the bump allocator must not take more per call
     const bytes = () =>
-      (lat as unknown as { wasm: { workspace: { ex: { memory: WebAssembly.Memory } } } }).wasm
+      (lat as unknown as { kernels: { workspace: { ex: { memory: WebAssembly.Memory } } } }).kernels
         .workspace.ex.memory.buffer.byteLength;
     const step = (c: number) =>
       lat.quadraticGradient(lat.quadraticForms(rng.uniformArray(n * c, 0, 1), c));

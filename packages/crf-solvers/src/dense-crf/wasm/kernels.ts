@@ -2,6 +2,7 @@
  * The lattice's splat / blur / slice in WebAssembly SIMD (kernels.wat): one
  * small instance per lattice, holding its index arrays in its own memory.
  */
+import type { Embedding, LatticeArrays, LatticeKernels, RawForms } from '../lattice-kernels.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 interface KernelExports {
@@ -78,20 +79,6 @@ interface KernelExports {
   ): number;
 }
 
-/** What {@link WasmLatticeKernels.forms} computes (see PermutohedralLattice.quadraticForms). */
-export interface RawForms {
-  /** Per channel `Σ_v u_vk·(B u)_vk` (raw lattice part of `v_kᵀ W v_k`, before α). */
-  splatBlur: Float64Array;
-  /** Per channel `Σ_v z_v·u_vk`, z = B·splat(1) (raw lattice part of `(W·1)ᵀ v_k`). */
-  splatDegree: Float64Array;
-  /** Per channel `Σ_p fix_p·v_pk` then `Σ_p fix_p·v_pk²` (2c). */
-  self: Float64Array;
-  rowSums: Float32Array;
-  min: number;
-  /** The splat u, (m+1)×c (row m zero), for a later gradient. */
-  splat: Float32Array;
-}
-
 let compiled: WebAssembly.Module | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is missing. */
@@ -119,7 +106,7 @@ const PAGE = 65536;
  * A lattice's arrays in wasm memory (its own workspace, or one shared with a
  * dense CRF so values and results need no copies) and the filter on them.
  */
-export class WasmLatticeKernels {
+export class WasmLatticeKernels implements LatticeKernels {
   private readonly ws: WasmWorkspace;
   private readonly vtx: number;
   private readonly bary: number;
@@ -139,17 +126,15 @@ export class WasmLatticeKernels {
   /** @internal Use the d + 1 = 6 kernels (splatStats6, sliceAffine6) where they apply. */
   specialized = true;
 
-  constructor(
-    private readonly n: number,
-    private readonly d1: number,
-    private readonly m: number,
-    vertexOf: Int32Array,
-    baryOf: Float32Array,
-    neighbors: Int32Array,
-    selfFix: Float32Array,
-    negSelf: Float32Array,
-    workspace?: WasmWorkspace,
-  ) {
+  private readonly n: number;
+  private readonly d1: number;
+  private readonly m: number;
+
+  constructor(lattice: LatticeArrays, workspace?: WasmWorkspace) {
+    const { n, d1, m, vertexOf, baryOf, neighbors, selfFix, negSelf } = lattice;
+    this.n = n;
+    this.d1 = d1;
+    this.m = m;
     const ws = workspace ?? new WasmWorkspace();
     this.ws = ws;
     this.vtx = ws.alloc(vertexOf.length);
@@ -520,7 +505,7 @@ export function embedPoints(
   features: Float32Array,
   d: number,
   scaleFactor: Float64Array,
-): { bary: Float32Array; keys: Int32Array; same: Int32Array } {
+): Embedding {
   const n = features.length / d;
   const d1 = d + 1;
   const ws = new WasmWorkspace();

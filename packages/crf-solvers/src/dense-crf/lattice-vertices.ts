@@ -1,0 +1,161 @@
+/**
+ * The lattice's vertices: the distinct simplex vertices of the points, each
+ * given a dense index by a hash table on its d integer coordinates, and
+ * their blur neighbours along the d+1 lattice directions.
+ */
+import type { Embedding } from './lattice-kernels.js';
+
+/**
+ * Dense vertex indices for the points' simplex vertices, in order of first
+ * appearance: `vertexOf` (N×(d+1)) and the table of distinct keys.
+ */
+export function hashVertices(
+  embedding: Embedding,
+  n: number,
+  d: number,
+): { vertexOf: Int32Array; table: KeyTable } {
+  const d1 = d + 1;
+  const { keys, same } = embedding;
+  const vertexOf = new Int32Array(n * d1);
+  const table = new KeyTable(d, Math.min(n * d1, 1 << 16));
+  for (let p = 0; p < n; p++) {
+    const vo = p * d1;
+    if (same[p] === 1) {
+      for (let k = 0; k < d1; k++) vertexOf[vo + k] = vertexOf[vo - d1 + k]!;
+    } else {
+      for (let k = 0; k < d1; k++) vertexOf[vo + k] = table.insertFrom(keys, (vo + k) * d);
+    }
+  }
+  return { vertexOf, table };
+}
+
+/**
+ * Per direction j (d+1 of them), per vertex v, the indices of the two
+ * vertices `key ± (1,…,1) ∓ (d+1)e_j` (m = table.size where one is missing):
+ * `(d+1)×m×2`, at `(j·m + v)·2`.
+ */
+export function findNeighbors(table: KeyTable): Int32Array {
+  const d = table.d;
+  const d1 = d + 1;
+  const m = table.size;
+  const neighbors = new Int32Array(d1 * m * 2);
+  const keys = table.keys;
+  const nk = new Int32Array(d);
+  for (let j = 0; j < d1; j++) {
+    const base = j * m * 2;
+    for (let v = 0; v < m; v++) {
+      const ko = v * d;
+      for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! - 1;
+      if (j < d) nk[j] = keys[ko + j]! + d;
+      const a = table.find(nk);
+      for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! + 1;
+      if (j < d) nk[j] = keys[ko + j]! - d;
+      const b = table.find(nk);
+      neighbors[base + 2 * v] = a < 0 ? m : a;
+      neighbors[base + 2 * v + 1] = b < 0 ? m : b;
+    }
+  }
+  return neighbors;
+}
+
+/** Open-addressing hash table from d-int keys to dense vertex indices. */
+export class KeyTable {
+  /** The keys by index, size×d (capacity×d allocated). */
+  keys: Int32Array;
+  /** Distinct keys so far. */
+  size = 0;
+  private slots: Int32Array;
+  private mask: number;
+  private capacity: number;
+  constructor(
+    readonly d: number,
+    capacity: number,
+  ) {
+    this.capacity = Math.max(16, capacity);
+    this.keys = new Int32Array(this.capacity * d);
+    let t = 32;
+    while (t < this.capacity * 2) t *= 2;
+    this.slots = new Int32Array(t).fill(-1);
+    this.mask = t - 1;
+  }
+
+  private hash(src: Int32Array, off: number): number {
+    let h = 0;
+    const d = this.d;
+    for (let i = 0; i < d; i++) h = Math.imul(h + src[off + i]!, 2531011);
+    return (h ^ (h >>> 15)) & this.mask;
+  }
+
+  /** The index of `key` (d ints), or −1. */
+  find(key: Int32Array): number {
+    const d = this.d;
+    const keys = this.keys;
+    const slots = this.slots;
+    let h = this.hash(key, 0);
+    for (;;) {
+      const s = slots[h]!;
+      if (s < 0) return -1;
+      const o = s * d;
+      let eq = true;
+      for (let i = 0; i < d; i++) {
+        if (keys[o + i] !== key[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** Inserts the key `src[off .. off+d)` if absent; returns its index. */
+  insertFrom(src: Int32Array, off: number): number {
+    const d = this.d;
+    let keys = this.keys;
+    const slots = this.slots;
+    let h = this.hash(src, off);
+    for (;;) {
+      const s = slots[h]!;
+      if (s < 0) break;
+      const o = s * d;
+      let eq = true;
+      for (let i = 0; i < d; i++) {
+        if (keys[o + i] !== src[off + i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return s;
+      h = (h + 1) & this.mask;
+    }
+    const idx = this.size++;
+    if (idx < this.capacity) {
+      for (let i = 0; i < d; i++) keys[idx * d + i] = src[off + i]!;
+      slots[h] = idx;
+      return idx;
+    }
+    this.grow();
+    keys = this.keys;
+    for (let i = 0; i < d; i++) keys[idx * d + i] = src[off + i]!;
+    h = this.hash(src, off);
+    while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
+    this.slots[h] = idx;
+    return idx;
+  }
+
+  private grow(): void {
+    const d = this.d;
+    this.capacity *= 2;
+    const keys = new Int32Array(this.capacity * d);
+    keys.set(this.keys);
+    this.keys = keys;
+    const t = this.slots.length * 2;
+    this.slots = new Int32Array(t).fill(-1);
+    this.mask = t - 1;
+    for (let s = 0; s < this.size - 1; s++) {
+      let h = this.hash(keys, s * d);
+      while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
+      this.slots[h] = s;
+    }
+  }
+}
