@@ -266,7 +266,7 @@ export class Session {
   /** The classic cut: colour histograms of the scribbles + contrast-sensitive Potts, min cut (K = 2) or α-expansion. */
   private cut(image: RgbImage, seeds: LabelMap, K: number, lambda: number): Uint8Array {
     if (K === 2) return Uint8Array.from(interactiveGraphCut(image, seeds, { lambda }).data);
-    const potts = this.edges(image).map((e) => {
+    const weights = this.edges(image).map((e) => {
       const o = new Float32Array(e.length);
       for (let i = 0; i < e.length; i++) o[i] = lambda * e[i]!;
       return o;
@@ -276,7 +276,7 @@ export class Session {
       height: image.height,
       numLabels: K,
       unary: colorCosts(image, seeds, K),
-      potts,
+      weights,
       seeds: seeds.data,
     });
     return Uint8Array.from(labels);

@@ -142,13 +142,13 @@ if (native.path) {
   const nat: number[] = [];
   for (let r = 0; r < reps; r++) nat.push(JSON.parse(execFileSync(bin, [inst]).toString()).solveMs);
   const gi = readGridInstance(new Uint8Array(readFileSync(inst)));
-  const { GridGraph, GRID_DIRECTIONS } = await import('@seg/crf-solvers');
+  const { GridGraph, GRID_DIRECTION_NAMES } = await import('@seg/crf-solvers');
   const ours: number[] = [];
   for (let r = 0; r < reps; r++) {
     const g = new GridGraph(gi);
     g.setTerminals(gi.source, gi.sink);
     gi.edges.forEach((e, k) => {
-      g.setEdges(GRID_DIRECTIONS[k]!, e);
+      g.setEdges(GRID_DIRECTION_NAMES[k]!, e);
     });
     const t0 = performance.now();
     g.maxflow();
