@@ -25,8 +25,8 @@ import {
   conv2d,
   createModel,
   defineNet,
-  dense,
   denseForward,
+  linear,
   maxPool,
   relu,
 } from '@seg/dense-conv';
@@ -130,11 +130,11 @@ function mlpSgdStep(): number {
   const spec = defineNet({
     inChannels: 784,
     layers: [
-      dense({ name: 'fc1', outChannels: 1000 }),
+      linear({ name: 'fc1', outChannels: 1000 }),
       relu(),
-      dense({ name: 'fc2', outChannels: 1000 }),
+      linear({ name: 'fc2', outChannels: 1000 }),
       relu(),
-      dense({ name: 'fc3', outChannels: 10 }),
+      linear({ name: 'fc3', outChannels: 10 }),
     ],
   });
   const model = createModel(spec, 3);

@@ -22,11 +22,11 @@ import {
   conv2d,
   createModel,
   defineNet,
-  dense,
   denseForward,
   densePads,
   type LayerInput,
   layerSizes,
+  linear,
   type Model,
   maxPool,
   type NetSpec,
@@ -75,7 +75,7 @@ function convPoolNet(
       relu(),
       classify === 'conv'
         ? conv2d({ name: 'classify', outChannels: 2, filterSize: 1 })
-        : dense({ name: 'classify', outChannels: 2 }),
+        : linear({ name: 'classify', outChannels: 2 }),
     ],
   });
 }
@@ -110,7 +110,7 @@ function largeSpec(): NetSpec {
       [48, 4],
       [48, 4],
     ],
-    dense({ name: 'fc', outChannels: 200 }),
+    linear({ name: 'fc', outChannels: 200 }),
     'dense',
   );
 }
@@ -149,7 +149,7 @@ function macs(spec: NetSpec, size: [number, number]): number {
     const [h, w] = sizes.get(l.name)!;
     if (l.kind === 'conv2d') {
       total += h * w * l.filterSize[0] * l.filterSize[1] * l.inChannels * l.outChannels;
-    } else if (l.kind === 'dense') total += h * w * l.inChannels * l.outChannels;
+    } else if (l.kind === 'linear') total += h * w * l.inChannels * l.outChannels;
   }
   return total;
 }

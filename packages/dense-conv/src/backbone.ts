@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { toDense } from './dense/convert.js';
 import { createModel, type Model } from './model/model.js';
 import { type ReceptiveField, receptiveField } from './spec/analyse.js';
-import { conv2d, defineNet, dense, type LayerInput, maxPool, relu } from './spec/define.js';
+import { conv2d, defineNet, type LayerInput, linear, maxPool, relu } from './spec/define.js';
 import type { NetSpec } from './spec/types.js';
 
 /** Options of {@link backboneSpec} and {@link segmentationBackbone}. */
@@ -53,7 +53,7 @@ export function backboneSpec(options: BackboneOptions = {}): NetSpec {
     maxPool({ name: 'pool2', size: 2, stride: 2 }),
     conv2d({ name: 'conv4', outChannels: widths[3], filterSize: 3 }),
     relu({ name: 'relu4' }),
-    dense({ name: 'classify', outChannels: numClasses }),
+    linear({ name: 'classify', outChannels: numClasses }),
   ];
   return defineNet({ inChannels: inChannels + (options.coords ? 2 : 0), layers });
 }

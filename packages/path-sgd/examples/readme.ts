@@ -1,5 +1,5 @@
 // examples/readme.ts, run from the repository root by src/__tests__/readme.test.ts
-import { createModel, dense, relu } from '@seg/dense-conv';
+import { createModel, linear, relu } from '@seg/dense-conv';
 import { PathSgdOptimizer, pathNorm } from '@seg/path-sgd';
 import { initBackend } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,9 +9,9 @@ const x = tf.randomNormal([256, 1, 1, 20], 0, 1, 'float32', 1); // 256 examples 
 const teacher = tf.randomNormal([20, 3], 0, 1, 'float32', 2);
 const y = tf.oneHot(tf.argMax(tf.matMul(tf.reshape(x, [256, 20]), teacher), 1), 3); // 3 classes
 const layers = [
-  dense({ name: 'fc1', outChannels: 64 }),
+  linear({ name: 'fc1', outChannels: 64 }),
   relu(),
-  dense({ name: 'fc2', outChannels: 3 }),
+  linear({ name: 'fc2', outChannels: 3 }),
 ];
 
 // One network and a copy with its hidden units rescaled (in ×10, out ÷10): the same function.

@@ -3,7 +3,7 @@ import { formatShape, SegShapeError, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The layer kinds the path-scaling pass knows how to walk. */
-export const LAYER_KINDS_SUPPORTED = ['conv2d', 'pool', 'relu', 'dense', 'concat'] as const;
+export const LAYER_KINDS_SUPPORTED = ['conv2d', 'pool', 'relu', 'linear', 'concat'] as const;
 
 /**
  * What Path-SGD needs of a network: its `@seg/dense-conv` description and its

@@ -11,9 +11,11 @@ import {
   backboneSpec,
   createModel,
   defineNet,
+  dense,
   denseForward,
   deserializeModel,
   initParams,
+  linear,
   maxPool,
   segmentationBackbone,
   serializeModel,
@@ -26,6 +28,22 @@ import { loadModel, saveModel } from '../node/index.js';
 import { maxAbsDiff } from './helpers.js';
 
 describeBackends('model API', () => {
+  it("linear() makes a 'linear' layer; the deprecated dense() and kind 'dense' make the same layer under its old default name", () => {
+    const now = defineNet({ inChannels: 4, layers: [linear({ outChannels: 3 })] });
+    const old = defineNet({ inChannels: 4, layers: [dense({ outChannels: 3 })] });
+    const raw = defineNet({ inChannels: 4, layers: [{ kind: 'dense', outChannels: 3 }] });
+    expect(now.layers[0]).toEqual({
+      kind: 'linear',
+      name: 'linear0',
+      inputs: ['input'],
+      inChannels: 4,
+      outChannels: 3,
+      bias: true,
+    });
+    expect(old.layers[0]).toEqual({ ...now.layers[0], name: 'dense0' });
+    expect(raw).toEqual(old);
+  });
+
   it('save / load and serialize / deserialize round-trip the parameters exactly', async () => {
     const model = createModel(backboneSpec({ coords: true, numClasses: 3 }), 5);
     const { json, weights } = await serializeModel(model);
@@ -152,7 +170,7 @@ describeBackends('model API', () => {
     );
     expect(() => defineNet({ inChannels: 3, layers: [{ kind: 'softmax' } as never] })).toThrow(
       new SegValueError(
-        "defineNet: layer 0 has kind 'softmax', expected one of conv2d, pool, relu, dense, concat",
+        "defineNet: layer 0 has kind 'softmax', expected one of conv2d, pool, relu, linear, concat",
       ),
     );
     expect(() =>

@@ -75,7 +75,7 @@ describeBackends('eConv / ePool exactness', () => {
         concat(['pa', 'pb'], 'cat'),
         conv2d({ name: 'c', outChannels: 4, filterSize: 2 }),
         relu(),
-        { kind: 'dense', name: 'head', outChannels: 3 },
+        { kind: 'linear', name: 'head', outChannels: 3 },
       ],
     });
     expect(receptiveField(spec)).toEqual({ size: [6, 6], stride: [2, 2] });

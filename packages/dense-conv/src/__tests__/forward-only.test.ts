@@ -9,8 +9,8 @@ import {
   conv2d,
   createModel,
   defineNet,
-  dense,
   denseForward,
+  linear,
   maxPool,
   relu,
   toDenseSpec,
@@ -36,7 +36,7 @@ describeBackends('applyNet forward only (fused ReLU, early disposal)', () => {
         relu({ name: 'rc1' }),
         relu({ name: 'rc2', input: 'c' }),
         concat(['rc1', 'rc2'], 'cat'),
-        dense({ name: 'd', outChannels: 5 }),
+        linear({ name: 'd', outChannels: 5 }),
         relu({ name: 'rd' }),
         conv2d({ name: 'e', outChannels: 2, filterSize: 1 }),
       ],
@@ -120,7 +120,7 @@ describeBackends('applyNet forward only (fused ReLU, early disposal)', () => {
         maxPool({ size: 2 }),
         conv2d({ outChannels: 3, filterSize: 2 }),
         maxPool({ size: 2 }),
-        dense({ outChannels: 3 }),
+        linear({ outChannels: 3 }),
       ],
     });
     const model = createModel(patch, 4);

@@ -68,7 +68,7 @@ export function refApply(
       }
     } else if (layer.kind === 'relu') {
       y = { ...a, data: a.data.map((v) => Math.max(v, 0)) };
-    } else if (layer.kind === 'dense') {
+    } else if (layer.kind === 'linear') {
       const wgt = params[`${layer.name}/weight`]!;
       const b = layer.bias ? params[`${layer.name}/bias`]! : null;
       const oc = layer.outChannels;

@@ -214,7 +214,7 @@ export function forwardPeakBytes(spec: NetSpec, n: number, inSize: Pair): number
   spec.layers.forEach((l, i) => {
     channels.set(
       l.name,
-      l.kind === 'conv2d' || l.kind === 'dense'
+      l.kind === 'conv2d' || l.kind === 'linear'
         ? l.outChannels
         : l.kind === 'concat'
           ? l.inputs.reduce((a, name) => a + channels.get(name)!, 0)

@@ -243,7 +243,7 @@ function checkBudget(
     throw over('inChannels', spec.inChannels, 'maxChannels');
   for (const layer of spec.layers) {
     let c: number;
-    if (layer.kind === 'conv2d' || layer.kind === 'dense') c = layer.outChannels;
+    if (layer.kind === 'conv2d' || layer.kind === 'linear') c = layer.outChannels;
     else if (layer.kind === 'concat') c = layer.inputs.reduce((s, n) => s + channels.get(n)!, 0);
     else c = channels.get(layer.inputs[0]!)!;
     channels.set(layer.name, c);

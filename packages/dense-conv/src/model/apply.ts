@@ -90,7 +90,7 @@ export function runNet(
       const next = spec.layers[i + 1];
       const fuseRelu =
         forwardOnly &&
-        (layer.kind === 'conv2d' || layer.kind === 'dense') &&
+        (layer.kind === 'conv2d' || layer.kind === 'linear') &&
         next?.kind === 'relu' &&
         next.inputs[0] === layer.name &&
         readers.get(layer.name) === 1;
@@ -133,7 +133,7 @@ export function runNet(
         case 'relu':
           y = tf.relu(input);
           break;
-        case 'dense': {
+        case 'linear': {
           const [n, h, w, c] = input.shape;
           const flat = tf.reshape(input, [n * h * w, c]) as tf.Tensor2D;
           const weight = params[`${layer.name}/weight`] as tf.Tensor2D;

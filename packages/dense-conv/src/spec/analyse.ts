@@ -21,7 +21,7 @@ export function paramShapes(spec: NetSpec): Record<string, number[]> {
         layer.outChannels,
       ];
       if (layer.bias) shapes[`${layer.name}/bias`] = [layer.outChannels];
-    } else if (layer.kind === 'dense') {
+    } else if (layer.kind === 'linear') {
       shapes[`${layer.name}/weight`] = [layer.inChannels, layer.outChannels];
       if (layer.bias) shapes[`${layer.name}/bias`] = [layer.outChannels];
     }

@@ -60,13 +60,22 @@ export interface ReluInput extends InputBase {
   kind: 'relu';
 }
 
-/** A {@link DenseLayer} as written by hand. */
-export interface DenseInput extends InputBase {
-  kind: 'dense';
+/** A {@link LinearLayer} as written by hand. */
+export interface LinearInput extends InputBase {
+  kind: 'linear';
   outChannels: number;
   inChannels?: number;
   /** @default true */
   bias?: boolean;
+}
+
+/**
+ * @deprecated The old spelling of {@link LinearInput} (made by the deprecated
+ * `dense()`): read as a linear layer whose default name is `dense<i>`, so
+ * existing parameter names are kept. Goes in the next minor release.
+ */
+export interface DenseInput extends Omit<LinearInput, 'kind'> {
+  kind: 'dense';
 }
 
 /** A concatenation as written by hand: `inputs` names two or more layers. */
@@ -77,7 +86,14 @@ export interface ConcatInput {
 }
 
 /** Any layer as written by hand (a canonical {@link Layer} is accepted too). */
-export type LayerInput = Conv2dInput | PoolInput | ReluInput | DenseInput | ConcatInput | Layer;
+export type LayerInput =
+  | Conv2dInput
+  | PoolInput
+  | ReluInput
+  | LinearInput
+  | DenseInput
+  | ConcatInput
+  | Layer;
 
 /** What {@link defineNet} takes. */
 export interface NetInput {
@@ -154,7 +170,7 @@ function normaliseLayer(
     );
   }
   const kind = (raw as { kind?: unknown }).kind;
-  if (!(LAYER_KINDS as readonly unknown[]).includes(kind)) {
+  if (!(LAYER_KINDS as readonly unknown[]).includes(kind) && kind !== 'dense') {
     throw new SegValueError(
       `${FN}: layer ${index} has kind ${describe(kind)}, expected one of ${LAYER_KINDS.join(', ')}`,
     );
@@ -242,8 +258,9 @@ function normaliseLayer(
     }
     case 'relu':
       return { kind: 'relu', name, inputs };
+    case 'linear':
     case 'dense': {
-      const r = raw as DenseInput;
+      const r = raw as LinearInput | DenseInput;
       assertInt(FN, `${where} outChannels`, r.outChannels, 1);
       if (r.inChannels !== undefined && r.inChannels !== inC) {
         throw new SegValueError(
@@ -255,7 +272,7 @@ function normaliseLayer(
         throw new SegValueError(
           `${FN}: ${where} bias is ${describe(bias)}, expected true or false`,
         );
-      return { kind: 'dense', name, inputs, inChannels: inC, outChannels: r.outChannels, bias };
+      return { kind: 'linear', name, inputs, inChannels: inC, outChannels: r.outChannels, bias };
     }
     default: {
       if (inputs.length < 2) {
@@ -297,7 +314,7 @@ function inputsOf(raw: LayerInput, previous: string): string[] {
 function outChannelsOf(layer: Layer, channels: Map<string, number>): number {
   switch (layer.kind) {
     case 'conv2d':
-    case 'dense':
+    case 'linear':
       return layer.outChannels;
     case 'concat':
       return layer.inputs.reduce((s, n) => s + channels.get(n)!, 0);
@@ -394,7 +411,19 @@ export function relu(options: Omit<ReluInput, 'kind'> = {}): ReluInput {
   return { kind: 'relu', ...options };
 }
 
-/** A per-pixel fully connected layer (1×1 convolution). */
+/**
+ * A linear (fully connected) map of the channels at every pixel, as a 1×1
+ * convolution: PyTorch's `nn.Linear` on the channel axis, Keras's `Dense`.
+ */
+export function linear(options: Omit<LinearInput, 'kind'>): LinearInput {
+  return { kind: 'linear', ...options };
+}
+
+/**
+ * @deprecated Renamed {@link linear}: in this package "dense" means dense
+ * prediction ({@link toDense}, `denseForward`). Its layers keep the default
+ * name `dense<i>`. Goes in the next minor release.
+ */
 export function dense(options: Omit<DenseInput, 'kind'>): DenseInput {
   return { kind: 'dense', ...options };
 }

@@ -71,12 +71,15 @@ export interface ReluLayer extends LayerBase {
  * A fully connected map of the channels at every pixel (a 1×1 convolution):
  * weight `<name>/weight` `[inChannels, outChannels]`, bias `<name>/bias`.
  */
-export interface DenseLayer extends LayerBase {
-  kind: 'dense';
+export interface LinearLayer extends LayerBase {
+  kind: 'linear';
   inChannels: number;
   outChannels: number;
   bias: boolean;
 }
+
+/** @deprecated Renamed {@link LinearLayer} (not to be confused with dense prediction); this alias goes in the next minor release. */
+export type DenseLayer = LinearLayer;
 
 /** Joins its inputs along the channel axis (they must have the same height and width). */
 export interface ConcatLayer extends LayerBase {
@@ -84,10 +87,13 @@ export interface ConcatLayer extends LayerBase {
 }
 
 /** One layer of a {@link NetSpec}. */
-export type Layer = Conv2dLayer | PoolLayer | ReluLayer | DenseLayer | ConcatLayer;
+export type Layer = Conv2dLayer | PoolLayer | ReluLayer | LinearLayer | ConcatLayer;
 
-/** The kinds of layer, in the order error messages list them. */
-export const LAYER_KINDS = ['conv2d', 'pool', 'relu', 'dense', 'concat'] as const;
+/**
+ * The kinds of layer, in the order error messages list them. ({@link defineNet}
+ * also reads the deprecated input kind `'dense'` as `'linear'`.)
+ */
+export const LAYER_KINDS = ['conv2d', 'pool', 'relu', 'linear', 'concat'] as const;
 
 /**
  * A network: a small DAG of layers in evaluation order (every layer's inputs

@@ -7,7 +7,7 @@ import {
   conv2d,
   createModel,
   defineNet,
-  dense,
+  linear,
   maxPool,
   type NetSpec,
   relu,
@@ -87,8 +87,8 @@ export function netLayers(dim: number) {
       maxPool({ size: 2 }),
       conv2d({ name: 'conv3', outChannels: 32, filterSize: 4 }),
       relu(),
-      dense({ name: 'feat', outChannels: dim }),
-      dense({ name: 'fc', outChannels: 10 }),
+      linear({ name: 'feat', outChannels: dim }),
+      linear({ name: 'fc', outChannels: 10 }),
     ],
   };
 }

@@ -79,7 +79,7 @@ export function scribbleMargin(
     last.filterSize[1] === 1 &&
     last.stride[0] === 1 &&
     last.stride[1] === 1;
-  if (!last || (!oneByOne && last.kind !== 'dense') || last.inputs.length !== 1) {
+  if (!last || (!oneByOne && last.kind !== 'linear') || last.inputs.length !== 1) {
     throw new SegValueError(
       `${fn}: options.margin needs a network whose output layer is a 1×1 convolution or a dense layer on the penultimate features; '${spec.output}' is ${last ? `a ${last.kind} layer` : 'not a layer'}`,
     );
@@ -94,7 +94,7 @@ export function scribbleMargin(
   const K = net.numClasses;
   const C = trunk.outChannels;
   const params = net.model.params;
-  const weightName = `${last.name}/${last.kind === 'dense' ? 'weight' : 'filter'}`;
+  const weightName = `${last.name}/${last.kind === 'linear' ? 'weight' : 'filter'}`;
   const biasName = `${last.name}/bias`;
   let state: MarginState = initMarginState(K, C, {
     ...(options.momentum !== undefined ? { momentum: options.momentum } : {}),

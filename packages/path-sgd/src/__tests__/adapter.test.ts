@@ -25,7 +25,7 @@ function values(r: Record<string, tf.Tensor>): Record<string, number[]> {
 
 /** A batch for `spec` (MLPs see 1×1 inputs, the conv net 6×6). */
 function batch(spec: NetSpec, seed: number): tf.Tensor4D {
-  const size = spec.layers[0]!.kind === 'dense' ? 1 : 6;
+  const size = spec.layers[0]!.kind === 'linear' ? 1 : 6;
   const n = 3 * size * size * spec.inChannels;
   return tf.tensor4d(new Rng(seed).normalArray(n, 0, 1), [3, size, size, spec.inChannels]);
 }

@@ -88,7 +88,7 @@ export function bruteForcePaths(
           }
         }
       }
-    } else if (layer.kind === 'dense') {
+    } else if (layer.kind === 'linear') {
       y = { h: x.h, w: x.w, c: layer.outChannels, ids: [] };
       for (let i = 0; i < x.h; i++) {
         for (let j = 0; j < x.w; j++) {

@@ -4,7 +4,7 @@ import {
   concat,
   conv2d,
   defineNet,
-  dense,
+  linear,
   maxPool,
   type NetSpec,
   relu,
@@ -14,7 +14,7 @@ import {
 export function mlpSpec(sizes: number[], bias = true): NetSpec {
   const layers = [];
   for (let i = 1; i < sizes.length; i++) {
-    layers.push(dense({ name: `fc${i}`, outChannels: sizes[i]!, bias }));
+    layers.push(linear({ name: `fc${i}`, outChannels: sizes[i]!, bias }));
     if (i < sizes.length - 1) layers.push(relu({ name: `relu${i}` }));
   }
   return defineNet({ inChannels: sizes[0]!, layers });
@@ -31,7 +31,7 @@ export function convPoolSpec(): NetSpec {
       conv2d({ name: 'conv2', outChannels: 2, filterSize: 2, padding: 'same', bias: false }),
       relu({ name: 'r2' }),
       avgPool({ name: 'p2', size: 2, stride: 1 }),
-      dense({ name: 'out', outChannels: 2 }),
+      linear({ name: 'out', outChannels: 2 }),
     ],
   });
 }
@@ -49,7 +49,7 @@ export function branchySpec(): NetSpec {
       concat(['pa', 'pb'], 'cat'),
       conv2d({ name: 'c', outChannels: 2, filterSize: 2, stride: 2 }),
       relu({ name: 'rc' }),
-      dense({ name: 'out', outChannels: 2 }),
+      linear({ name: 'out', outChannels: 2 }),
     ],
   });
 }

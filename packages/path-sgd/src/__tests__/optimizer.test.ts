@@ -23,7 +23,7 @@ function tensors(a: Record<string, { data: Float64Array; shape: number[] }>): Pa
 
 /** The hidden layers of a chain of parameter layers: [producer, consumer] pairs. */
 function hiddenPairs(spec: NetSpec): [string, string][] {
-  const names = spec.layers.filter((l) => l.kind === 'conv2d' || l.kind === 'dense');
+  const names = spec.layers.filter((l) => l.kind === 'conv2d' || l.kind === 'linear');
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < names.length; i++) pairs.push([names[i]!.name, names[i + 1]!.name]);
   return pairs;
@@ -39,12 +39,12 @@ function rescaleUnit(
   c: number,
 ): void {
   const kindOf = (n: string) => spec.layers.find((l) => l.name === n)!.kind;
-  const win = a[`${producer}/${kindOf(producer) === 'dense' ? 'weight' : 'filter'}`]!;
+  const win = a[`${producer}/${kindOf(producer) === 'linear' ? 'weight' : 'filter'}`]!;
   const outs = win.shape[win.shape.length - 1]!;
   for (let i = o; i < win.data.length; i += outs) win.data[i]! *= c;
   const bias = a[`${producer}/bias`];
   if (bias) bias.data[o]! *= c;
-  const wout = a[`${consumer}/${kindOf(consumer) === 'dense' ? 'weight' : 'filter'}`]!;
+  const wout = a[`${consumer}/${kindOf(consumer) === 'linear' ? 'weight' : 'filter'}`]!;
   const nOut = wout.shape[wout.shape.length - 1]!;
   const nIn = wout.shape[wout.shape.length - 2]!;
   for (let i = 0; i < wout.data.length; i++) {
@@ -127,14 +127,14 @@ describeBackends('PathSgdOptimizer', () => {
           // surely moves), then the random rescalings on top
           const [p0, q0] = pairs[0]!;
           const k0 = spec.layers.find((l) => l.name === p0)!.kind;
-          const units0 = scaled[`${p0}/${k0 === 'dense' ? 'weight' : 'filter'}`]!.shape.at(-1)!;
+          const units0 = scaled[`${p0}/${k0 === 'linear' ? 'weight' : 'filter'}`]!.shape.at(-1)!;
           for (let u = 0; u < units0; u++)
             rescaleUnit(spec, scaled, p0, q0, u, Math.exp(rng.int(2) ? 1 : -1));
           let changed = 1;
           for (const r of rescalings) {
             const [p, q] = pairs[r.layer % pairs.length]!;
             const kind = spec.layers.find((l) => l.name === p)!.kind;
-            const units = scaled[`${p}/${kind === 'dense' ? 'weight' : 'filter'}`]!.shape.at(-1)!;
+            const units = scaled[`${p}/${kind === 'linear' ? 'weight' : 'filter'}`]!.shape.at(-1)!;
             const c = Math.exp(r.logC);
             rescaleUnit(spec, scaled, p, q, r.unit % units, c);
             changed = Math.max(changed, Math.abs(r.logC));

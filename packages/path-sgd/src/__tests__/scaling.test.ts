@@ -131,7 +131,7 @@ describeBackends('pathScaling', () => {
       layers: [...spec.layers, { kind: 'softmax', name: 'sm', inputs: ['fc2'] }],
     };
     expect(() => pathScaling({ spec: odd as unknown as NetSpec, params })).toThrow(
-      'pathScaling: layer \'sm\' has kind "softmax", expected one of conv2d, pool, relu, dense, concat (Path-SGD has no path rule for it)',
+      'pathScaling: layer \'sm\' has kind "softmax", expected one of conv2d, pool, relu, linear, concat (Path-SGD has no path rule for it)',
     );
     expect(() => pathScaling(null as never)).toThrow(
       'pathScaling: model is null, expected { spec, params }',

@@ -55,7 +55,7 @@ const SUFFIX = '/pathScale';
  * holds the iteration count and the cached γ.
  *
  * @example
- * const model = createModel({ inChannels: 784, layers: [dense({ outChannels: 1000 }), relu(), dense({ outChannels: 10 })] }, 1);
+ * const model = createModel({ inChannels: 784, layers: [linear({ outChannels: 1000 }), relu(), linear({ outChannels: 10 })] }, 1);
  * const opt = new PathSgdOptimizer(model, 0.01);
  * opt.minimize(() => loss(model.apply(x), y), false, model.variables());
  */

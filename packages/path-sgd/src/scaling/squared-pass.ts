@@ -83,7 +83,7 @@ export function squaredForward(
       case 'relu':
         y = input;
         break;
-      case 'dense': {
+      case 'linear': {
         const [n, h, w, c] = input.shape;
         const weight = sq[`${layer.name}/weight`] as tf.Tensor2D;
         // the input of a layer the caller asked for (a key of denseInputs), kept:
@@ -213,7 +213,7 @@ export function computeScalingFactored(
   const factored = new Set<string>();
   for (const layer of spec.layers) {
     const at = sizes.get(layer.inputs[0]!)!;
-    if (layer.kind === 'dense' && layer.bias && at[0] === 1 && at[1] === 1)
+    if (layer.kind === 'linear' && layer.bias && at[0] === 1 && at[1] === 1)
       factored.add(layer.name);
   }
   return scalingPass(spec, params, inputSize, factor, factored);
