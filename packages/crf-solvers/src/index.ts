@@ -25,18 +25,19 @@ export type {
   LatticeOptions,
   QuadraticGradientOptions,
 } from './dense-crf/lattice.js';
-export { LatticeForms, PermutohedralLattice } from './dense-crf/lattice.js';
+export { LATTICE_MAX_BYTES, LatticeForms, PermutohedralLattice } from './dense-crf/lattice.js';
 export type {
   Compatibility,
   DenseCrfInput,
   DenseCrfOptions,
+  DenseCrfMeanFieldOptions,
   DenseCrfRunOptions,
   KernelNormalization,
   PairwiseBilateralOptions,
   PairwiseGaussianOptions,
   PairwiseOptions,
 } from './dense-crf/mean-field.js';
-export { argmaxRows, DenseCrf, denseCrf } from './dense-crf/mean-field.js';
+export { argmaxRows, DenseCrf, denseCrf, denseCrfMeanField } from './dense-crf/mean-field.js';
 export type { GridInstance, PottsInstance } from './io/formats.js';
 export {
   readGridInstance,

@@ -6,7 +6,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bilateralFeatures, spatialFeatures } from '../dense-crf/features.js';
 import { bilateralFilter, exactGaussianFilter } from '../dense-crf/filter.js';
-import { LatticeForms, PermutohedralLattice } from '../dense-crf/lattice.js';
+import { LATTICE_MAX_BYTES, LatticeForms, PermutohedralLattice } from '../dense-crf/lattice.js';
+import { latticeBytes } from '../dense-crf/lattice-build.js';
+import { WasmWorkspace } from '../dense-crf/wasm/kernels.js';
 
 /** Relative errors of `lat` against `ex`, per entry, each relative to the exact value. */
 function relErrors(
@@ -434,6 +436,50 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
       () => lat.quadraticGradient(forms),
       SegValueError,
       'PermutohedralLattice.quadraticGradient: the lattice was disposed',
+    );
+  });
+});
+
+describe('PermutohedralLattice memory budget', () => {
+  const f = randomCloud(new Rng(21), 100, 2, 4);
+  const m = new PermutohedralLattice(f, 2).numVertices;
+
+  it('refuses a build past options.maxBytes before allocating, saying how large it was', () => {
+    // the points' part, checked before the embedding: 4·100·(2 + 3·6 + 8) bytes
+    expect(latticeBytes(100, 2, 0)).toBe(11200);
+    for (const kernels of ['wasm', 'js'] as const) {
+      expectThrow(
+        () => new PermutohedralLattice(f, 2, { kernels, maxBytes: 1000 }),
+        SegRangeError,
+        'PermutohedralLattice: a lattice of 100 points in 2 dimensions needs up to 11 kB (11200 bytes), more than options.maxBytes = 1000 (filter fewer points, or raise maxBytes)',
+      );
+      // the vertices' part, checked once they are counted
+      const bytes = latticeBytes(100, 2, m);
+      expectThrow(
+        () => new PermutohedralLattice(f, 2, { kernels, maxBytes: bytes - 1 }),
+        SegRangeError,
+        `PermutohedralLattice: a lattice of 100 points in 2 dimensions with ${m} lattice vertices needs up to ${Math.round(bytes / 1e3)} kB (${bytes} bytes), more than options.maxBytes = ${bytes - 1} (filter fewer points, or raise maxBytes)`,
+      );
+      expect(new PermutohedralLattice(f, 2, { kernels, maxBytes: bytes }).numVertices).toBe(m);
+    }
+    expect(LATTICE_MAX_BYTES).toBe(2 ** 32);
+    expectThrow(
+      () => new PermutohedralLattice(f, 2, { maxBytes: -1 }),
+      SegValueError,
+      'PermutohedralLattice: options.maxBytes is -1, expected a finite number ≥ 0',
+    );
+  });
+
+  it('turns a failed allocation (wasm memory that cannot grow) into a SegRangeError with the size', () => {
+    const workspace = new WasmWorkspace();
+    workspace.alloc = () => {
+      throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+    };
+    const bytes = latticeBytes(100, 2, m);
+    expectThrow(
+      () => new PermutohedralLattice(f, 2, { workspace }),
+      SegRangeError,
+      `PermutohedralLattice: out of memory for a lattice of 100 points in 2 dimensions with ${m} lattice vertices (up to ${Math.round(bytes / 1e3)} kB with the vertices counted so far) (WebAssembly.Memory.grow(): Maximum memory size exceeded)`,
     );
   });
 });

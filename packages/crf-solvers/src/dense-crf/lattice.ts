@@ -4,14 +4,13 @@
  * typed arrays: splat → blur → slice, calibrated to the exact Gaussian sum.
  */
 import { assertInt, SegShapeError, SegValueError } from '@seg/tensor';
-import { denseLimitScale, fitScale, rawSelfWeights } from './calibration.js';
-import { elevationScale } from './embed.js';
-import { MAX_FEATURE } from './features.js';
 import { checkFinite } from './finite.js';
 import { latticeBackend } from './lattice-backend.js';
+import { buildLattice, checkLatticeInput, LATTICE_MAX_BYTES } from './lattice-build.js';
 import type { LatticeKernels, RawForms } from './lattice-kernels.js';
-import { findNeighbors, hashVertices } from './lattice-vertices.js';
 import { WasmLatticeKernels, type WasmWorkspace } from './wasm/kernels.js';
+
+export { LATTICE_MAX_BYTES };
 
 /** Options of the {@link PermutohedralLattice} constructor. */
 export interface LatticeOptions {
@@ -29,6 +28,15 @@ export interface LatticeOptions {
    * wherever it is available) or 'js' (plain typed-array loops, ~5× slower).
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * Memory budget of the build in bytes, checked before allocating: before
+   * the points are embedded (their part, `4·N·(d + (d+1)·(d+4) + 8)`) and
+   * again once the m vertices are counted (`+ 4·m·(4d + 8)`), an upper bound
+   * of what the build holds at once. Past it, and for an allocation that
+   * fails all the same, a SegRangeError gives N, d, m and the bytes.
+   * @default LATTICE_MAX_BYTES (4 GiB, one wasm32 memory)
+   */
+  maxBytes?: number;
   /** @internal A wasm workspace to hold the lattice (shared with a dense CRF). */
   workspace?: WasmWorkspace;
 }
@@ -99,52 +107,6 @@ export class LatticeForms {
   ) {}
 }
 
-const FN = 'PermutohedralLattice';
-
-/**
- * Checks the constructor's features (a Float32Array of N×d finite values
- * within the lattice's int32 range) and dim; returns the elevation scale.
- */
-function checkLatticeInput(features: Float32Array, dim: number): Float64Array {
-  assertInt(FN, 'dim', dim, 1);
-  if (!(features instanceof Float32Array)) {
-    throw new SegShapeError(`${FN}: features is not a Float32Array`);
-  }
-  if (features.length === 0 || features.length % dim !== 0) {
-    throw new SegShapeError(
-      `${FN}: features has length ${features.length}, expected a positive multiple of dim = ${dim}`,
-    );
-  }
-  checkFinite(FN, 'features', features);
-  const scaleFactor = elevationScale(dim);
-  checkFeatureRange(features, dim, scaleFactor);
-  return scaleFactor;
-}
-
-/**
- * Throws a SegValueError at the first feature whose magnitude passes
- * {@link MAX_FEATURE} (2^24) or, for large d, the bound under which the
- * elevated coordinates (`|e_j| ≤ F·(Σ_i s_i + d·s_0)`, rounded to multiples
- * of d+1) fit in int32: past it the wasm kernels trap ("float unrepresentable
- * in integer range") and the js ones wrap keys into the wrong vertices.
- */
-function checkFeatureRange(features: Float32Array, d: number, scaleFactor: Float64Array): void {
-  let factor = d * scaleFactor[0]!;
-  for (let i = 0; i < d; i++) factor += scaleFactor[i]!;
-  const limit = Math.min(MAX_FEATURE, Math.floor((2 ** 31 - 1 - 4 * (d + 1)) / factor));
-  let max = 0;
-  for (let i = 0; i < features.length; i++) {
-    const v = features[i]!;
-    const a = v < 0 ? -v : v;
-    if (a > max) max = a;
-  }
-  if (max <= limit) return;
-  const i = features.findIndex((v) => Math.abs(v) > limit);
-  throw new SegValueError(
-    `${FN}: features[${i}] is ${features[i]}, expected |f| ≤ ${limit} for dim ${d} (the lattice's coordinates are int32: divide by a larger σ)`,
-  );
-}
-
 /**
  * A permutohedral lattice built once from N points in d dimensions, then used
  * to filter any number of value arrays with the same features.
@@ -176,54 +138,22 @@ export class PermutohedralLattice {
   private kernels: LatticeKernels | null;
 
   /**
-   * Builds the lattice in named steps: check the input, choose the backend,
-   * embed the points (their enclosing simplices), hash the simplex vertices,
-   * find their blur neighbours, hand the arrays to the kernels, calibrate.
+   * Checks the input, chooses the backend ('wasm' or 'js') once and builds
+   * the lattice (lattice-build.ts: embed, hash, neighbours, kernels, calibrate).
    *
    * @param features N×d point-major, finite, already divided by their σ's,
    *   each of magnitude ≤ 2^24 (`MAX_FEATURE`; a little less from d = 13 on).
    * @param dim d ≥ 1.
    */
   constructor(features: Float32Array, dim: number, options: LatticeOptions = {}) {
-    const d = dim;
-    const scaleFactor = checkLatticeInput(features, d);
-    const backend = latticeBackend(FN, options.kernels);
-    const n = features.length / d;
-    const d1 = d + 1;
-    this.numPoints = n;
-    this.dim = d;
-
-    const embedding = backend.embed(features, d, scaleFactor);
-    const { vertexOf, table } = hashVertices(embedding, n, d);
-    const neighbors = findNeighbors(table);
-    const m = table.size;
-    this.numVertices = m;
-    const rawSelf = rawSelfWeights(embedding.bary, n, d1);
-    // The raw operator first (α = 1, raw self weights) for the calibration, fixed after.
-    const kernels = backend.kernels(
-      {
-        n,
-        d1,
-        m,
-        vertexOf,
-        baryOf: embedding.bary,
-        neighbors,
-        selfFix: new Float32Array(n),
-        negSelf: rawSelf.map((s) => -s),
-      },
-      options.workspace,
-    );
-    this.kernels = kernels;
-
-    const alpha0 = denseLimitScale(d);
-    let alpha = alpha0;
-    if (options.calibrate !== false) {
-      const rawOthers = new Float32Array(n);
-      kernels.filter(new Float32Array(n).fill(1), 1, rawOthers, 1, false, true);
-      alpha *= fitScale(features, d, rawOthers, alpha0);
-    }
-    this.alpha = alpha;
-    kernels.setSelf(...selfFactors(rawSelf, alpha));
+    const scaleFactor = checkLatticeInput(features, dim);
+    const backend = latticeBackend('PermutohedralLattice', options.kernels);
+    this.numPoints = features.length / dim;
+    this.dim = dim;
+    const built = buildLattice(features, dim, scaleFactor, backend, options);
+    this.numVertices = built.numVertices;
+    this.alpha = built.alpha;
+    this.kernels = built.kernels;
   }
 
   /** The constant α by which the raw splat-blur-slice is multiplied. */
@@ -409,21 +339,4 @@ export class PermutohedralLattice {
   private get disposed(): boolean {
     return this.kernels === null;
   }
-}
-
-/**
- * The per-point self factors of the calibrated operator: `1 − α·s_p` (the
- * exact self weight 1 in place of the lattice's `α·s_p`) and `−α·s_p`
- * (`excludeSelf`), from the raw self weights `s_p`.
- */
-function selfFactors(rawSelf: Float32Array, alpha: number): [Float32Array, Float32Array] {
-  const n = rawSelf.length;
-  const selfFix = new Float32Array(n);
-  const negSelf = new Float32Array(n);
-  for (let p = 0; p < n; p++) {
-    const s = alpha * rawSelf[p]!;
-    selfFix[p] = 1 - s;
-    negSelf[p] = -s;
-  }
-  return [selfFix, negSelf];
 }
