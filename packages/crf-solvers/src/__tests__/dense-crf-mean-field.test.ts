@@ -3,7 +3,7 @@ import { expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { spatialFeatures } from '../dense-crf/features.js';
-import { argmaxRows, DenseCrf, denseCrf } from '../dense-crf/mean-field.js';
+import { argmaxRows, DenseCrf, denseCrf, denseCrfMeanField } from '../dense-crf/mean-field.js';
 
 /** Uniform in [lo, hi). */
 function between(rng: Rng, lo: number, hi: number): number {
@@ -250,7 +250,14 @@ describe('DenseCrf mean field', () => {
       for (let l = 1; l < k; l++) if (q0[p * k + l]! > q0[p * k + best]!) best = l;
       return best;
     });
-    const { labels } = denseCrf({ image, unary, numLabels: k }, { bilateral: { sxy: 20 } });
+    const { labels } = denseCrfMeanField(
+      { image, unary, numLabels: k },
+      { bilateral: { sxy: 20 } },
+    );
+    // the deprecated name is the same function
+    expect(denseCrf({ image, unary, numLabels: k }, { bilateral: { sxy: 20 } }).labels).toEqual(
+      labels,
+    );
     expect(acc(labels)).toBeGreaterThan(acc(before) + 0.1);
     expect(Array.from(crf.map(5))).toEqual(Array.from(labels));
   });

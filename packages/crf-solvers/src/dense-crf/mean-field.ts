@@ -573,7 +573,7 @@ export function argmaxRows(q: Float32Array, k: number): Int32Array {
   return labels;
 }
 
-/** Input of {@link denseCrf}. */
+/** Input of {@link denseCrfMeanField}. */
 export interface DenseCrfInput {
   /** The image (width×height, RGB). */
   image: RgbImage;
@@ -583,8 +583,8 @@ export interface DenseCrfInput {
   numLabels: number;
 }
 
-/** Options of {@link denseCrf}; `false` drops a kernel. */
-export interface DenseCrfRunOptions extends DenseCrfOptions {
+/** Options of {@link denseCrfMeanField}; `false` drops a kernel. */
+export interface DenseCrfMeanFieldOptions extends DenseCrfOptions {
   /** @default { sxy: 3, compat: 3 } */
   gaussian?: PairwiseGaussianOptions | false;
   /** @default { sxy: 80, srgb: 13, compat: 10 } */
@@ -598,11 +598,11 @@ export interface DenseCrfRunOptions extends DenseCrfOptions {
  *
  * @returns `q` (N×K) and `labels` (its per-site argmax).
  * @example
- * const { labels } = denseCrf({ image, unary, numLabels: 21 }, { iterations: 5 });
+ * const { labels } = denseCrfMeanField({ image, unary, numLabels: 21 }, { iterations: 5 });
  */
-export function denseCrf(
+export function denseCrfMeanField(
   input: DenseCrfInput,
-  options: DenseCrfRunOptions = {},
+  options: DenseCrfMeanFieldOptions = {},
 ): { q: Float32Array; labels: Int32Array } {
   const { image, unary, numLabels } = input;
   const crf = new DenseCrf(image.width, image.height, numLabels, options);
@@ -612,4 +612,18 @@ export function denseCrf(
     crf.addPairwiseBilateral({ ...(options.bilateral ?? {}), rgbim: image });
   const q = crf.inference(options.iterations ?? 5);
   return { q, labels: argmaxRows(q, numLabels) };
+}
+
+/** @deprecated Renamed {@link DenseCrfMeanFieldOptions}; this alias goes in the next minor release. */
+export type DenseCrfRunOptions = DenseCrfMeanFieldOptions;
+
+/**
+ * @deprecated Renamed {@link denseCrfMeanField} (`denseCrf` differed from the
+ * class {@link DenseCrf} only by case); this alias goes in the next minor release.
+ */
+export function denseCrf(
+  input: DenseCrfInput,
+  options: DenseCrfMeanFieldOptions = {},
+): { q: Float32Array; labels: Int32Array } {
+  return denseCrfMeanField(input, options);
 }
