@@ -30,13 +30,14 @@ export type {
   Compatibility,
   DenseCrfInput,
   DenseCrfOptions,
+  DenseCrfMeanFieldOptions,
   DenseCrfRunOptions,
   KernelNormalization,
   PairwiseBilateralOptions,
   PairwiseGaussianOptions,
   PairwiseOptions,
 } from './dense-crf/mean-field.js';
-export { argmaxRows, DenseCrf, denseCrf } from './dense-crf/mean-field.js';
+export { argmaxRows, DenseCrf, denseCrf, denseCrfMeanField } from './dense-crf/mean-field.js';
 export type { GridInstance, PottsInstance } from './io/formats.js';
 export {
   readGridInstance,
