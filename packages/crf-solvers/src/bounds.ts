@@ -12,7 +12,7 @@
  * - memory: the bytes a max-flow or labeling problem will allocate (its
  *   nodes, arcs, per-direction arrays, the search trees' arrays and the
  *   move solvers' working arrays) are computed from its sizes and checked
- *   against a budget, {@link DEFAULT_MAX_BYTES} (8 GiB) unless the caller
+ *   against a budget, {@link GRAPH_CUT_MAX_BYTES} (8 GiB) unless the caller
  *   passes `maxBytes`, before anything is allocated; an allocation that still
  *   fails becomes a SegRangeError that says how large the problem was.
  */
@@ -37,11 +37,11 @@ export const MAX_TOTAL = 1e300;
  * (about 5 GB) but not for a 16384² 8-connected grid (about 38 GB). Raise
  * or lower it per call with `maxBytes` (`Infinity`: no budget).
  */
-export const DEFAULT_MAX_BYTES = 2 ** 33;
+export const GRAPH_CUT_MAX_BYTES = 2 ** 33;
 
-/** Reads a `maxBytes` option: a positive number of bytes (`Infinity` allowed), {@link DEFAULT_MAX_BYTES} when left out. */
+/** Reads a `maxBytes` option: a positive number of bytes (`Infinity` allowed), {@link GRAPH_CUT_MAX_BYTES} when left out. */
 export function maxBytesOption(fn: string, maxBytes: unknown): number {
-  if (maxBytes === undefined) return DEFAULT_MAX_BYTES;
+  if (maxBytes === undefined) return GRAPH_CUT_MAX_BYTES;
   if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
     throw new SegValueError(
       `${fn}: options.maxBytes is ${describe(maxBytes)}, expected a positive number of bytes (Infinity: no budget)`,
@@ -58,7 +58,7 @@ export function maxBytesOption(fn: string, maxBytes: unknown): number {
 export function assertBudget(fn: string, what: string, bytes: number, maxBytes: number): void {
   if (bytes > maxBytes) {
     throw new SegRangeError(
-      `${fn}: ${what} needs about ${formatBytes(bytes)} (${bytes} bytes), over the memory budget of ${formatBytes(maxBytes)} (${maxBytes} bytes); raise it with options.maxBytes (default ${DEFAULT_MAX_BYTES}, 8 GiB)`,
+      `${fn}: ${what} needs about ${formatBytes(bytes)} (${bytes} bytes), over the memory budget of ${formatBytes(maxBytes)} (${maxBytes} bytes); raise it with options.maxBytes (default ${GRAPH_CUT_MAX_BYTES}, 8 GiB)`,
     );
   }
 }

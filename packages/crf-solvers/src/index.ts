@@ -15,7 +15,7 @@ export { computeEnergy } from './alpha-expansion/problem.js';
 export type { FloatArray } from './arrays.js';
 export type { SolveCallOptions, SolverPool, SolverPoolOptions } from './batch/pool.js';
 export { createSolverPool } from './batch/pool.js';
-export { DEFAULT_MAX_BYTES } from './bounds.js';
+export { GRAPH_CUT_MAX_BYTES } from './bounds.js';
 // Dense CRF: permutohedral-lattice Gaussian filtering and mean-field inference.
 export type { BilateralFeatureOptions } from './dense-crf/features.js';
 export { bilateralFeatures, MAX_FEATURE, spatialFeatures } from './dense-crf/features.js';

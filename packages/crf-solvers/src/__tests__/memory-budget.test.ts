@@ -9,14 +9,14 @@ import {
   alphaBetaSwap,
   alphaExpansion,
   binaryGraphCut,
-  DEFAULT_MAX_BYTES,
+  GRAPH_CUT_MAX_BYTES,
   type FloatArray,
   Graph,
   GridGraph,
   type GridProblem,
 } from '../index.js';
 
-const RAISE = `raise it with options.maxBytes (default ${DEFAULT_MAX_BYTES}, 8 GiB)`;
+const RAISE = `raise it with options.maxBytes (default ${GRAPH_CUT_MAX_BYTES}, 8 GiB)`;
 const OVER_DEFAULT = `over the memory budget of 8.6 GB (${2 ** 33} bytes); ${RAISE}`;
 
 /** `formatBytes` below 1 MB. */

@@ -92,7 +92,7 @@ export interface MoveOptions {
   /**
    * Memory budget in bytes, checked before anything is allocated: the edge
    * list, the max-flow solver, the labels and the moves' working arrays
-   * (`Infinity`: none). @default DEFAULT_MAX_BYTES (8 GiB)
+   * (`Infinity`: none). @default GRAPH_CUT_MAX_BYTES (8 GiB)
    */
   maxBytes?: number;
 }

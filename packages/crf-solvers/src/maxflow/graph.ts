@@ -35,7 +35,7 @@ export interface GraphOptions {
   capBackward?: FloatArray;
   /**
    * Memory budget in bytes, checked before anything is allocated: about 54
-   * bytes a node and 52 an edge (`Infinity`: none). @default DEFAULT_MAX_BYTES (8 GiB)
+   * bytes a node and 52 an edge (`Infinity`: none). @default GRAPH_CUT_MAX_BYTES (8 GiB)
    */
   maxBytes?: number;
 }

@@ -32,7 +32,7 @@ export interface GridGraphOptions {
   /**
    * Memory budget in bytes, checked before anything is allocated: 141
    * bytes a node 8-connected, 93 4-connected (`Infinity`: none).
-   * @default DEFAULT_MAX_BYTES (8 GiB)
+   * @default GRAPH_CUT_MAX_BYTES (8 GiB)
    */
   maxBytes?: number;
 }
