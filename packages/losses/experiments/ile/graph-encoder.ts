@@ -8,7 +8,12 @@
 
 import type { Rng } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { projectSimplex, type RelaxedProblem, type StructuredEncoder } from '../../src/index.js';
+import {
+  projectSimplex,
+  type RelaxedProblem,
+  type StructuredEncoder,
+  unitRows,
+} from '../../src/index.js';
 import { BOND_TYPES, denseGraphs, MASKED, MAX_ATOMS, type MolGraph } from './mol-graph.js';
 
 const N = MAX_ATOMS;
@@ -148,6 +153,89 @@ export class GraphEncoder implements StructuredEncoder<readonly MolGraph[]> {
   }
 }
 
+/** An output encoder of dense (possibly soft) graphs, as {@link graphRelaxation} needs it. */
+export interface DenseGraphEncoder {
+  /** `[B,d]` raw embeddings of discrete graphs. */
+  apply(graphs: readonly MolGraph[]): tf.Tensor2D;
+  /** `[B,d]` raw embeddings of dense graphs (`nodes [B,9,5]`, `bonds [B,9,9,4]`), differentiable in them. */
+  applyDense(nodes: tf.Tensor3D, bonds: tf.Tensor4D): tf.Tensor2D;
+}
+
+/** Length of the fixed loss's code: `9·5` node-type entries and `36·4` upper-triangle bond-type entries. */
+export const HAMMING_SIZE = N * 5 + ((N * (N - 1)) / 2) * BOND_TYPES;
+
+/**
+ * `[B,189]` the fixed (Hamming) code of dense graphs, the layout of
+ * `hammingCodes`: the node rows, then the bond rows of the pairs `i < j`,
+ * all scaled by `1/√45` (unit norm for one-hot graphs). Linear, so it
+ * extends to soft graphs.
+ */
+export function hammingDense(nodes: tf.Tensor3D, bonds: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const B = nodes.shape[0];
+    // The pairs i < j picked by a 0/1 matrix (a gather's gradient has no wasm kernel).
+    const P = N * N * BOND_TYPES;
+    const Q = HAMMING_SIZE - N * 5;
+    const pick = new Float32Array(P * Q);
+    let q = 0;
+    for (let i = 0; i < N; i++)
+      for (let j = i + 1; j < N; j++)
+        for (let t = 0; t < BOND_TYPES; t++) pick[((i * N + j) * BOND_TYPES + t) * Q + q++] = 1;
+    const pairs = tf.matMul(tf.reshape(bonds, [B, P]), tf.tensor2d(pick, [P, Q]));
+    const code = tf.concat([tf.reshape(nodes, [B, N * 5]), pairs], 1);
+    return tf.mul(code, 1 / Math.sqrt(N + (N * (N - 1)) / 2)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The learned embedding with the fixed code beside it:
+ * `ψ_α(y) = [α·φ(y), √(1−α²)·ψ(y)]`, with φ the unit-norm Hamming code
+ * ({@link hammingDense}) and ψ the unit-norm learned embedding of `inner`.
+ * Unit norm on discrete graphs, so its loss is
+ * `2 − 2⟨ψ_α(y), ψ_α(y')⟩ = α²·Δ_Hamming(y, y') + (1−α²)·Δ_learned(y, y')`,
+ * a weighted sum of the fixed and the learned loss. Nothing is trained here:
+ * `inner` is trained alone (NT-Xent), α is a setting.
+ */
+export class HammingSkipEncoder
+  implements DenseGraphEncoder, StructuredEncoder<readonly MolGraph[]>
+{
+  constructor(
+    readonly inner: GraphEncoder,
+    readonly alpha: number,
+  ) {}
+
+  /** The inner encoder's weights (ψ_α itself adds none). */
+  get variables(): tf.Variable[] {
+    return this.inner.variables;
+  }
+
+  apply(graphs: readonly MolGraph[]): tf.Tensor2D {
+    const { nodes, bonds } = denseGraphs(graphs);
+    return tf.tidy(() =>
+      this.applyDense(
+        tf.tensor3d(nodes, [graphs.length, N, 5]),
+        tf.tensor4d(bonds, [graphs.length, N, N, BOND_TYPES]),
+      ),
+    );
+  }
+
+  applyDense(nodes: tf.Tensor3D, bonds: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(
+      () =>
+        tf.concat(
+          [
+            tf.mul(hammingDense(nodes, bonds), this.alpha),
+            tf.mul(
+              unitRows(this.inner.applyDense(nodes, bonds)),
+              Math.sqrt(1 - this.alpha * this.alpha),
+            ),
+          ],
+          1,
+        ) as tf.Tensor2D,
+    );
+  }
+}
+
 /** Rates of {@link augmentGraph}. */
 export interface AugmentOptions {
   /** Probability that an atom (and its bonds) is dropped. @default 0.1 */
@@ -252,7 +340,7 @@ export function roundRelaxed(nodes: tf.Tensor, bonds: tf.Tensor): MolGraph[] {
  * moved towards the simplex centre by `jitter` so gradients are not stuck on a vertex.
  */
 export function graphRelaxation(
-  encoder: GraphEncoder,
+  encoder: DenseGraphEncoder,
   starts: readonly MolGraph[],
   jitter = 0.2,
 ): RelaxedProblem<MolGraph> & { dispose(): void } {

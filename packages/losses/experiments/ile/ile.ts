@@ -14,8 +14,16 @@ import { fileURLToPath } from 'node:url';
 import { WorkerPool } from '@seg/tensor';
 import { sharedDir, tsWorker } from '@seg/tensor/testing';
 import { gridSvg } from './draw.js';
+import { HAMMING_SIZE } from './graph-encoder.js';
 import type { MolGraph } from './mol-graph.js';
-import { type Config, type LearnedModel, loadData, type MethodResult, rdkit } from './pipeline.js';
+import {
+  type Config,
+  type Diagnostics,
+  type LearnedModel,
+  loadData,
+  type MethodResult,
+  rdkit,
+} from './pipeline.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -56,6 +64,8 @@ const full: Config = {
   gradSteps: 30,
   gradLr: 1,
   gradRoundEvery: 10,
+  alpha: 0.7,
+  holdout: 0,
 };
 const cfg: Config = quick
   ? { ...full, embedEpochs: 8, surrogateEpochs: 10, testSize: 200 }
@@ -70,12 +80,18 @@ args.forEach((a, i) => {
   (cfg as unknown as Record<string, number>)[key] = Number(value);
 });
 
+// --alphas a,b,... decodes the learned-plus-Hamming loss for each α (the first one goes to RESULT).
+const alphas = opt('--alphas', String(cfg.alpha))
+  .split(',')
+  .map(Number)
+  .filter((a) => a > 0 && a < 1);
+
 const t0 = performance.now();
 const loaded = await loadData(cfg);
 const { set } = loaded;
 console.log(
   `ILE experiment${quick ? ' (quick)' : ''}: ${set.graphs.length} molecules read from ${data}, ${set.skipped.length} skipped; ` +
-    `train ${loaded.train.length}, test ${loaded.test.length}; ${workers} workers`,
+    `train ${loaded.train.length}, ${cfg.holdout > 0 ? 'validation (held out of the training molecules)' : 'test'} ${loaded.test.length}; ${workers} workers`,
 );
 for (const e of set.skipped.slice(0, 5)) console.log(`  skipped: ${e.message}`);
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -90,7 +106,7 @@ try {
   const tTrain = performance.now();
   const [learned, fixed] = await Promise.all([
     pool.run<LearnedModel>('trainLearned', [cfg]),
-    pool.run<MethodResult & { ms: number }>('runFixed', [cfg, examples]),
+    pool.run<MethodResult & { ms: number; h: Float32Array }>('runFixed', [cfg, examples]),
   ]);
   const trainSec = (performance.now() - tTrain) / 1000;
   console.log(
@@ -105,7 +121,7 @@ try {
     [0, half],
     [half, b],
   ] as const;
-  const decode = (h: Float32Array) =>
+  const decode = (h: Float32Array, alpha = 0) =>
     slices.map(([from, to]) =>
       pool.run<MethodResult>('decodeLearned', [
         cfg,
@@ -114,9 +130,20 @@ try {
         from,
         to,
         from === 0 ? examples : 0,
+        ...(alpha > 0 ? [{ alpha, h: fixed.h.slice(from * HAMMING_SIZE, to * HAMMING_SIZE) }] : []),
       ]),
     );
-  const parts = await Promise.all([...decode(learned.h), ...decode(learned.hNearest)]);
+  const diagnostics = pool.run<Diagnostics>('diagnose', [
+    cfg,
+    learned.encoderWeights,
+    learned.h,
+    fixed.h,
+  ]);
+  const parts = await Promise.all([
+    ...decode(learned.h),
+    ...decode(learned.hNearest),
+    ...alphas.flatMap((a) => decode(learned.h, a)),
+  ]);
   const join2 = (p: MethodResult[]): MethodResult => ({
     candidates: Float64Array.from([...p[0]!.candidates, ...p[1]!.candidates]),
     gradient: Float64Array.from([...p[0]!.gradient, ...p[1]!.gradient]),
@@ -125,13 +152,16 @@ try {
   });
   const lr = join2(parts.slice(0, 2));
   const nn = join2(parts.slice(2, 4));
+  const hybrids = alphas.map((_, k) => join2(parts.slice(4 + 2 * k, 6 + 2 * k)));
+  const diag = await diagnostics;
   const decodeSec = (performance.now() - tDecode) / 1000;
 
-  const rows = [
+  const rows: (readonly [string, MethodResult])[] = [
     ['learned loss (ILE)', lr],
     ['fixed loss (Hamming)', fixed],
     ['nearest neighbour', nn],
-  ] as const;
+    ...alphas.map((a, k) => [`learned + Hamming α=${a}`, hybrids[k]!] as const),
+  ];
   console.log(
     '\nmethod                 | GED, candidates | GED, projected gradient | exact (best)',
   );
@@ -144,7 +174,15 @@ try {
     );
   }
   console.log(
-    `projected gradient: output differs from the candidate decoding for ${lr.descended} of ${b} test molecules (learned), ${nn.descended} (nearest neighbour)`,
+    `projected gradient: output differs from the candidate decoding for ${lr.descended} of ${b} test molecules (learned), ${nn.descended} (nearest neighbour)${hybrids.map((r, k) => `, ${r.descended} (learned + Hamming α=${alphas[k]})`).join('')}`,
+  );
+  const f3 = (v: number) => v.toFixed(3);
+  const c = diag.correlation;
+  console.log(
+    `diagnostics: 1 − R² of h: learned ψ ${f3(diag.regressionError.learned)}, fixed code ${f3(diag.regressionError.fixed)}; ` +
+      `loss vs GED over ${c.pairs} test pairs, Pearson / Spearman: learned ${f3(c.learnedPearson)} / ${f3(c.learnedSpearman)}, ` +
+      `Hamming ${f3(c.fixedPearson)} / ${f3(c.fixedSpearman)}; GED to the nearest training graph under the loss: ` +
+      `learned ${f3(diag.nearestGed.learned)}, Hamming ${f3(diag.nearestGed.fixed)}`,
   );
   console.log(
     `decoding: ${decodeSec.toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -166,11 +204,18 @@ try {
     });
     const svg = gridSvg(
       R,
-      ['truth', 'learned loss', 'fixed loss', 'nearest neighbour'],
+      [
+        'truth',
+        'learned loss',
+        ...(hybrids.length > 0 ? [`learned+Hamming α=${alphas[0]}`] : []),
+        'fixed loss',
+        'nearest neighbour',
+      ],
       truth.map((t, i) => ({
         cells: [
           { graph: t, caption: loaded.set.smiles[loaded.test[i]!]! },
           cell(bestGraphs(lr)[i]!, t),
+          ...(hybrids.length > 0 ? [cell(bestGraphs(hybrids[0]!)[i]!, t)] : []),
           cell(bestGraphs(fixed)[i]!, t),
           cell(bestGraphs(nn)[i]!, t),
         ],
@@ -189,12 +234,31 @@ try {
     gedFixedGradient: +mean(fixed.gradient).toFixed(4),
     gedNearestNeighbourCandidates: +mean(nn.candidates).toFixed(4),
     gedNearestNeighbourGradient: +mean(nn.gradient).toFixed(4),
+    ...(hybrids.length > 0
+      ? {
+          alpha: alphas[0],
+          gedLearnedHamming: +best(hybrids[0]!).toFixed(4),
+          gedLearnedHammingCandidates: +mean(hybrids[0]!.candidates).toFixed(4),
+          gedLearnedHammingGradient: +mean(hybrids[0]!.gradient).toFixed(4),
+        }
+      : {}),
+    ...(hybrids.length > 1
+      ? {
+          alphas: alphas.map((a, k) => ({
+            alpha: a,
+            candidates: +mean(hybrids[k]!.candidates).toFixed(4),
+            gradient: +mean(hybrids[k]!.gradient).toFixed(4),
+          })),
+        }
+      : {}),
+    diagnostics: diag,
     trainSec: +trainSec.toFixed(1),
     decodeSec: +decodeSec.toFixed(1),
     train: loaded.train.length,
     test: loaded.test.length,
     skipped: set.skipped.length,
     quick,
+    holdout: cfg.holdout,
     seed,
     anchorGedDsokr: 2.94,
   };

@@ -14,7 +14,13 @@ import {
   trainOutputEmbedding,
 } from '../../src/index.js';
 import { graphEditDistance } from './ged.js';
-import { augmentGraph, GraphEncoder, graphRelaxation } from './graph-encoder.js';
+import {
+  augmentGraph,
+  GraphEncoder,
+  graphRelaxation,
+  HAMMING_SIZE,
+  HammingSkipEncoder,
+} from './graph-encoder.js';
 import {
   denseGraphs,
   MAX_ATOMS,
@@ -50,6 +56,17 @@ export interface Config {
   gradLr: number;
   /** Also round the iterates every this many steps (see decodeGradient's roundEvery). */
   gradRoundEvery: number;
+  /**
+   * Weight of the fixed code in the learned-plus-Hamming loss
+   * `α²·Δ_Hamming + (1−α²)·Δ_learned` (see HammingSkipEncoder); 0: that method is not run.
+   */
+  alpha: number;
+  /**
+   * Validation mode when > 0: the last `holdout` of the `trainSize` training
+   * molecules are held out and evaluated instead of the test molecules
+   * (every model trains on the others; the test molecules are not read).
+   */
+  holdout: number;
 }
 
 /** The data set and its fixed split. */
@@ -70,8 +87,12 @@ export function rdkit(): ReturnType<typeof initRDKitModule> {
 export async function loadData(cfg: Config): Promise<Data> {
   const set = readSmilesFile(await rdkit(), readFileSync(cfg.data, 'utf8'));
   const perm = Array.from(new Rng(cfg.seed).permutation(set.graphs.length));
-  const train = perm.slice(0, cfg.trainSize);
-  const test = perm.slice(cfg.trainSize, cfg.trainSize + cfg.testSize);
+  const trainEnd = cfg.trainSize - cfg.holdout;
+  const train = perm.slice(0, trainEnd);
+  const test =
+    cfg.holdout > 0
+      ? perm.slice(trainEnd, cfg.trainSize).slice(0, cfg.testSize)
+      : perm.slice(cfg.trainSize, cfg.trainSize + cfg.testSize);
   return { set, train, test };
 }
 
@@ -235,17 +256,43 @@ export async function decodeLearned(
   from: number,
   to: number,
   examples = 0,
+  withHamming?: { alpha: number; h: Float32Array },
 ): Promise<MethodResult> {
   const data = await loadData(cfg);
   const rng = new Rng(cfg.seed + 1);
   const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
-  const encoder = new GraphEncoder(rng, { hidden: cfg.hidden, dim: cfg.dim, readout: cfg.readout });
-  encoder.setWeights(encoderWeights);
-  const psi = embedOutputs(encoder, trainGraphs);
+  const graphEncoder = new GraphEncoder(rng, {
+    hidden: cfg.hidden,
+    dim: cfg.dim,
+    readout: cfg.readout,
+  });
+  graphEncoder.setWeights(encoderWeights);
   const b = to - from;
-  const hT = tf.tensor2d(h, [b, cfg.dim]);
   const S = cfg.starts;
+  // With the fixed code beside ψ: ψ_α = [α φ, √(1−α²) ψ] and h_α = [α h_φ, √(1−α²) h_ψ],
+  // so ⟨h_α, ψ_α⟩ = α²⟨h_φ, φ⟩ + (1−α²)⟨h_ψ, ψ⟩ (each h the regression of its own code).
+  const alpha = withHamming?.alpha ?? 0;
+  const encoder = withHamming ? new HammingSkipEncoder(graphEncoder, alpha) : graphEncoder;
+  const dim = withHamming ? HAMMING_SIZE + cfg.dim : cfg.dim;
+  const hT = tf.tidy(() => {
+    const hPsi = tf.tensor2d(h, [b, cfg.dim]);
+    if (!withHamming) return hPsi;
+    return tf.concat(
+      [
+        tf.mul(tf.tensor2d(withHamming.h, [b, HAMMING_SIZE]), alpha),
+        tf.mul(hPsi, Math.sqrt(1 - alpha * alpha)),
+      ],
+      1,
+    );
+  });
+  const psi = embedOutputs(encoder, trainGraphs);
   const top = decodeCandidates(hT, psi, { k: S });
+  // The fixed loss's own decoding (per-entry argmax of h_φ) is the first start
+  // when the fixed code is part of the loss; the best candidates are the others.
+  const startGraph = (i: number, r: number) =>
+    withHamming && r === 0
+      ? roundHamming(withHamming.h.subarray(i * HAMMING_SIZE, (i + 1) * HAMMING_SIZE))
+      : trainGraphs[top.indices[i * S + (withHamming ? r - 1 : r)]!]!;
   const truth = data.test.slice(from, to).map((i) => data.set.graphs[i]!);
   const candidates = new Float64Array(b);
   const gradient = new Float64Array(b);
@@ -259,12 +306,11 @@ export async function decodeLearned(
   let descended = 0;
   for (let s = 0; s < b; s += chunk) {
     const e = Math.min(b, s + chunk);
-    const starts = Array.from(
-      { length: (e - s) * S },
-      (_, r) => trainGraphs[top.indices[s * S + r]!]!,
+    const starts = Array.from({ length: (e - s) * S }, (_, r) =>
+      startGraph(s + Math.floor(r / S), r % S),
     );
     const problem = graphRelaxation(encoder, starts);
-    const hs = tf.slice(hT, [s, 0], [e - s, cfg.dim]);
+    const hs = tf.slice(hT, [s, 0], [e - s, dim]);
     const r = decodeGradient(hs, problem, {
       steps: cfg.gradSteps,
       learningRate: cfg.gradLr,
@@ -279,7 +325,7 @@ export async function decodeLearned(
     });
   }
   tf.dispose([psi, hT]);
-  encoder.dispose();
+  graphEncoder.dispose();
   return { candidates, gradient, descended, examples: ex };
 }
 
@@ -288,7 +334,7 @@ export async function runFixed(
   cfg: Config,
   examples = 0,
   log: (s: string) => void = () => {},
-): Promise<MethodResult & { ms: number }> {
+): Promise<MethodResult & { ms: number; h: Float32Array }> {
   const t0 = performance.now();
   const data = await loadData(cfg);
   const rng = new Rng(cfg.seed + 4);
@@ -329,5 +375,114 @@ export async function runFixed(
   });
   tf.dispose([target, xTrain, xTest, hT]);
   mlp.dispose();
-  return { candidates, gradient, examples: ex, ms };
+  return { candidates, gradient, examples: ex, ms, h };
+}
+
+/** Why one loss decodes better than another: measured on the evaluated (test) molecules. */
+export interface Diagnostics {
+  /** `1 − R²` of each regression on the test molecules: `Σ‖h(x) − t‖² / Σ‖t − t̄‖²` (learned ψ; fixed code φ). */
+  regressionError: { learned: number; fixed: number };
+  /** Pearson and Spearman correlations of the loss with the GED over random pairs of test graphs. */
+  correlation: {
+    pairs: number;
+    learnedPearson: number;
+    learnedSpearman: number;
+    fixedPearson: number;
+    fixedSpearman: number;
+  };
+  /** Mean GED from each test graph to the training graph nearest to it under each loss (the best a perfect h could do with candidates). */
+  nearestGed: { learned: number; fixed: number };
+}
+
+/** {@link Diagnostics} of a trained ψ and both regressions (`h` `[test, d]`, `hFixed` `[test, 189]`). */
+export async function diagnose(
+  cfg: Config,
+  encoderWeights: Float32Array[],
+  h: Float32Array,
+  hFixed: Float32Array,
+  pairs = 2000,
+): Promise<Diagnostics> {
+  const data = await loadData(cfg);
+  const rng = new Rng(cfg.seed + 6);
+  const trainGraphs = data.train.map((i) => data.set.graphs[i]!);
+  const testGraphs = data.test.map((i) => data.set.graphs[i]!);
+  const encoder = new GraphEncoder(new Rng(cfg.seed + 1), {
+    hidden: cfg.hidden,
+    dim: cfg.dim,
+    readout: cfg.readout,
+  });
+  encoder.setWeights(encoderWeights);
+  const b = testGraphs.length;
+  const psiTest = embedOutputs(encoder, testGraphs);
+  const psiTrain = embedOutputs(encoder, trainGraphs);
+  const phiTest = tf.tensor2d(hammingCodes(testGraphs), [b, HAMMING_SIZE]);
+  const phiTrain = tf.tensor2d(hammingCodes(trainGraphs), [trainGraphs.length, HAMMING_SIZE]);
+  const rel = (pred: Float32Array, t: tf.Tensor2D) =>
+    tf.tidy(() => {
+      const p = tf.tensor2d(pred, t.shape);
+      const err = tf.sum(tf.square(tf.sub(p, t)));
+      const spread = tf.sum(tf.square(tf.sub(t, tf.mean(t, 0, true))));
+      return err.dataSync()[0]! / spread.dataSync()[0]!;
+    });
+  const regressionError = { learned: rel(h, psiTest), fixed: rel(hFixed, phiTest) };
+  const psiT = psiTest.arraySync();
+  const phiT = phiTest.arraySync();
+  const dot = (u: number[], v: number[]) => u.reduce((s, x, k) => s + x * v[k]!, 0);
+  const dL: number[] = [];
+  const dF: number[] = [];
+  const ged: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const i = rng.int(b);
+    let j = rng.int(b - 1);
+    if (j >= i) j++;
+    dL.push(2 - 2 * dot(psiT[i]!, psiT[j]!));
+    dF.push(2 - 2 * dot(phiT[i]!, phiT[j]!));
+    ged.push(graphEditDistance(testGraphs[i]!, testGraphs[j]!));
+  }
+  const nearest = (q: tf.Tensor2D, c: tf.Tensor2D) => {
+    const idx = tf.tidy(() => tf.argMax(tf.matMul(q, tf.transpose(c)), 1).dataSync());
+    return testGraphs.reduce((s, t, i) => s + graphEditDistance(trainGraphs[idx[i]!]!, t), 0) / b;
+  };
+  const out: Diagnostics = {
+    regressionError,
+    correlation: {
+      pairs,
+      learnedPearson: pearson(dL, ged),
+      learnedSpearman: pearson(ranks(dL), ranks(ged)),
+      fixedPearson: pearson(dF, ged),
+      fixedSpearman: pearson(ranks(dF), ranks(ged)),
+    },
+    nearestGed: { learned: nearest(psiTest, psiTrain), fixed: nearest(phiTest, phiTrain) },
+  };
+  tf.dispose([psiTest, psiTrain, phiTest, phiTrain]);
+  encoder.dispose();
+  return out;
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let k = 0; k < n; k++) {
+    sab += (a[k]! - ma) * (b[k]! - mb);
+    saa += (a[k]! - ma) ** 2;
+    sbb += (b[k]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Ranks with ties averaged (for Spearman's correlation). */
+function ranks(a: readonly number[]): number[] {
+  const order = a.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+  const r = new Array<number>(a.length);
+  for (let s = 0; s < order.length; ) {
+    let e = s;
+    while (e + 1 < order.length && order[e + 1]![0] === order[s]![0]) e++;
+    for (let k = s; k <= e; k++) r[order[k]![1]] = (s + e) / 2;
+    s = e + 1;
+  }
+  return r;
 }

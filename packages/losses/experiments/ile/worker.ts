@@ -1,7 +1,7 @@
 // Worker of the ILE experiment: one training or decoding job per task.
 import { initBackend } from '@seg/tensor';
 import { exposeTasks } from '@seg/tensor/worker';
-import { type Config, decodeLearned, runFixed, trainLearned } from './pipeline.js';
+import { type Config, decodeLearned, diagnose, runFixed, trainLearned } from './pipeline.js';
 
 const ready = initBackend({ backend: 'wasm' });
 const log = (s: string) => console.log(s);
@@ -22,8 +22,13 @@ void exposeTasks({
     from: number,
     to: number,
     examples: number,
+    withHamming?: { alpha: number; h: Float32Array },
   ) => {
     await ready;
-    return decodeLearned(cfg, weights, h, from, to, examples);
+    return decodeLearned(cfg, weights, h, from, to, examples, withHamming);
+  },
+  diagnose: async (cfg: Config, weights: Float32Array[], h: Float32Array, hFixed: Float32Array) => {
+    await ready;
+    return diagnose(cfg, weights, h, hFixed);
   },
 });

@@ -10,6 +10,9 @@ import {
   augmentGraph,
   GraphEncoder,
   graphRelaxation,
+  HAMMING_SIZE,
+  HammingSkipEncoder,
+  hammingDense,
   roundRelaxed,
 } from '../../experiments/ile/graph-encoder.js';
 import {
@@ -251,6 +254,39 @@ describeBackends('graph encoder and relaxation', () => {
       expect(r.outputs.length).toBe(2);
     });
     tf.dispose([target]);
+    enc.dispose();
+  });
+});
+
+describeBackends('learned loss with the Hamming code beside it', () => {
+  it('the dense code is the fixed code; Δ of ψ_α is α²·Δ_Hamming + (1−α²)·Δ_learned', async () => {
+    const graphs = fc.sample(graphArb(9), { numRuns: 5, seed: 15 });
+    const { nodes, bonds } = denseGraphs(graphs);
+    const code = tf.tidy(() =>
+      hammingDense(tf.tensor3d(nodes, [5, 9, 5]), tf.tensor4d(bonds, [5, 9, 9, 4])).dataSync(),
+    );
+    expect(code.length).toBe(5 * HAMMING_SIZE);
+    expect(Array.from(code)).toEqual(Array.from(hammingCodes(graphs)));
+    const enc = new GraphEncoder(new Rng(4), { hidden: 8, dim: 6, readout: 'sum+ordered' });
+    const alpha = 0.6;
+    const skip = new HammingSkipEncoder(enc, alpha);
+    await expectNoLeaks(() => {
+      const [e, psi] = tf.tidy(() => [
+        skip.apply(graphs).arraySync(),
+        embedOutputs(enc, graphs).arraySync(),
+      ]);
+      const dot = (u: number[], v: number[]) => u.reduce((a, x, k) => a + x * v[k]!, 0);
+      const phi = (i: number) =>
+        Array.from(code.subarray(i * HAMMING_SIZE, (i + 1) * HAMMING_SIZE));
+      for (let i = 0; i < 5; i++) {
+        expect(dot(e[i]!, e[i]!)).toBeCloseTo(1, 5);
+        const j = (i + 1) % 5;
+        const mixed =
+          alpha ** 2 * (2 - 2 * dot(phi(i), phi(j))) +
+          (1 - alpha ** 2) * (2 - 2 * dot(psi[i]!, psi[j]!));
+        expect(2 - 2 * dot(e[i]!, e[j]!)).toBeCloseTo(mixed, 5);
+      }
+    });
     enc.dispose();
   });
 });
