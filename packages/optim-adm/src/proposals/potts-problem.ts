@@ -39,10 +39,10 @@ export const MAX_POTTS_WEIGHT = 1e30;
 
 /**
  * A Potts energy `Σ_p U[p·K + L_p] + Σ_edges w·[L_p ≠ L_q]` on a grid, with
- * optional seeds: a crf-solvers `GridProblem` (Potts pairwise term) in
- * float32, plus the seeds.
+ * optional seeds: a crf-solvers `GridProblem` without a pairwise matrix (the
+ * Potts term), in float32, plus the seeds.
  */
-export interface PottsProblem extends GridProblem {
+export interface PottsProblem extends Omit<GridProblem, 'pairwise'> {
   /** N·K, site-major `[p*K + k]`. */
   unary: Float32Array;
   /**
