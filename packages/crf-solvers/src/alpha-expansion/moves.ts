@@ -13,6 +13,7 @@ import {
   type Compiled,
   compile,
   cycleOptions,
+  DEFAULT_MAX_CYCLES,
   energyOf,
   type LabelingProblem,
   type LabelingResult,
@@ -329,11 +330,11 @@ export function alphaExpansion(
   options: MoveOptions = {},
 ): LabelingResult {
   // more than one cycle keeps each label's flows to warm-start its next move
-  const warm = (options.maxCycles ?? 20) > 1;
+  const warmStarts = (options.maxCycles ?? DEFAULT_MAX_CYCLES) > 1;
   const extra: Budget['extra'] = (n, m, K, D) =>
     D > 0
-      ? gridMovesBytes(n, D >> 1, K, warm)
-      : 4 * n + (warm && m * K <= MAX_WARM_FLOWS ? 8 * m * K + K : 0);
+      ? gridMovesBytes(n, D >> 1, K, warmStarts)
+      : 4 * n + (warmStarts && m * K <= MAX_WARM_FLOWS ? 8 * m * K + K : 0);
   return runMoves(
     'alphaExpansion',
     problem,

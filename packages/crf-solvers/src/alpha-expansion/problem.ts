@@ -448,13 +448,16 @@ export function startLabels(
   return { L, fixed };
 }
 
+/** The default `maxCycles` of the move solvers. */
+export const DEFAULT_MAX_CYCLES = 20;
+
 /** Checks `maxCycles` and `labelOrder`. */
 export function cycleOptions(
   fn: string,
   K: number,
   opts: MoveOptions,
 ): { maxCycles: number; order: Int32Array } {
-  const maxCycles = opts.maxCycles ?? 20;
+  const maxCycles = opts.maxCycles ?? DEFAULT_MAX_CYCLES;
   assertInt(fn, 'maxCycles', maxCycles, 1);
   let order: Int32Array;
   if (opts.labelOrder) {
