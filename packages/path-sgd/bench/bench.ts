@@ -21,7 +21,7 @@ import {
 import { initBackend, Rng } from '@seg/tensor';
 import { median } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { PathSGD } from '../src/index.js';
+import { PathSgdOptimizer } from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 8 : 25;
@@ -123,8 +123,8 @@ function run(c: Case): CaseResult {
   const lr = 1e-4;
   const opts = {
     sgd: tf.train.sgd(lr) as tf.Optimizer,
-    pathSgd: new PathSGD(c.model, lr) as tf.Optimizer,
-    pathSgd10: new PathSGD(c.model, lr, { refreshEvery: 10 }) as tf.Optimizer,
+    pathSgd: new PathSgdOptimizer(c.model, lr) as tf.Optimizer,
+    pathSgd10: new PathSgdOptimizer(c.model, lr, { refreshEvery: 10 }) as tf.Optimizer,
   };
   const times: Record<keyof typeof opts, Timing[]> = { sgd: [], pathSgd: [], pathSgd10: [] };
   for (const o of Object.values(opts)) for (let i = 0; i < 2; i++) timeStep(o, c);

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createModel, defineNet, dense, type Model, type NetSpec, relu } from '@seg/dense-conv';
 import { initBackend, Rng } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { PathSGD, pathNorm } from '../src/index.js';
+import { PathSgdOptimizer, pathNorm } from '../src/index.js';
 import { type Digits, readDigits, subset } from './data.js';
 import { renderSvg } from './plot.js';
 
@@ -126,7 +126,7 @@ function initialWeights(
 function makeModel(spec: NetSpec, weights: Record<string, Float32Array>): Model {
   const shapes: Record<string, number[]> = {};
   for (const l of spec.layers) {
-    if (l.kind === 'dense') {
+    if (l.kind === 'linear') {
       shapes[`${l.name}/weight`] = [l.inChannels, l.outChannels];
       shapes[`${l.name}/bias`] = [l.outChannels];
     }
@@ -142,7 +142,7 @@ function makeModel(spec: NetSpec, weights: Record<string, Float32Array>): Model 
 }
 
 function makeOptimizer(name: OptName, lr: number, model: Model): tf.Optimizer {
-  if (name === 'pathSgd') return new PathSGD(model, lr);
+  if (name === 'pathSgd') return new PathSgdOptimizer(model, lr);
   if (name === 'sgd') return tf.train.sgd(lr);
   return tf.train.adagrad(lr);
 }

@@ -1,5 +1,5 @@
 import { createModel } from '@seg/dense-conv';
-import { Rng, SegShapeError, SegValueError } from '@seg/tensor';
+import { Rng, SegRangeError, SegShapeError, SegValueError } from '@seg/tensor';
 import { describeBackends, expectNoLeaks, expectThrow } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
@@ -207,6 +207,32 @@ describeBackends('transforms', () => {
       SegValueError,
       'pathSgd: options is null, expected an object',
     );
+    for (const momentum of [0, 0.9]) {
+      // named pathSgd with or without momentum (which chains the parts)
+      expectThrow(
+        () => pathSgd(model, 'fast' as never, { momentum }),
+        SegValueError,
+        'pathSgd: learningRate is fast, expected a number or a schedule (step) => number',
+      );
+      expectThrow(
+        () => pathSgd(model, 0.1, { momentum, refreshEvery: 1.5 }),
+        SegRangeError,
+        'pathSgd: options.refreshEvery is 1.5, expected an integer ≥ 1',
+      );
+    }
+    const fused = pathSgd(model, () => Number.NaN);
+    const g = { 'fc1/weight': tf.ones([3, 2]), 'fc1/bias': tf.ones([2]) };
+    expectThrow(
+      () => fused.update(g, [fused.init(model.params)[0]!], model.params),
+      SegValueError,
+      'pathSgd.update: state has length 1, expected 2',
+    );
+    expectThrow(
+      () => fused.update(g, fused.init(model.params), model.params),
+      SegValueError,
+      'pathSgd.update: learningRate(0) is NaN, expected a finite number ≥ 0',
+    );
+    tf.dispose(g);
     expectThrow(
       () => trace({ decay: 0.5, nesterov: 'yes' as never }),
       SegValueError,

@@ -60,14 +60,14 @@ export function pathSgd(
       `${fn}: options.nesterov is ${JSON.stringify(nesterov)}, expected true or false`,
     );
   }
-  if (momentum > 0 || nesterov) {
-    return chain(
-      scaleByPathNorm(model, pathOptions),
-      trace({ decay: momentum, nesterov }),
-      scaleByLearningRate(learningRate),
-    );
-  }
-  return pathSgdStep(fn, model, learningRate, pathOptions);
+  // checks the model, the options and the learning rate under this function's name
+  const step = pathSgdStep(fn, model, learningRate, pathOptions);
+  if (momentum === 0 && !nesterov) return step;
+  return chain(
+    scaleByPathNorm(model, pathOptions),
+    trace({ decay: momentum, nesterov }),
+    scaleByLearningRate(learningRate),
+  );
 }
 
 /** The state of {@link pathSgd} without momentum: that of `chain(scaleByPathNorm, scaleByLearningRate)`. */
