@@ -103,7 +103,12 @@ export interface DatasetTrainOptions {
   onStep?: (info: DatasetStepInfo) => void | boolean | Promise<void | boolean>;
   /** Save every `every` steps (and at the end). */
   checkpoint?: { every: number; save(cp: DatasetCheckpoint): void | Promise<void> };
-  /** Continue from a checkpoint of the same method. */
+  /**
+   * Continue from a checkpoint of the same method, or, for `'gd-grid'`,
+   * `'gd-dense'` and `'adm'`, from a `'pce'` checkpoint taken within their
+   * `pretrainSteps` (same other options): their pre-training is exactly
+   * those steps, so one pCE run can start them all.
+   */
   resume?: DatasetCheckpoint;
 }
 
@@ -144,9 +149,12 @@ export async function trainOnDataset(
   const history: DatasetStepInfo[] = [];
   let first = 0;
   if (o.resume) {
-    if (o.resume.method !== s.method) {
+    // the pCE pre-training of GD and ADM is a 'pce' run's first steps, alike
+    const fromPretraining =
+      o.resume.method === 'pce' && s.method !== 'full' && o.resume.step <= s.pretrain;
+    if (o.resume.method !== s.method && !fromPretraining) {
       throw new SegValueError(
-        `${fn}: options.resume is a '${o.resume.method}' checkpoint, expected '${s.method}'`,
+        `${fn}: options.resume is a '${o.resume.method}' checkpoint at step ${o.resume.step}, expected '${s.method}' (or 'pce' within the ${s.pretrain} pre-training steps)`,
       );
     }
     await restore(fn, net, optimizer, o.resume);
