@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds every anchor (installing Debian's libmaxflow-dev first when it is
-// missing and this is root with apt-get): `node tooling/anchors/build.mjs`.
+// Builds every anchor (installing Debian's libmaxflow-dev and libeigen3-dev
+// first when they are missing and this is root with apt-get):
+// `node tooling/anchors/build.mjs`.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,8 +18,14 @@ const hasLib = () => {
     return false;
   }
 };
-if (!hasLib() && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-  execSync('apt-get update -qq && apt-get install -y -qq libmaxflow-dev', { stdio: 'ignore' });
+const missing = [
+  ...(hasLib() ? [] : ['libmaxflow-dev']),
+  ...(existsSync('/usr/include/eigen3') ? [] : ['libeigen3-dev']),
+];
+if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+  execSync(`apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}`, {
+    stdio: 'ignore',
+  });
 }
 let failed = 0;
 for (const name of ANCHOR_NAMES) {

@@ -9,7 +9,9 @@
  * - α-expansion on SEGPOTTS instances (321×321, 21 labels, 8-connected,
  *   λ = 1) vs `alpha_expansion_bk`, same cycles: time and energy ratios;
  * - batch solving: speed-up of 2 workers over 1 on GrabCut-sized problems;
- * - the dense CRF (bench/dense-crf.ts, by its own author), merged in.
+ * - the dense CRF (bench/dense-crf.ts) vs `dense_crf_kk` (densecrf, the C++
+ *   core of pydensecrf), in turns on the same instance: `denseCrfRatio` and
+ *   the set-up / iterations ratios, the MAP labels' agreement, merged in.
  *
  * The anchors are built here, in `.anchors/` (git-ignored), when g++ and
  * libmaxflow-dev are present; the copy of maxflow_bk prints the flow with 17
@@ -34,6 +36,7 @@ import {
   readPottsInstance,
 } from '../src/index.js';
 import { GridBK } from '../src/maxflow/grid-bk.js';
+import type { DenseCrfBenchResult } from './dense-crf.js';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -408,13 +411,16 @@ async function main(): Promise<void> {
     ratio: null,
   });
 
-  let dense: { denseCrfSec: number; rows: Row[] } | null = null;
+  let dense: DenseCrfBenchResult | null = null;
+  let printDense: ((res: DenseCrfBenchResult) => void) | null = null;
   const denseFile = join(here, 'dense-crf.ts');
   if (only !== 'solvers' && existsSync(denseFile)) {
     const mod = (await import(pathToFileURL(denseFile).href)) as {
-      runDenseCrfBench(quick: boolean): Promise<{ denseCrfSec: number; rows: Row[] }>;
+      runDenseCrfBench(quick: boolean): Promise<DenseCrfBenchResult>;
+      printDenseCrfSummary(res: DenseCrfBenchResult): void;
     };
     dense = await mod.runDenseCrfBench(quick);
+    printDense = mod.printDenseCrfSummary;
     rows.push(...dense.rows);
   }
 
@@ -436,6 +442,7 @@ async function main(): Promise<void> {
   console.log(
     `batch: 1 worker ${bt.ms1.toFixed(0)} ms, 2 workers ${bt.ms2.toFixed(0)} ms, speed-up ${bt.speedup.toFixed(2)}×`,
   );
+  if (dense && printDense) printDense(dense);
 
   const bench = {
     quick,
@@ -457,6 +464,13 @@ async function main(): Promise<void> {
     batchMs1: bt.ms1,
     batchMs2: bt.ms2,
     denseCrfSec: dense ? dense.denseCrfSec : null,
+    // every dense-CRF ratio is against the native densecrf run in turns with it
+    denseCrfRatio: dense ? dense.denseCrfRatio : null,
+    denseCrfSetupRatio: dense ? dense.denseCrfSetupRatio : null,
+    denseCrfIterationsRatio: dense ? dense.denseCrfIterationsRatio : null,
+    denseCrfMapAgreement: dense ? dense.denseCrfMapAgreement : null,
+    denseCrfAnchorMs: dense ? dense.denseCrfAnchorMs : null,
+    denseCrfLoadAvg: dense ? dense.loadAvg : null,
   };
   console.log(`BENCH ${JSON.stringify(bench)}`);
 }

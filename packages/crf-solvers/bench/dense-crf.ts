@@ -1,25 +1,28 @@
 /**
  * Dense-CRF benchmark: pydensecrf's default kernels on a 500×375 crop of the
- * GrabCut `tennis.png`, 21 labels, 5 mean-field iterations, set-up included;
- * plus one permutohedral filtering of 21 channels in 5-D (the dense-CRF loss
- * of @seg/losses needs about two per forward + backward).
+ * GrabCut `tennis.png`, 21 labels, 5 mean-field iterations, set-up included,
+ * side by side with the native anchor `dense_crf_kk` (Krähenbühl & Koltun's
+ * densecrf, the C++ core of pydensecrf; shared/bench/anchors, built once by
+ * @seg/anchors) on the same instance (written with the anchors'
+ * `encodeDenseCrf`, SEGDCRF1): the two run in turns, every ratio measured in
+ * this run. Plus one permutohedral filtering of 21 channels in 5-D (the
+ * dense-CRF loss of @seg/losses needs about two per forward + backward).
  *
  * Standalone: `npx tsx --conditions=@seg/source bench/dense-crf.ts [--quick]`.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { anchorBinary } from '@seg/anchors';
 import { type RgbImage, Rng } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
 import { median } from '@seg/tensor/testing';
 import { bilateralFeatures, spatialFeatures } from '../src/dense-crf/features.js';
 import { PermutohedralLattice } from '../src/dense-crf/lattice.js';
-import { DenseCrf } from '../src/dense-crf/mean-field.js';
-
-/** pydensecrf (C++), measured on this machine: 500×375, 21 labels (methods.md §3). */
-const ANCHOR_SETUP_SEC = 0.22;
-const ANCHOR_ITERS_SEC = 0.42;
-/** The @seg/losses target for a dense-CRF loss forward + backward at 500×375, K = 21. */
-const LOSS_TARGET_MS = 84;
+import { argmaxRows, DenseCrf } from '../src/dense-crf/mean-field.js';
 
 /** One row of the dense-CRF table. */
 export interface DenseCrfBenchRow {
@@ -29,9 +32,28 @@ export interface DenseCrfBenchRow {
   ratio: number | null;
 }
 
+/** The dense-CRF figures, every ratio against the native anchor run in the same process tree. */
+export interface DenseCrfBenchResult {
+  denseCrfSec: number;
+  denseCrfBestSec: number;
+  /** Median total (set-up + 5 iterations), @seg / native; null without the anchor. */
+  denseCrfRatio: number | null;
+  denseCrfSetupRatio: number | null;
+  denseCrfIterationsRatio: number | null;
+  /** Fraction of pixels whose MAP label equals the anchor's. */
+  denseCrfMapAgreement: number | null;
+  /** Native medians (ms): set-up, 5 iterations, total. */
+  denseCrfAnchorMs: { setup: number; iterations: number; total: number } | null;
+  filterK21Ms: number;
+  /** 1-minute load average before and after. */
+  loadAvg: [number, number];
+  rows: DenseCrfBenchRow[];
+}
+
 const WIDTH = 500;
 const HEIGHT = 375;
 const K = 21;
+const ITERATIONS = 5;
 
 function sharedData(): string {
   return process.env.SEG_SHARED ?? fileURLToPath(new URL('../../../../shared', import.meta.url));
@@ -48,6 +70,48 @@ async function loadImage(): Promise<RgbImage> {
     data.set(full.data.subarray(from, from + WIDTH * 3), y * WIDTH * 3);
   }
   return { width: WIDTH, height: HEIGHT, data };
+}
+
+/** The native anchor on the benchmark's instance, or why it cannot run. */
+interface DenseCrfAnchor {
+  /** One run of `repeats` set-ups + inferences; medians in ms, MAP labels of the last. */
+  run(repeats: number): {
+    setupMs: number;
+    inferenceMs: number;
+    totalMs: number;
+    labels: Int32Array;
+  };
+}
+
+/** Builds the anchor (once, by @seg/anchors) and writes the instance with the anchors' own encoder. */
+async function denseCrfAnchor(
+  img: RgbImage,
+  unary: Float32Array,
+): Promise<DenseCrfAnchor | { reason: string }> {
+  const shared = sharedData();
+  const built = anchorBinary(existsSync(shared) ? shared : null, 'dense_crf_kk');
+  if (built.path === undefined) return { reason: built.reason };
+  const bin = built.path;
+  const work = fileURLToPath(new URL('../.anchors/dense-crf', import.meta.url));
+  mkdirSync(work, { recursive: true });
+  const instance = join(work, `tennis-${WIDTH}x${HEIGHT}-k${K}.dcrf`);
+  const labelsFile = join(work, 'labels.bin');
+  const builder = join(shared, 'bench', 'anchors', 'dense-crf-instance.mjs');
+  const { encodeDenseCrf } = (await import(pathToFileURL(builder).href)) as {
+    encodeDenseCrf(w: number, h: number, k: number, rgb: Uint8Array, unary: Float32Array): Buffer;
+  };
+  await writeFile(instance, encodeDenseCrf(WIDTH, HEIGHT, K, img.data, unary));
+  return {
+    run(repeats) {
+      const out = execFileSync(bin, [instance, String(ITERATIONS), String(repeats), labelsFile], {
+        encoding: 'utf8',
+      });
+      const r = JSON.parse(out) as { setupMs: number; inferenceMs: number; totalMs: number };
+      const buf = readFileSync(labelsFile);
+      const labels = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
+      return { ...r, labels };
+    },
+  };
 }
 
 /** A noisy 21-label unary: blocks of labels plus Gaussian noise, −log softmax. */
@@ -71,40 +135,76 @@ function makeUnary(rng: Rng): Float32Array {
   return u;
 }
 
+/** One @seg run: set-up and 5 iterations (ms), and the MAP labels. */
+function runOurs(img: RgbImage, unary: Float32Array) {
+  const t0 = performance.now();
+  const crf = new DenseCrf(WIDTH, HEIGHT, K);
+  crf.setUnaryEnergy(unary);
+  crf.addPairwiseGaussian({ sxy: 3, compat: 3 });
+  crf.addPairwiseBilateral({ sxy: 80, srgb: 13, rgbim: img, compat: 10 });
+  const t1 = performance.now();
+  const q = crf.inference(ITERATIONS);
+  const t2 = performance.now();
+  return { setupMs: t1 - t0, iterationsMs: t2 - t1, labels: argmaxRows(q, K) };
+}
+
 /**
- * Runs the dense-CRF benchmark: `denseCrfSec` is the median wall time of
- * set-up + 5 iterations over 7 runs (3 with `quick`), `denseCrfBestSec` the
- * fastest run (pydensecrf: 0.64 s here). The loss rows time one lattice
- * build and one K = 21 filtering forward and in reverse (the adjoint).
+ * Runs the dense-CRF benchmark: 7 rounds (3 with `quick`), each one run of
+ * @seg (set-up + 5 iterations) between two of the native anchor (its median
+ * of 3 repeats, in its own process), so both see the same load; the ratios
+ * are of the medians over the rounds. The loss rows time one lattice build
+ * and one K = 21 filtering forward and in reverse (the adjoint), against one
+ * native iteration.
  */
-export async function runDenseCrfBench(quick: boolean): Promise<{
-  denseCrfSec: number;
-  denseCrfBestSec: number;
-  filterK21Ms: number;
-  rows: DenseCrfBenchRow[];
-}> {
+export async function runDenseCrfBench(quick: boolean): Promise<DenseCrfBenchResult> {
+  const loadBefore = loadavg()[0]!;
   const img = await loadImage();
   const unary = makeUnary(new Rng(7));
   const reps = quick ? 3 : 7;
+  const anchor = await denseCrfAnchor(img, unary);
+  if ('reason' in anchor) console.log(`dense-CRF anchor not run: ${anchor.reason}`);
+  const native = 'reason' in anchor ? null : anchor;
   const setup: number[] = [];
   const iters: number[] = [];
+  const nSetup: number[] = [];
+  const nIters: number[] = [];
+  const nTotal: number[] = [];
+  let ours: Int32Array = new Int32Array(0);
+  let theirs: Int32Array | null = null;
+  runOurs(img, unary); // warm-up (compiles the wasm kernels and the JIT's code)
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    const crf = new DenseCrf(WIDTH, HEIGHT, K);
-    crf.setUnaryEnergy(unary);
-    crf.addPairwiseGaussian({ sxy: 3, compat: 3 });
-    crf.addPairwiseBilateral({ sxy: 80, srgb: 13, rgbim: img, compat: 10 });
-    const t1 = performance.now();
-    crf.inference(5);
-    const t2 = performance.now();
-    setup.push(t1 - t0);
-    iters.push(t2 - t1);
+    if (native) {
+      const a = native.run(3);
+      nSetup.push(a.setupMs);
+      nIters.push(a.inferenceMs);
+      nTotal.push(a.totalMs);
+      theirs = a.labels;
+    }
+    const o = runOurs(img, unary);
+    setup.push(o.setupMs);
+    iters.push(o.iterationsMs);
+    ours = o.labels;
+  }
+  if (native) {
+    const a = native.run(3);
+    nSetup.push(a.setupMs);
+    nIters.push(a.inferenceMs);
+    nTotal.push(a.totalMs);
   }
   const setupMs = median(setup);
   const itersMs = median(iters);
   const totals = setup.map((s, i) => s + iters[i]!);
   const totalMs = median(totals);
   const bestTotalMs = Math.min(...totals);
+  const anchorMs = native
+    ? { setup: median(nSetup), iterations: median(nIters), total: median(nTotal) }
+    : null;
+  let agreement: number | null = null;
+  if (theirs !== null) {
+    let same = 0;
+    for (let p = 0; p < ours.length; p++) same += ours[p] === theirs[p] ? 1 : 0;
+    agreement = same / ours.length;
+  }
 
   // The loss's kernel (σ_xy 100, σ_rgb 15): one lattice, K = 21 channels forward and reverse.
   const features = bilateralFeatures(img, { sigmaXy: 100, sigmaRgb: 15 });
@@ -130,41 +230,37 @@ export async function runDenseCrfBench(quick: boolean): Promise<{
   const buildMs = median(builds);
   const filterMs = median(fwd);
   const filterRevMs = median(bwd);
+  const row = (name: string, ms: number, anchor: number | null): DenseCrfBenchRow => ({
+    case: name,
+    ms,
+    anchorMs: anchor,
+    ratio: anchor === null ? null : ms / anchor,
+  });
   const rows: DenseCrfBenchRow[] = [
-    {
-      case: 'dense CRF set-up (2 lattices + norms)',
-      ms: setupMs,
-      anchorMs: ANCHOR_SETUP_SEC * 1e3,
-      ratio: null,
-    },
-    { case: 'dense CRF 5 iterations', ms: itersMs, anchorMs: ANCHOR_ITERS_SEC * 1e3, ratio: null },
-    {
-      case: 'dense CRF total (set-up + 5 it.)',
-      ms: totalMs,
-      anchorMs: (ANCHOR_SETUP_SEC + ANCHOR_ITERS_SEC) * 1e3,
-      ratio: null,
-    },
-    {
-      case: 'dense CRF total, best run',
-      ms: bestTotalMs,
-      anchorMs: (ANCHOR_SETUP_SEC + ANCHOR_ITERS_SEC) * 1e3,
-      ratio: null,
-    },
-    { case: 'lattice build, d=5 (σ 100/15)', ms: buildMs, anchorMs: null, ratio: null },
-    { case: 'filter K=21, d=5', ms: filterMs, anchorMs: null, ratio: null },
-    { case: 'filter K=21, d=5, reverse', ms: filterRevMs, anchorMs: null, ratio: null },
-    {
-      case: 'loss budget: 2 filters (fwd+bwd)',
-      ms: filterMs + filterRevMs,
-      anchorMs: LOSS_TARGET_MS,
-      ratio: null,
-    },
+    row('dense CRF set-up (2 lattices + norms)', setupMs, anchorMs?.setup ?? null),
+    row('dense CRF 5 iterations', itersMs, anchorMs?.iterations ?? null),
+    row('dense CRF total (set-up + 5 it.)', totalMs, anchorMs?.total ?? null),
+    row('dense CRF total, best run', bestTotalMs, anchorMs ? Math.min(...nTotal) : null),
+    row('lattice build, d=5 (σ 100/15)', buildMs, null),
+    row('filter K=21, d=5', filterMs, null),
+    row('filter K=21, d=5, reverse', filterRevMs, null),
+    // against one native mean-field iteration, the loss's budget
+    row(
+      'loss: 2 filters (fwd+bwd) vs 1 native it.',
+      filterMs + filterRevMs,
+      anchorMs ? anchorMs.iterations / ITERATIONS : null,
+    ),
   ];
-  for (const row of rows) row.ratio = row.anchorMs === null ? null : row.ms / row.anchorMs;
   return {
     denseCrfSec: totalMs / 1e3,
     denseCrfBestSec: bestTotalMs / 1e3,
+    denseCrfRatio: anchorMs ? totalMs / anchorMs.total : null,
+    denseCrfSetupRatio: anchorMs ? setupMs / anchorMs.setup : null,
+    denseCrfIterationsRatio: anchorMs ? itersMs / anchorMs.iterations : null,
+    denseCrfMapAgreement: agreement,
+    denseCrfAnchorMs: anchorMs,
     filterK21Ms: filterMs,
+    loadAvg: [loadBefore, loadavg()[0]!],
     rows,
   };
 }
@@ -224,6 +320,14 @@ export async function runDenseCrfAccuracy(): Promise<string[]> {
   return lines;
 }
 
+/** The ratios, the MAP agreement and the load, one line. */
+export function printDenseCrfSummary(res: DenseCrfBenchResult): void {
+  const f = (x: number | null, d: number) => (x === null ? '—' : x.toFixed(d));
+  console.log(
+    `denseCrfRatio ${f(res.denseCrfRatio, 2)} (set-up ${f(res.denseCrfSetupRatio, 2)}, iterations ${f(res.denseCrfIterationsRatio, 2)}), MAP labels equal to the anchor's: ${res.denseCrfMapAgreement === null ? '—' : `${(100 * res.denseCrfMapAgreement).toFixed(2)}%`}, load ${res.loadAvg[0].toFixed(2)} → ${res.loadAvg[1].toFixed(2)}`,
+  );
+}
+
 /** Prints the rows as a table. */
 export function printDenseCrfTable(rows: DenseCrfBenchRow[]): void {
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -245,16 +349,10 @@ if (isMain && process.argv.includes('--accuracy')) {
   const quick = process.argv.includes('--quick');
   const res = await runDenseCrfBench(quick);
   console.log(
-    `Dense CRF, ${WIDTH}×${HEIGHT}, ${K} labels (pydensecrf defaults), tennis.png crop${quick ? ' (quick)' : ''}`,
+    `Dense CRF, ${WIDTH}×${HEIGHT}, ${K} labels (pydensecrf defaults), tennis.png crop${quick ? ' (quick)' : ''}, vs native densecrf`,
   );
   printDenseCrfTable(res.rows);
-  console.log(
-    `BENCH ${JSON.stringify({
-      denseCrfSec: res.denseCrfSec,
-      denseCrfBestSec: res.denseCrfBestSec,
-      denseCrfRatio: res.denseCrfSec / (ANCHOR_SETUP_SEC + ANCHOR_ITERS_SEC),
-      filterK21Ms: res.filterK21Ms,
-      rows: res.rows,
-    })}`,
-  );
+  printDenseCrfSummary(res);
+  const { rows, ...keys } = res;
+  console.log(`BENCH ${JSON.stringify({ ...keys, rows })}`);
 }
