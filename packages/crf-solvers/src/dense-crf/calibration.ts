@@ -53,26 +53,73 @@ export function fitScale(
 ): number {
   const n = features.length / d;
   const samples = Math.min(n, 64, Math.max(8, Math.floor(1.5e6 / n)));
+  const at = new Int32Array(samples);
+  for (let s = 0; s < samples; s++) at[s] = Math.floor(((s + 0.5) * n) / samples);
+  const exact = exactOthers(features, d, at);
   let num = 0;
   let den = 0;
   for (let s = 0; s < samples; s++) {
-    const i = Math.floor(((s + 0.5) * n) / samples);
-    const fo = i * d;
-    let exact = 0;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const jo = j * d;
-      let r = 0;
-      for (let k = 0; k < d; k++) {
-        const t = features[fo + k]! - features[jo + k]!;
-        r += t * t;
-      }
-      // exp(−15) ≈ 3e-7: farther pairs cannot move κ at the precision that matters.
-      if (r < 30) exact += Math.exp(-0.5 * r);
-    }
-    const lat = alpha0 * rawOthers[i]!;
-    num += exact * lat;
+    const lat = alpha0 * rawOthers[at[s]!]!;
+    num += exact[s]! * lat;
     den += lat * lat;
   }
   return den > 0 && num > 0 ? num / den : 1;
+}
+
+/**
+ * The exact `Σ_{j≠i} exp(−½‖f_i − f_j‖²)` at the points `at` (float64, the
+ * terms added in the order of j; pairs with ‖f_i − f_j‖² ≥ 30, whose
+ * exp(−15) ≈ 3e-7 cannot move κ at the precision that matters, left out).
+ * One pass over the features for all the points at once, unrolled for
+ * d = 2 and 5 (the dense CRF's kernels).
+ */
+function exactOthers(features: Float32Array, d: number, at: Int32Array): Float64Array {
+  const n = features.length / d;
+  const samples = at.length;
+  const fs = new Float64Array(samples * d);
+  for (let s = 0; s < samples; s++) {
+    for (let k = 0; k < d; k++) fs[s * d + k] = features[at[s]! * d + k]!;
+  }
+  const exact = new Float64Array(samples);
+  if (d === 2) {
+    for (let j = 0, jo = 0; j < n; j++, jo += 2) {
+      const f0 = features[jo]!;
+      const f1 = features[jo + 1]!;
+      for (let s = 0, so = 0; s < samples; s++, so += 2) {
+        const t0 = fs[so]! - f0;
+        const t1 = fs[so + 1]! - f1;
+        const r = t0 * t0 + t1 * t1;
+        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+      }
+    }
+  } else if (d === 5) {
+    for (let j = 0, jo = 0; j < n; j++, jo += 5) {
+      const f0 = features[jo]!;
+      const f1 = features[jo + 1]!;
+      const f2 = features[jo + 2]!;
+      const f3 = features[jo + 3]!;
+      const f4 = features[jo + 4]!;
+      for (let s = 0, so = 0; s < samples; s++, so += 5) {
+        const t0 = fs[so]! - f0;
+        const t1 = fs[so + 1]! - f1;
+        const t2 = fs[so + 2]! - f2;
+        const t3 = fs[so + 3]! - f3;
+        const t4 = fs[so + 4]! - f4;
+        const r = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3 + t4 * t4;
+        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+      }
+    }
+  } else {
+    for (let j = 0, jo = 0; j < n; j++, jo += d) {
+      for (let s = 0, so = 0; s < samples; s++, so += d) {
+        let r = 0;
+        for (let k = 0; k < d; k++) {
+          const t = fs[so + k]! - features[jo + k]!;
+          r += t * t;
+        }
+        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+      }
+    }
+  }
+  return exact;
 }

@@ -155,7 +155,7 @@ export function buildLattice(
         baryOf: embedding.bary,
         neighbors,
         selfFix: new Float32Array(n),
-        negSelf: rawSelf.map((s) => -s),
+        negSelf: negated(rawSelf),
       },
       options.workspace,
     );
@@ -169,6 +169,13 @@ export function buildLattice(
     kernels.setSelf(...selfFactors(rawSelf, alpha));
     return { numVertices: m, alpha, kernels };
   });
+}
+
+/** `−a`, a new array. */
+function negated(a: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = -a[i]!;
+  return out;
 }
 
 /**

@@ -8,6 +8,9 @@ import type { Embedding } from './lattice-kernels.js';
 /**
  * Dense vertex indices for the points' simplex vertices, in order of first
  * appearance: `vertexOf` (N×(d+1)) and the table of distinct keys.
+ * Neighbouring points often share vertices without sharing the simplex: a
+ * key equal to the same vertex's key of the last point hashed takes its
+ * index without a lookup (the index the table would give).
  */
 export function hashVertices(
   embedding: Embedding,
@@ -18,13 +21,27 @@ export function hashVertices(
   const { keys, same } = embedding;
   const vertexOf = new Int32Array(n * d1);
   const table = new KeyTable(d, Math.min(n * d1, 1 << 16));
+  let last = -1; // the last point whose keys were hashed
   for (let p = 0; p < n; p++) {
     const vo = p * d1;
     if (same[p] === 1) {
       for (let k = 0; k < d1; k++) vertexOf[vo + k] = vertexOf[vo - d1 + k]!;
-    } else {
-      for (let k = 0; k < d1; k++) vertexOf[vo + k] = table.insertFrom(keys, (vo + k) * d);
+      continue;
     }
+    for (let k = 0; k < d1; k++) {
+      const ko = (vo + k) * d;
+      if (last >= 0) {
+        const lo = (last * d1 + k) * d;
+        let i = 0;
+        while (i < d && keys[ko + i] === keys[lo + i]) i++;
+        if (i === d) {
+          vertexOf[vo + k] = vertexOf[last * d1 + k]!;
+          continue;
+        }
+      }
+      vertexOf[vo + k] = table.insertFrom(keys, ko);
+    }
+    last = p;
   }
   return { vertexOf, table };
 }

@@ -238,7 +238,7 @@ export class DenseCrf {
     const fn = 'DenseCrf.setUnaryEnergy';
     assertLength(fn, 'unary', unary, this.numSites * this.numLabels, 'width*height*numLabels');
     checkFinite(fn, 'unary', unary);
-    this.unary = Float32Array.from(unary);
+    this.unary = new Float32Array(unary);
     if (this.ws !== null) this.ws.view(this.at.unary, unary.length).set(unary);
   }
 
@@ -342,7 +342,7 @@ export class DenseCrf {
     }
     this.wasmStart();
     for (let it = 0; it < iterations; it++) this.wasmStep();
-    return Float32Array.from(ws.view(this.at.q, this.numSites * this.numLabels));
+    return ws.view(this.at.q, this.numSites * this.numLabels).slice();
   }
 
   /** Q (in the workspace) = softmax(−ψ_u). */

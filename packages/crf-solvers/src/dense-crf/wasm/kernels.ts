@@ -479,6 +479,11 @@ export class WasmWorkspace {
     if (bytes > have) mem.grow(Math.ceil((bytes - have) / PAGE));
   }
 
+  /** Frees every region at once (the memory keeps its size): the next `alloc` starts at 0. */
+  reset(): void {
+    this.top = 0;
+  }
+
   /** Reserves `floats` float32s (16-byte aligned); returns the byte offset. */
   alloc(floats: number): number {
     const at = this.top;
@@ -497,9 +502,22 @@ export class WasmWorkspace {
 }
 
 /**
+ * Scratch memory of {@link embedPoints}, kept from one embedding to the next
+ * while it holds at most {@link EMBED_SCRATCH_MAX_BYTES}: the first writes
+ * to new wasm pages cost about as much as the simplex search itself, so a
+ * fresh memory per lattice would double the embedding's time.
+ */
+let embedScratch: WasmWorkspace | null = null;
+
+/** Largest scratch memory {@link embedPoints} keeps between calls (64 MiB: 500×375 points in 5-D take 32 MB). */
+export const EMBED_SCRATCH_MAX_BYTES = 64 * 2 ** 20;
+
+/**
  * The enclosing simplex of every point, computed in wasm: barycentric weights
  * (N×(d+1)), vertex keys (N×(d+1)×d, written only where `same[p] = 0`) and
  * `same[p] = 1` where point p lies in the same simplex as point p − 1.
+ * `keys` and `same` are views of the scratch memory, valid until the next
+ * call.
  */
 export function embedPoints(
   features: Float32Array,
@@ -508,7 +526,9 @@ export function embedPoints(
 ): Embedding {
   const n = features.length / d;
   const d1 = d + 1;
-  const ws = new WasmWorkspace();
+  const ws = embedScratch ?? new WasmWorkspace();
+  embedScratch = null; // not shared while in use (an allocation below may throw)
+  ws.reset();
   const feat = ws.alloc(n * d);
   const sf = ws.alloc(2 * d);
   const el = ws.alloc(2 * d1);
@@ -524,6 +544,7 @@ export function embedPoints(
   new Float32Array(buf, feat, n * d).set(features);
   new Float64Array(buf, sf, d).set(scaleFactor);
   ws.ex.embed(feat, n, d, sf, el, rem, rank, bary, prem, prank, outBary, outKeys, outSame);
+  if (buf.byteLength <= EMBED_SCRATCH_MAX_BYTES) embedScratch = ws;
   return {
     bary: new Float32Array(buf, outBary, n * d1).slice(),
     keys: new Int32Array(buf, outKeys, n * d1 * d),
