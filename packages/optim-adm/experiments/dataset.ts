@@ -7,13 +7,14 @@
 //     [--out DIR] [--fresh] [--svg FILE]
 // Each method trains in its own worker (two at a time on 2 cores), with a
 // checkpoint in --out (default out/dataset[-quick]); a rerun with the same
-// settings resumes from it (--fresh ignores them). Last line: RESULT {json}.
-import { writeFileSync } from 'node:fs';
+// settings resumes from them (--fresh deletes them first). pce, GD and ADM
+// start from one shared pCE pre-training run. Last line: RESULT {json}.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerPool } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
 import { DATASET_METHODS, type DatasetMethod, splitNames } from '../src/index.js';
-import { datasetNames, SHARED_HORSES } from './dataset/io.js';
+import { checkpointMeta, datasetNames, SHARED_HORSES } from './dataset/io.js';
 import type { MethodResult, MethodTask } from './dataset/worker.js';
 import { lossCurveSvg } from './plot.js';
 import { cli } from './settings.js';
@@ -84,7 +85,8 @@ const common = {
   seed: 1,
   logEvery: quick ? 10 : 25,
 };
-const pretrain = Math.floor(steps / 2);
+// pCE pre-training of GD and ADM: the first half (a multiple of the log interval)
+const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
 const TRAIN: Record<DatasetMethod, MethodTask['train']> = {
   pce: { ...common },
   'gd-grid': { ...common, lambda: LAMBDA, pretrainSteps: pretrain },
@@ -109,7 +111,7 @@ const task = (method: DatasetMethod): MethodTask => ({
   lossLambda: LAMBDA,
   curveEvery: method === 'adm' || method === 'gd-grid' ? (quick ? 20 : 100) : 0,
   curveImages: quick ? 8 : 40,
-  checkpointPath: flag('--fresh') ? '' : join(outDir, `${method}.json`),
+  checkpointPath: join(outDir, `${method}.json`),
   checkpointEvery: quick ? 20 : 100,
   graphCutLambda: 10,
 });
@@ -122,6 +124,16 @@ console.log(
   `network channels ${channels.join('/')}, ${workers} workers; common ${JSON.stringify(common)}`,
 );
 for (const m of methods) console.log(`setting ${m}: ${JSON.stringify(TRAIN[m])}`);
+
+if (flag('--fresh')) {
+  for (const m of [...DATASET_METHODS, 'pce-pretrain'])
+    rmSync(join(outDir, `${m}.json`), { force: true });
+}
+// One pCE run to `pretrain` steps starts pce, GD and ADM alike (their first
+// steps are exactly its steps: trainOnDataset's resume from a 'pce' checkpoint).
+const pretrainPath = join(outDir, 'pce-pretrain.json');
+const pretrainTask: MethodTask = { ...task('pce'), checkpointPath: pretrainPath, stopAt: pretrain };
+const usesPretrain = (m: DatasetMethod) => m !== 'full' && pretrain > 0;
 
 const t0 = performance.now();
 const pool = await WorkerPool.create({
@@ -136,9 +148,21 @@ try {
       ['adm', 'gd-dense', 'gd-grid', 'full', 'pce'].indexOf(a) -
       ['adm', 'gd-dense', 'gd-grid', 'full', 'pce'].indexOf(b),
   );
+  const pre = methods.some(usesPretrain)
+    ? pool.run<MethodResult>('run', [pretrainTask]).then((r) => {
+        console.log(
+          `  pCE pre-training: ${r.steps} steps in ${r.trainSec.toFixed(1)} s${existsSync(pretrainPath) ? '' : ' (no checkpoint!)'}`,
+        );
+        return r;
+      })
+    : null;
   const byMethod = await Promise.all(
     order.map(async (m) => {
-      const r = await pool.run<MethodResult>('run', [task(m)]);
+      const initFrom = { path: pretrainPath, meta: checkpointMeta(task('pce')) };
+      if (usesPretrain(m)) await pre;
+      const r = await pool.run<MethodResult>('run', [
+        usesPretrain(m) ? { ...task(m), initFrom } : task(m),
+      ]);
       console.log(
         `  ${m}: IoU ${r.iou.toFixed(4)} (graph cut ${r.iouGraphCut.toFixed(4)}, dense CRF ${r.iouDenseCrf?.toFixed(4)}), ` +
           `train loss ${r.trainLoss.toFixed(4)}, ${r.steps} steps in ${r.trainSec.toFixed(1)} s` +

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import type { DatasetCheckpoint, DatasetExample } from '../../src/index.js';
 import { grabCutNames, loadGrabCut } from '../../src/node/index.js';
+import type { MethodTask } from './worker.js';
 
 /** The project's horses (`$SEG_SHARED`, or `shared/` beside the clone). */
 export const SHARED_HORSES = process.env.SEG_SHARED
@@ -67,4 +68,10 @@ export function loadCheckpoint(path: string, meta: unknown): DatasetCheckpoint |
       data: f32(o.data),
     })),
   };
+}
+
+/** The settings a checkpoint of `task` is valid for (what changes the training). */
+export function checkpointMeta(task: MethodTask): unknown {
+  const { checkpointPath, curveEvery, stopAt, initFrom, ...meta } = task;
+  return meta;
 }

@@ -2,6 +2,7 @@
 // images (checkpointing, resuming), then scores it on the test images.
 import { initBackend } from '@seg/tensor';
 import { exposeTasks } from '@seg/tensor/worker';
+import { restore } from '../../src/dataset/trainer.js';
 import {
   createEncoderDecoder,
   type DatasetMethod,
@@ -10,7 +11,7 @@ import {
   evaluateOnDataset,
   trainOnDataset,
 } from '../../src/index.js';
-import { loadCheckpoint, loadDataset, saveCheckpoint } from './io.js';
+import { checkpointMeta, loadCheckpoint, loadDataset, saveCheckpoint } from './io.js';
 
 const ready = initBackend({ backend: 'wasm' });
 
@@ -34,10 +35,16 @@ export interface MethodTask {
   checkpointPath: string;
   checkpointEvery: number;
   graphCutLambda: number;
+  /** Stop (with a checkpoint) after this many steps, without scoring: a pre-training run. */
+  stopAt?: number;
+  /** Start from this checkpoint (a pce pre-training run's) when there is none of this run. */
+  initFrom?: { path: string; meta: unknown };
 }
 
 export interface MethodResult {
   method: DatasetMethod;
+  /** False for a pre-training run (`stopAt`): nothing below is scored. */
+  scored: boolean;
   iou: number;
   iouGraphCut: number;
   iouDenseCrf: number | null;
@@ -62,8 +69,12 @@ async function run(task: MethodTask): Promise<MethodResult> {
   const test = loadDataset(task.testDir, task.testNames);
   const net = createEncoderDecoder({ channels: task.channels, seed: task.netSeed });
   const shortSide = task.train.shortSide ?? 80;
-  const meta = { ...task, checkpointPath: undefined, curveEvery: undefined };
-  const resume = task.checkpointPath ? loadCheckpoint(task.checkpointPath, meta) : null;
+  const meta = checkpointMeta(task);
+  const resume =
+    (task.checkpointPath ? loadCheckpoint(task.checkpointPath, meta) : null) ??
+    (task.initFrom ? loadCheckpoint(task.initFrom.path, task.initFrom.meta) : null);
+  if (task.initFrom && !resume)
+    throw new Error(`experiment:dataset: no usable pre-training checkpoint ${task.initFrom.path}`);
   const curveSet = train.filter(
     (_, i) => i % Math.max(1, Math.floor(train.length / task.curveImages)) === 0,
   );
@@ -71,29 +82,67 @@ async function run(task: MethodTask): Promise<MethodResult> {
   const prevSec = resume?.history.at(-1)?.elapsedMs ?? 0;
   let curveMs = 0;
   try {
-    const r = await trainOnDataset(net, train, {
-      ...task.train,
-      method: task.method,
-      ...(resume ? { resume } : {}),
-      ...(task.checkpointPath
-        ? {
-            checkpoint: {
-              every: task.checkpointEvery,
-              save: (cp) => saveCheckpoint(task.checkpointPath, cp, meta),
-            },
-          }
-        : {}),
-      onStep: (info) => {
-        if (task.curveEvery > 0 && info.step % task.curveEvery === 0) {
-          const tc = performance.now();
-          curve.push({
-            steps: info.step,
-            loss: datasetLoss(net, curveSet, task.lossLambda, shortSide).mean,
-          });
-          curveMs += performance.now() - tc;
-        }
-      },
-    });
+    // the curve's first point: where a run started from pre-training begins
+    if (
+      task.curveEvery > 0 &&
+      resume &&
+      task.stopAt === undefined &&
+      resume.method !== task.method
+    ) {
+      await restore('experiment:dataset', net, null, resume);
+      curve.push({
+        steps: resume.step,
+        loss: datasetLoss(net, curveSet, task.lossLambda, shortSide).mean,
+      });
+    }
+    // a pre-training run whose checkpoint is already there has nothing to do
+    const done = task.stopAt !== undefined && resume !== null && resume.step >= task.stopAt;
+    const r = done
+      ? { history: resume.history, steps: resume.step, elapsedMs: 0, yStepMs: 0 }
+      : await trainOnDataset(net, train, {
+          ...task.train,
+          method: task.method,
+          ...(resume ? { resume } : {}),
+          ...(task.checkpointPath
+            ? {
+                checkpoint: {
+                  every: task.checkpointEvery,
+                  save: (cp) => saveCheckpoint(task.checkpointPath, cp, meta),
+                },
+              }
+            : {}),
+          onStep: (info) => {
+            if (task.stopAt !== undefined && info.step >= task.stopAt) return false;
+            if (task.curveEvery > 0 && info.step % task.curveEvery === 0) {
+              const tc = performance.now();
+              curve.push({
+                steps: info.step,
+                loss: datasetLoss(net, curveSet, task.lossLambda, shortSide).mean,
+              });
+              curveMs += performance.now() - tc;
+            }
+          },
+        });
+    if (task.stopAt !== undefined) {
+      return {
+        method: task.method,
+        scored: false,
+        iou: Number.NaN,
+        iouGraphCut: Number.NaN,
+        iouDenseCrf: null,
+        perImage: {},
+        trainLoss: Number.NaN,
+        trainPartialCE: Number.NaN,
+        trainPotts: Number.NaN,
+        trainSec: (prevSec + r.elapsedMs - curveMs) / 1000,
+        evalSec: 0,
+        yStepSec: r.yStepMs / 1000,
+        steps: r.steps,
+        resumedFrom: resume?.step ?? 0,
+        curve,
+        params: net.numParams(),
+      };
+    }
     const te = performance.now();
     const scores = evaluateOnDataset(net, test, {
       shortSide,
@@ -103,6 +152,7 @@ async function run(task: MethodTask): Promise<MethodResult> {
     const evalSec = (performance.now() - te) / 1000;
     return {
       method: task.method,
+      scored: true,
       iou: scores.mean.network,
       iouGraphCut: scores.mean.graphCut,
       iouDenseCrf: scores.mean.denseCrf,
