@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, defineNet, dense, type Model, type NetSpec, relu } from '@seg/dense-conv';
+import { createModel, defineNet, linear, type Model, type NetSpec, relu } from '@seg/dense-conv';
 import { initBackend, Rng } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { PathSgdOptimizer, pathNorm } from '../src/index.js';
@@ -73,11 +73,11 @@ function mlpSpec(h: number): NetSpec {
   return defineNet({
     inChannels: 784,
     layers: [
-      dense({ name: 'fc1', outChannels: h }),
+      linear({ name: 'fc1', outChannels: h }),
       relu({ name: 'relu1' }),
-      dense({ name: 'fc2', outChannels: h }),
+      linear({ name: 'fc2', outChannels: h }),
       relu({ name: 'relu2' }),
-      dense({ name: 'fc3', outChannels: 10 }),
+      linear({ name: 'fc3', outChannels: 10 }),
     ],
   });
 }

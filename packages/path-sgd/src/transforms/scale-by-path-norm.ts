@@ -16,7 +16,7 @@ export interface PathNormOptions extends PathScalingOptions {
    * Recompute γ every this many steps (1 = every step, as published); in
    * between, the last γ is reused. The rule: γ is recomputed on the steps
    * whose count (0 at the first step) is a multiple of `refreshEvery`, and on
-   * any step where none is cached ({@link needsRefresh}).
+   * any step where none is cached (a fresh state).
    * @default 1
    */
   refreshEvery?: number;
