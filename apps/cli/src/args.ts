@@ -16,6 +16,7 @@ export const OPTIONS = {
   seed: { type: 'string' },
   backend: { type: 'string' },
   'max-pixels': { type: 'string' },
+  'max-memory': { type: 'string' },
   force: { type: 'boolean' },
   data: { type: 'string' },
   workers: { type: 'string' },
@@ -187,4 +188,38 @@ export function choiceOption<T extends string>(
     );
   }
   return v as T;
+}
+
+/** Units of a byte count: decimal (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB); case-insensitive. */
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * The value of a byte-count option: a decimal number of bytes, optionally
+ * followed by a unit (`4294967296`, `4e9`, `6GB`, `512MiB`, `1.5gb`), a
+ * whole number of bytes ≥ 1 once scaled; `fallback` when absent.
+ */
+export function bytesOption(args: ParsedArgs, name: OptionName, fallback: number): number {
+  const v = stringOption(args, name);
+  if (v === undefined) return fallback;
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)$/.exec(v);
+  const key = (m?.[2] ?? '').toLowerCase();
+  const unit = m && Object.hasOwn(BYTE_UNITS, key) ? BYTE_UNITS[key] : undefined;
+  const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n >= 1)) {
+    throw new UsageError(
+      `seg: --${name} is ${JSON.stringify(v)}, expected a number of bytes ≥ 1, optionally with a unit (e.g. 4e9, 6GB, 512MiB)`,
+    );
+  }
+  return n;
 }

@@ -1,11 +1,19 @@
 /** The commands of `seg` (loaded on demand: `seg --help` does not load TensorFlow.js). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import { MAX_POTTS_WEIGHT, objectIoU, type SegmentMethod, segmentImage } from '@seg/optim-adm';
+import {
+  DEFAULT_SEGMENT_MAX_BYTES,
+  MAX_POTTS_WEIGHT,
+  objectIoU,
+  type SegmentMethod,
+  segmentImage,
+} from '@seg/optim-adm';
 import { grabCutNames, readMask, readScribbles } from '@seg/optim-adm/node';
 import { initBackend } from '@seg/tensor';
 import { DEFAULT_MAX_PIXELS, readImage } from '@seg/tensor/node';
 import {
+  bytesOption,
   choiceOption,
   integerOption,
   numberOption,
@@ -27,7 +35,7 @@ import {
 import type { Progress } from './log.js';
 import { type InputFile, prepareFolder, prepareOutput, saveMask } from './output.js';
 import { progressLine } from './progress.js';
-import type { ImageJob } from './task.js';
+import { checkMemoryBudget, type ImageJob } from './task.js';
 
 const METHODS: readonly SegmentMethod[] = ['adm', 'graphcut', 'gd-grid', 'gd-dense', 'pce'];
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -73,7 +81,13 @@ function runOptions(args: ParsedArgs) {
     1,
     Number.MAX_SAFE_INTEGER,
   );
-  return { method, backend, lambda, seed, maxPixels };
+  const maxBytes = bytesOption(args, 'max-memory', defaultMaxMemory());
+  return { method, backend, lambda, seed, maxPixels, maxBytes };
+}
+
+/** The default of --max-memory: 4 GiB (segmentImage's default), at most 75 % of this machine's memory. */
+export function defaultMaxMemory(): number {
+  return Math.min(DEFAULT_SEGMENT_MAX_BYTES, Math.floor(0.75 * totalmem()));
 }
 
 export async function segment(args: ParsedArgs, progress: Progress): Promise<number> {
@@ -97,7 +111,7 @@ export async function segment(args: ParsedArgs, progress: Progress): Promise<num
   const scribblesPath = needFile('segment', stringOption(args, 'scribbles'), '--scribbles');
   const maskOption = stringOption(args, 'mask');
   const maskPath = maskOption === undefined ? undefined : needFile('segment', maskOption, '--mask');
-  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
+  const { method, backend, lambda, seed, maxPixels, maxBytes } = runOptions(args);
   const out =
     stringOption(args, 'out') ?? `out/${basename(imagePath).replace(/\.[^.]+$/, '')}-mask.png`;
   const inputs: InputFile[] = [
@@ -108,6 +122,8 @@ export async function segment(args: ParsedArgs, progress: Progress): Promise<num
   prepareOutput(out, inputs, args.options.has('force'));
 
   const image = readImage(imagePath, { maxPixels });
+  // the memory budget, from the image's size, before anything else is read or allocated
+  checkMemoryBudget('seg segment', image.width, image.height, method, maxBytes, UsageError);
   const seeds = readScribbles(scribblesPath, { maxPixels });
   if (seeds.width !== image.width || seeds.height !== image.height) {
     throw new UsageError(
@@ -131,6 +147,7 @@ export async function segment(args: ParsedArgs, progress: Progress): Promise<num
     method,
     seed,
     ...(lambda !== undefined ? { lambda } : {}),
+    maxBytes,
     onProgress: (p) => progress.status(`  ${progressLine(p)}`),
   });
   progress.clear();
@@ -166,7 +183,7 @@ async function segmentFolder(args: ParsedArgs, dir: string, progress: Progress):
   const maskOption = stringOption(args, 'mask');
   const maskDir =
     maskOption === undefined ? undefined : needFolder('segment', maskOption, '--mask');
-  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
+  const { method, backend, lambda, seed, maxPixels, maxBytes } = runOptions(args);
   const shard = shardOption(args, 'segment');
   const all = imagesOf(dir);
   if (all.length === 0) throw new UsageError(`${fn}: ${dir} holds no .png, .jpg or .jpeg image`);
@@ -204,11 +221,17 @@ async function segmentFolder(args: ParsedArgs, dir: string, progress: Progress):
       seed,
       backend,
       maxPixels,
+      maxBytes,
     };
   });
   const part = stringOption(args, 'part');
   if (part !== undefined) checkPartPath(part, 'segment');
   const workers = workersOption(args, jobs.length);
+  // the images of a folder run at once, one a worker: each gets its share of the budget
+  for (const job of jobs) {
+    job.maxBytes = Math.floor(maxBytes / workers);
+    job.workers = workers;
+  }
   progress.line(
     `${fn}: ${jobs.length} of ${all.length} images (shard ${shard.index}/${shard.count}), ${method}, ${workers} worker${workers > 1 ? 's' : ''} → ${outDir}`,
   );
@@ -247,7 +270,7 @@ export async function evaluate(args: ParsedArgs, progress: Progress): Promise<nu
     throw new UsageError(`${fn}: --json and --csv are exclusive, expected one`);
   const data = needFolder('eval', stringOption(args, 'data'), '--data');
   const set = integerOption(args, 'scribbles', 1, 1, 2);
-  const { method, backend, lambda, seed, maxPixels } = runOptions(args);
+  const { method, backend, lambda, seed, maxPixels, maxBytes } = runOptions(args);
   const shard = shardOption(args, 'eval');
   for (const sub of ['images', 'masks', `scribbles-${set}`]) {
     if (!existsSync(join(data, sub)))
@@ -276,8 +299,14 @@ export async function evaluate(args: ParsedArgs, progress: Progress): Promise<nu
     seed,
     backend,
     maxPixels,
+    maxBytes,
   }));
   const workers = workersOption(args, jobs.length);
+  // the images of a folder run at once, one a worker: each gets its share of the budget
+  for (const job of jobs) {
+    job.maxBytes = Math.floor(maxBytes / workers);
+    job.workers = workers;
+  }
   const part = stringOption(args, 'part');
   if (part !== undefined) checkPartPath(part, 'eval');
   progress.line(

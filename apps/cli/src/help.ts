@@ -50,6 +50,9 @@ options:
   --seed S             integer in [0, 4294967295]                         default 1
   --backend B          wasm | cpu                                          default wasm
   --max-pixels N       refuse larger images before decoding               default 25000000
+  --max-memory BYTES   refuse images whose estimated peak memory is larger,
+                       before the run (e.g. 8GB, 6e9, 512MiB; a folder's workers
+                       share it)                          default min(4 GiB, 75 % of the memory)
   --workers N          folder: worker threads                             default the cores, at most the images
   --shard I/N          folder: do only shard I of N (0-based; images I, I+N, …)
                        default from JOB_COMPLETION_INDEX / JOB_COMPLETIONS, else 0/1
@@ -72,6 +75,9 @@ options:
   --seed S             integer in [0, 4294967295]                         default 1
   --backend B          wasm | cpu                                          default wasm
   --max-pixels N       refuse larger images before decoding               default 25000000
+  --max-memory BYTES   refuse images whose estimated peak memory is larger,
+                       before the run (e.g. 8GB, 6e9, 512MiB; the workers share
+                       it)                                default min(4 GiB, 75 % of the memory)
   --workers N          worker threads                                     default the cores, at most the images
   --shard I/N          do only shard I of N (0-based; images I, I+N, …)
                        default from JOB_COMPLETION_INDEX / JOB_COMPLETIONS, else 0/1
@@ -155,6 +161,7 @@ export const SEGMENT_OPTIONS: OptionName[] = [
   'seed',
   'backend',
   'max-pixels',
+  'max-memory',
   'workers',
   'shard',
   'part',
@@ -171,6 +178,7 @@ export const EVAL_OPTIONS: OptionName[] = [
   'seed',
   'backend',
   'max-pixels',
+  'max-memory',
   'workers',
   'shard',
   'part',

@@ -3,7 +3,13 @@
  * segment, score, write the mask. Runs on a worker thread (src/worker.ts),
  * so it takes and returns plain data.
  */
-import { objectIoU, type SegmentMethod, segmentImage } from '@seg/optim-adm';
+import {
+  estimateSegmentBytes,
+  memoryBudgetText,
+  objectIoU,
+  type SegmentMethod,
+  segmentImage,
+} from '@seg/optim-adm';
 import { readMask, readScribbles } from '@seg/optim-adm/node';
 import { type BackendName, initBackend } from '@seg/tensor';
 import { readImage } from '@seg/tensor/node';
@@ -23,6 +29,10 @@ export interface ImageJob {
   seed: number;
   backend: BackendName;
   maxPixels: number;
+  /** Memory budget of this image in bytes (its worker's share of --max-memory). */
+  maxBytes: number;
+  /** Workers sharing --max-memory. @default 1 */
+  workers?: number;
 }
 
 /** What came of it. */
@@ -47,6 +57,15 @@ export async function runImageJob(job: ImageJob): Promise<ImageResult> {
   backend ??= initBackend({ backend: job.backend });
   await backend;
   const image = readImage(job.image, { maxPixels: job.maxPixels });
+  checkMemoryBudget(
+    job.name,
+    image.width,
+    image.height,
+    job.method,
+    job.maxBytes,
+    Error,
+    job.workers ?? 1,
+  );
   const seeds = readScribbles(job.scribbles, { maxPixels: job.maxPixels });
   if (seeds.width !== image.width || seeds.height !== image.height) {
     throw new Error(
@@ -64,6 +83,7 @@ export async function runImageJob(job: ImageJob): Promise<ImageResult> {
     method: job.method,
     seed: job.seed,
     ...(job.lambda !== undefined ? { lambda: job.lambda } : {}),
+    maxBytes: job.maxBytes,
   });
   const seconds = (performance.now() - t0) / 1000;
   const iou = mask ? objectIoU(result.labels, mask) : null;
@@ -85,4 +105,27 @@ export async function runImageJob(job: ImageJob): Promise<ImageResult> {
     out,
     ...(problem ? { problem } : {}),
   };
+}
+
+/**
+ * Throws `cls` (a UsageError for one image: exit status 2) when segmenting a
+ * `width`×`height` image by `method` is estimated to need more than
+ * `maxBytes` (segmentImage's model, `estimateSegmentBytes`); the message
+ * says how to raise the budget. `workers`: how many images share it at once.
+ */
+export function checkMemoryBudget(
+  who: string,
+  width: number,
+  height: number,
+  method: SegmentMethod,
+  maxBytes: number,
+  cls: new (message: string) => Error,
+  workers = 1,
+): void {
+  if (estimateSegmentBytes(width, height, method) <= maxBytes) return;
+  const budget =
+    workers > 1 ? `1/${workers} of --max-memory, one share a worker` : `--max-memory ${maxBytes}`;
+  throw new cls(
+    `${who}: ${memoryBudgetText(width, height, method, maxBytes)} (${budget}); raise --max-memory (e.g. --max-memory ${Math.ceil(estimateSegmentBytes(width, height, method) / 1e9)}GB) if the machine has the memory, or segment a smaller image`,
+  );
 }

@@ -23,6 +23,14 @@ export {
   colourLikelihoods,
   interactiveGraphCut,
 } from './graphcut/interactive.js';
+export {
+  DEFAULT_SEGMENT_MAX_BYTES,
+  estimateSegmentBytes,
+  MemoryBudgetError,
+  memoryBudgetText,
+  SEGMENT_BASE_BYTES,
+  SEGMENT_BYTES_PER_PIXEL,
+} from './memory.js';
 export type { GrayMask } from './metrics/iou.js';
 export { meanIoU, objectIoU } from './metrics/iou.js';
 export type { RegularizedLoss, RegularizedLossOptions } from './metrics/regularized-loss.js';

@@ -6,7 +6,6 @@
  */
 
 import { segmentationBackbone } from '@seg/dense-conv';
-import { gridWeights } from '@seg/losses';
 import {
   assertInt,
   assertNumber,
@@ -18,17 +17,14 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { cleanUpCut } from './full-size.js';
 import { interactiveGraphCut } from './graphcut/interactive.js';
+import { checkMemory } from './memory.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { keepSeedConnected } from './proposals/connectivity.js';
 import { MAX_POTTS_WEIGHT } from './proposals/potts-problem.js';
-import {
-  fullSizeWeight,
-  type ProposalSolver,
-  proposalProblem,
-  solvePotts,
-} from './proposals/y-step.js';
+import { fullSizeWeight, type ProposalSolver } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
 import type { ScribbleMarginOptions } from './train/margin.js';
@@ -208,6 +204,14 @@ export interface SegmentOptions {
    * @default 'proposal'
    */
   output?: 'network' | 'proposal';
+  /**
+   * Memory budget in bytes, checked before any work: an image whose
+   * estimated peak ({@link estimateSegmentBytes}: a measured number of bytes
+   * a pixel per method, 225–270, plus a fixed base) is larger throws a
+   * {@link MemoryBudgetError}. `Infinity` turns the check off.
+   * @default DEFAULT_SEGMENT_MAX_BYTES (4 GiB)
+   */
+  maxBytes?: number;
   /** Called after every iteration with the trainer's report. */
   onProgress?: (info: AdmIterationInfo | GdIterationInfo) => void;
 }
@@ -260,6 +264,7 @@ export async function segmentImage(
     );
   }
   checkImage(fn, image);
+  checkMemory(fn, image.width, image.height, method, options.maxBytes);
   checkSeeds(fn, seeds, image.width, image.height, 2, true);
   if (options.lambda !== undefined)
     assertNumber(fn, 'options.lambda', options.lambda, 0, MAX_POTTS_WEIGHT);
@@ -383,17 +388,19 @@ export async function segmentImage(
     image.width,
     image.height,
   );
-  let out: Int32Array = new Int32Array(image.width * image.height);
+  let out: Int32Array;
   if (output === 'proposal') {
-    const { edges } = gridWeights(image, { connectivity: common.connectivity });
     const weight =
       options.fullLambda ?? fullSizeWeight(orLambda(defaults.outputLambda), image.width, w);
-    out = solvePotts(
-      proposalProblem(full.data, image.width, image.height, 2, edges, seeds.data, {
-        pottsWeight: method === 'adm' ? weight / (options.mu ?? 1) : weight,
-      }),
+    out = cleanUpCut(
+      image,
+      seeds,
+      full.data,
+      method === 'adm' ? weight / (options.mu ?? 1) : weight,
+      common.connectivity,
     );
   } else {
+    out = new Int32Array(image.width * image.height);
     for (let p = 0; p < out.length; p++) out[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;
   }
   if (connected) out = keepSeedConnected(out, image.width, image.height, seeds.data, [1]);

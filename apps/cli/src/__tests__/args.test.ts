@@ -1,6 +1,7 @@
 import { expectThrow } from '@seg/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  bytesOption,
   choiceOption,
   integerOption,
   numberOption,
@@ -23,7 +24,7 @@ describe('parseArgs (node:util, strict)', () => {
 
   it('refuses unknown options, missing or ambiguous values, values on flags, repeats', () => {
     const known =
-      '(the options are --scribbles, --mask, --out, --method, --lambda, --seed, --backend, --max-pixels, --force, --data, --workers, --shard, --part, --json, --csv, --quick, --quiet, --help, --version)';
+      '(the options are --scribbles, --mask, --out, --method, --lambda, --seed, --backend, --max-pixels, --max-memory, --force, --data, --workers, --shard, --part, --json, --csv, --quick, --quiet, --help, --version)';
     expectThrow(
       () => parseArgs(['--lamda', '1000']),
       UsageError,
@@ -72,6 +73,25 @@ describe('parseArgs (node:util, strict)', () => {
       );
     }
     expect(integerOption(p('--max-pixels', '25e6'), 'max-pixels', 1, 1, 1e15)).toBe(25_000_000);
+    // byte counts: plain, exponent, decimal and binary units (any case)
+    const bytes = (v: string) => bytesOption(p(`--max-memory=${v}`), 'max-memory', 7);
+    expect(bytesOption(p(), 'max-memory', 7)).toBe(7);
+    expect(['4294967296', '4e9', '6GB', '6 gb', '512MiB', '1.5GiB', '2kb'].map(bytes)).toEqual([
+      4294967296,
+      4e9,
+      6e9,
+      6e9,
+      512 * 2 ** 20,
+      1.5 * 2 ** 30,
+      2000,
+    ]);
+    for (const bad of ['0', '-1GB', '12XB', 'GB', '1e400', '0.5', 'constructor', '4 G B']) {
+      expectThrow(
+        () => bytes(bad),
+        UsageError,
+        `seg: --max-memory is ${JSON.stringify(bad)}, expected a number of bytes ≥ 1, optionally with a unit (e.g. 4e9, 6GB, 512MiB)`,
+      );
+    }
     expectThrow(
       () => choiceOption(p('--method', 'adn'), 'method', ['adm', 'graphcut'], 'adm'),
       UsageError,

@@ -132,7 +132,7 @@ describe.skipIf(!existsSync(seg))('seg (built CLI): issue 17 probes', () => {
 
   it('argument errors: unknown options, extra positionals, empty values, malformed numbers', async () => {
     const known =
-      '(the options are --scribbles, --mask, --out, --force, --method, --lambda, --seed, --backend, --max-pixels, --workers, --shard, --part, --json, --quiet, --help)';
+      '(the options are --scribbles, --mask, --out, --force, --method, --lambda, --seed, --backend, --max-pixels, --max-memory, --workers, --shard, --part, --json, --quiet, --help)';
     const cases: [string[], string][] = [
       [['--lamda', '1000'], `seg segment: unknown option --lamda ${known}`],
       [['--frobnicate', 'x'], `seg segment: unknown option --frobnicate ${known}`],
@@ -247,6 +247,24 @@ describe.skipIf(!existsSync(seg))('seg (built CLI): issue 17 probes', () => {
     expect(r.stderr).toContain(
       'readImage: the PNG declares 32×24 = 0.000768 MP, over the pixel budget of 0.0007 MP (options.maxPixels = 700)',
     );
+  });
+
+  it('--max-memory: the memory budget, checked from the image size before the run (exit status 2)', async () => {
+    const out = join(dir, 'o6.png');
+    const [small, bad, enough] = await Promise.all([
+      run([...base(), ...fast, '--max-memory', '100MB', '--out', out]),
+      run([...base(), ...fast, '--max-memory', '12XB', '--out', out]),
+      run([...base(), ...fast, '--max-memory', '2GB', '--out', join(dir, 'o7.png')]),
+    ]);
+    expect(small.status).toBe(2);
+    expect(small.stderr).toContain(
+      'seg segment: a 32×24 image (0.000768 MP) by graphcut needs about 0.25 GB (225 bytes a pixel + 0.25 GB), over the memory budget of 0.1 GB (--max-memory 100000000); raise --max-memory (e.g. --max-memory 1GB) if the machine has the memory, or segment a smaller image',
+    );
+    expect(small.stderr).not.toContain('backend:'); // refused before the run
+    expect(existsSync(out)).toBe(false);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('seg: --max-memory is "12XB", expected a number of bytes ≥ 1');
+    expect(enough.status).toBe(0);
   });
 
   it('hard scribbles hold at graph cut λ 1e12 and ADM λ 1e15 (were all flipped)', async () => {

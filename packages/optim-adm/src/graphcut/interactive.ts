@@ -6,10 +6,10 @@
  * contrast-sensitive Potts edges `λ·exp(−‖ΔI‖²/2σ²)/dist` with σ² the
  * image's mean squared neighbour difference; one exact min cut.
  */
-import { gridWeights } from '@seg/losses';
 import { assertInt, assertNumber, type LabelMap, labelMap, type RgbImage } from '@seg/tensor';
+import { classicCut } from '../full-size.js';
 import { histogramCosts } from '../net/colour-histogram.js';
-import { MAX_POTTS_WEIGHT, solveBinary } from '../proposals/potts-problem.js';
+import { MAX_POTTS_WEIGHT } from '../proposals/potts-problem.js';
 import { checkConnectivity, checkImage, checkSeedGrid, checkSeeds } from '../validate.js';
 
 /** Options of {@link interactiveGraphCut}. */
@@ -71,20 +71,6 @@ export function interactiveGraphCut(
   assertNumber(fn, 'options.lambda', lambda, 0, MAX_POTTS_WEIGHT);
   const connectivity = checkConnectivity(fn, options.connectivity ?? 8);
   checkSeeds(fn, seeds, image.width, image.height, 2, true);
-  const unary = histogramCosts(image, seeds, 2);
-  const { edges } = gridWeights(image, { connectivity });
-  const potts = edges.map((w) => {
-    const out = new Float32Array(w.length);
-    for (let i = 0; i < w.length; i++) out[i] = lambda * w[i]!;
-    return out;
-  });
-  const labels = solveBinary({
-    width: image.width,
-    height: image.height,
-    numLabels: 2,
-    unary,
-    potts,
-    seeds: seeds.data,
-  });
-  return labelMap(image.width, image.height, labels);
+  // built and solved with no more alive at once than the solver needs (see full-size.ts)
+  return labelMap(image.width, image.height, classicCut(image, seeds, lambda, connectivity));
 }
