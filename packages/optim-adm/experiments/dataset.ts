@@ -4,7 +4,7 @@
 //   npx -y pnpm@10.34.8 --filter @seg/optim-adm experiment:dataset [--quick]
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--workers 2]
-//     [--out DIR] [--fresh] [--svg FILE]
+//     [--out DIR] [--fresh] [--svg FILE] [--figure FILE.png]
 // Each method trains in its own worker (two at a time on 2 cores), with a
 // checkpoint in --out (default out/dataset[-quick]); a rerun with the same
 // settings resumes from them (--fresh deletes them first). pce, GD and ADM
@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { WorkerPool } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
 import { DATASET_METHODS, type DatasetMethod, splitNames } from '../src/index.js';
-import { checkpointMeta, datasetNames, SHARED_HORSES } from './dataset/io.js';
+import { writePredictionFigure } from './dataset/figure.js';
+import { checkpointMeta, datasetNames, loadDataset, SHARED_HORSES } from './dataset/io.js';
 import type { MethodResult, MethodTask } from './dataset/worker.js';
 import { lossCurveSvg } from './plot.js';
 import { cli } from './settings.js';
@@ -27,6 +28,7 @@ const outDir = opt(
   new URL(`../out/dataset${quick ? '-quick' : ''}`, import.meta.url).pathname,
 );
 const svgPath = opt('--svg', '');
+const figurePath = opt('--figure', '');
 const methods = opt('--methods', DATASET_METHODS.join(',')).split(',') as DatasetMethod[];
 for (const m of methods)
   if (!DATASET_METHODS.includes(m))
@@ -114,6 +116,7 @@ const task = (method: DatasetMethod): MethodTask => ({
   checkpointPath: join(outDir, `${method}.json`),
   checkpointEvery: quick ? 20 : 100,
   graphCutLambda: 10,
+  figureNames: figurePath ? split.test.slice(0, 4) : [],
 });
 
 console.log(
@@ -228,6 +231,14 @@ if (adm && gd && adm.curve.length && gd.curve.length) {
     );
     console.log(`loss curves: ${svgPath}`);
   }
+}
+if (figurePath) {
+  writePredictionFigure(
+    figurePath,
+    loadDataset(split.testDir, split.test.slice(0, 4)),
+    Object.fromEntries(results.map((r) => [r.method, r.figure])),
+  );
+  console.log(`figure (image, truth, ${results.map((r) => r.method).join(', ')}): ${figurePath}`);
 }
 result.wallSec = (performance.now() - t0) / 1000;
 console.log(`total ${(result.wallSec as number).toFixed(1)} s`);

@@ -9,6 +9,7 @@ import {
   type DatasetTrainOptions,
   datasetLoss,
   evaluateOnDataset,
+  predictExample,
   trainOnDataset,
 } from '../../src/index.js';
 import { checkpointMeta, loadCheckpoint, loadDataset, saveCheckpoint } from './io.js';
@@ -37,6 +38,8 @@ export interface MethodTask {
   graphCutLambda: number;
   /** Stop (with a checkpoint) after this many steps, without scoring: a pre-training run. */
   stopAt?: number;
+  /** Test images whose predictions (0/1, full size) are returned for the figure. */
+  figureNames?: string[];
   /** Start from this checkpoint (a pce pre-training run's) when there is none of this run. */
   initFrom?: { path: string; meta: unknown };
 }
@@ -61,6 +64,8 @@ export interface MethodResult {
   resumedFrom: number;
   curve: { steps: number; loss: number }[];
   params: number;
+  /** Predictions on `figureNames`: 1 object, 0 background, full size. */
+  figure: Record<string, Uint8Array>;
 }
 
 async function run(task: MethodTask): Promise<MethodResult> {
@@ -141,6 +146,7 @@ async function run(task: MethodTask): Promise<MethodResult> {
         resumedFrom: resume?.step ?? 0,
         curve,
         params: net.numParams(),
+        figure: {},
       };
     }
     const te = performance.now();
@@ -150,6 +156,13 @@ async function run(task: MethodTask): Promise<MethodResult> {
     });
     const loss = datasetLoss(net, train, task.lossLambda, shortSide);
     const evalSec = (performance.now() - te) / 1000;
+    const figure: Record<string, Uint8Array> = {};
+    for (const ex of test.filter((e) => task.figureNames?.includes(e.name))) {
+      const { full } = predictExample(net, ex, shortSide);
+      figure[ex.name] = Uint8Array.from({ length: full.width * full.height }, (_, p) =>
+        full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0,
+      );
+    }
     return {
       method: task.method,
       scored: true,
@@ -168,6 +181,7 @@ async function run(task: MethodTask): Promise<MethodResult> {
       resumedFrom: resume?.step ?? 0,
       curve,
       params: net.numParams(),
+      figure,
     };
   } finally {
     net.dispose();
