@@ -49,25 +49,23 @@ export function hashVertices(
 /**
  * Per direction j (d+1 of them), per vertex v, the indices of the two
  * vertices `key ± (1,…,1) ∓ (d+1)e_j` (m = table.size where one is missing):
- * `(d+1)×m×2`, at `(j·m + v)·2`.
+ * `(d+1)×m×2`, at `(j·m + v)·2`. The table's hash is linear in the key, so
+ * a neighbour's hash is the vertex's plus a constant per direction.
  */
 export function findNeighbors(table: KeyTable): Int32Array {
   const d = table.d;
   const d1 = d + 1;
   const m = table.size;
   const neighbors = new Int32Array(d1 * m * 2);
-  const keys = table.keys;
-  const nk = new Int32Array(d);
+  const raw = new Int32Array(m);
+  for (let v = 0; v < m; v++) raw[v] = table.rawHash(table.keys, v * d);
   for (let j = 0; j < d1; j++) {
     const base = j * m * 2;
+    // hash(key − 1 + (d+1)e_j) − hash(key), and the opposite for the other neighbour
+    const shift = table.shiftHash(j);
     for (let v = 0; v < m; v++) {
-      const ko = v * d;
-      for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! - 1;
-      if (j < d) nk[j] = keys[ko + j]! + d;
-      const a = table.find(nk);
-      for (let i = 0; i < d; i++) nk[i] = keys[ko + i]! + 1;
-      if (j < d) nk[j] = keys[ko + j]! - d;
-      const b = table.find(nk);
+      const a = table.findShifted(v, (raw[v]! + shift) | 0, -1, j);
+      const b = table.findShifted(v, (raw[v]! - shift) | 0, 1, j);
       neighbors[base + 2 * v] = a < 0 ? m : a;
       neighbors[base + 2 * v + 1] = b < 0 ? m : b;
     }
@@ -75,7 +73,11 @@ export function findNeighbors(table: KeyTable): Int32Array {
   return neighbors;
 }
 
-/** Open-addressing hash table from d-int keys to dense vertex indices. */
+/**
+ * Open-addressing hash table from d-int keys to dense vertex indices, in
+ * order of insertion. The hash is `fmix32(Σ_i P_i·k_i)` (odd P_i; MurmurHash3's
+ * finaliser), linear in the key before the mix.
+ */
 export class KeyTable {
   /** The keys by index, size×d (capacity×d allocated). */
   keys: Int32Array;
@@ -84,6 +86,8 @@ export class KeyTable {
   private slots: Int32Array;
   private mask: number;
   private capacity: number;
+  /** The multipliers P_i of the hash. */
+  private readonly mult: Int32Array;
   constructor(
     readonly d: number,
     capacity: number,
@@ -94,13 +98,51 @@ export class KeyTable {
     while (t < this.capacity * 2) t *= 2;
     this.slots = new Int32Array(t).fill(-1);
     this.mask = t - 1;
+    this.mult = new Int32Array(d);
+    // unrelated odd multipliers (a progression P·(2i+1) would map keys onto few sums)
+    for (let i = 0; i < d; i++) this.mult[i] = fmix32(Math.imul(0x9e3779b1, i + 1)) | 1;
   }
 
-  private hash(src: Int32Array, off: number): number {
+  /** `Σ_i P_i·src[off + i]` (int32, wrapping): the hash before the mix. */
+  rawHash(src: Int32Array, off: number): number {
     let h = 0;
+    const mult = this.mult;
+    for (let i = 0; i < this.d; i++) h = (h + Math.imul(src[off + i]!, mult[i]!)) | 0;
+    return h;
+  }
+
+  /** `rawHash(key − (1,…,1) + (d+1)e_j) − rawHash(key)` (no e_j term for j = d). */
+  shiftHash(j: number): number {
+    let h = 0;
+    for (let i = 0; i < this.d; i++) h = (h - this.mult[i]!) | 0;
+    if (j < this.d) h = (h + Math.imul(this.d + 1, this.mult[j]!)) | 0;
+    return h;
+  }
+
+  private slot(raw: number): number {
+    return fmix32(raw) & this.mask;
+  }
+
+  /**
+   * The index of vertex v's key shifted by `sign·((1,…,1) − (d+1)e_j)`
+   * (j = d: no e_j term), whose raw hash is `raw`; −1 if absent.
+   */
+  findShifted(v: number, raw: number, sign: number, j: number): number {
     const d = this.d;
-    for (let i = 0; i < d; i++) h = Math.imul(h + src[off + i]!, 2531011);
-    return (h ^ (h >>> 15)) & this.mask;
+    const keys = this.keys;
+    const slots = this.slots;
+    const ko = v * d;
+    const dj = -sign * (d + 1);
+    let h = this.slot(raw);
+    for (;;) {
+      const s = slots[h]!;
+      if (s < 0) return -1;
+      const o = s * d;
+      let i = 0;
+      while (i < d && keys[o + i] === keys[ko + i]! + sign + (i === j ? dj : 0)) i++;
+      if (i === d) return s;
+      h = (h + 1) & this.mask;
+    }
   }
 
   /** The index of `key` (d ints), or −1. */
@@ -108,7 +150,7 @@ export class KeyTable {
     const d = this.d;
     const keys = this.keys;
     const slots = this.slots;
-    let h = this.hash(key, 0);
+    let h = this.slot(this.rawHash(key, 0));
     for (;;) {
       const s = slots[h]!;
       if (s < 0) return -1;
@@ -130,7 +172,8 @@ export class KeyTable {
     const d = this.d;
     let keys = this.keys;
     const slots = this.slots;
-    let h = this.hash(src, off);
+    const raw = this.rawHash(src, off);
+    let h = this.slot(raw);
     for (;;) {
       const s = slots[h]!;
       if (s < 0) break;
@@ -154,7 +197,7 @@ export class KeyTable {
     this.grow();
     keys = this.keys;
     for (let i = 0; i < d; i++) keys[idx * d + i] = src[off + i]!;
-    h = this.hash(src, off);
+    h = this.slot(raw);
     while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
     this.slots[h] = idx;
     return idx;
@@ -170,9 +213,20 @@ export class KeyTable {
     this.slots = new Int32Array(t).fill(-1);
     this.mask = t - 1;
     for (let s = 0; s < this.size - 1; s++) {
-      let h = this.hash(keys, s * d);
+      let h = this.slot(this.rawHash(keys, s * d));
       while (this.slots[h]! >= 0) h = (h + 1) & this.mask;
       this.slots[h] = s;
     }
   }
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
+function fmix32(x: number): number {
+  let h = x;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
 }
