@@ -145,7 +145,9 @@ interface Term {
 export class DenseCrf {
   /** Number of sites N = width·height. */
   readonly numSites: number;
+  /** The unary on the js path (on the wasm path it lives in the workspace only). */
   private unary: Float32Array | null = null;
+  private hasUnary = false;
   private readonly terms: Term[] = [];
   private readonly exact: boolean;
   private readonly ws: WasmWorkspace | null;
@@ -238,8 +240,9 @@ export class DenseCrf {
     const fn = 'DenseCrf.setUnaryEnergy';
     assertLength(fn, 'unary', unary, this.numSites * this.numLabels, 'width*height*numLabels');
     checkFinite(fn, 'unary', unary);
-    this.unary = new Float32Array(unary);
     if (this.ws !== null) this.ws.view(this.at.unary, unary.length).set(unary);
+    else this.unary = new Float32Array(unary);
+    this.hasUnary = true;
   }
 
   /** Adds the smoothness kernel on pixel positions (pydensecrf defaults sxy 3, compat 3). */
@@ -394,10 +397,11 @@ export class DenseCrf {
    */
   klDivergence(q: Float32Array): number {
     const fn = 'DenseCrf.klDivergence';
-    const unary = this.requireUnary(fn);
-    assertLength(fn, 'q', q, unary.length, 'width*height*numLabels');
+    this.requireUnary(fn);
+    assertLength(fn, 'q', q, this.numSites * this.numLabels, 'width*height*numLabels');
     const pair = new Float32Array(q.length);
     this.pairwiseCost(q, pair);
+    const unary = this.requireUnary(fn); // after the filterings (they may grow the wasm memory)
     let kl = 0;
     for (let i = 0; i < q.length; i++) {
       const v = q[i]!;
@@ -436,10 +440,12 @@ export class DenseCrf {
     }
   }
 
+  /** The unary (on the wasm path a view of the workspace: valid until its next allocation). */
   private requireUnary(fn: string): Float32Array {
-    if (this.unary === null)
-      throw new SegValueError(`${fn}: no unary set, call setUnaryEnergy first`);
-    return this.unary;
+    if (!this.hasUnary) throw new SegValueError(`${fn}: no unary set, call setUnaryEnergy first`);
+    return this.ws !== null
+      ? this.ws.view(this.at.unary, this.numSites * this.numLabels)
+      : this.unary!;
   }
 
   private checkCompat(fn: string, compat: Compatibility): number | Float32Array {
