@@ -12,6 +12,9 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CJS build (the wasm thread set-up and the testing
+  // helpers resolve files from it)
+  shims: true,
   target: 'es2022',
   onSuccess: 'cp src/testing/ts-worker.mjs dist/ts-worker.mjs',
   // The internal @seg/tfjs-gradients (tfjs-core's gradient registrations,

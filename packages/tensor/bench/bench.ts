@@ -1,12 +1,16 @@
 // Conv2D forward + backward: our gradient on wasm vs tfjs's native gradient
 // kernels on the cpu backend (the only backend here that has them), same
 // shapes (batch 8, 64×64×32 → 32, 3×3, the size toolchain.md measured; batch 2 with --quick).
-// Prints a table and a last line `BENCH {json}`.
+// Then wasm threads: the same step, a matMul 512³ and a small op-bound step
+// (batch 1, 32×32×16 → 16) on 1 and 2 threads (initBackend({ threads })).
+// --no-cpu skips the cpu reference (about a minute). Prints tables and a last
+// line `BENCH {json}`.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng } from '../src/index.js';
 import { median } from '../src/testing/index.js';
 
 const quick = process.argv.includes('--quick');
+const withCpu = !process.argv.includes('--no-cpu');
 const reps = quick ? 3 : 10;
 const batch = quick ? 2 : 8;
 
@@ -52,8 +56,8 @@ const xs = rng.normalArray(batch * 64 * 64 * 32);
 const ws = rng.normalArray(3 * 3 * 32 * 32, 0, 0.1);
 const rows: Array<[string, number]> = [];
 
-await initBackend({ backend: 'cpu' });
-{
+if (withCpu) {
+  await initBackend({ backend: 'cpu' });
   const x = tf.tensor4d(xs, [batch, 64, 64, 32]);
   const w = tf.tensor4d(ws, [3, 3, 32, 32]);
   rows.push([
@@ -62,7 +66,7 @@ await initBackend({ backend: 'cpu' });
   ]);
   tf.dispose([x, w]);
 }
-const report = await initBackend({ backend: 'wasm' });
+const report = await initBackend({ backend: 'wasm', threads: 1 });
 for (const dilation of [1, 2]) {
   const x = tf.tensor4d(xs, [batch, 64, 64, 32]);
   const w = tf.variable(tf.tensor4d(ws, [3, 3, 32, 32]));
@@ -72,15 +76,70 @@ for (const dilation of [1, 2]) {
   ]);
   tf.dispose([x, w]);
 }
-const cpuMs = rows[0]![1];
-const wasmMs = rows[1]![1];
+const cpuMs = withCpu ? rows[0]![1] : Number.NaN;
+const wasmMs = rows[withCpu ? 1 : 0]![1];
 console.log(`backend report: ${JSON.stringify(report)}`);
 console.log(`| conv2d ${batch}×64×64×32 → 32, 3×3, forward + backward | ms (median) |`);
 console.log('|---|---|');
 for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} |`);
+if (withCpu) {
+  console.log(
+    `speed-up of wasm + @seg gradient over cpu + native gradient: ${(cpuMs / wasmMs).toFixed(1)}×`,
+  );
+}
+
+// --- wasm threads: 1 against 2 ---
+const threadRows: Array<{
+  threads: number;
+  fallback?: string;
+  step: number;
+  matMul: number;
+  small: number;
+}> = [];
+const ms = rng.normalArray(512 * 512);
+const ss = rng.normalArray(32 * 32 * 16);
+const sw = rng.normalArray(3 * 3 * 16 * 16, 0, 0.1);
+for (const threads of [1, 2]) {
+  const r = await initBackend({ threads });
+  const x = tf.tensor4d(xs, [batch, 64, 64, 32]);
+  const w = tf.variable(tf.tensor4d(ws, [3, 3, 32, 32]));
+  const m = tf.tensor2d(ms, [512, 512]);
+  const sx = tf.tensor4d(ss, [1, 32, 32, 16]);
+  const swv = tf.variable(tf.tensor4d(sw, [3, 3, 16, 16]));
+  threadRows.push({
+    threads: r.threads,
+    ...(r.threadsFallback ? { fallback: r.threadsFallback } : {}),
+    step: time(() => step(x, w, 1), reps),
+    matMul: time(() => tf.tidy(() => void tf.matMul(m, m).dataSync()), reps * 3),
+    small: time(() => step(sx, swv, 1), reps * 10),
+  });
+  tf.dispose([x, w, m, sx, swv]);
+}
+const [t1, t2] = threadRows as [(typeof threadRows)[0], (typeof threadRows)[0]];
+console.log(`\n| wasm, ms (median) | 1 thread | ${t2.threads} threads | speed-up |`);
+console.log('|---|---|---|---|');
+for (const [name, key] of [
+  [`conv2d step, batch ${batch}, 64×64×32 → 32`, 'step'],
+  ['matMul 512³', 'matMul'],
+  ['conv2d step, batch 1, 32×32×16 → 16', 'small'],
+] as const) {
+  console.log(
+    `| ${name} | ${t1[key].toFixed(2)} | ${t2[key].toFixed(2)} | ${(t1[key] / t2[key]).toFixed(2)}× |`,
+  );
+}
+if (t2.fallback) console.log(`threads fallback: ${t2.fallback}`);
 console.log(
-  `speed-up of wasm + @seg gradient over cpu + native gradient: ${(cpuMs / wasmMs).toFixed(1)}×`,
-);
-console.log(
-  `BENCH ${JSON.stringify({ conv2dStepMsWasm: wasmMs, conv2dStepMsWasmDilation2: rows[2]![1], conv2dStepMsCpuNative: cpuMs, wasmOverCpuRatio: wasmMs / cpuMs, simd: report.simd })}`,
+  `BENCH ${JSON.stringify({
+    conv2dStepMsWasm: wasmMs,
+    conv2dStepMsWasmDilation2: rows[withCpu ? 2 : 1]![1],
+    ...(withCpu ? { conv2dStepMsCpuNative: cpuMs, wasmOverCpuRatio: wasmMs / cpuMs } : {}),
+    simd: report.simd,
+    threads: t2.threads,
+    conv2dStepMsThreads1: t1.step,
+    conv2dStepMsThreads2: t2.step,
+    matMul512MsThreads1: t1.matMul,
+    matMul512MsThreads2: t2.matMul,
+    smallStepMsThreads1: t1.small,
+    smallStepMsThreads2: t2.small,
+  })}`,
 );

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../index.js';
+import { initBackend, SegRangeError } from '../index.js';
+import { expectRejects } from '../testing/index.js';
 
 const pkgDir = new URL('../../', import.meta.url).pathname;
 
@@ -16,6 +17,89 @@ describe('initBackend', () => {
       threads: 1,
     });
     expect(tf.getBackend()).toBe('cpu');
+  });
+
+  // A few ops on fixed inputs: matMul, a strided dilated conv2d and its
+  // gradient, a softmax and a reduction.
+  function someOps(): Float32Array[] {
+    const seq = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
+    return tf.tidy(() => {
+      const a = tf.tensor2d(
+        seq(96 * 80, (i) => Math.sin(i)),
+        [96, 80],
+      );
+      const b = tf.tensor2d(
+        seq(80 * 64, (i) => Math.cos(0.7 * i)),
+        [80, 64],
+      );
+      const x = tf.tensor4d(
+        seq(2 * 20 * 18 * 8, (i) => Math.sin(0.3 * i)),
+        [2, 20, 18, 8],
+      );
+      const w = tf.tensor4d(
+        seq(3 * 3 * 8 * 16, (i) => Math.cos(i) / 8),
+        [3, 3, 8, 16],
+      );
+      const conv = (f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+      const g = tf.grad((f) => tf.sum(tf.square(conv(f))))(w);
+      return [
+        tf.matMul(a, b),
+        conv(w),
+        g,
+        tf.softmax(tf.matMul(a, b)),
+        tf.sum(conv(w), [1, 2]),
+      ].map((t) => t.dataSync() as Float32Array);
+    });
+  }
+
+  it('runs 2 threads and gives the 1-thread results, without leaks', async () => {
+    expect(await initBackend({ threads: 1 })).toEqual({ backend: 'wasm', simd: true, threads: 1 });
+    const one = someOps();
+    const before = tf.memory().numTensors;
+    expect(await initBackend({ threads: 2 })).toEqual({ backend: 'wasm', simd: true, threads: 2 });
+    // without `threads`, the running backend is kept
+    expect(await initBackend()).toEqual({ backend: 'wasm', simd: true, threads: 2 });
+    const two = someOps();
+    expect(tf.memory().numTensors).toBe(before);
+    for (const [k, ref] of one.entries()) {
+      const scale = Math.max(...ref.map(Math.abs));
+      const worst = Math.max(...two[k]!.map((v, i) => Math.abs(v - ref[i]!)));
+      expect(worst / scale).toBeLessThan(1e-5);
+    }
+  });
+
+  it('falls back to one thread, with the reason, where threads are unavailable', async () => {
+    await initBackend({ threads: 1 });
+    const sab = Object.getOwnPropertyDescriptor(globalThis, 'SharedArrayBuffer')!;
+    Object.defineProperty(globalThis, 'SharedArrayBuffer', {
+      value: undefined,
+      configurable: true,
+    });
+    try {
+      expect(await initBackend({ threads: 2 })).toEqual({
+        backend: 'wasm',
+        simd: true,
+        threads: 1,
+        threadsFallback: 'SharedArrayBuffer is unavailable in this runtime',
+      });
+    } finally {
+      Object.defineProperty(globalThis, 'SharedArrayBuffer', sab);
+    }
+    expect(tf.sum(tf.ones([3, 4])).dataSync()[0]).toBe(12);
+  });
+
+  it('refuses a bad thread count', async () => {
+    for (const [threads, shown] of [
+      [0, '0'],
+      [1.5, '1.5'],
+      [9, '9'],
+    ] as const) {
+      await expectRejects(
+        initBackend({ threads }),
+        SegRangeError,
+        `initBackend: threads is ${shown}, expected an integer in [1, 8]`,
+      );
+    }
   });
 
   it('refuses an unknown backend', async () => {
@@ -66,6 +150,45 @@ describe('initBackend', () => {
         execFileSync(process.execPath, ['-e', cjs], { cwd: pkgDir, encoding: 'utf8' }),
       );
       expect(g).toEqual([9, 9, 9, 9]);
+    },
+  );
+
+  // Threads from the built package in plain node, ESM (the default from
+  // SEG_WASM_THREADS) and CJS: the report, a result, and the process exits
+  // by itself (the pthread workers hold no event-loop reference).
+  it.skipIf(!existsSync(`${pkgDir}dist/index.js`))(
+    'runs 2 wasm threads from plain node, and the process exits (ESM and CJS)',
+    () => {
+      const body = `
+        const a = tf.tensor2d(Array.from({ length: 64 * 48 }, (_, i) => (i % 7) - 3), [64, 48]);
+        const s = tf.sum(tf.matMul(a, a, false, true)).dataSync()[0];
+        console.log(JSON.stringify({ ...r, s }));`;
+      const expected = (() => {
+        const a = Array.from({ length: 64 * 48 }, (_, i) => (i % 7) - 3);
+        let s = 0;
+        for (let i = 0; i < 64; i++)
+          for (let j = 0; j < 64; j++)
+            for (let k = 0; k < 48; k++) s += a[i * 48 + k]! * a[j * 48 + k]!;
+        return s;
+      })();
+      const esm = `import * as tf from '@tensorflow/tfjs-core';
+        import { initBackend } from '@seg/tensor';
+        const r = await initBackend();${body}`;
+      const cjs = `const tf = require('@tensorflow/tfjs-core');
+        const { initBackend } = require('@seg/tensor');
+        initBackend({ threads: 2 }).then((r) => {${body}});`;
+      for (const args of [
+        ['--input-type=module', '-e', esm],
+        ['-e', cjs],
+      ]) {
+        const out = execFileSync(process.execPath, args, {
+          cwd: pkgDir,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, SEG_WASM_THREADS: '2' },
+        });
+        expect(JSON.parse(out)).toEqual({ backend: 'wasm', simd: true, threads: 2, s: expected });
+      }
     },
   );
 });
