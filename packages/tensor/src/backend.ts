@@ -41,9 +41,10 @@ export interface InitBackendOptions {
    * threads at once, so this speeds up a single job; to run several jobs at
    * once, a {@link WorkerPool} of one-thread workers is the other way.
    *
-   * @default Node: the `SEG_WASM_THREADS` environment variable if set, else
-   * 1 in a worker thread and 1 on the main thread; browser: tfjs's own choice
-   * (threads when cross-origin isolated, `navigator.hardwareConcurrency / 2`).
+   * @default Node: the `SEG_WASM_THREADS` environment variable when set
+   * (in every thread of the process); else 1 on the main thread and 1 in a
+   * worker thread. Browser: tfjs's own choice (threads when the page is
+   * cross-origin isolated, `navigator.hardwareConcurrency / 2` of them).
    * Ignored when the wasm backend already runs and `threads` is not given.
    */
   threads?: number;
@@ -243,25 +244,27 @@ const wasmFactory = tf.engine().registryFactory.wasm
   : undefined;
 
 /**
- * The thread count when none is asked for. Node: 1 in a worker thread (a
- * {@link WorkerPool} already spreads work over the cores); on the main
- * thread the `SEG_WASM_THREADS` environment variable when set, else
- * {@link DEFAULT_NODE_THREADS}. Browser: undefined (tfjs's own count).
+ * The thread count when none is asked for. Node: the `SEG_WASM_THREADS`
+ * environment variable when set (for every thread of the process, workers
+ * included); else 1 in a worker thread (a {@link WorkerPool} already spreads
+ * work over the cores) and {@link DEFAULT_NODE_THREADS} on the main thread.
+ * Browser: undefined (tfjs's own count).
  */
 async function defaultThreads(): Promise<number | undefined> {
   if (!isNode()) return undefined;
-  const wt = await importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
-  if (!wt.isMainThread) return 1;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env?.SEG_WASM_THREADS;
-  if (env === undefined || env === '') return DEFAULT_NODE_THREADS;
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
-    throw new SegRangeError(
-      `initBackend: SEG_WASM_THREADS is ${JSON.stringify(env)}, expected an integer in [1, ${MAX_WASM_THREADS}]`,
-    );
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+      throw new SegRangeError(
+        `initBackend: SEG_WASM_THREADS is ${JSON.stringify(env)}, expected an integer in [1, ${MAX_WASM_THREADS}]`,
+      );
+    }
+    return n;
   }
-  return n;
+  const wt = await importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
+  return wt.isMainThread ? DEFAULT_NODE_THREADS : 1;
 }
 
 /** Threads on the main thread in Node when none are asked for. */

@@ -8,6 +8,20 @@ import { expectRejects } from '../testing/index.js';
 const pkgDir = new URL('../../', import.meta.url).pathname;
 
 describe('initBackend', () => {
+  // first: SEG_WASM_THREADS is read when the wasm backend starts without `threads`
+  it('refuses a bad SEG_WASM_THREADS', async () => {
+    process.env.SEG_WASM_THREADS = 'two';
+    try {
+      await expectRejects(
+        initBackend(),
+        SegRangeError,
+        'initBackend: SEG_WASM_THREADS is "two", expected an integer in [1, 8]',
+      );
+    } finally {
+      delete process.env.SEG_WASM_THREADS;
+    }
+  });
+
   it('defaults to wasm with SIMD, and switches to cpu', async () => {
     expect(await initBackend()).toEqual({ backend: 'wasm', simd: true, threads: 1 });
     expect(tf.getBackend()).toBe('wasm');
