@@ -84,7 +84,8 @@ let queue: Promise<unknown> = Promise.resolve();
  * {@link InitBackendOptions.threads}); where threads are unavailable it runs
  * on one thread and says why in {@link BackendReport.threadsFallback}.
  * Asking for another thread count than the running one restarts the wasm
- * backend: tensors made on it before are lost.
+ * backend: tensors made on it before are lost (disposing them is a no-op;
+ * reading them throws).
  *
  * @example
  * const report = await initBackend();          // { backend: 'wasm', simd: true, threads: 1 }
@@ -222,7 +223,11 @@ function restartWasm(): void {
   if (wasmFactory === undefined) {
     throw new SegValueError('initBackend: no wasm backend is registered');
   }
+  const old = tf.engine().registry.wasm;
   if (tf.engine().registryFactory.wasm !== undefined) tf.removeBackend('wasm');
+  // Tensors of the old module are gone with it: disposing one is a no-op
+  // (instead of a TypeError from the disposed backend).
+  if (old !== undefined) old.disposeData = () => true;
   const { factory, priority } = wasmFactory;
   tf.registerBackend(
     'wasm',

@@ -70,10 +70,12 @@ describe('initBackend', () => {
     expect(await initBackend({ threads: 1 })).toEqual({ backend: 'wasm', simd: true, threads: 1 });
     const one = someOps();
     const before = tf.memory().numTensors;
+    const stale = tf.ones([2]); // made on the 1-thread module
     expect(await initBackend({ threads: 2 })).toEqual({ backend: 'wasm', simd: true, threads: 2 });
     // without `threads`, the running backend is kept
     expect(await initBackend()).toEqual({ backend: 'wasm', simd: true, threads: 2 });
     const two = someOps();
+    stale.dispose(); // a no-op now, not a TypeError
     expect(tf.memory().numTensors).toBe(before);
     for (const [k, ref] of one.entries()) {
       const scale = Math.max(...ref.map(Math.abs));
