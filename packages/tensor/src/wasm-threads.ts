@@ -121,6 +121,7 @@ async function prepareNode(threads: number): Promise<ThreadsSetup> {
   });
   failure.catch(() => {}); // observed by the caller's race only
   const made = new Set<import('node:worker_threads').Worker>();
+  let starting = true;
 
   /** A pthread worker: the build's worker script, fed the glue file by path. */
   class PthreadWorker extends wt.Worker {
@@ -140,12 +141,17 @@ async function prepareNode(threads: number): Promise<ThreadsSetup> {
       if (m?.cmd === 'load' && typeof m.urlOrBlob !== 'string') message = { ...m, urlOrBlob: glue };
       super.postMessage(message, transfer);
     }
-    // The glue's error listener rethrows, which would end the process: the
-    // error goes to `failure` instead, and the start falls back.
+    // The glue's error listener rethrows, which would end the process: while
+    // the backend starts, the error goes to `failure` instead and the start
+    // falls back to one thread (later errors keep the glue's behaviour).
     // biome-ignore lint/suspicious/noExplicitAny: the base's overloads take any listener
     override on(event: string | symbol, listener: (...args: any[]) => void): this {
       if (event !== 'error') return super.on(event, listener);
       return super.on('error', (e: unknown) => {
+        if (!starting) {
+          listener(e);
+          return;
+        }
         fail(e);
         try {
           listener(e);
@@ -175,6 +181,7 @@ async function prepareNode(threads: number): Promise<ThreadsSetup> {
   };
   return {
     restore: () => {
+      starting = false;
       osObj.cpus = cpus;
       if (workerBefore) Object.defineProperty(g, 'Worker', workerBefore);
       else delete g.Worker;
