@@ -516,8 +516,8 @@ export const EMBED_SCRATCH_MAX_BYTES = 64 * 2 ** 20;
  * The enclosing simplex of every point, computed in wasm: barycentric weights
  * (N×(d+1)), vertex keys (N×(d+1)×d, written only where `same[p] = 0`) and
  * `same[p] = 1` where point p lies in the same simplex as point p − 1.
- * `keys` and `same` are views of the scratch memory, valid until the next
- * call.
+ * All three are views of the scratch memory, valid until the next call
+ * (the lattice's kernels copy what they keep).
  */
 export function embedPoints(
   features: Float32Array,
@@ -546,7 +546,7 @@ export function embedPoints(
   ws.ex.embed(feat, n, d, sf, el, rem, rank, bary, prem, prank, outBary, outKeys, outSame);
   if (buf.byteLength <= EMBED_SCRATCH_MAX_BYTES) embedScratch = ws;
   return {
-    bary: new Float32Array(buf, outBary, n * d1).slice(),
+    bary: new Float32Array(buf, outBary, n * d1),
     keys: new Int32Array(buf, outKeys, n * d1 * d),
     same: new Int32Array(buf, outSame, n),
   };
