@@ -196,7 +196,7 @@ export function pathNorm(model: PathModel, options: PathScalingOptions = {}): nu
 export type ScalingFactors = { a: tf.Tensor2D; b: tf.Tensor2D };
 
 /**
- * γ in factored form where that is exact and cheaper: a dense layer with a
+ * γ in factored form where that is exact and cheaper: a `linear` layer with a
  * bias that sees a single position in the pass (every layer of an MLP) has
  * `γ(W[i, j]) = a_i · b_j`, `a` the pass's value at the layer's input and
  * `b` the γ of its bias. Those weights get `{ a: [k, 1], b: [1, n] }` in
@@ -219,7 +219,7 @@ export function computeScalingFactored(
   return scalingPass(spec, params, inputSize, factor, factored);
 }
 
-/** The squared pass and its backward; the weights of the `factored` dense layers are not differentiated. */
+/** The squared pass and its backward; the weights of the `factored` linear layers are not differentiated. */
 function scalingPass(
   spec: NetSpec,
   params: Params,

@@ -165,7 +165,7 @@ export function pathNormUpdate(
  * `m·g / max(γ, ε)` with γ fresh from `params`, computed as
  * `g / max(γ/m, ε/|m|)` (a min for m < 0) with `1/m` folded into the
  * backward pass, as long as ε/|m| stays a normal float32; else the pass
- * gives γ and m multiplies after. A single-position dense layer's γ is an
+ * gives γ and m multiplies after. A single-position `linear` layer's γ is an
  * outer product `a·bᵀ` ({@link computeScalingFactored}); its step is
  * `g·diag(1/a)·diag(1/b)`, never building the k×n γ, when the floor cannot
  * bite (every |a_i·b_j| ≥ the floor: min |a|, min |b| ≥ √floor), else
@@ -231,7 +231,7 @@ function freshStep(
  * of names outside the network pass through unchanged. Chain it with
  * {@link scaleByLearningRate} for Path-SGD, with {@link trace} in between for
  * momentum ({@link pathSgd} does both). γ is recomputed every step, or every
- * `refreshEvery` steps ({@link PathNormOptions}); a fresh γ of a dense layer
+ * `refreshEvery` steps ({@link PathNormOptions}); a fresh γ of a `linear` layer
  * that sees one position in the pass (every layer of an MLP) is used in
  * factored form, `g·diag(1/a)·diag(1/b)` with `γ = a·bᵀ`, so its k×n γ is
  * never built. An update holding NaN or ±∞ (a NaN gradient, an overflow) is
