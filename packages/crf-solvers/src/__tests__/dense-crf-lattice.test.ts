@@ -440,6 +440,22 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
   });
 });
 
+describe('PermutohedralLattice vertex hashing', () => {
+  it('the wasm hash table grows past 65 536 vertices and finds the same lattice as the js one', () => {
+    // 15 000 points spread far apart in 5-D: ~90 000 distinct vertices
+    const rng = new Rng(31);
+    const f = randomCloud(rng, 15000, 5, 400);
+    const v = rng.uniformArray(15000, 0, 1);
+    const wasm = new PermutohedralLattice(f, 5, { kernels: 'wasm', calibrate: false });
+    const js = new PermutohedralLattice(f, 5, { kernels: 'js', calibrate: false });
+    expect(wasm.numVertices).toBeGreaterThan(65536);
+    expect(wasm.numVertices).toBe(js.numVertices);
+    const a = wasm.filter(v, 1);
+    const b = js.filter(v, 1);
+    for (let i = 0; i < a.length; i++) expect(a[i]!).toBeCloseTo(b[i]!, 5);
+  });
+});
+
 describe('PermutohedralLattice memory budget', () => {
   const f = randomCloud(new Rng(21), 100, 2, 4);
   const m = new PermutohedralLattice(f, 2).numVertices;

@@ -8,8 +8,10 @@ import { SegValueError } from '@seg/tensor';
 import { embedPointsJs } from './embed.js';
 import { JsLatticeKernels } from './js-kernels.js';
 import type { Embedding, LatticeArrays, LatticeKernels } from './lattice-kernels.js';
+import { hashVertices, KeyTable } from './lattice-vertices.js';
 import {
   embedPoints,
+  hashEmbedded,
   WasmLatticeKernels,
   type WasmWorkspace,
   wasmKernelsAvailable,
@@ -20,6 +22,8 @@ export interface LatticeBackend {
   readonly name: 'wasm' | 'js';
   /** Each point's enclosing simplex (features N×d, scaled by `scaleFactor` when elevated). */
   embed(features: Float32Array, d: number, scaleFactor: Float64Array): Embedding;
+  /** Dense indices for the embedding's vertices, in order of first appearance, and the table of their keys. */
+  hash(embedding: Embedding, n: number, d: number): { vertexOf: Int32Array; table: KeyTable };
   /** The kernels on a built lattice (`workspace`: a wasm memory to share, ignored by 'js'). */
   kernels(lattice: LatticeArrays, workspace?: WasmWorkspace): LatticeKernels;
 }
@@ -27,12 +31,18 @@ export interface LatticeBackend {
 const WASM: LatticeBackend = {
   name: 'wasm',
   embed: embedPoints,
+  hash: (embedding, n, d) => {
+    const h = hashEmbedded(embedding, n, d);
+    if (h === null) return hashVertices(embedding, n, d);
+    return { vertexOf: h.vertexOf, table: KeyTable.fromKeys(d, h.keys, h.m) };
+  },
   kernels: (lattice, workspace) => new WasmLatticeKernels(lattice, workspace),
 };
 
 const JS: LatticeBackend = {
   name: 'js',
   embed: embedPointsJs,
+  hash: hashVertices,
   kernels: (lattice) => new JsLatticeKernels(lattice),
 };
 

@@ -12,7 +12,7 @@ import { MAX_FEATURE } from './features.js';
 import { checkFinite } from './finite.js';
 import type { LatticeBackend } from './lattice-backend.js';
 import type { LatticeKernels } from './lattice-kernels.js';
-import { findNeighbors, hashVertices } from './lattice-vertices.js';
+import { findNeighbors } from './lattice-vertices.js';
 import type { WasmWorkspace } from './wasm/kernels.js';
 
 const FN = 'PermutohedralLattice';
@@ -140,7 +140,7 @@ export function buildLattice(
     `${describeLattice(n, d, m)} (up to ${formatBytes(latticeBytes(n, d, m))} with the vertices counted so far)`;
   return withMemory(FN, size, () => {
     const embedding = backend.embed(features, d, scaleFactor);
-    const { vertexOf, table } = hashVertices(embedding, n, d);
+    const { vertexOf, table } = backend.hash(embedding, n, d);
     m = table.size;
     checkBudget(n, d, m, maxBytes);
     const neighbors = findNeighbors(table);

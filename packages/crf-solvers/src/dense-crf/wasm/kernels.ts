@@ -452,6 +452,18 @@ interface MeanFieldExports extends KernelExports {
     outKeys: number,
     outSame: number,
   ): void;
+  hashKeys(
+    keys: number,
+    same: number,
+    n: number,
+    d: number,
+    mult: number,
+    slots: number,
+    mask: number,
+    first: number,
+    cap: number,
+    vtx: number,
+  ): number;
 }
 
 /**
@@ -550,4 +562,66 @@ export function embedPoints(
     keys: new Int32Array(buf, outKeys, n * d1 * d),
     same: new Int32Array(buf, outSame, n),
   };
+}
+
+/**
+ * The vertex indices of an embedding that {@link embedPoints} has just made,
+ * hashed in wasm next to it (`hashKeys`): `vertexOf` (N×(d+1), in order of
+ * first appearance, a view of the scratch memory valid until the next
+ * embedding) and the m distinct keys in that order (m×d, a copy); the
+ * embedding's views are made anew (the memory may grow). Null when the
+ * embedding is not in the kept scratch memory (then hash in JS).
+ */
+export function hashEmbedded(
+  embedding: Embedding,
+  n: number,
+  d: number,
+): { vertexOf: Int32Array; keys: Int32Array; m: number } | null {
+  const ws = embedScratch;
+  if (ws === null || embedding.keys.buffer !== ws.ex.memory.buffer) return null;
+  const keysAt = embedding.keys.byteOffset;
+  const sameAt = embedding.same.byteOffset;
+  const baryAt = embedding.bary.byteOffset;
+  const keysLength = embedding.keys.length;
+  const d1 = d + 1;
+  const multAt = ws.alloc(d);
+  const vtx = ws.alloc(n * d1);
+  // a table at most half full: m ≤ N·(d+1) vertices, far fewer on images
+  let size = 32;
+  while (size < Math.min(2 * n * d1, 1 << 17)) size *= 2;
+  for (;;) {
+    const slots = ws.alloc(size);
+    const first = ws.alloc(size / 2);
+    const mult = new Int32Array(ws.ex.memory.buffer, multAt, d);
+    for (let i = 0; i < d; i++) mult[i] = Math.imul(0x9e3779b1, 2 * i + 1) ^ (0x5bd1e995 * (i + 7));
+    for (let i = 0; i < d; i++) mult[i] = mixBits(mult[i]!) | 1;
+    new Int32Array(ws.ex.memory.buffer, slots, size).fill(0);
+    const m = ws.ex.hashKeys(keysAt, sameAt, n, d, multAt, slots, size - 1, first, size / 2, vtx);
+    if (m >= 0) {
+      const mem = ws.ex.memory.buffer;
+      const all = new Int32Array(mem);
+      const firstAt = new Int32Array(mem, first, m);
+      const keys = new Int32Array(m * d);
+      for (let v = 0; v < m; v++) {
+        const o = firstAt[v]! >> 2;
+        for (let i = 0; i < d; i++) keys[v * d + i] = all[o + i]!;
+      }
+      // the memory may have grown: the embedding's views are made anew
+      embedding.bary = new Float32Array(mem, baryAt, n * d1);
+      embedding.keys = new Int32Array(mem, keysAt, keysLength);
+      embedding.same = new Int32Array(mem, sameAt, n);
+      return { vertexOf: new Int32Array(mem, vtx, n * d1), keys, m };
+    }
+    size *= 2;
+  }
+}
+
+/** MurmurHash3's 32-bit finaliser. */
+function mixBits(x: number): number {
+  let h = x;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

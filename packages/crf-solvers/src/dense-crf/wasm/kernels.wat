@@ -23,7 +23,10 @@
 ;;     row sums f32 N), z = B·splat(1) and its temporaries (f32 m+1, ones N).
 ;; embedPoints uses a workspace of its own: feat (f32 N×d), scale factors sf
 ;; (f64 d), the scratch el, rem, bary, prem (f64), rank, prank (i32), and the
-;; outputs bary (f32 N×d1), keys (i32 N×d1×d), same (i32 N).
+;; outputs bary (f32 N×d1), keys (i32 N×d1×d), same (i32 N); then hashKeys' regions
+;; in the same memory: mult (i32 d), vtx (i32 N×d1), slots (i32, a power of two,
+;; zeroed by the host) and first (i32, half the slots), again for a larger table
+;; when the first one fills.
 (module
   (memory (export "memory") 1)
 
@@ -866,4 +869,85 @@
       (local.set $feat (i32.add (local.get $feat) (i32.shl (local.get $d) (i32.const 2))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
+
+  ;; Dense indices for the points' vertex keys (keys i32 N×d1×d and same i32 N, as embed writes
+  ;; them): vtx[p·d1 + k] = the index of key (p, k) in order of first appearance (same[p] = 1:
+  ;; point p−1's indices). Open addressing in slots (i32 × mask+1, zeroed by the host; 0 empty,
+  ;; else index + 1), hashed by MurmurHash3's finaliser of Σ_i mult[i]·key[i]; first[idx] = the
+  ;; byte offset of the key's first occurrence. Returns the number of distinct keys, or −1 as
+  ;; soon as more than cap would be needed (the host then retries with a larger table).
+  (func (export "hashKeys")
+    (param $keys i32) (param $same i32) (param $n i32) (param $d i32) (param $mult i32)
+    (param $slots i32) (param $mask i32) (param $first i32) (param $cap i32) (param $vtx i32)
+    (result i32)
+    (local $p i32) (local $k i32) (local $i i32) (local $d1 i32) (local $m i32)
+    (local $off i32) (local $h i32) (local $s i32) (local $o i32) (local $eq i32) (local $vo i32)
+    (local.set $d1 (i32.add (local.get $d) (i32.const 1)))
+    (block $bp (loop $lp
+      (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
+      (local.set $vo (i32.add (local.get $vtx) (i32.shl (i32.mul (local.get $p) (local.get $d1)) (i32.const 2))))
+      (if (i32.load (i32.add (local.get $same) (i32.shl (local.get $p) (i32.const 2))))
+        (then
+          (local.set $k (i32.const 0))
+          (block $bc (loop $lc
+            (br_if $bc (i32.ge_u (local.get $k) (local.get $d1)))
+            (i32.store (i32.add (local.get $vo) (i32.shl (local.get $k) (i32.const 2)))
+              (i32.load (i32.sub (i32.add (local.get $vo) (i32.shl (local.get $k) (i32.const 2)))
+                                 (i32.shl (local.get $d1) (i32.const 2)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lc))))
+        (else
+          (local.set $k (i32.const 0))
+          (block $bk (loop $lk
+            (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
+            (local.set $off (i32.add (local.get $keys)
+              (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $d1)) (local.get $k)) (local.get $d))
+                       (i32.const 2))))
+            (local.set $h (i32.const 0))
+            (local.set $i (i32.const 0))
+            (block $bh (loop $lh
+              (br_if $bh (i32.ge_u (local.get $i) (local.get $d)))
+              (local.set $h (i32.add (local.get $h)
+                (i32.mul (i32.load (i32.add (local.get $off) (i32.shl (local.get $i) (i32.const 2))))
+                         (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $lh)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+            (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
+            (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
+            (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+            (local.set $h (i32.and (local.get $h) (local.get $mask)))
+            (block $found (loop $lq
+              (local.set $s (i32.load (i32.add (local.get $slots) (i32.shl (local.get $h) (i32.const 2)))))
+              (if (i32.eqz (local.get $s))
+                (then
+                  (if (i32.ge_u (local.get $m) (local.get $cap)) (then (return (i32.const -1))))
+                  (local.set $m (i32.add (local.get $m) (i32.const 1)))
+                  (local.set $s (local.get $m))
+                  (i32.store (i32.add (local.get $slots) (i32.shl (local.get $h) (i32.const 2))) (local.get $s))
+                  (i32.store (i32.add (local.get $first) (i32.shl (i32.sub (local.get $s) (i32.const 1)) (i32.const 2)))
+                    (local.get $off))
+                  (br $found)))
+              (local.set $o (i32.load (i32.add (local.get $first)
+                (i32.shl (i32.sub (local.get $s) (i32.const 1)) (i32.const 2)))))
+              (local.set $eq (i32.const 1))
+              (local.set $i (i32.const 0))
+              (block $be (loop $le
+                (br_if $be (i32.ge_u (local.get $i) (local.get $d)))
+                (if (i32.ne (i32.load (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2))))
+                            (i32.load (i32.add (local.get $off) (i32.shl (local.get $i) (i32.const 2)))))
+                  (then (local.set $eq (i32.const 0)) (br $be)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $le)))
+              (br_if $found (local.get $eq))
+              (local.set $h (i32.and (i32.add (local.get $h) (i32.const 1)) (local.get $mask)))
+              (br $lq)))
+            (i32.store (i32.add (local.get $vo) (i32.shl (local.get $k) (i32.const 2)))
+              (i32.sub (local.get $s) (i32.const 1)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lk)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $lp)))
+    (local.get $m))
 )
