@@ -138,6 +138,7 @@ try {
     learned.encoderWeights,
     learned.h,
     fixed.h,
+    quick ? 500 : 2000,
   ]);
   const parts = await Promise.all([
     ...decode(learned.h),

@@ -27,8 +27,14 @@ void exposeTasks({
     await ready;
     return decodeLearned(cfg, weights, h, from, to, examples, withHamming);
   },
-  diagnose: async (cfg: Config, weights: Float32Array[], h: Float32Array, hFixed: Float32Array) => {
+  diagnose: async (
+    cfg: Config,
+    weights: Float32Array[],
+    h: Float32Array,
+    hFixed: Float32Array,
+    pairs?: number,
+  ) => {
     await ready;
-    return diagnose(cfg, weights, h, hFixed);
+    return diagnose(cfg, weights, h, hFixed, pairs);
   },
 });
