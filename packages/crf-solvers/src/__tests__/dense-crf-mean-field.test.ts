@@ -308,6 +308,33 @@ describe('DenseCrf mean field', () => {
     }
   });
 
+  it('dispose gives the wasm memory to the next DenseCrf: the same Q, and the disposed CRF refuses every call', () => {
+    const pr = randomProblem(21, false);
+    const make = () => {
+      const crf = new DenseCrf(pr.width, pr.height, pr.k);
+      crf.setUnaryEnergy(pr.unary);
+      crf.addPairwiseGaussian(pr.gauss);
+      crf.addPairwiseBilateral({ ...pr.bil, rgbim: pr.image });
+      return crf;
+    };
+    const first = make();
+    const q1 = first.inference(3);
+    first.dispose();
+    first.dispose(); // twice is fine
+    const second = make(); // in the memory the first gave back, over its old contents
+    const q2 = second.inference(3);
+    expect(Array.from(q2)).toEqual(Array.from(q1));
+    second.dispose();
+    for (const [call, fn] of [
+      [() => first.inference(1), 'DenseCrf.inference'],
+      [() => first.setUnaryEnergy(pr.unary), 'DenseCrf.setUnaryEnergy'],
+      [() => first.addPairwiseGaussian(), 'DenseCrf.addPairwiseGaussian'],
+      [() => first.startInference(), 'DenseCrf.startInference'],
+    ] as const) {
+      expectThrow(call, SegValueError, `${fn}: the dense CRF was disposed`);
+    }
+  });
+
   it('addPairwiseEnergy with xy / σ features equals addPairwiseGaussian', () => {
     const pr = randomProblem(8, true);
     const a = new DenseCrf(pr.width, pr.height, pr.k, { filter: 'exact' });
