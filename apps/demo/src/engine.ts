@@ -93,7 +93,7 @@ function inputOptions(method: Method) {
   return {
     coordScale: 0,
     seedDistance: 3,
-    colourModel: method === 'adm' || method === 'pce' ? 10 : 3,
+    colorModel: method === 'adm' || method === 'pce' ? 10 : 3,
   };
 }
 

@@ -37,11 +37,11 @@ const ADM: SegmentOptions = {
   maxSide: MAX_SIDE,
   width: WIDTH,
   seedDistance: 3,
-  colourModel: 10,
+  colorModel: 10,
   coordScale: 0,
   seed: 1,
 };
-const INPUT = { coordScale: 0, seedDistance: 3, colourModel: 10 };
+const INPUT = { coordScale: 0, seedDistance: 3, colorModel: 10 };
 
 await initBackend({ backend: 'wasm' });
 const names = grabCutNames(dir);

@@ -29,11 +29,11 @@ if (!existsSync(join(dataDir, 'images')))
 const SCRIBBLE_MARGIN = { momentum: 0.9 };
 
 const SETTINGS: Record<string, SegmentOptions> = {
-  pce: { ...COMMON, method: 'pce', colourModel: 10 },
-  'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5, colourModel: 3 },
+  pce: { ...COMMON, method: 'pce', colorModel: 10 },
+  'gd-grid': { ...COMMON, method: 'gd-grid', lambda: 0.5, colorModel: 3 },
   // GD on exactly ADM's loss (same λ): the loss comparison of the paper
-  'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5, colourModel: 3 },
-  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02, colourModel: 3 },
+  'gd-grid-same-λ': { ...COMMON, method: 'gd-grid', lambda: 5, colorModel: 3 },
+  'gd-dense': { ...COMMON, method: 'gd-dense', lambda: 0.02, colorModel: 3 },
   // Y-steps at the image's full size on the upsampled probabilities (Potts
   // weight λ·W/w there); the θ-steps and the reported loss on the training grid
   adm: ADM,
@@ -46,7 +46,7 @@ const SETTINGS: Record<string, SegmentOptions> = {
   // the large-margin term (Nguyen et al., arXiv 2405.18499) on the scribbled
   // pixels' penultimate features, added to every gradient step (issue 15)
   'adm-margin': { ...ADM, ...{ margin: SCRIBBLE_MARGIN } },
-  'pce-margin': { ...COMMON, method: 'pce', colourModel: 10, ...{ margin: SCRIBBLE_MARGIN } },
+  'pce-margin': { ...COMMON, method: 'pce', colorModel: 10, ...{ margin: SCRIBBLE_MARGIN } },
 };
 const LAMBDA_EVAL = SETTINGS.adm!.lambda!;
 const methods = only ? only.split(',') : ['adm', 'gd-grid-same-λ', 'gd-grid', 'gd-dense', 'pce'];

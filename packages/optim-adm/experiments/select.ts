@@ -30,26 +30,26 @@ const FOLDS = 5;
 /** Each method's grid: the cells the folds choose from. */
 const GRIDS: Record<string, Record<string, SegmentOptions>> = {
   pce: Object.fromEntries(
-    [3, 10].map((c) => [`colourModel ${c}`, { ...COMMON, method: 'pce', colourModel: c }]),
+    [3, 10].map((c) => [`colorModel ${c}`, { ...COMMON, method: 'pce', colorModel: c }]),
   ),
   'gd-grid': Object.fromEntries(
     [0.1, 0.5, 2, 5].flatMap((l) =>
       [3, 10].map((c) => [
-        `λ ${l}, colourModel ${c}`,
-        { ...COMMON, method: 'gd-grid', lambda: l, colourModel: c },
+        `λ ${l}, colorModel ${c}`,
+        { ...COMMON, method: 'gd-grid', lambda: l, colorModel: c },
       ]),
     ),
   ),
   'gd-dense': Object.fromEntries(
     [0.005, 0.02, 0.2].flatMap((l) =>
       [3, 10].map((c) => [
-        `λ ${l}, colourModel ${c}`,
-        { ...COMMON, method: 'gd-dense', lambda: l, colourModel: c },
+        `λ ${l}, colorModel ${c}`,
+        { ...COMMON, method: 'gd-dense', lambda: l, colorModel: c },
       ]),
     ),
   ),
   adm: Object.fromEntries(
-    (['network', 'colour', 'both'] as const).map((init) => [`init ${init}`, { ...ADM, init }]),
+    (['network', 'color', 'both'] as const).map((init) => [`init ${init}`, { ...ADM, init }]),
   ),
 };
 const methods = opt('--methods', Object.keys(GRIDS).join(',')).split(',');

@@ -25,17 +25,17 @@ export const SHARED_GRABCUT = process.env.SEG_SHARED
 // dense CRF λ ∈ {0.02, 0.2}; ADM also init ∈ {network, colour, both},
 // proposals ∈ {train, full}, coordScale ∈ {0, 1}; every network method's input:
 // seedDistance (geodesic distance to the scribbles, see networkInput) ∈
-// {0, 1, 3} and colourModel (the scribbles' colour log-likelihoods) ∈ {0, 3, 10};
+// {0, 1, 3} and colorModel (the scribbles' colour log-likelihoods) ∈ {0, 3, 10};
 // and every network method's output: seedConnected (object regions without an
 // object scribble dropped) and output (argmax, or one full-size Potts cut on the
 // network's probabilities).
 export const GRID = {
   lambda: [0.5, 2, 5, 15],
   lambdaDense: [0.02, 0.2],
-  init: ['network', 'colour', 'both'],
+  init: ['network', 'color', 'both'],
   coordScale: [0, 1],
   seedDistance: [0, 1, 3],
-  colourModel: [0, 3, 10],
+  colorModel: [0, 3, 10],
   proposals: ['train', 'full'],
   seedConnected: [false, true],
   output: ['network', 'proposal'],
@@ -57,7 +57,7 @@ export const ADM: SegmentOptions = {
   method: 'adm',
   lambda: 5,
   mu: 1,
-  init: 'colour',
+  init: 'color',
   proposals: 'full',
-  colourModel: 10,
+  colorModel: 10,
 };

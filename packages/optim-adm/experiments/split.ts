@@ -26,7 +26,7 @@ const proposals = opt('--proposals', 'train') as 'train' | 'full';
 const methods = opt('--methods', 'adm,gd-grid,pce').split(',');
 const finetune = opt('--finetune', 'adm,pce').split(',');
 const MAX_SIDE = 120;
-const INPUT = { coordScale: 0, seedDistance: 3, colourModel: Number(opt('--colour-model', '10')) };
+const INPUT = { coordScale: 0, seedDistance: 3, colorModel: Number(opt('--colour-model', '10')) };
 
 await initBackend({ backend: 'wasm' });
 const names = grabCutNames(dir);
@@ -64,7 +64,7 @@ for (const method of methods) {
       seeds: t.seeds,
       ...(proposals === 'full' ? { full: { image: t.ex.image, seeds: t.ex.seeds } } : {}),
     }));
-    const r = await trainAdm(net, examples, { ...common, lambda: 5, mu: 1, init: 'colour' });
+    const r = await trainAdm(net, examples, { ...common, lambda: 5, mu: 1, init: 'color' });
     trainLoss = r.history.at(-1)!.regularizedLoss;
   } else {
     const examples = train.map((t) => ({ image: t.image, seeds: t.seeds }));
@@ -82,7 +82,7 @@ for (const method of methods) {
     // the interactive setting with a prior: per test image, ADM from the
     // trained network on that image's own scribbles (the per-image schedule:
     // 10 Y-steps at full size × 5 θ-steps)
-    for (const init of ['network', 'colour'] as const) {
+    for (const init of ['network', 'color'] as const) {
       const tuned = [];
       for (const t of test) {
         const copy = createPixelNet({ numClasses: 2, seed: 1, width });

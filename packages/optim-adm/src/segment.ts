@@ -50,8 +50,8 @@ export interface NetworkMethodDefaults {
   readonly reportLambda: 'lambda' | number;
   /** λ of the clean-up Y-step of `output: 'proposal'` (ADM: divided by μ): `'lambda'` or a fixed weight. */
   readonly outputLambda: 'lambda' | number;
-  /** Default of `options.colourModel`. */
-  readonly colourModel: number;
+  /** Default of `options.colorModel`. */
+  readonly colorModel: number;
 }
 
 /**
@@ -59,7 +59,7 @@ export interface NetworkMethodDefaults {
  * (5-fold selection, both scribble sets; see the package README). The code
  * reads them from here: the options' docs point to this table.
  *
- * | method     | λ    | trains with λ | reported λ | clean-up λ | colourModel |
+ * | method     | λ    | trains with λ | reported λ | clean-up λ | colorModel |
  * | ---------- | ---- | ------------- | ---------- | ---------- | ----------- |
  * | 'adm'      | 5    | λ             | λ          | λ (/ μ)    | 10          |
  * | 'gd-grid'  | 0.5  | λ             | λ          | λ          | 3           |
@@ -75,23 +75,23 @@ export const SEGMENT_DEFAULTS: {
     trainLambda: 'lambda',
     reportLambda: 'lambda',
     outputLambda: 'lambda',
-    colourModel: 10,
+    colorModel: 10,
   },
   'gd-grid': {
     lambda: 0.5,
     trainLambda: 'lambda',
     reportLambda: 'lambda',
     outputLambda: 'lambda',
-    colourModel: 3,
+    colorModel: 3,
   },
   'gd-dense': {
     lambda: 0.02,
     trainLambda: 'lambda',
     reportLambda: 5,
     outputLambda: 5,
-    colourModel: 3,
+    colorModel: 3,
   },
-  pce: { lambda: 0.5, trainLambda: 0, reportLambda: 5, outputLambda: 'lambda', colourModel: 10 },
+  pce: { lambda: 0.5, trainLambda: 0, reportLambda: 5, outputLambda: 'lambda', colorModel: 10 },
   graphcut: { lambda: 50 },
 };
 
@@ -134,6 +134,8 @@ export interface SegmentOptions {
    * under each label's scribbles, relative to their mean (0: off; see `networkInput`).
    * Chosen on GrabCut-50 from {0, 3, 10} per method: default {@link SEGMENT_DEFAULTS}.
    */
+  colorModel?: number;
+  /** @deprecated Renamed `colorModel` (one spelling in the API); read when `colorModel` is absent, for one release. */
   colourModel?: number;
   /** Seed of the network's initial weights, an integer in [0, 2³²). @default 1 */
   seed?: number;
@@ -162,12 +164,13 @@ export interface SegmentOptions {
   seeds?: 'hard' | 'soft';
   /**
    * ADM: unary of the first Y-step (see `AdmOptions.init`): 'both' adds the
-   * network's −log S and the scribbles' colour cost, 'colour' starts from
+   * network's −log S and the scribbles' colour cost, 'color' starts from
    * the classic cut. 'both' was every fold's pick in a 5-fold selection on
    * GrabCut-50 (40 tuning images per fold, both scribble sets).
    * @default 'both'
    */
-  init?: 'network' | 'colour' | 'both';
+  /** (`'colour'`: the deprecated spelling of `'color'`, accepted for one release.) */
+  init?: 'network' | 'color' | 'both' | 'colour';
   /**
    * ADM: where the Y-step is solved. `'train'`: on the reduced training grid;
    * `'full'`: at the image's full size, on the network's upsampled
@@ -345,7 +348,7 @@ export async function segmentImage(
     coordScale: options.coordScale ?? 0,
     seedDistance: options.seedDistance ?? 3,
     ...(options.geodesicGamma !== undefined ? { geodesicGamma: options.geodesicGamma } : {}),
-    colourModel: options.colourModel ?? defaults.colourModel,
+    colorModel: options.colorModel ?? options.colourModel ?? defaults.colorModel,
     onIteration: options.onProgress
       ? (i: AdmIterationInfo | GdIterationInfo) => void options.onProgress!(i)
       : undefined,

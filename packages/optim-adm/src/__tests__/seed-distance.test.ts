@@ -119,7 +119,7 @@ describe('networkInput', () => {
     const image = rgbImage(w, h, data);
     const lm = labelMap(w, h, seeds);
     await expectNoLeaks(() => {
-      const x = networkInput(image, { seeds: lm, seedDistance: 2, coordScale: 1, colourModel: 3 });
+      const x = networkInput(image, { seeds: lm, seedDistance: 2, coordScale: 1, colorModel: 3 });
       expect(x.shape).toEqual([1, h, w, inputChannels(2)]);
       const v = x.dataSync();
       const d = geodesicSeedDistances(image, lm, 2, 10);
@@ -142,13 +142,21 @@ describe('networkInput', () => {
       }
       expect(v[7]).toBeCloseTo((3 * Math.log(2) * 0.5) / 5, 5); // pixel 0: the colour of label 0's seed
       expect(v[5]).toBe(0); // pixel 0 is a seed of label 0
+      // the deprecated spelling colourModel is read when colorModel is absent
+      const old = networkInput(image, {
+        seeds: lm,
+        seedDistance: 2,
+        coordScale: 1,
+        colourModel: 3,
+      });
+      expect(Array.from(old.dataSync())).toEqual(Array.from(v));
       const off = networkInput(image, { seeds: lm });
       expect(
         Array.from(off.dataSync())
           .filter((_, i) => i % 9 >= 5)
           .every((z) => z === 0),
       ).toBe(true);
-      return [x, off];
+      return [x, old, off];
     });
     expect(() =>
       networkInput(image, { seeds: labelMap(2, 2, new Int32Array(4)), seedDistance: 1 }),
@@ -156,8 +164,8 @@ describe('networkInput', () => {
     expect(() => networkInput(image, { seedDistance: Number.NaN })).toThrow(
       /networkInput: options.seedDistance/,
     );
-    expect(() => networkInput(image, { colourModel: -1 })).toThrow(
-      /networkInput: options.colourModel is -1/,
+    expect(() => networkInput(image, { colorModel: -1 })).toThrow(
+      /networkInput: options.colorModel is -1/,
     );
   });
 });

@@ -39,7 +39,7 @@ describe('SEGMENT_DEFAULTS', () => {
         train: cell(d.trainLambda),
         report: cell(d.reportLambda),
         output: m === 'adm' ? `${cell(d.outputLambda)} (/ μ)` : cell(d.outputLambda),
-        colour: String(d.colourModel),
+        colour: String(d.colorModel),
       });
     }
   });

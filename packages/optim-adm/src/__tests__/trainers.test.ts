@@ -220,7 +220,7 @@ describeBackends('trainAdm', () => {
     const one = await trainAdm(
       net,
       { ...ex, full },
-      { ...small, iterations: 1, init: 'colour', fullLambda },
+      { ...small, iterations: 1, init: 'color', fullLambda },
     );
     const classic = interactiveGraphCut(full.image, full.seeds, { lambda: fullLambda });
     expect(Array.from(one.fullProposals[0]!)).toEqual(Array.from(classic.data));
@@ -292,7 +292,7 @@ describeBackends('trainAdm', () => {
     const r = await trainAdm(net, ex, {
       ...small,
       iterations: 1,
-      init: 'colour',
+      init: 'color',
       seedConnected: [1],
     });
     net.dispose();
@@ -300,6 +300,16 @@ describeBackends('trainAdm', () => {
       Array.from(keepSeedConnected(classic, 16, 12, ex.seeds.data, [1])),
     );
     expect(island.every((p) => r.proposals[0]![p] === 0)).toBe(true);
+    // 'colour', the deprecated spelling, is the same start
+    const net2 = createPixelNet({ seed: 9, width: 4 });
+    const r2 = await trainAdm(net2, ex, {
+      ...small,
+      iterations: 1,
+      init: 'colour',
+      seedConnected: [1],
+    });
+    net2.dispose();
+    expect(Array.from(r2.proposals[0]!)).toEqual(Array.from(r.proposals[0]!));
   });
 
   it('does not leak tensors, in one batch or in minibatches with full-size Y-steps', async () => {
@@ -407,7 +417,7 @@ describeBackends('segmentImage', () => {
       { method: 'adm', lambda: 1, init: 'both' },
       // trained at 8×6, Y-steps at 16×12
       { method: 'adm', lambda: 1, maxSide: 8, proposals: 'full' },
-      { method: 'adm', lambda: 1, network: 'backbone', colourModel: 0 },
+      { method: 'adm', lambda: 1, network: 'backbone', colorModel: 0 },
       { method: 'gd-grid', lambda: 0.05 },
       { method: 'pce' },
       { method: 'graphcut', lambda: 50 },
@@ -466,7 +476,7 @@ describeBackends('segmentImage', () => {
         learningRate: 0,
         initialParams: pre.model.params,
       });
-      const x = networkInput(image, { seeds, seedDistance: 3, colourModel: 10, coordScale: 0 });
+      const x = networkInput(image, { seeds, seedDistance: 3, colorModel: 10, coordScale: 0 });
       const s = tf.tidy(() => tf.softmax(pre.forward(x)));
       const want = s.dataSync();
       tf.dispose([x, s]);
@@ -507,7 +517,7 @@ describeBackends('segmentImage', () => {
       `segmentImage: options.output is "mask", expected 'network' or 'proposal'`,
     );
     await expect(segmentImage(image, seeds, { init: 'grabcut' as 'both' })).rejects.toThrow(
-      `trainAdm: options.init is "grabcut", expected 'network', 'colour' or 'both'`,
+      `trainAdm: options.init is "grabcut", expected 'network', 'color' or 'both'`,
     );
     const one = labelMap(
       16,

@@ -160,7 +160,7 @@ export interface NetworkInputOptions {
   geodesicGamma?: number;
   /**
    * Scale of the colour-model channels: channel 5 + K + k is
-   * `colourModel · clip(log P(colour | k) − mean_j log P(colour | j), ±5) / 5`,
+   * `colorModel · clip(log P(colour | k) − mean_j log P(colour | j), ±5) / 5`,
    * P from 16³-bin histograms of each label's seed pixels
    * ({@link colorCosts}): how much more likely the pixel's colour is under
    * label k's scribbles than on average. Relative to the image's own
@@ -168,6 +168,8 @@ export interface NetworkInputOptions {
    * leaves them zero.
    * @default 0
    */
+  colorModel?: number;
+  /** @deprecated Renamed `colorModel` (one spelling in the API); read when `colorModel` is absent, for one release. */
   colourModel?: number;
 }
 
@@ -188,8 +190,8 @@ export function networkInput(image: RgbImage, options: NetworkInputOptions = {})
   assertNumber(fn, 'options.seedDistance', distScale, 0);
   const gamma = options.geodesicGamma ?? 10;
   assertNumber(fn, 'options.geodesicGamma', gamma, 0);
-  const colourScale = options.colourModel ?? 0;
-  assertNumber(fn, 'options.colourModel', colourScale, 0);
+  const colourScale = options.colorModel ?? options.colourModel ?? 0;
+  assertNumber(fn, 'options.colorModel', colourScale, 0);
   checkImage(fn, image);
   const { width: w, height: h, data } = image;
   const seeds = options.seeds;

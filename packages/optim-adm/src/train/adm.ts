@@ -79,13 +79,14 @@ export interface AdmOptions extends TrainerBaseOptions {
   pretrainSteps?: number;
   /**
    * Unary of the first Y-step: `'network'`, −log S of the network after the
-   * pCE pre-training (the paper's start); `'colour'`, the classic
+   * pCE pre-training (the paper's start); `'color'`, the classic
    * scribble colour-histogram model −log P(colour | label) (K = 2 only),
    * i.e. ADM started from the interactive graph cut; `'both'`, their sum
    * −log S − log P(colour | label) (K = 2 only).
    * @default 'network'
    */
-  init?: 'network' | 'colour' | 'both';
+  /** (`'colour'`: the deprecated spelling of `'color'`, accepted for one release.) */
+  init?: 'network' | 'color' | 'both' | 'colour';
   /**
    * Potts weight per pixel of the Y-step on examples with a `full`
    * resolution, in place of λ there.
@@ -254,7 +255,7 @@ interface AdmSettings {
   seedPenalty: number;
   fullLambda: number | undefined;
   pretrain: number;
-  init: 'network' | 'colour' | 'both';
+  init: 'network' | 'color' | 'both';
   seedConnected: readonly number[];
 }
 
@@ -275,10 +276,10 @@ function admSettings(fn: string, options: AdmOptions, lambda: number, K: number)
     assertNumber(fn, 'options.fullLambda', options.fullLambda, 0);
   const pretrain = options.pretrainSteps ?? 10;
   assertInt(fn, 'options.pretrainSteps', pretrain, 0);
-  const init = options.init ?? 'network';
-  if (init !== 'network' && init !== 'colour' && init !== 'both') {
+  const init = options.init === 'colour' ? 'color' : (options.init ?? 'network');
+  if (init !== 'network' && init !== 'color' && init !== 'both') {
     throw new SegValueError(
-      `${fn}: options.init is ${JSON.stringify(init)}, expected 'network', 'colour' or 'both'`,
+      `${fn}: options.init is ${JSON.stringify(init)}, expected 'network', 'color' or 'both'`,
     );
   }
   if (init !== 'network' && K !== 2) {
@@ -314,13 +315,13 @@ function admSettings(fn: string, options: AdmOptions, lambda: number, K: number)
 /**
  * The Y-step problem of one example under its probabilities `S0` (on the
  * training grid): at the `full` resolution when it has one (S upsampled),
- * with the unary −log S, or the colour model in its place (`'colour'`) or
+ * with the unary −log S, or the colour model in its place (`'color'`) or
  * added (`'both'`).
  */
 function yProblem(
   p: PreparedExample,
   S0: Float32Array,
-  colour: 'colour' | 'both' | null,
+  colour: 'color' | 'both' | null,
   K: number,
   adm: AdmSettings,
 ) {
@@ -348,8 +349,8 @@ function yProblem(
   );
   if (colour) {
     const u = colorCosts(at.image, at.seeds);
-    // swap −log S for the colour cost ('colour') or add it ('both'), keeping any soft-seed penalty
-    const dropNetwork = colour === 'colour' ? 1 : 0;
+    // swap −log S for the colour cost ('color') or add it ('both'), keeping any soft-seed penalty
+    const dropNetwork = colour === 'color' ? 1 : 0;
     for (let q = 0; q < u.length; q++) {
       pr.unary[q] = pr.unary[q]! + dropNetwork * Math.log(Math.max(S[q]!, MIN_PROB)) + u[q]!;
     }

@@ -57,7 +57,7 @@ export function prepareExamples(
   examples: TrainingExample | TrainingExample[],
   numClasses: number,
   connectivity: 4 | 8,
-  input: { coordScale: number; seedDistance: number; geodesicGamma: number; colourModel: number },
+  input: { coordScale: number; seedDistance: number; geodesicGamma: number; colorModel: number },
 ): PreparedExample[] {
   const list = Array.isArray(examples) ? examples : [examples];
   if (list.length === 0)
@@ -197,6 +197,8 @@ export interface TrainerBaseOptions {
   /** Colour weight of the geodesic seed distance. @default 10 */
   geodesicGamma?: number;
   /** Scale of the colour-model channels of the input (0: off; see `networkInput`). @default 0 */
+  colorModel?: number;
+  /** @deprecated Renamed `colorModel` (one spelling in the API); read when `colorModel` is absent, for one release. */
   colourModel?: number;
   /**
    * Examples per gradient step (ADM: per Y-step and its θ-steps). Smaller
@@ -361,9 +363,9 @@ export function baseOptions(fn: string, o: TrainerBaseOptions, defaultLambda: nu
   assertNumber(fn, 'options.seedDistance', seedDistance, 0);
   const geodesicGamma = o.geodesicGamma ?? 10;
   assertNumber(fn, 'options.geodesicGamma', geodesicGamma, 0);
-  const colourModel = o.colourModel ?? 0;
-  assertNumber(fn, 'options.colourModel', colourModel, 0);
-  const input = { coordScale, seedDistance, geodesicGamma, colourModel };
+  const colorModel = o.colorModel ?? o.colourModel ?? 0;
+  assertNumber(fn, 'options.colorModel', colorModel, 0);
+  const input = { coordScale, seedDistance, geodesicGamma, colorModel };
   if (o.optimizer !== undefined && !(o.optimizer instanceof tf.Optimizer)) {
     throw new SegValueError(`${fn}: options.optimizer is not a tf.Optimizer`);
   }
