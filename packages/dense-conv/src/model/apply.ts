@@ -68,10 +68,13 @@ export function runNet(
   maxPoolAs: PoolOp,
 ): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
-  // Forward only (no gradient tape): a convolution or dense layer whose sole
-  // reader is the ReLU right after it runs fused with it (one XNNPACK call:
-  // bias and clamp in the kernel), and every value is disposed after its
-  // last reader, which bounds the peak memory by a few layers' outputs.
+  // A convolution whose sole reader is the ReLU right after it runs fused
+  // with it and its bias (one backend kernel, FusedConv2D: on wasm one
+  // XNNPACK call with bias and clamp in the kernel), with the tape on too:
+  // @seg/tensor registers FusedConv2D's gradient. A linear layer fuses the
+  // same way forward only (no gradient tape). Forward only, every value is
+  // also disposed after its last reader, which bounds the peak memory by a
+  // few layers' outputs.
   const forwardOnly = !tf.engine().isTapeOn();
   const lastUse = new Map<string, number>();
   const readers = new Map<string, number>([[spec.output, 1]]);
@@ -89,8 +92,7 @@ export function runNet(
       const inSize = sizes.get(layer.inputs[0]!)!;
       const next = spec.layers[i + 1];
       const fuseRelu =
-        forwardOnly &&
-        (layer.kind === 'conv2d' || layer.kind === 'linear') &&
+        (layer.kind === 'conv2d' || (forwardOnly && layer.kind === 'linear')) &&
         next?.kind === 'relu' &&
         next.inputs[0] === layer.name &&
         readers.get(layer.name) === 1;
@@ -113,8 +115,22 @@ export function runNet(
               activation,
             });
           } else {
-            y = tf.conv2d(input, filter, layer.stride, pad, 'NHWC', layer.dilation);
-            if (bias) y = tf.add(y, bias);
+            // tf.fused.conv2d would split into conv2d, add and relu here (the
+            // tape is on); the kernel itself has a registered gradient.
+            const attrs = {
+              strides: layer.stride,
+              pad,
+              dataFormat: 'NHWC',
+              dilations: layer.dilation,
+              activation,
+            };
+            y = tf
+              .engine()
+              .runKernel(
+                tf.FusedConv2D,
+                (bias ? { x: input, filter, bias } : { x: input, filter }) as tf.NamedTensorMap,
+                attrs as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor4D;
           }
           break;
         }

@@ -1,17 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SegShapeError } from '../errors.js';
+import { product } from './matmul-grad.js';
 
 /**
- * A Conv2D gradient built from forward `conv2d` calls only, so that it runs
- * on every backend (tfjs-backend-wasm has no `Conv2DBackpropFilter`) and for
- * dilation > 1 (tfjs's own gradient refuses it).
+ * A Conv2D gradient built from forward ops only (`conv2d`, `matMul`, slices),
+ * so that it runs on every backend (tfjs-backend-wasm has no
+ * `Conv2DBackpropFilter`) and for dilation > 1 (tfjs's own gradient refuses
+ * it).
  *
  * Forward (NHWC, stride s, dilation d, one of them 1, pads from convInfo):
  *   y[b,i,j,o] = Σ x[b, i·s + u·d − top, j·s + v·d − left, c] · w[u,v,c,o]
- * Filter gradient: a convolution of xᵀ (C×H×W×B) with dyᵀ (Ho×Wo×B×O) as
- * the filter, stride d and dilation s, cropped to kh×kw.
+ * Filter gradient: one matrix product dW = Xᵀ·dY, dY the `[b·i·j, o]` view
+ * of dy and Xᵀ the `[(u,v,c), b·i·j]` matrix of the input values each tap
+ * reads (built channel-major, so the product needs no transpose), in chunks
+ * of taps that bound its size.
  * Input gradient: dy upsampled by s (zeros between rows and columns), then
  * convolved with the flipped filter, in and out channels swapped, dilation d.
+ * A 1×1 filter with stride 1 and no padding is a matrix product both ways.
  */
 export const conv2dGradConfig: tf.GradConfig = {
   kernelName: tf.Conv2D,
@@ -41,33 +46,99 @@ export const conv2dGradConfig: tf.GradConfig = {
   },
 };
 
-function conv2dFilterGrad(
+/** True when the convolution is a per-pixel matrix product (1×1, stride 1, no padding). */
+function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    top === 0 &&
+    bottom === 0 &&
+    left === 0 &&
+    right === 0
+  );
+}
+
+/**
+ * Largest number of values in one chunk of the filter gradient's tap matrix
+ * Xᵀ (16 Mi floats = 64 MiB); larger problems run in several products.
+ */
+const MAX_TAP_MATRIX = 1 << 24;
+
+/**
+ * The gradient of a Conv2D with respect to its filter, `[kh, kw, c, o]`, for
+ * input `x` and output gradient `dy` (NHWC), the convolution given by `info`.
+ */
+export function conv2dFilterGrad(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   info: tf.backend_util.Conv2DInfo,
 ): tf.Tensor4D {
+  const [b, , , c] = x.shape;
+  const { outHeight: ho, outWidth: wo, outChannels: o } = info;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const dy2 = tf.reshape(dy, [b * ho * wo, o]);
+  if (isPointwise(info)) {
+    return tf.reshape(product(tf.reshape(x, [b * ho * wo, c]), dy2, true, false), [1, 1, c, o]);
+  }
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  const xt = tf.transpose(x, [3, 1, 2, 0]); // C×H×W×B
-  const dyt = tf.transpose(dy, [1, 2, 0, 3]); // Ho×Wo×B×O
-  const pads: [[number, number], [number, number], [number, number], [number, number]] = [
-    [0, 0],
-    [top, Math.max(0, bottom)],
-    [left, Math.max(0, right)],
-    [0, 0],
-  ];
-  // tfjs refuses stride > 1 together with dilation > 1; the forward never has both.
-  const g = tf.conv2d(xt, dyt, [dh, dw], pads, 'NHWC', [sh, sw]); // C×R×S×O
-  const cropped = tf.slice(g, [0, 0, 0, 0], [-1, info.filterHeight, info.filterWidth, -1]);
-  return tf.transpose(cropped, [1, 2, 0, 3]);
+  const { top, left } = info.padInfo;
+  // Channel-major input, padded just enough for every tap's window.
+  let xt: tf.Tensor4D = tf.transpose(x, [3, 0, 1, 2]); // C×B×H×W
+  const padBottom = Math.max(0, (ho - 1) * sh + (kh - 1) * dh - top - (x.shape[1] - 1));
+  const padRight = Math.max(0, (wo - 1) * sw + (kw - 1) * dw - left - (x.shape[2] - 1));
+  if (top + padBottom + left + padRight > 0) {
+    xt = tf.pad(xt, [
+      [0, 0],
+      [0, 0],
+      [top, padBottom],
+      [left, padRight],
+    ]);
+  }
+  const taps: [number, number][] = [];
+  for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) taps.push([u * dh, v * dw]);
+  const per = Math.max(1, Math.floor(MAX_TAP_MATRIX / (c * b * ho * wo)));
+  const parts: tf.Tensor[] = [];
+  for (let t0 = 0; t0 < taps.length; t0 += per) {
+    const windows = taps
+      .slice(t0, t0 + per)
+      .map(([r, q]) =>
+        sh === 1 && sw === 1
+          ? tf.slice(xt, [0, 0, r, q], [c, b, ho, wo])
+          : tf.stridedSlice(
+              xt,
+              [0, 0, r, q],
+              [c, b, r + (ho - 1) * sh + 1, q + (wo - 1) * sw + 1],
+              [1, 1, sh, sw],
+            ),
+      );
+    const cols = windows.length === 1 ? windows[0]! : tf.concat(windows, 0);
+    parts.push(tf.matMul(tf.reshape(cols, [windows.length * c, b * ho * wo]), dy2));
+  }
+  const g = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+  return tf.reshape(g, [kh, kw, c, o]);
 }
 
-function conv2dInputGrad(
+/**
+ * The gradient of a Conv2D with respect to its input, shaped `xShape`
+ * (NHWC), for filter `filter` and output gradient `dy`, the convolution
+ * given by `info`.
+ */
+export function conv2dInputGrad(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   xShape: [number, number, number, number],
   info: tf.backend_util.Conv2DInfo,
 ): tf.Tensor4D {
+  if (isPointwise(info)) {
+    const [b, h, w, c] = xShape;
+    const [, , , o] = filter.shape;
+    const dx = product(tf.reshape(dy, [b * h * w, o]), tf.reshape(filter, [c, o]), false, true);
+    return tf.reshape(dx, xShape);
+  }
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const kh = info.filterHeight;
   const kw = info.filterWidth;
@@ -83,15 +154,18 @@ function conv2dInputGrad(
     up,
     flipped,
     1,
-    [
-      [0, 0],
-      [padT, padB],
-      [padL, padR],
-      [0, 0],
-    ],
+    padT + padB + padL + padR === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [padT, padB],
+          [padL, padR],
+          [0, 0],
+        ],
     'NHWC',
     [dh, dw],
   );
+  if (r0 === 0 && c0 === 0 && full.shape[1] === H && full.shape[2] === W) return full;
   return tf.slice(full, [0, r0, c0, 0], [-1, H, W, -1]);
 }
 

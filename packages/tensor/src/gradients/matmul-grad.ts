@@ -40,7 +40,7 @@ export const batchMatMulGradConfig: tf.GradConfig = {
  * weight gradient of a batch-1 pass (dY 1×n, W k×n) this packs n values
  * instead of k·n.
  */
-function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
+export function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
   if (tf.getBackend() !== 'wasm') return tf.matMul(x, y, tx, ty);
   const r = x.rank;
   const m = x.shape[tx ? r - 1 : r - 2]!;

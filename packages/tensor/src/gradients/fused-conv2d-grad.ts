@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { SegShapeError, SegValueError } from '../errors.js';
+import { conv2dFilterGrad, conv2dInputGrad } from './conv2d-grad.js';
+
+/**
+ * A gradient for the `FusedConv2D` kernel (convolution + bias + activation
+ * in one backend call), so that a training step can run each convolution
+ * layer as that one kernel: `tf.engine().runKernel(tf.FusedConv2D, { x,
+ * filter, bias }, attrs)` with the tape on. (`tf.fused.conv2d` does not need
+ * it: with the tape on and an activation it falls back to separate ops, and
+ * it carries its own gradient otherwise.)
+ *
+ * Supports NHWC, activation `'linear'` or `'relu'`, a bias of shape
+ * `[outChannels]` (or none); no PReLU / leaky-ReLU weights. With
+ * z = conv(x, w) + b and y = act(z): dz = dy ⊙ [y > 0] for ReLU (the
+ * convention of tfjs's own Relu gradient, 0 at 0), dz = dy otherwise;
+ * db = Σ dz over batch, rows and columns; dx and dw as the Conv2D gradient
+ * ({@link conv2dGradConfig}), each computed only when asked for.
+ */
+export const fusedConv2dGradConfig: tf.GradConfig = {
+  kernelName: tf.FusedConv2D,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x4, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } =
+      attrs as unknown as tf.FusedConv2DAttrs;
+    if (dataFormat !== 'NHWC') {
+      throw new SegShapeError(`FusedConv2D gradient: dataFormat is ${dataFormat}, expected NHWC`);
+    }
+    if (activation !== 'linear' && activation !== 'relu') {
+      throw new SegValueError(
+        `FusedConv2D gradient: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
+      );
+    }
+    const dz = (activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy) as tf.Tensor4D;
+    const info = tf.backend_util.computeConv2DInfo(
+      x4.shape,
+      filter.shape,
+      strides,
+      dilations ?? 1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    return {
+      x: () => conv2dInputGrad(dz, filter, x4.shape, info),
+      filter: () => conv2dFilterGrad(x4, dz, info),
+      bias: () => tf.sum(dz, [0, 1, 2]),
+    };
+  },
+};
