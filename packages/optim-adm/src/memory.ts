@@ -4,7 +4,7 @@
  * base), checked before any work against `maxBytes`, so a large image is
  * refused with a clear message instead of running the machine out of memory.
  */
-import { SegRangeError, SegValueError } from '@seg/tensor';
+import { assertInt, SegRangeError, SegValueError } from '@seg/tensor';
 
 /** The methods of `segmentImage` (its `SegmentMethod`, restated here so this module imports nothing from it). */
 type Method = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
@@ -60,6 +60,14 @@ export function estimateSegmentBytes(
   height: number,
   method: Method = 'adm',
 ): number {
+  const fn = 'estimateSegmentBytes';
+  assertInt(fn, 'width', width, 1);
+  assertInt(fn, 'height', height, 1);
+  if (!Object.hasOwn(SEGMENT_BYTES_PER_PIXEL, method)) {
+    throw new SegValueError(
+      `${fn}: method is ${JSON.stringify(method)}, expected one of ${Object.keys(SEGMENT_BYTES_PER_PIXEL).join(', ')}`,
+    );
+  }
   const base = method === 'graphcut' ? SEGMENT_BASE_BYTES.graphcut : SEGMENT_BASE_BYTES.network;
   return base + SEGMENT_BYTES_PER_PIXEL[method] * width * height;
 }

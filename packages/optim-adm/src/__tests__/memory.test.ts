@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gridWeights } from '@seg/losses';
-import { labelMap, Rng, rgbImage, SegValueError } from '@seg/tensor';
-import { expectRejects } from '@seg/tensor/testing';
+import { labelMap, Rng, rgbImage, SegRangeError, SegValueError } from '@seg/tensor';
+import { expectRejects, expectThrow } from '@seg/tensor/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classicCut, cleanUpCut } from '../full-size.js';
@@ -46,6 +46,16 @@ describe('the memory budget of segmentImage', () => {
     expect(DEFAULT_SEGMENT_MAX_BYTES).toBe(4 * 2 ** 30);
     expect(estimateSegmentBytes(5000, 5000, 'graphcut')).toBeGreaterThan(DEFAULT_SEGMENT_MAX_BYTES);
     expect(estimateSegmentBytes(3000, 4000, 'adm')).toBeLessThan(DEFAULT_SEGMENT_MAX_BYTES);
+    expectThrow(
+      () => estimateSegmentBytes(0, 10),
+      SegRangeError,
+      'estimateSegmentBytes: width is 0, expected an integer ≥ 1',
+    );
+    expectThrow(
+      () => estimateSegmentBytes(10, 10, 'grabcut' as 'adm'),
+      SegValueError,
+      'estimateSegmentBytes: method is "grabcut", expected one of graphcut, adm, gd-grid, gd-dense, pce',
+    );
   });
 
   it('refuses an image over options.maxBytes before any work, saying the size, the estimate, the budget and how to raise it', async () => {
