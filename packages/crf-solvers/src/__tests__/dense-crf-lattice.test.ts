@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bilateralFeatures, spatialFeatures } from '../dense-crf/features.js';
 import { bilateralFilter, exactGaussianFilter } from '../dense-crf/filter.js';
+import { checkFinite } from '../dense-crf/finite.js';
 import { LATTICE_MAX_BYTES, LatticeForms, PermutohedralLattice } from '../dense-crf/lattice.js';
 import { latticeBytes } from '../dense-crf/lattice-build.js';
 import { WasmWorkspace } from '../dense-crf/wasm/kernels.js';
@@ -437,6 +438,25 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
       SegValueError,
       'PermutohedralLattice.quadraticGradient: the lattice was disposed',
     );
+  });
+});
+
+describe('checkFinite', () => {
+  it('finds a NaN or ±Infinity at any place (the four-way unrolled part and the tail)', () => {
+    for (let n = 1; n <= 9; n++) {
+      checkFinite('f', 'a', new Float32Array(n).fill(1.5));
+      for (let i = 0; i < n; i++) {
+        for (const bad of [Number.NaN, Infinity, -Infinity]) {
+          const a = new Float32Array(n).fill(-2);
+          a[i] = bad;
+          expectThrow(
+            () => checkFinite('f', 'a', a),
+            SegValueError,
+            `f: a[${i}] is ${bad}, expected a finite number`,
+          );
+        }
+      }
+    }
   });
 });
 

@@ -26,6 +26,47 @@ export function rawSelfWeights(baryOf: Float32Array, n: number, d1: number): Flo
   w[0] = 1 + 2 ** -(d1 - 1);
   for (let s = 1; s < d1; s++) w[s] = 2 ** -s + 2 ** -(d1 - s);
   const rawSelf = new Float32Array(n);
+  if (d1 === 6) {
+    // the d = 5 (bilateral) case unrolled: the same float64 operations in the same order
+    const w0 = w[0]!;
+    const w1 = w[1]!;
+    const w2 = w[2]!;
+    const w3 = w[3]!;
+    const w4 = w[4]!;
+    const w5 = w[5]!;
+    for (let p = 0, o = 0; p < n; p++, o += 6) {
+      const b0 = baryOf[o]!;
+      const b1 = baryOf[o + 1]!;
+      const b2 = baryOf[o + 2]!;
+      const b3 = baryOf[o + 3]!;
+      const b4 = baryOf[o + 4]!;
+      const b5 = baryOf[o + 5]!;
+      let s = 0;
+      s += b0 * b0 * w0;
+      s += 2 * b0 * b1 * w1;
+      s += 2 * b0 * b2 * w2;
+      s += 2 * b0 * b3 * w3;
+      s += 2 * b0 * b4 * w4;
+      s += 2 * b0 * b5 * w5;
+      s += b1 * b1 * w0;
+      s += 2 * b1 * b2 * w1;
+      s += 2 * b1 * b3 * w2;
+      s += 2 * b1 * b4 * w3;
+      s += 2 * b1 * b5 * w4;
+      s += b2 * b2 * w0;
+      s += 2 * b2 * b3 * w1;
+      s += 2 * b2 * b4 * w2;
+      s += 2 * b2 * b5 * w3;
+      s += b3 * b3 * w0;
+      s += 2 * b3 * b4 * w1;
+      s += 2 * b3 * b5 * w2;
+      s += b4 * b4 * w0;
+      s += 2 * b4 * b5 * w1;
+      s += b5 * b5 * w0;
+      rawSelf[p] = s;
+    }
+    return rawSelf;
+  }
   for (let p = 0; p < n; p++) {
     const o = p * d1;
     let s = 0;
