@@ -1,48 +1,60 @@
 /**
  * The two backends of the permutohedral lattice, chosen once per lattice:
  * 'wasm' (WebAssembly SIMD, the default wherever it is available) and 'js'
- * (plain typed-array loops). Both embed the points and build the kernels
- * with the same interface and the same results.
+ * (plain typed-array loops). Both find the points' simplices and number
+ * their vertices, and build the kernels, with the same interface and the
+ * same results.
  */
 import { SegValueError } from '@seg/tensor';
 import { embedPointsJs } from './embed.js';
 import { JsLatticeKernels } from './js-kernels.js';
-import type { Embedding, LatticeArrays, LatticeKernels } from './lattice-kernels.js';
+import type { LatticeArrays, LatticeKernels } from './lattice-kernels.js';
 import { hashVertices, KeyTable } from './lattice-vertices.js';
 import {
-  embedPoints,
-  hashEmbedded,
+  embedAndHash,
   WasmLatticeKernels,
   type WasmWorkspace,
   wasmKernelsAvailable,
 } from './wasm/kernels.js';
 
-/** A lattice backend: the simplex search and the kernels on the built lattice. */
+/** The points' simplices: barycentric weights and vertex indices (N×(d+1) each), and the vertices' keys. */
+export interface LatticeVertices {
+  bary: Float32Array;
+  /** Vertex indices in order of first appearance. */
+  vertexOf: Int32Array;
+  table: KeyTable;
+}
+
+/** A lattice backend: the simplex search with the vertex numbering, and the kernels on the built lattice. */
 export interface LatticeBackend {
   readonly name: 'wasm' | 'js';
-  /** Each point's enclosing simplex (features N×d, scaled by `scaleFactor` when elevated). */
-  embed(features: Float32Array, d: number, scaleFactor: Float64Array): Embedding;
-  /** Dense indices for the embedding's vertices, in order of first appearance, and the table of their keys. */
-  hash(embedding: Embedding, n: number, d: number): { vertexOf: Int32Array; table: KeyTable };
+  /**
+   * Each point's enclosing simplex (features N×d, scaled by `scaleFactor` when
+   * elevated) and its vertices, numbered in order of first appearance (the
+   * wasm backend's arrays are views of a scratch memory, valid until its next
+   * call: the kernels copy what they keep).
+   */
+  vertices(features: Float32Array, d: number, scaleFactor: Float64Array): LatticeVertices;
   /** The kernels on a built lattice (`workspace`: a wasm memory to share, ignored by 'js'). */
   kernels(lattice: LatticeArrays, workspace?: WasmWorkspace): LatticeKernels;
 }
 
 const WASM: LatticeBackend = {
   name: 'wasm',
-  embed: embedPoints,
-  hash: (embedding, n, d) => {
-    const h = hashEmbedded(embedding, n, d);
-    if (h === null) return hashVertices(embedding, n, d);
-    return { vertexOf: h.vertexOf, table: KeyTable.fromKeys(d, h.keys, h.m) };
+  vertices: (features, d, scaleFactor) => {
+    const v = embedAndHash(features, d, scaleFactor);
+    return { bary: v.bary, vertexOf: v.vertexOf, table: KeyTable.fromKeys(d, v.keys, v.m) };
   },
   kernels: (lattice, workspace) => new WasmLatticeKernels(lattice, workspace),
 };
 
 const JS: LatticeBackend = {
   name: 'js',
-  embed: embedPointsJs,
-  hash: hashVertices,
+  vertices: (features, d, scaleFactor) => {
+    const embedding = embedPointsJs(features, d, scaleFactor);
+    const { vertexOf, table } = hashVertices(embedding, features.length / d, d);
+    return { bary: embedding.bary, vertexOf, table };
+  },
   kernels: (lattice) => new JsLatticeKernels(lattice),
 };
 

@@ -139,12 +139,11 @@ export function buildLattice(
   const size = () =>
     `${describeLattice(n, d, m)} (up to ${formatBytes(latticeBytes(n, d, m))} with the vertices counted so far)`;
   return withMemory(FN, size, () => {
-    const embedding = backend.embed(features, d, scaleFactor);
-    const { vertexOf, table } = backend.hash(embedding, n, d);
+    const { bary, vertexOf, table } = backend.vertices(features, d, scaleFactor);
     m = table.size;
     checkBudget(n, d, m, maxBytes);
     const neighbors = findNeighbors(table);
-    const rawSelf = rawSelfWeights(embedding.bary, n, d + 1);
+    const rawSelf = rawSelfWeights(bary, n, d + 1);
     // The raw operator first (α = 1, raw self weights) for the calibration, fixed after.
     const kernels = backend.kernels(
       {
@@ -152,7 +151,7 @@ export function buildLattice(
         d1: d + 1,
         m,
         vertexOf,
-        baryOf: embedding.bary,
+        baryOf: bary,
         neighbors,
         selfFix: new Float32Array(n),
         negSelf: negated(rawSelf),

@@ -6,11 +6,7 @@
  * typed-array loops (js-kernels.ts, embed.ts), with the same results.
  */
 
-/**
- * Each point's enclosing simplex, from a backend's `embed` (the wasm one
- * returns views of a scratch memory, valid until the next embedding: the
- * kernels copy what they keep).
- */
+/** Each point's enclosing simplex and its vertex keys, from the js backend's simplex search (embed.ts). */
 export interface Embedding {
   /** Barycentric weights, N×(d+1). */
   bary: Float32Array;

@@ -2,7 +2,7 @@
  * The lattice's splat / blur / slice in WebAssembly SIMD (kernels.wat): one
  * small instance per lattice, holding its index arrays in its own memory.
  */
-import type { Embedding, LatticeArrays, LatticeKernels, RawForms } from '../lattice-kernels.js';
+import type { LatticeArrays, LatticeKernels, RawForms } from '../lattice-kernels.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 interface KernelExports {
@@ -437,7 +437,7 @@ interface MeanFieldExports extends KernelExports {
   scaleRows(src: number, norm: number, dst: number, n: number, k: number): void;
   addScaledRows(acc: number, msg: number, norm: number, w: number, n: number, k: number): void;
   softmaxRows(logits: number, q: number, n: number, k: number): void;
-  embed(
+  embedHash(
     feat: number,
     n: number,
     d: number,
@@ -449,18 +449,12 @@ interface MeanFieldExports extends KernelExports {
     prem: number,
     prank: number,
     outBary: number,
-    outKeys: number,
     outSame: number,
-  ): void;
-  hashKeys(
-    keys: number,
-    same: number,
-    n: number,
-    d: number,
+    key: number,
     mult: number,
     slots: number,
     mask: number,
-    first: number,
+    uniq: number,
     cap: number,
     vtx: number,
   ): number;
@@ -536,105 +530,91 @@ export function giveBackWorkspace(ws: WasmWorkspace): void {
 }
 
 /**
- * Scratch memory of {@link embedPoints}, kept from one embedding to the next
+ * Scratch memory of {@link embedAndHash}, kept from one lattice to the next
  * while it holds at most {@link EMBED_SCRATCH_MAX_BYTES}: the first writes
  * to new wasm pages cost about as much as the simplex search itself, so a
- * fresh memory per lattice would double the embedding's time.
+ * fresh memory per lattice would double its time.
  */
 let embedScratch: WasmWorkspace | null = null;
 
-/** Largest scratch memory {@link embedPoints} keeps between calls (64 MiB: 500×375 points in 5-D take 32 MB). */
+/** Largest scratch memory {@link embedAndHash} keeps between calls (64 MiB: 500×375 points in 5-D take ~15 MB). */
 export const EMBED_SCRATCH_MAX_BYTES = 64 * 2 ** 20;
 
 /**
- * The enclosing simplex of every point, computed in wasm: barycentric weights
- * (N×(d+1)), vertex keys (N×(d+1)×d, written only where `same[p] = 0`) and
- * `same[p] = 1` where point p lies in the same simplex as point p − 1.
- * All three are views of the scratch memory, valid until the next call
- * (the lattice's kernels copy what they keep).
+ * The enclosing simplex of every point and the numbering of their vertices,
+ * in one wasm pass (`embedHash`): barycentric weights (N×(d+1)), `vertexOf`
+ * (N×(d+1), vertices numbered in order of first appearance; both views of
+ * the scratch memory, valid until the next call: the lattice's kernels copy
+ * them) and the m distinct vertex keys in that order (m×d, a copy). The hash
+ * table starts at min(2·N·(d+1), 2^17) slots and the pass is redone with
+ * twice as many whenever it would be more than half full.
  */
-export function embedPoints(
+export function embedAndHash(
   features: Float32Array,
   d: number,
   scaleFactor: Float64Array,
-): Embedding {
+): { bary: Float32Array; vertexOf: Int32Array; keys: Int32Array; m: number } {
   const n = features.length / d;
   const d1 = d + 1;
   const ws = embedScratch ?? new WasmWorkspace();
   embedScratch = null; // not shared while in use (an allocation below may throw)
-  ws.reset();
-  const feat = ws.alloc(n * d);
-  const sf = ws.alloc(2 * d);
-  const el = ws.alloc(2 * d1);
-  const rem = ws.alloc(2 * d1);
-  const rank = ws.alloc(d1);
-  const bary = ws.alloc(2 * (d + 2));
-  const prem = ws.alloc(2 * d1);
-  const prank = ws.alloc(d1);
-  const outBary = ws.alloc(n * d1);
-  const outKeys = ws.alloc(n * d1 * d);
-  const outSame = ws.alloc(n);
-  const buf = ws.ex.memory.buffer;
-  new Float32Array(buf, feat, n * d).set(features);
-  new Float64Array(buf, sf, d).set(scaleFactor);
-  ws.ex.embed(feat, n, d, sf, el, rem, rank, bary, prem, prank, outBary, outKeys, outSame);
-  if (buf.byteLength <= EMBED_SCRATCH_MAX_BYTES) embedScratch = ws;
-  return {
-    bary: new Float32Array(buf, outBary, n * d1),
-    keys: new Int32Array(buf, outKeys, n * d1 * d),
-    same: new Int32Array(buf, outSame, n),
-  };
-}
-
-/**
- * The vertex indices of an embedding that {@link embedPoints} has just made,
- * hashed in wasm next to it (`hashKeys`): `vertexOf` (N×(d+1), in order of
- * first appearance, a view of the scratch memory valid until the next
- * embedding) and the m distinct keys in that order (m×d, a copy); the
- * embedding's views are made anew (the memory may grow). Null when the
- * embedding is not in the kept scratch memory (then hash in JS).
- */
-export function hashEmbedded(
-  embedding: Embedding,
-  n: number,
-  d: number,
-): { vertexOf: Int32Array; keys: Int32Array; m: number } | null {
-  const ws = embedScratch;
-  if (ws === null || embedding.keys.buffer !== ws.ex.memory.buffer) return null;
-  const keysAt = embedding.keys.byteOffset;
-  const sameAt = embedding.same.byteOffset;
-  const baryAt = embedding.bary.byteOffset;
-  const keysLength = embedding.keys.length;
-  const d1 = d + 1;
-  const multAt = ws.alloc(d);
-  const vtx = ws.alloc(n * d1);
-  // a table at most half full: m ≤ N·(d+1) vertices, far fewer on images
   let size = 32;
   while (size < Math.min(2 * n * d1, 1 << 17)) size *= 2;
   for (;;) {
+    ws.reset();
+    const feat = ws.alloc(n * d);
+    const sf = ws.alloc(2 * d);
+    const el = ws.alloc(2 * d1);
+    const rem = ws.alloc(2 * d1);
+    const rank = ws.alloc(d1);
+    const bary = ws.alloc(2 * (d + 2));
+    const prem = ws.alloc(2 * d1);
+    const prank = ws.alloc(d1);
+    const key = ws.alloc(d);
+    const multAt = ws.alloc(d);
+    const outBary = ws.alloc(n * d1);
+    const outSame = ws.alloc(n);
+    const vtx = ws.alloc(n * d1);
     const slots = ws.alloc(size);
-    const first = ws.alloc(size / 2);
-    const mult = new Int32Array(ws.ex.memory.buffer, multAt, d);
-    for (let i = 0; i < d; i++) mult[i] = Math.imul(0x9e3779b1, 2 * i + 1) ^ (0x5bd1e995 * (i + 7));
-    for (let i = 0; i < d; i++) mult[i] = mixBits(mult[i]!) | 1;
-    new Int32Array(ws.ex.memory.buffer, slots, size).fill(0);
-    const m = ws.ex.hashKeys(keysAt, sameAt, n, d, multAt, slots, size - 1, first, size / 2, vtx);
-    if (m >= 0) {
-      const mem = ws.ex.memory.buffer;
-      const all = new Int32Array(mem);
-      const firstAt = new Int32Array(mem, first, m);
-      const keys = new Int32Array(m * d);
-      for (let v = 0; v < m; v++) {
-        const o = firstAt[v]! >> 2;
-        for (let i = 0; i < d; i++) keys[v * d + i] = all[o + i]!;
-      }
-      // the memory may have grown: the embedding's views are made anew
-      embedding.bary = new Float32Array(mem, baryAt, n * d1);
-      embedding.keys = new Int32Array(mem, keysAt, keysLength);
-      embedding.same = new Int32Array(mem, sameAt, n);
-      return { vertexOf: new Int32Array(mem, vtx, n * d1), keys, m };
+    const uniq = ws.alloc((size / 2) * d);
+    const buf = ws.ex.memory.buffer;
+    new Float32Array(buf, feat, n * d).set(features);
+    new Float64Array(buf, sf, d).set(scaleFactor);
+    const mult = new Int32Array(buf, multAt, d);
+    for (let i = 0; i < d; i++) mult[i] = mixBits(Math.imul(0x9e3779b1, i + 1)) | 1;
+    new Int32Array(buf, slots, size).fill(0);
+    const m = ws.ex.embedHash(
+      feat,
+      n,
+      d,
+      sf,
+      el,
+      rem,
+      rank,
+      bary,
+      prem,
+      prank,
+      outBary,
+      outSame,
+      key,
+      multAt,
+      slots,
+      size - 1,
+      uniq,
+      size / 2,
+      vtx,
+    );
+    if (m < 0) {
+      size *= 2;
+      continue;
     }
-    size *= 2;
+    if (buf.byteLength <= EMBED_SCRATCH_MAX_BYTES) embedScratch = ws;
+    return {
+      bary: new Float32Array(buf, outBary, n * d1),
+      vertexOf: new Int32Array(buf, vtx, n * d1),
+      keys: new Int32Array(buf, uniq, m * d).slice(),
+      m,
+    };
   }
 }
 

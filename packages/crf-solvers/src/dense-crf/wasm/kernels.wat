@@ -21,12 +21,12 @@
 ;;     stands for every missing neighbour), the quadratic forms' buffers u, a,
 ;;     b, c, d ((m+1)×c) and scratch (blk f32 2c, acc f64 2c, cv, cc f32 c,
 ;;     row sums f32 N), z = B·splat(1) and its temporaries (f32 m+1, ones N).
-;; embedPoints uses a workspace of its own: feat (f32 N×d), scale factors sf
-;; (f64 d), the scratch el, rem, bary, prem (f64), rank, prank (i32), and the
-;; outputs bary (f32 N×d1), keys (i32 N×d1×d), same (i32 N); then hashKeys' regions
-;; in the same memory: mult (i32 d), vtx (i32 N×d1), slots (i32, a power of two,
-;; zeroed by the host) and first (i32, half the slots), again for a larger table
-;; when the first one fills.
+;; embedAndHash (kernels.ts) uses a scratch workspace of its own, kept between
+;; lattices: feat (f32 N×d), scale factors sf (f64 d), the scratch el, rem, bary,
+;; prem (f64), rank, prank (i32), key (i32 d), mult (i32 d), and the outputs bary
+;; (f32 N×d1), same (i32 N), vtx (i32 N×d1), then the hash table: slots (i32, a
+;; power of two, zeroed by the host) and uniq (i32 half the slots × d); again a
+;; larger table (and the pass redone) when the first one fills.
 (module
   (memory (export "memory") 1)
 
@@ -699,23 +699,32 @@
       (local.set $q (i32.add (local.get $q) (local.get $kb)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp))))
-;; ---- lattice construction: the enclosing simplex of each point ----
+
+;; ---- lattice construction: the enclosing simplices and their vertices ----
 
   ;; For point p (features f32 N×d): elevate by sf (f64 × d), find the nearest
   ;; remainder-0 point and the rank of the differential (Adams et al. 2010),
-  ;; and write the barycentric weights (f32 N×d1), the d1 vertex keys (i32
-  ;; N×d1×d, first d coordinates) and same[p] = 1 when p's simplex equals
-  ;; p−1's. Scratch: el, rem (f64 × d1), rank (i32 × d1), bary (f64 × d+2),
-  ;; prem (f64 × d1), prank (i32 × d1).
-  (func (export "embed")
+  ;; and write the barycentric weights (f32 N×d1), same[p] = 1 when p's simplex
+  ;; equals p−1's, and vtx[p·d1 + k] = the index of p's vertex k in order of
+  ;; first appearance. Scratch: el, rem (f64 × d1), rank (i32 × d1), bary
+  ;; (f64 × d+2), prem (f64 × d1), prank (i32 × d1). Open addressing in slots (i32 ×
+  ;; mask+1, zeroed by the host; 0 empty, else index + 1), hashed by MurmurHash3's finaliser of
+  ;; Σ_i mult[i]·key[i]; the distinct keys go to uniq (i32 m×d) in that order; key is a d-int
+  ;; scratch. Returns m, or −1 as soon as more than cap keys would be needed (the host then
+  ;; retries with a larger table).
+  (func (export "embedHash")
     (param $feat i32) (param $n i32) (param $d i32) (param $sf i32)
     (param $el i32) (param $rem i32) (param $rank i32) (param $bary i32)
     (param $prem i32) (param $prank i32)
-    (param $outBary i32) (param $outKeys i32) (param $outSame i32)
+    (param $outBary i32) (param $outSame i32)
+    (param $key i32) (param $mult i32) (param $slots i32) (param $mask i32) (param $uniq i32)
+    (param $cap i32) (param $vtx i32)
+    (result i32)
     (local $p i32) (local $i i32) (local $j i32) (local $k i32) (local $d1 i32) (local $d1f f64)
     (local $sm f64) (local $cf f64) (local $e f64) (local $v f64) (local $up f64) (local $down f64)
     (local $r f64) (local $sum i32) (local $di f64) (local $t f64) (local $ri i32) (local $same i32)
-    (local $a i32)
+    (local $a i32) (local $m i32) (local $h i32) (local $s i32) (local $o i32) (local $eq i32)
+    (local $vo i32) (local $kv i32)
     (local.set $d1 (i32.add (local.get $d) (i32.const 1)))
     (local.set $d1f (f64.convert_i32_s (local.get $d1)))
     (block $bp (loop $lp
@@ -845,48 +854,10 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $ls)))
       (i32.store (i32.add (local.get $outSame) (i32.shl (local.get $p) (i32.const 2))) (local.get $same))
-      ;; the d1 vertex keys (only when the simplex is new)
-      (if (i32.eqz (local.get $same))
-        (then
-          (local.set $k (i32.const 0))
-          (block $bk (loop $lk
-            (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
-            (local.set $i (i32.const 0))
-            (block $bq (loop $lq
-              (br_if $bq (i32.ge_u (local.get $i) (local.get $d)))
-              (i32.store
-                (i32.add (local.get $outKeys) (i32.shl
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $d1)) (local.get $k)) (local.get $d)) (local.get $i))
-                  (i32.const 2)))
-                (i32.add (i32.trunc_f64_s (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
-                  (select (local.get $k) (i32.sub (local.get $k) (local.get $d1))
-                    (i32.le_s (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
-                              (i32.sub (local.get $d) (local.get $k))))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $lq)))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (br $lk)))))
-      (local.set $feat (i32.add (local.get $feat) (i32.shl (local.get $d) (i32.const 2))))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br $lp))))
-
-  ;; Dense indices for the points' vertex keys (keys i32 N×d1×d and same i32 N, as embed writes
-  ;; them): vtx[p·d1 + k] = the index of key (p, k) in order of first appearance (same[p] = 1:
-  ;; point p−1's indices). Open addressing in slots (i32 × mask+1, zeroed by the host; 0 empty,
-  ;; else index + 1), hashed by MurmurHash3's finaliser of Σ_i mult[i]·key[i]; first[idx] = the
-  ;; byte offset of the key's first occurrence. Returns the number of distinct keys, or −1 as
-  ;; soon as more than cap would be needed (the host then retries with a larger table).
-  (func (export "hashKeys")
-    (param $keys i32) (param $same i32) (param $n i32) (param $d i32) (param $mult i32)
-    (param $slots i32) (param $mask i32) (param $first i32) (param $cap i32) (param $vtx i32)
-    (result i32)
-    (local $p i32) (local $k i32) (local $i i32) (local $d1 i32) (local $m i32)
-    (local $off i32) (local $h i32) (local $s i32) (local $o i32) (local $eq i32) (local $vo i32)
-    (local.set $d1 (i32.add (local.get $d) (i32.const 1)))
-    (block $bp (loop $lp
-      (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
+      ;; the d1 vertex indices: point p−1's when the simplex is the same, else each vertex key
+      ;; (rem + k, less d1 where the rank exceeds d − k; first d coordinates) looked up or added
       (local.set $vo (i32.add (local.get $vtx) (i32.shl (i32.mul (local.get $p) (local.get $d1)) (i32.const 2))))
-      (if (i32.load (i32.add (local.get $same) (i32.shl (local.get $p) (i32.const 2))))
+      (if (local.get $same)
         (then
           (local.set $k (i32.const 0))
           (block $bc (loop $lc
@@ -900,25 +871,27 @@
           (local.set $k (i32.const 0))
           (block $bk (loop $lk
             (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
-            (local.set $off (i32.add (local.get $keys)
-              (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $d1)) (local.get $k)) (local.get $d))
-                       (i32.const 2))))
             (local.set $h (i32.const 0))
             (local.set $i (i32.const 0))
-            (block $bh (loop $lh
-              (br_if $bh (i32.ge_u (local.get $i) (local.get $d)))
+            (block $bq (loop $lq
+              (br_if $bq (i32.ge_u (local.get $i) (local.get $d)))
+              (local.set $kv
+                (i32.add (i32.trunc_f64_s (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
+                  (select (local.get $k) (i32.sub (local.get $k) (local.get $d1))
+                    (i32.le_s (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+                              (i32.sub (local.get $d) (local.get $k))))))
+              (i32.store (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2))) (local.get $kv))
               (local.set $h (i32.add (local.get $h)
-                (i32.mul (i32.load (i32.add (local.get $off) (i32.shl (local.get $i) (i32.const 2))))
-                         (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))
+                (i32.mul (local.get $kv) (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $lh)))
+              (br $lq)))
             (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
             (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
             (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
             (local.set $h (i32.mul (local.get $h) (i32.const 0xc2b2ae35)))
             (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
             (local.set $h (i32.and (local.get $h) (local.get $mask)))
-            (block $found (loop $lq
+            (block $found (loop $lh
               (local.set $s (i32.load (i32.add (local.get $slots) (i32.shl (local.get $h) (i32.const 2)))))
               (if (i32.eqz (local.get $s))
                 (then
@@ -926,27 +899,35 @@
                   (local.set $m (i32.add (local.get $m) (i32.const 1)))
                   (local.set $s (local.get $m))
                   (i32.store (i32.add (local.get $slots) (i32.shl (local.get $h) (i32.const 2))) (local.get $s))
-                  (i32.store (i32.add (local.get $first) (i32.shl (i32.sub (local.get $s) (i32.const 1)) (i32.const 2)))
-                    (local.get $off))
+                  (local.set $o (i32.add (local.get $uniq)
+                    (i32.shl (i32.mul (i32.sub (local.get $s) (i32.const 1)) (local.get $d)) (i32.const 2))))
+                  (local.set $i (i32.const 0))
+                  (block $bw (loop $lw
+                    (br_if $bw (i32.ge_u (local.get $i) (local.get $d)))
+                    (i32.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2)))
+                      (i32.load (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $lw)))
                   (br $found)))
-              (local.set $o (i32.load (i32.add (local.get $first)
-                (i32.shl (i32.sub (local.get $s) (i32.const 1)) (i32.const 2)))))
+              (local.set $o (i32.add (local.get $uniq)
+                (i32.shl (i32.mul (i32.sub (local.get $s) (i32.const 1)) (local.get $d)) (i32.const 2))))
               (local.set $eq (i32.const 1))
               (local.set $i (i32.const 0))
               (block $be (loop $le
                 (br_if $be (i32.ge_u (local.get $i) (local.get $d)))
                 (if (i32.ne (i32.load (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2))))
-                            (i32.load (i32.add (local.get $off) (i32.shl (local.get $i) (i32.const 2)))))
+                            (i32.load (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2)))))
                   (then (local.set $eq (i32.const 0)) (br $be)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $le)))
               (br_if $found (local.get $eq))
               (local.set $h (i32.and (i32.add (local.get $h) (i32.const 1)) (local.get $mask)))
-              (br $lq)))
+              (br $lh)))
             (i32.store (i32.add (local.get $vo) (i32.shl (local.get $k) (i32.const 2)))
               (i32.sub (local.get $s) (i32.const 1)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $lk)))))
+      (local.set $feat (i32.add (local.get $feat) (i32.shl (local.get $d) (i32.const 2))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $lp)))
     (local.get $m))
