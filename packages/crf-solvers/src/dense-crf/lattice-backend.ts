@@ -9,7 +9,7 @@ import { SegValueError } from '@seg/tensor';
 import { embedPointsJs } from './embed.js';
 import { JsLatticeKernels } from './js-kernels.js';
 import type { LatticeArrays, LatticeKernels } from './lattice-kernels.js';
-import { hashVertices, KeyTable } from './lattice-vertices.js';
+import { findNeighbors, hashVertices } from './lattice-vertices.js';
 import {
   embedAndHash,
   WasmLatticeKernels,
@@ -17,12 +17,15 @@ import {
   wasmKernelsAvailable,
 } from './wasm/kernels.js';
 
-/** The points' simplices: barycentric weights and vertex indices (N×(d+1) each), and the vertices' keys. */
+/** The points' simplices: barycentric weights and vertex indices (N×(d+1) each), and the vertices. */
 export interface LatticeVertices {
   bary: Float32Array;
   /** Vertex indices in order of first appearance. */
   vertexOf: Int32Array;
-  table: KeyTable;
+  /** Number of vertices m. */
+  m: number;
+  /** Per direction j (d+1 of them), per vertex, the two blur neighbours ((d+1)×m×2, m where absent). */
+  neighbors(): Int32Array;
 }
 
 /** A lattice backend: the simplex search with the vertex numbering, and the kernels on the built lattice. */
@@ -41,10 +44,7 @@ export interface LatticeBackend {
 
 const WASM: LatticeBackend = {
   name: 'wasm',
-  vertices: (features, d, scaleFactor) => {
-    const v = embedAndHash(features, d, scaleFactor);
-    return { bary: v.bary, vertexOf: v.vertexOf, table: KeyTable.fromKeys(d, v.keys, v.m) };
-  },
+  vertices: embedAndHash,
   kernels: (lattice, workspace) => new WasmLatticeKernels(lattice, workspace),
 };
 
@@ -53,7 +53,7 @@ const JS: LatticeBackend = {
   vertices: (features, d, scaleFactor) => {
     const embedding = embedPointsJs(features, d, scaleFactor);
     const { vertexOf, table } = hashVertices(embedding, features.length / d, d);
-    return { bary: embedding.bary, vertexOf, table };
+    return { bary: embedding.bary, vertexOf, m: table.size, neighbors: () => findNeighbors(table) };
   },
   kernels: (lattice) => new JsLatticeKernels(lattice),
 };

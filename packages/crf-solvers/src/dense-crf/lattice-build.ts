@@ -12,7 +12,6 @@ import { MAX_FEATURE } from './features.js';
 import { checkFinite } from './finite.js';
 import type { LatticeBackend } from './lattice-backend.js';
 import type { LatticeKernels } from './lattice-kernels.js';
-import { findNeighbors } from './lattice-vertices.js';
 import type { WasmWorkspace } from './wasm/kernels.js';
 
 const FN = 'PermutohedralLattice';
@@ -139,10 +138,11 @@ export function buildLattice(
   const size = () =>
     `${describeLattice(n, d, m)} (up to ${formatBytes(latticeBytes(n, d, m))} with the vertices counted so far)`;
   return withMemory(FN, size, () => {
-    const { bary, vertexOf, table } = backend.vertices(features, d, scaleFactor);
-    m = table.size;
+    const vertices = backend.vertices(features, d, scaleFactor);
+    const { bary, vertexOf } = vertices;
+    m = vertices.m;
     checkBudget(n, d, m, maxBytes);
-    const neighbors = findNeighbors(table);
+    const neighbors = vertices.neighbors();
     const rawSelf = rawSelfWeights(bary, n, d + 1);
     // The raw operator first (α = 1, raw self weights) for the calibration, fixed after.
     const kernels = backend.kernels(

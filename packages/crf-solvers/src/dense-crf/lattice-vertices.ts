@@ -103,13 +103,6 @@ export class KeyTable {
     for (let i = 0; i < d; i++) this.mult[i] = fmix32(Math.imul(0x9e3779b1, i + 1)) | 1;
   }
 
-  /** A table holding the m keys `keys[v·d .. v·d + d)` (distinct) at indices v = 0…m−1. */
-  static fromKeys(d: number, keys: Int32Array, m: number): KeyTable {
-    const table = new KeyTable(d, m);
-    for (let v = 0; v < m; v++) table.insertFrom(keys, v * d);
-    return table;
-  }
-
   /** `Σ_i P_i·src[off + i]` (int32, wrapping): the hash before the mix. */
   rawHash(src: Int32Array, off: number): number {
     let h = 0;

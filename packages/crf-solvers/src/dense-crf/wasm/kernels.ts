@@ -458,6 +458,16 @@ interface MeanFieldExports extends KernelExports {
     cap: number,
     vtx: number,
   ): number;
+  neighbours(
+    uniq: number,
+    m: number,
+    d: number,
+    mult: number,
+    slots: number,
+    mask: number,
+    key: number,
+    nb: number,
+  ): void;
 }
 
 /**
@@ -543,17 +553,18 @@ export const EMBED_SCRATCH_MAX_BYTES = 64 * 2 ** 20;
 /**
  * The enclosing simplex of every point and the numbering of their vertices,
  * in one wasm pass (`embedHash`): barycentric weights (N×(d+1)), `vertexOf`
- * (N×(d+1), vertices numbered in order of first appearance; both views of
- * the scratch memory, valid until the next call: the lattice's kernels copy
- * them) and the m distinct vertex keys in that order (m×d, a copy). The hash
- * table starts at min(2·N·(d+1), 2^17) slots and the pass is redone with
- * twice as many whenever it would be more than half full.
+ * (N×(d+1), vertices numbered in order of first appearance), their number m
+ * and `neighbors()`, the blur neighbours of the vertices found in the same
+ * hash table (`neighbours`; (d+1)×m×2, m where absent). The arrays are views
+ * of the scratch memory, valid until the next call (the lattice's kernels
+ * copy them). The hash table starts at min(2·N·(d+1), 2^17) slots and the
+ * pass is redone with twice as many whenever it would be more than half full.
  */
 export function embedAndHash(
   features: Float32Array,
   d: number,
   scaleFactor: Float64Array,
-): { bary: Float32Array; vertexOf: Int32Array; keys: Int32Array; m: number } {
+): { bary: Float32Array; vertexOf: Int32Array; m: number; neighbors: () => Int32Array } {
   const n = features.length / d;
   const d1 = d + 1;
   const ws = embedScratch ?? new WasmWorkspace();
@@ -577,6 +588,7 @@ export function embedAndHash(
     const vtx = ws.alloc(n * d1);
     const slots = ws.alloc(size);
     const uniq = ws.alloc((size / 2) * d);
+    const nb = ws.alloc((size / 2) * d1 * 2);
     const buf = ws.ex.memory.buffer;
     new Float32Array(buf, feat, n * d).set(features);
     new Float64Array(buf, sf, d).set(scaleFactor);
@@ -612,8 +624,11 @@ export function embedAndHash(
     return {
       bary: new Float32Array(buf, outBary, n * d1),
       vertexOf: new Int32Array(buf, vtx, n * d1),
-      keys: new Int32Array(buf, uniq, m * d).slice(),
       m,
+      neighbors: () => {
+        ws.ex.neighbours(uniq, m, d, multAt, slots, size - 1, key, nb);
+        return new Int32Array(buf, nb, d1 * m * 2);
+      },
     };
   }
 }
