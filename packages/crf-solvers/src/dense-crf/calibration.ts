@@ -67,6 +67,26 @@ export function rawSelfWeights(baryOf: Float32Array, n: number, d1: number): Flo
     }
     return rawSelf;
   }
+  if (d1 === 3) {
+    // the d = 2 (xy) case unrolled likewise
+    const w0 = w[0]!;
+    const w1 = w[1]!;
+    const w2 = w[2]!;
+    for (let p = 0, o = 0; p < n; p++, o += 3) {
+      const b0 = baryOf[o]!;
+      const b1 = baryOf[o + 1]!;
+      const b2 = baryOf[o + 2]!;
+      let s = 0;
+      s += b0 * b0 * w0;
+      s += 2 * b0 * b1 * w1;
+      s += 2 * b0 * b2 * w2;
+      s += b1 * b1 * w0;
+      s += 2 * b1 * b2 * w1;
+      s += b2 * b2 * w0;
+      rawSelf[p] = s;
+    }
+    return rawSelf;
+  }
   for (let p = 0; p < n; p++) {
     const o = p * d1;
     let s = 0;
