@@ -441,6 +441,28 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
   });
 });
 
+describe('PermutohedralLattice specialised wasm kernels', () => {
+  it.each([2, 5])(
+    'slice3 / slice6 give the generic slice bit for bit (d = %i, 1–22 channels, with and without excludeSelf)',
+    (d) => {
+      const rng = new Rng(41);
+      const lat = new PermutohedralLattice(randomCloud(rng, 300, d, 3), d);
+      // the lattice's wasm kernels (internal): `specialized` switches the specialised kernels off
+      const kernels = (lat as unknown as { kernels: { specialized: boolean } }).kernels;
+      for (const c of [1, 3, 4, 5, 21, 22]) {
+        const v = rng.uniformArray(300 * c, -1, 1);
+        for (const excludeSelf of [false, true]) {
+          kernels.specialized = true;
+          const a = lat.filter(v, c, undefined, { excludeSelf });
+          kernels.specialized = false;
+          const b = lat.filter(v, c, undefined, { excludeSelf });
+          expect(Array.from(a)).toEqual(Array.from(b));
+        }
+      }
+    },
+  );
+});
+
 describe('checkFinite', () => {
   it('finds a NaN or ±Infinity at any place (the four-way unrolled part and the tail)', () => {
     for (let n = 1; n <= 9; n++) {

@@ -56,6 +56,28 @@ interface KernelExports {
     cc: number,
     out: number,
   ): void;
+  slice3(
+    buf: number,
+    values: number,
+    c: number,
+    n: number,
+    vtx: number,
+    bary: number,
+    alpha: number,
+    fix: number,
+    out: number,
+  ): void;
+  slice6(
+    buf: number,
+    values: number,
+    c: number,
+    n: number,
+    vtx: number,
+    bary: number,
+    alpha: number,
+    fix: number,
+    out: number,
+  ): void;
   splatStats6(
     values: number,
     c: number,
@@ -123,7 +145,7 @@ export class WasmLatticeKernels implements LatticeKernels {
   private zAt = -1;
   /** The token of the forms whose values and splat the workspace holds now (null: none). */
   private owner: object | null = null;
-  /** @internal Use the d + 1 = 6 kernels (splatStats6, sliceAffine6) where they apply. */
+  /** @internal Use the specialised kernels (slice3 and slice6; splatStats6, sliceAffine6) where they apply. */
   specialized = true;
 
   private readonly n: number;
@@ -418,18 +440,14 @@ export class WasmLatticeKernels implements LatticeKernels {
       src = dst;
       dst = tmp;
     }
-    ex.slice(
-      src,
-      valuesAt,
-      c,
-      n,
-      d1,
-      this.vtx,
-      this.bary,
-      alpha,
-      excludeSelf ? this.negSelf : this.fix,
-      outAt,
-    );
+    const fix = excludeSelf ? this.negSelf : this.fix;
+    if (d1 === 6 && this.specialized) {
+      ex.slice6(src, valuesAt, c, n, this.vtx, this.bary, alpha, fix, outAt);
+    } else if (d1 === 3 && this.specialized) {
+      ex.slice3(src, valuesAt, c, n, this.vtx, this.bary, alpha, fix, outAt);
+    } else {
+      ex.slice(src, valuesAt, c, n, d1, this.vtx, this.bary, alpha, fix, outAt);
+    }
   }
 }
 
