@@ -443,7 +443,7 @@ describe('PermutohedralLattice quadratic forms and their gradient', () => {
 
 describe('PermutohedralLattice specialised wasm kernels', () => {
   it.each([2, 5])(
-    'slice3 / slice6 give the generic slice bit for bit (d = %i, 1–22 channels, with and without excludeSelf)',
+    'splat3 / splat6 and slice3 / slice6 give the generic splat and slice bit for bit (d = %i, 1–22 channels, with and without excludeSelf)',
     (d) => {
       const rng = new Rng(41);
       const lat = new PermutohedralLattice(randomCloud(rng, 300, d, 3), d);

@@ -56,6 +56,8 @@ interface KernelExports {
     cc: number,
     out: number,
   ): void;
+  splat3(values: number, c: number, n: number, vtx: number, bary: number, buf: number): void;
+  splat6(values: number, c: number, n: number, vtx: number, bary: number, buf: number): void;
   slice3(
     buf: number,
     values: number,
@@ -145,7 +147,7 @@ export class WasmLatticeKernels implements LatticeKernels {
   private zAt = -1;
   /** The token of the forms whose values and splat the workspace holds now (null: none). */
   private owner: object | null = null;
-  /** @internal Use the specialised kernels (slice3 and slice6; splatStats6, sliceAffine6) where they apply. */
+  /** @internal Use the specialised kernels (splat3/6 and slice3/6 in filters; splatStats6, sliceAffine6 in the forms) where they apply. */
   specialized = true;
 
   private readonly n: number;
@@ -430,7 +432,9 @@ export class WasmLatticeKernels implements LatticeKernels {
     f32.fill(0, bufA >> 2, (bufA >> 2) + rows);
     f32.fill(0, (bufB >> 2) + m * c, (bufB >> 2) + rows); // the zero row stands for missing neighbours
     const ex = ws.ex;
-    ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, bufA);
+    if (d1 === 6 && this.specialized) ex.splat6(valuesAt, c, n, this.vtx, this.bary, bufA);
+    else if (d1 === 3 && this.specialized) ex.splat3(valuesAt, c, n, this.vtx, this.bary, bufA);
+    else ex.splat(valuesAt, c, n, d1, this.vtx, this.bary, bufA);
     let src = bufA;
     let dst = bufB;
     for (let t = 0; t < d1; t++) {
