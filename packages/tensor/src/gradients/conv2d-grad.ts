@@ -63,18 +63,20 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
 
 /**
  * Largest number of values in one chunk of the filter gradient's tap matrix
- * Xᵀ (16 Mi floats = 64 MiB); larger problems run in several products.
+ * Xᵀ (4 Mi floats = 16 MiB); larger problems run in several products.
  */
-const MAX_TAP_MATRIX = 1 << 24;
+const MAX_TAP_MATRIX = 1 << 22;
 
 /**
  * The gradient of a Conv2D with respect to its filter, `[kh, kw, c, o]`, for
- * input `x` and output gradient `dy` (NHWC), the convolution given by `info`.
+ * input `x` and output gradient `dy` (NHWC), the convolution given by `info`;
+ * `maxTapValues` bounds the tap matrix of one product.
  */
 export function conv2dFilterGrad(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   info: tf.backend_util.Conv2DInfo,
+  maxTapValues = MAX_TAP_MATRIX,
 ): tf.Tensor4D {
   const [b, , , c] = x.shape;
   const { outHeight: ho, outWidth: wo, outChannels: o } = info;
@@ -86,10 +88,22 @@ export function conv2dFilterGrad(
   }
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
+  const [, h, w] = x.shape;
+  const taps: [number, number][] = [];
+  for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) taps.push([u * dh, v * dw]);
   // Channel-major input, padded just enough for every tap's window.
+  let padBottom = Math.max(0, (ho - 1) * sh + (kh - 1) * dh - top - (h - 1));
+  const padRight = Math.max(0, (wo - 1) * sw + (kw - 1) * dw - left - (w - 1));
+  const wp = left + w + padRight;
+  const strided = sh > 1 || sw > 1;
+  if (!strided) {
+    // Stride 1: each tap's window is one run of ho·wp values per channel in
+    // the flat padded image (rows read whole, the wp − wo extra columns
+    // meeting zeros in dy), a copy per channel rather than per row.
+    const need = Math.ceil(((ho + (kh - 1) * dh) * wp + (kw - 1) * dw) / wp);
+    padBottom = Math.max(padBottom, need - top - h);
+  }
   let xt: tf.Tensor4D = tf.transpose(x, [3, 0, 1, 2]); // C×B×H×W
-  const padBottom = Math.max(0, (ho - 1) * sh + (kh - 1) * dh - top - (x.shape[1] - 1));
-  const padRight = Math.max(0, (wo - 1) * sw + (kw - 1) * dw - left - (x.shape[2] - 1));
   if (top + padBottom + left + padRight > 0) {
     xt = tf.pad(xt, [
       [0, 0],
@@ -98,25 +112,36 @@ export function conv2dFilterGrad(
       [left, padRight],
     ]);
   }
-  const taps: [number, number][] = [];
-  for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) taps.push([u * dh, v * dw]);
-  const per = Math.max(1, Math.floor(MAX_TAP_MATRIX / (c * b * ho * wo)));
+  const hp = top + h + padBottom;
+  const cols = strided ? wo : wp; // output columns in the product, wo ≤ wp
+  const rhs =
+    cols === wo
+      ? dy2
+      : tf.reshape(
+          tf.pad(dy, [
+            [0, 0],
+            [0, 0],
+            [0, wp - wo],
+            [0, 0],
+          ]),
+          [b * ho * wp, o],
+        );
+  const flat = strided ? xt : tf.reshape(xt, [c, b, hp * wp]);
+  const window = ([r, q]: [number, number]): tf.Tensor =>
+    strided
+      ? tf.stridedSlice(
+          xt,
+          [0, 0, r, q],
+          [c, b, r + (ho - 1) * sh + 1, q + (wo - 1) * sw + 1],
+          [1, 1, sh, sw],
+        )
+      : tf.slice(flat, [0, 0, r * wp + q], [c, b, ho * wp]);
+  const per = Math.max(1, Math.floor(maxTapValues / (c * b * ho * cols)));
   const parts: tf.Tensor[] = [];
   for (let t0 = 0; t0 < taps.length; t0 += per) {
-    const windows = taps
-      .slice(t0, t0 + per)
-      .map(([r, q]) =>
-        sh === 1 && sw === 1
-          ? tf.slice(xt, [0, 0, r, q], [c, b, ho, wo])
-          : tf.stridedSlice(
-              xt,
-              [0, 0, r, q],
-              [c, b, r + (ho - 1) * sh + 1, q + (wo - 1) * sw + 1],
-              [1, 1, sh, sw],
-            ),
-      );
-    const cols = windows.length === 1 ? windows[0]! : tf.concat(windows, 0);
-    parts.push(tf.matMul(tf.reshape(cols, [windows.length * c, b * ho * wo]), dy2));
+    const windows = taps.slice(t0, t0 + per).map(window);
+    const m = windows.length === 1 ? windows[0]! : tf.concat(windows, 0);
+    parts.push(tf.matMul(tf.reshape(m, [windows.length * c, b * ho * cols]), rhs));
   }
   const g = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
   return tf.reshape(g, [kh, kw, c, o]);
