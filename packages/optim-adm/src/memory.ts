@@ -6,8 +6,8 @@
  */
 import { assertInt, SegRangeError, SegValueError } from '@seg/tensor';
 
-/** The methods of `segmentImage` (its `SegmentMethod`, restated here so this module imports nothing from it). */
-type Method = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
+/** How {@link segmentImage} segments (defined here, beside its memory model, so this module imports nothing from segment.ts). */
+export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
 
 /**
  * The default memory budget of {@link segmentImage}: 4 GiB (4 294 967 296
@@ -26,7 +26,7 @@ export const DEFAULT_SEGMENT_MAX_BYTES = 4 * 2 ** 30;
  * its trainer keeps each Y-step's problem and the contrast weights alive
  * across the cut.
  */
-export const SEGMENT_BYTES_PER_PIXEL: { readonly [M in Method]: number } = {
+export const SEGMENT_BYTES_PER_PIXEL: { readonly [M in SegmentMethod]: number } = {
   graphcut: 225,
   adm: 270,
   'gd-grid': 225,
@@ -58,7 +58,7 @@ export const SEGMENT_BASE_BYTES: { readonly network: number; readonly graphcut: 
 export function estimateSegmentBytes(
   width: number,
   height: number,
-  method: Method = 'adm',
+  method: SegmentMethod = 'adm',
 ): number {
   const fn = 'estimateSegmentBytes';
   assertInt(fn, 'width', width, 1);
@@ -95,7 +95,7 @@ export function formatGB(bytes: number): string {
 export function memoryBudgetText(
   width: number,
   height: number,
-  method: Method,
+  method: SegmentMethod,
   maxBytes: number,
 ): string {
   const need = estimateSegmentBytes(width, height, method);
@@ -114,7 +114,7 @@ export function checkMemory(
   fn: string,
   width: number,
   height: number,
-  method: Method,
+  method: SegmentMethod,
   maxBytes: number | undefined,
 ): void {
   const budget = maxBytes ?? DEFAULT_SEGMENT_MAX_BYTES;

@@ -19,7 +19,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { cleanUpCut } from './full-size.js';
 import { interactiveGraphCut } from './graphcut/interactive.js';
-import { checkMemory } from './memory.js';
+import { checkMemory, type SegmentMethod } from './memory.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { keepSeedConnected } from './proposals/connectivity.js';
@@ -37,8 +37,7 @@ import {
   scribbleSeeds,
 } from './validate.js';
 
-/** How {@link segmentImage} segments. */
-export type SegmentMethod = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
+export type { SegmentMethod } from './memory.js';
 
 /** The defaults of one network method of {@link segmentImage} (see {@link SEGMENT_DEFAULTS}). */
 export interface NetworkMethodDefaults {
