@@ -17,8 +17,10 @@ import type { WasmWorkspace } from './wasm/kernels.js';
 const FN = 'PermutohedralLattice';
 
 /**
- * Default memory budget of a lattice build: 4 GiB, what one wasm32 memory
- * holds (see {@link latticeBytes}).
+ * Default memory budget of a lattice build (`LatticeOptions.maxBytes`):
+ * 4 GiB, what one wasm32 memory holds. The build's bytes are bounded by
+ * `4·N·(d + (d+1)·(d+4) + 8)` for N points in d dimensions plus
+ * `4·m·(4d + 8)` for its m vertices.
  */
 export const LATTICE_MAX_BYTES = 2 ** 32;
 
