@@ -463,6 +463,30 @@ describe('PermutohedralLattice specialised wasm kernels', () => {
   );
 });
 
+describe('PermutohedralLattice.dispose', () => {
+  it('gives its wasm memory to the next lattice: the same results over the old contents', () => {
+    const rng = new Rng(43);
+    const f = randomCloud(rng, 200, 5, 3);
+    const v = rng.uniformArray(200 * 4, 0, 1);
+    const first = new PermutohedralLattice(f, 5);
+    const a = first.filter(v, 4);
+    const formsA = first.quadraticForms(v, 4);
+    const gradA = first.quadraticGradient(formsA);
+    first.dispose();
+    first.dispose(); // twice is fine
+    const second = new PermutohedralLattice(f, 5); // in the memory the first gave back
+    expect(Array.from(second.filter(v, 4))).toEqual(Array.from(a));
+    const formsB = second.quadraticForms(v, 4);
+    expect(Array.from(formsB.quadratic)).toEqual(Array.from(formsA.quadratic));
+    expect(Array.from(second.quadraticGradient(formsB))).toEqual(Array.from(gradA));
+    expectThrow(
+      () => first.filter(v, 4),
+      SegValueError,
+      'PermutohedralLattice.filter: the lattice was disposed',
+    );
+  });
+});
+
 describe('checkFinite', () => {
   it('finds a NaN or ±Infinity at any place (the four-way unrolled part and the tail)', () => {
     for (let n = 1; n <= 9; n++) {

@@ -31,6 +31,8 @@ export class JsLatticeKernels implements LatticeKernels {
     this.negSelf = Float32Array.from(lattice.negSelf);
   }
 
+  release(): void {}
+
   setSelf(selfFix: Float32Array, negSelf: Float32Array): void {
     this.selfFix.set(selfFix);
     this.negSelf.set(negSelf);

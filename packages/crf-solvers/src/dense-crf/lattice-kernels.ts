@@ -57,6 +57,8 @@ export interface RawForms {
 export interface LatticeKernels {
   /** Replaces the per-point self factors (`1 − α·s_p` and `−α·s_p`). */
   setSelf(selfFix: Float32Array, negSelf: Float32Array): void;
+  /** Frees what the kernels hold (a wasm workspace of their own goes to the next lattice or CRF). */
+  release(): void;
   /** `out = W·values` (N×c), or `(W − I)·values` with `excludeSelf`; blurs reversed with `reverse`. */
   filter(
     values: Float32Array,

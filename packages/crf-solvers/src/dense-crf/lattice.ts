@@ -331,8 +331,12 @@ export class PermutohedralLattice {
     );
   }
 
-  /** Frees the lattice's memory; `filter` throws afterwards. */
+  /**
+   * Frees the lattice's memory (its wasm memory goes to the next lattice or
+   * dense CRF, held weakly); `filter` throws afterwards.
+   */
   dispose(): void {
+    this.kernels?.release();
     this.kernels = null;
   }
 

@@ -153,13 +153,16 @@ export class WasmLatticeKernels implements LatticeKernels {
   private readonly n: number;
   private readonly d1: number;
   private readonly m: number;
+  private readonly ownsWorkspace: boolean;
 
   constructor(lattice: LatticeArrays, workspace?: WasmWorkspace) {
     const { n, d1, m, vertexOf, baryOf, neighbors, selfFix, negSelf } = lattice;
     this.n = n;
     this.d1 = d1;
     this.m = m;
-    const ws = workspace ?? new WasmWorkspace();
+    // a workspace of its own: the one a disposed CRF or lattice gave back, if any (pages mapped)
+    const ws = workspace ?? takeWorkspace(0);
+    this.ownsWorkspace = workspace === undefined;
     this.ws = ws;
     this.vtx = ws.alloc(vertexOf.length);
     this.bary = ws.alloc(baryOf.length);
@@ -172,6 +175,11 @@ export class WasmLatticeKernels implements LatticeKernels {
     new Int32Array(buf, this.nb, neighbors.length).set(neighbors);
     new Float32Array(buf, this.fix, selfFix.length).set(selfFix);
     new Float32Array(buf, this.negSelf, negSelf.length).set(negSelf);
+  }
+
+  /** Gives the workspace back for the next lattice or CRF if it is the lattice's own. */
+  release(): void {
+    if (this.ownsWorkspace) giveBackWorkspace(this.ws);
   }
 
   /** Replaces the per-point self corrections (`1 − α·s_i` and `−α·s_i`). */
