@@ -210,7 +210,9 @@ export interface SegmentOptions {
    * Memory budget in bytes, checked before any work: an image whose
    * estimated peak ({@link estimateSegmentBytes}: a measured number of bytes
    * a pixel per method, 225–270, plus a fixed base) is larger throws a
-   * {@link MemoryBudgetError}. `Infinity` turns the check off.
+   * {@link MemoryBudgetError}. `Infinity` turns the check off. The model
+   * counts the network at the default `maxSide` (120) in its base: a much
+   * larger `maxSide` trains at more pixels and takes more than estimated.
    * @default DEFAULT_SEGMENT_MAX_BYTES (4 GiB)
    */
   maxBytes?: number;
