@@ -4,7 +4,7 @@
 //   npx -y pnpm@10.34.8 --filter @seg/optim-adm experiment:dataset [--quick]
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--workers 2]
-//     [--out DIR] [--fresh] [--svg FILE] [--figure FILE.png]
+//     [--anchor-only] [--out DIR] [--fresh] [--svg FILE] [--figure FILE.png|.jpg]
 // Each method trains in its own worker (two at a time on 2 cores), with a
 // checkpoint in --out (default out/dataset[-quick]); a rerun with the same
 // settings resumes from them (--fresh deletes them first). pce, GD and ADM
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { WorkerPool } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
 import { DATASET_METHODS, type DatasetMethod, splitNames } from '../src/index.js';
+import { classicGraphCutIoU } from './dataset/anchor.js';
 import { writePredictionFigure } from './dataset/figure.js';
 import { checkpointMeta, datasetNames, loadDataset, SHARED_HORSES } from './dataset/io.js';
 import type { MethodResult, MethodTask } from './dataset/worker.js';
@@ -139,6 +140,13 @@ const pretrainTask: MethodTask = { ...task('pce'), checkpointPath: pretrainPath,
 const usesPretrain = (m: DatasetMethod) => m !== 'full' && pretrain > 0;
 
 const t0 = performance.now();
+// the classic per-image graph cut on the test images, with their scribbles
+const anchorIoU = classicGraphCutIoU(split.testDir, split.test);
+console.log(`classic graph cut (λ 50, with the test scribbles): ${anchorIoU.toFixed(4)}`);
+if (flag('--anchor-only')) {
+  console.log(`RESULT ${JSON.stringify({ graphCutIoU: anchorIoU, test: split.test.length })}`);
+  process.exit(0);
+}
 const pool = await WorkerPool.create({
   ...tsWorker(new URL('./dataset/worker.ts', import.meta.url)),
   size: workers,
@@ -205,6 +213,7 @@ for (const r of results) {
   result[`${k}DenseCrfIoU`] = r.iouDenseCrf;
   result[`${k}Loss`] = r.trainLoss;
 }
+result.graphCutIoU = anchorIoU;
 result.trainSec = Object.fromEntries(results.map((r) => [r.method, r.trainSec]));
 result.steps = steps;
 result.params = results[0]?.params;
@@ -220,13 +229,17 @@ result.quick = quick;
 const adm = get('adm');
 const gd = get('gd-grid');
 if (adm && gd && adm.curve.length && gd.curve.length) {
+  const curveImages = task('adm').curveImages;
+  const curveCount = split.train.filter(
+    (_, i) => i % Math.max(1, Math.floor(split.train.length / curveImages)) === 0,
+  ).length;
   result.curves = { adm: adm.curve, gdGrid: gd.curve };
   if (svgPath) {
     writeFileSync(
       svgPath,
       lossCurveSvg(
         { ADM: adm.curve, 'GD (grid CRF)': gd.curve },
-        `Training-set regularized loss (λ=${LAMBDA}), ${split.train.length} images`,
+        `Training-set regularized loss (λ=${LAMBDA}), ${curveCount} of the ${split.train.length} training images`,
       ),
     );
     console.log(`loss curves: ${svgPath}`);
