@@ -187,10 +187,10 @@ function freshStep(
     const factoredOk = new Set<string>();
     const names = Object.keys(factors);
     if (names.length > 0) {
+      // a ≥ 0 (values of the pass); b has the sign of the factor: min |b| is −max b when it is < 0
+      const minAbs = (t: tf.Tensor, sign: number) => (sign > 0 ? tf.min(t) : tf.neg(tf.max(t)));
       const mins = tf.tidy(() =>
-        tf.stack(
-          names.flatMap((n) => [tf.min(tf.abs(factors[n]!.a)), tf.min(tf.abs(factors[n]!.b))]),
-        ),
+        tf.stack(names.flatMap((n) => [minAbs(factors[n]!.a, 1), minAbs(factors[n]!.b, factor)])),
       );
       const v = mins.dataSync();
       mins.dispose();
