@@ -12,7 +12,7 @@
 import {
   createModel,
   defineNet,
-  dense,
+  linear,
   denseForward,
   type Model,
   relu,
@@ -37,11 +37,11 @@ function mlpCase(h: number): Case {
   const spec = defineNet({
     inChannels: 784,
     layers: [
-      dense({ name: 'fc1', outChannels: h }),
+      linear({ name: 'fc1', outChannels: h }),
       relu(),
-      dense({ name: 'fc2', outChannels: h }),
+      linear({ name: 'fc2', outChannels: h }),
       relu(),
-      dense({ name: 'fc3', outChannels: 10 }),
+      linear({ name: 'fc3', outChannels: 10 }),
     ],
   });
   const model = createModel(spec, 1);
