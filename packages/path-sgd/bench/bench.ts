@@ -12,8 +12,8 @@
 import {
   createModel,
   defineNet,
-  linear,
   denseForward,
+  linear,
   type Model,
   relu,
   segmentationBackbone,
