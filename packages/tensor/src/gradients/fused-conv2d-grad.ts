@@ -47,7 +47,19 @@ export const fusedConv2dGradConfig: tf.GradConfig = {
     return {
       x: () => conv2dInputGrad(dz, filter, x4.shape, info),
       filter: () => conv2dFilterGrad(x4, dz, info),
-      bias: () => tf.sum(dz, [0, 1, 2]),
+      bias: () => biasGrad(dz),
     };
   },
 };
+
+/**
+ * Σ dz over batch, rows and columns, `[o]`. On wasm as the product
+ * 1ᵀ·dz (`[1, n]·[n, o]`): its Sum over outer axes transposes dz first;
+ * measured at 120×90×16 (load 1.7), 0.20 ms against 0.52 ms.
+ */
+function biasGrad(dz: tf.Tensor4D): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return tf.sum(dz, [0, 1, 2]);
+  const [b, h, w, o] = dz.shape;
+  const n = b * h * w;
+  return tf.reshape(tf.matMul(tf.ones([1, n]), tf.reshape(dz, [n, o])), [o]);
+}
