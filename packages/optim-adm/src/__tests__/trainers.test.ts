@@ -1,5 +1,5 @@
 import { gridWeights } from '@seg/losses';
-import { PathSGD } from '@seg/path-sgd';
+import { PathSgdOptimizer } from '@seg/path-sgd';
 import { labelMap, Rng, rgbImage } from '@seg/tensor';
 import { describeBackends, expectNoLeaks } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
@@ -189,7 +189,7 @@ describeBackends('trainAdm', () => {
 
   it('trains with a Path-SGD optimizer (a tf.Optimizer from @seg/path-sgd)', async () => {
     const net = createPixelNet({ seed: 9, width: 6 });
-    const opt = new PathSGD(net.model, 0.05);
+    const opt = new PathSgdOptimizer(net.model, 0.05);
     const { history } = await trainAdm(net, synthetic(), {
       ...small,
       iterations: 3,
