@@ -47,7 +47,7 @@ function loss(c: Case, g: tf.Tensor, fused: boolean) {
   return (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => {
     let y: tf.Tensor;
     if (fused) {
-      const inputs = c.bias ? { x, filter: f, bias: b } : { x, filter: f };
+      const inputs: tf.NamedTensorMap = c.bias ? { x, filter: f, bias: b } : { x, filter: f };
       y = tf.engine().runKernel(tf.FusedConv2D, inputs, {
         strides: c.stride,
         pad: c.pad,
