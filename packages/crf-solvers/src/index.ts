@@ -29,8 +29,8 @@ export { LATTICE_MAX_BYTES, LatticeForms, PermutohedralLattice } from './dense-c
 export type {
   Compatibility,
   DenseCrfInput,
-  DenseCrfOptions,
   DenseCrfMeanFieldOptions,
+  DenseCrfOptions,
   DenseCrfRunOptions,
   KernelNormalization,
   PairwiseBilateralOptions,
