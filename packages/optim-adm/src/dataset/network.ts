@@ -40,6 +40,7 @@ export interface EncoderDecoder {
   params(): Record<string, tf.Variable>;
   /** The variables, for `optimizer.minimize(f, true, varList)`. */
   variables(): tf.Variable[];
+  /** The number of trainable parameters (weights and biases). */
   numParams(): number;
   /** Frees the variables. */
   dispose(): void;

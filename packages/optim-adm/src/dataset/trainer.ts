@@ -102,7 +102,11 @@ export interface DatasetTrainOptions {
   /** Called with each logged step; return `false` to stop. */
   onStep?: (info: DatasetStepInfo) => void | boolean | Promise<void | boolean>;
   /** Save every `every` steps (and at the end). */
-  checkpoint?: { every: number; save(cp: DatasetCheckpoint): void | Promise<void> };
+  checkpoint?: {
+    every: number;
+    /** Receives the checkpoint; may be async (the run waits for it). */
+    save(cp: DatasetCheckpoint): void | Promise<void>;
+  };
   /**
    * Continue from a checkpoint of the same method, or, for `'gd-grid'`,
    * `'gd-dense'` and `'adm'`, from a `'pce'` checkpoint taken within their
