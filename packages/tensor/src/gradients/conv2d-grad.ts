@@ -21,28 +21,40 @@ export const conv2dGradConfig: tf.GradConfig = {
   inputsToSave: ['x', 'filter'],
   gradFunc: (dy, saved, attrs) => {
     const [x4, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } =
-      attrs as unknown as tf.Conv2DAttrs;
-    if (dataFormat !== 'NHWC') {
-      throw new SegShapeError(`Conv2D gradient: dataFormat is ${dataFormat}, expected NHWC`);
-    }
+    const info = nhwcConv2DInfo('Conv2D gradient', x4, filter, attrs as unknown as tf.Conv2DAttrs);
     const dyT = dy as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x4.shape,
-      filter.shape,
-      strides,
-      dilations ?? 1,
-      pad,
-      dimRoundingMode,
-      false,
-      'channelsLast',
-    );
     return {
       x: () => conv2dInputGrad(dyT, filter, x4.shape, info),
       filter: () => conv2dFilterGrad(x4, dyT, info),
     };
   },
 };
+
+/**
+ * The convolution geometry of a Conv2D / FusedConv2D kernel call (NHWC only;
+ * `fn` names the gradient in the error), as both gradients read it.
+ */
+export function nhwcConv2DInfo(
+  fn: string,
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: Pick<tf.Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dilations' | 'dimRoundingMode'>,
+): tf.backend_util.Conv2DInfo {
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  if (dataFormat !== 'NHWC') {
+    throw new SegShapeError(`${fn}: dataFormat is ${dataFormat}, expected NHWC`);
+  }
+  return tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filter.shape,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
 
 /** True when the convolution is a per-pixel matrix product (1×1, stride 1, no padding). */
 function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {

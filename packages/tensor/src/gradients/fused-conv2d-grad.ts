@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SegShapeError, SegValueError } from '../errors.js';
-import { conv2dFilterGrad, conv2dInputGrad } from './conv2d-grad.js';
+import { SegValueError } from '../errors.js';
+import { conv2dFilterGrad, conv2dInputGrad, nhwcConv2DInfo } from './conv2d-grad.js';
 
 /**
  * A gradient for the `FusedConv2D` kernel (convolution + bias + activation
@@ -23,27 +23,15 @@ export const fusedConv2dGradConfig: tf.GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
     const [x4, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } =
-      attrs as unknown as tf.FusedConv2DAttrs;
-    if (dataFormat !== 'NHWC') {
-      throw new SegShapeError(`FusedConv2D gradient: dataFormat is ${dataFormat}, expected NHWC`);
-    }
+    const fused = attrs as unknown as tf.FusedConv2DAttrs;
+    const { activation } = fused;
+    const info = nhwcConv2DInfo('FusedConv2D gradient', x4, filter, fused);
     if (activation !== 'linear' && activation !== 'relu') {
       throw new SegValueError(
         `FusedConv2D gradient: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
       );
     }
     const dz = (activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy) as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x4.shape,
-      filter.shape,
-      strides,
-      dilations ?? 1,
-      pad,
-      dimRoundingMode,
-      false,
-      'channelsLast',
-    );
     return {
       x: () => conv2dInputGrad(dz, filter, x4.shape, info),
       filter: () => conv2dFilterGrad(x4, dz, info),
