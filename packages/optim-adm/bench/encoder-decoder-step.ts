@@ -212,6 +212,7 @@ const t2 = py ? median(torchTimes[2]) : null;
 const best = t1 !== null && t2 !== null ? Math.min(t1, t2) : null;
 const ratio = best !== null ? segMs / best : null;
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
+const torchName = `PyTorch${torchInfo ? ` ${torchInfo.version}` : ''} CPU`;
 
 console.log(
   `\nOne 'pce' training step of createEncoderDecoder (Adam lr ${LR}), batch ${batch} × ${size}×${size}×3, ` +
@@ -220,8 +221,8 @@ console.log(
 console.log(
   '| | parameters | step ms |\n|---|---|---|' +
     `\n| @seg (${backend.backend}, SIMD ${backend.simd}) | ${segParams} | ${fmt(segMs)} |` +
-    `\n| PyTorch ${torchInfo?.version ?? ''} CPU, 1 thread | ${check?.numParams ?? '—'} | ${fmt(t1)} |` +
-    `\n| PyTorch ${torchInfo?.version ?? ''} CPU, 2 threads | ${check?.numParams ?? '—'} | ${fmt(t2)} |` +
+    `\n| ${torchName}, 1 thread | ${check?.numParams ?? '—'} | ${fmt(t1)} |` +
+    `\n| ${torchName}, 2 threads | ${check?.numParams ?? '—'} | ${fmt(t2)} |` +
     `\n| ratio @seg / best PyTorch | | ${ratio === null ? '—' : `${ratio.toFixed(2)}×`} |`,
 );
 if (check) {
