@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SegShapeError } from '../errors.js';
 import { product } from './matmul-grad.js';
+import {
+  type FilterGradAttrs,
+  SEG_CONV2D_BACKPROP_FILTER,
+  wasmFilterGradReady,
+} from './wasm/filter-grad.js';
 
 /**
  * A Conv2D gradient built from forward ops only (`conv2d`, `matMul`, slices),
@@ -75,6 +80,43 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  * The gradient of a Conv2D with respect to its filter, `[kh, kw, c, o]`, for
  * input `x` and output gradient `dy` (NHWC), the convolution given by `info`.
  *
+ * On wasm with SIMD, a k×k filter's gradient is one hand-written kernel
+ * (`SegConv2DBackpropFilter`, gradients/wasm/filter-grad.wat) on the
+ * backend's own memory: per tap the product Xᵀ·dY over every pixel, a
+ * 2-channel × 16-output block of dW held in registers. Elsewhere, see
+ * {@link conv2dFilterGradByConvolution}.
+ */
+export function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  info: tf.backend_util.Conv2DInfo,
+): tf.Tensor4D {
+  if (!isPointwise(info) && wasmFilterGradReady()) {
+    const attrs: FilterGradAttrs = {
+      filterHeight: info.filterHeight,
+      filterWidth: info.filterWidth,
+      strideHeight: info.strideHeight,
+      strideWidth: info.strideWidth,
+      dilationHeight: info.dilationHeight,
+      dilationWidth: info.dilationWidth,
+      padTop: info.padInfo.top,
+      padLeft: info.padInfo.left,
+    };
+    return tf
+      .engine()
+      .runKernel(
+        SEG_CONV2D_BACKPROP_FILTER,
+        { x, dy },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor4D;
+  }
+  return conv2dFilterGradByConvolution(x, dy, info);
+}
+
+/**
+ * The filter gradient from forward ops, on every backend (see
+ * {@link conv2dFilterGrad}).
+ *
  * A 1×1 stride-1 unpadded filter: one matrix product xᵀ·dy over the pixels.
  * Otherwise a convolution of xᵀ (C×H×W×B) with dyᵀ (Ho×Wo×B×O) as the
  * filter, stride d and dilation s, cropped to kh×kw. (A tap matrix
@@ -82,7 +124,7 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  * slower on wasm: the products reduce over every pixel, a long inner
  * dimension that XNNPACK's matrix product runs at 3–6 GMAC/s.)
  */
-export function conv2dFilterGrad(
+export function conv2dFilterGradByConvolution(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   info: tf.backend_util.Conv2DInfo,

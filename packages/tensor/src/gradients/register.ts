@@ -1,14 +1,17 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
-// Conv2D, FusedConv2D and BatchMatMul gradients. tfjs-core's Node build registers no
+// Conv2D, FusedConv2D and BatchMatMul gradients and the wasm kernel of the
+// Conv2D filter gradient (SegConv2DBackpropFilter). tfjs-core's Node build registers no
 // gradients; the internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's
 // own registrations into one module plain Node can import, and the built
 // @seg/tensor bundles that in turn (see tsup.config.ts).
 import '@seg/tfjs-gradients';
-import { registerGradient } from '@tensorflow/tfjs-core';
+import { registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { conv2dGradConfig } from './conv2d-grad.js';
 import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
 import { batchMatMulGradConfig } from './matmul-grad.js';
+import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
 
 registerGradient(conv2dGradConfig);
 registerGradient(fusedConv2dGradConfig);
 registerGradient(batchMatMulGradConfig);
+registerKernel(wasmFilterGradKernelConfig);
