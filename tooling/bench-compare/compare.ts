@@ -12,10 +12,23 @@
 // `import torch` works in python3 (or Debian's /usr/bin/python3 with
 // python3-torch); elsewhere it says the anchor was skipped. Never a constant.
 //
-//   npx -y pnpm@10.34.8 bench:compare [--quick]
+// The anchor runs with OPENBLAS_NUM_THREADS set to its thread count: Debian's
+// torch calls the system OpenBLAS (pthread build), whose pool otherwise runs
+// on every core whatever torch.set_num_threads says.
 //
-// Prints a table, then `BENCH {json}` with pixelNetStepMs, n4DenseMs,
-// mlpSgdStepMs and, when the anchor ran, …RatioTorch (@seg / PyTorch's best).
+// Then the roofline section (roofline.ts, README.md here): the wasm SIMD128
+// peak of this machine (a WAT microkernel, 1 and 2 threads), tf.matMul and
+// torch.mm on 1000×1000×1000, the FLOP count of each case, and per case the
+// least ratio a perfect wasm kernel could reach, (PyTorch's GFLOP/s on the
+// case) / (wasm peak × threads). Rounds alternate the sides; medians.
+//
+//   npx -y pnpm@10.34.8 bench:compare [--quick] [--roofline-only]
+//
+// --roofline-only skips @seg's three timings (the bound needs only the
+// PyTorch side and the peak). Prints the tables, then `BENCH {json}` with
+// pixelNetStepMs, n4DenseMs, mlpSgdStepMs and, when the anchor ran,
+// …RatioTorch (@seg / PyTorch's best); wasmSimdPeakGflops,
+// tfjsMatmulGflops, and with torch torchMatmulGflops and …RatioBound.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -34,10 +47,23 @@ import { createPixelNet } from '@seg/optim-adm';
 import { initBackend, Rng } from '@seg/tensor';
 import { median, sharedDir } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  type CaseFlops,
+  compilePeak,
+  mlpFlops,
+  n4DenseFlops,
+  PEAK_ACCUMULATORS,
+  PeakWorkers,
+  pixelNetFlops,
+  type TorchMatmul,
+  TorchMatmulServer,
+  tfjsMatmulGflops,
+} from './roofline.js';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    'roofline-only': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -188,6 +214,7 @@ function runTorch(py: string, script: string, threads: number): TorchFigures {
     [script, '--threads', String(threads), ...(quick ? ['--quick'] : [])],
     {
       encoding: 'utf8',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
     },
   );
   return JSON.parse(out.trim().split('\n').pop()!) as TorchFigures;
@@ -197,16 +224,18 @@ const report = await initBackend();
 console.log(
   `@seg: tfjs ${tf.version_core}, backend ${report.backend}, SIMD ${report.simd}, threads ${report.threads}; load ${load()}`,
 );
-const seg = {
-  pixelNetStepMs: pixelNetStep(),
-  n4DenseMs: n4Dense(),
-  mlpSgdStepMs: mlpSgdStep(),
-};
+const seg = args['roofline-only']
+  ? null
+  : {
+      pixelNetStepMs: pixelNetStep(),
+      n4DenseMs: n4Dense(),
+      mlpSgdStepMs: mlpSgdStep(),
+    };
 const segLoad = load();
 
 const shared = sharedDir();
 const script = shared ? join(shared, 'bench/anchors/torch_steps.py') : null;
-const py = script && existsSync(script) ? torchPython() : null;
+const py = torchPython();
 let torch: TorchFigures[] = [];
 let skipped = '';
 if (!script || !existsSync(script))
@@ -231,20 +260,168 @@ const bench: Record<string, unknown> = {
   backend: report.backend,
   simd: report.simd,
   threads: report.threads,
-  ...Object.fromEntries(Object.entries(seg).map(([k, v]) => [k, +v.toFixed(3)])),
+  ...Object.fromEntries(Object.entries(seg ?? {}).map(([k, v]) => [k, +v.toFixed(3)])),
 };
 for (const [key, name] of cases) {
   const t1 = torch.find((t) => t.threads === 1)?.[key];
   const t2 = torch.find((t) => t.threads === 2)?.[key];
-  const ratio = torch.length ? seg[key] / best(key) : undefined;
+  const ratio = seg && torch.length ? seg[key] / best(key) : undefined;
   if (ratio !== undefined) bench[key.replace(/Ms$/, 'RatioTorch')] = +ratio.toFixed(3);
   console.log(
-    `| ${name} | ${fmt(seg[key])} | ${t1 === undefined ? '—' : fmt(t1)} | ${t2 === undefined ? '—' : fmt(t2)} | ${ratio === undefined ? '—' : ratio.toFixed(2)} |`,
+    `| ${name} | ${seg ? fmt(seg[key]) : '—'} | ${t1 === undefined ? '—' : fmt(t1)} | ${t2 === undefined ? '—' : fmt(t2)} | ${ratio === undefined ? '—' : ratio.toFixed(2)} |`,
   );
 }
 if (skipped) console.log(`\nPyTorch anchor skipped: ${skipped}.`);
-else console.log(`\nPyTorch ${torch[0]!.version} (CPU), ${py}; load after it: ${torchLoad}`);
+else
+  console.log(
+    `\nPyTorch ${torch[0]!.version} (CPU), ${py}, OPENBLAS_NUM_THREADS = its thread count; load after it: ${torchLoad}`,
+  );
 console.log(`load average (1, 5, 15 min) after @seg: ${segLoad}`);
 bench.torch = skipped ? { skipped } : { version: torch[0]!.version, python: py };
+
+// ---- roofline: the least ratio a perfect wasm SIMD128 kernel could reach ----
+const N = 1000;
+const rounds = quick ? 1 : 5;
+const peakModule = await compilePeak();
+const workers = PeakWorkers.create(peakModule, 2);
+const iterations = await workers.calibrate(quick ? 25 : 100);
+const server = py ? new TorchMatmulServer(py) : null;
+const peakSamples = new Map<string, number[]>(); // `${acc}x${threads}` → GFLOP/s per round
+const tfjsSamples: number[] = [];
+const torchSamples: Record<1 | 2, number[]> = { 1: [], 2: [] };
+let torchMatmulInfo: TorchMatmul | undefined;
+console.log(
+  `\nRoofline, ${rounds} round(s), each: wasm peak (1, then 2 threads), tf.matMul ${N}³, torch.mm ${N}³ (1, 2 threads):`,
+);
+for (let r = 0; r < rounds; r++) {
+  const line: string[] = [];
+  const loadBefore = load();
+  for (const threads of [1, 2]) {
+    const best: number[] = [];
+    for (const acc of PEAK_ACCUMULATORS) {
+      const g = await workers.gflops(acc, threads, iterations.get(acc)!, 3);
+      const key = `${acc}x${threads}`;
+      peakSamples.set(key, [...(peakSamples.get(key) ?? []), g]);
+      best.push(g);
+    }
+    line.push(`peak ${threads}T ${Math.max(...best).toFixed(1)}`);
+  }
+  const tf1 = tfjsMatmulGflops(N, quick ? 3 : 7);
+  tfjsSamples.push(tf1);
+  line.push(`tf.matMul ${tf1.toFixed(1)}`);
+  if (server) {
+    for (const threads of [1, 2] as const) {
+      const m = await server.matmul(N, threads, quick ? 3 : 7);
+      torchMatmulInfo = m;
+      torchSamples[threads].push(m.gflops);
+      line.push(`torch.mm ${threads}T ${m.gflops.toFixed(1)}`);
+    }
+  }
+  console.log(`  round ${r + 1} (load ${loadBefore} → ${load()}): ${line.join(', ')} GFLOP/s`);
+}
+await workers.close();
+await server?.close();
+
+const perAcc = PEAK_ACCUMULATORS.map((acc) => ({
+  acc,
+  t1: median(peakSamples.get(`${acc}x1`)!),
+  t2: median(peakSamples.get(`${acc}x2`)!),
+}));
+const peak1 = Math.max(...perAcc.map((p) => p.t1));
+const peak2Measured = Math.max(...perAcc.map((p) => p.t2));
+// with 2 threads the larger of the measured figure and twice one thread's: the
+// lower bound that results is the smaller, i.e. the one more favourable to @seg
+const peak2 = Math.max(peak2Measured, 2 * peak1);
+const tfjsMatmul = median(tfjsSamples);
+const torchMatmul = server ? { 1: median(torchSamples[1]), 2: median(torchSamples[2]) } : null;
+const g = (v: number) => v.toFixed(1);
+console.log(`\n| measurement (median of ${rounds} round(s)) | GFLOP/s |\n|---|---|`);
+for (const p of perAcc)
+  console.log(
+    `| wasm SIMD128 microkernel, ${p.acc} f32x4 accumulators, 1 thread / 2 threads at once | ${g(p.t1)} / ${g(p.t2)} |`,
+  );
+console.log(`| **wasm SIMD128 peak, 1 thread** (best kernel) | **${g(peak1)}** |`);
+console.log(
+  `| wasm SIMD128 peak, 2 threads (measured ${g(peak2Measured)}; bound uses max(measured, 2 × 1 thread)) | ${g(peak2)} |`,
+);
+console.log(
+  `| tf.matMul ${N}³, tfjs-wasm (XNNPACK), 1 thread | ${g(tfjsMatmul)} (${((100 * tfjsMatmul) / peak1).toFixed(0)} % of the 1-thread peak) |`,
+);
+if (torchMatmul)
+  console.log(
+    `| torch.mm ${N}³, 1 thread / 2 threads (OpenBLAS threads ${torchMatmulInfo?.openblasThreads ?? 'n/a'} at the last call) | ${g(torchMatmul[1])} / ${g(torchMatmul[2])} |`,
+  );
+
+const flops: Record<Key, CaseFlops> = {
+  pixelNetStepMs: pixelNetFlops(),
+  n4DenseMs: n4DenseFlops(),
+  mlpSgdStepMs: mlpFlops(),
+};
+const targets: Record<Key, number> = { pixelNetStepMs: 2.0, n4DenseMs: 1.5, mlpSgdStepMs: 1.5 };
+const boundKey: Record<Key, string> = {
+  pixelNetStepMs: 'pixelNetRatioBound',
+  n4DenseMs: 'n4RatioBound',
+  mlpSgdStepMs: 'mlpRatioBound',
+};
+console.log(
+  '\n| case | GFLOP (conv / matmul MACs × 2) | @seg GFLOP/s (% of 1-thread peak) | PyTorch GFLOP/s 1 / 2 threads | measured ratio | **bound, 1 wasm thread** | bound, 2 wasm threads | target | verdict |\n|---|---|---|---|---|---|---|---|---|',
+);
+const roof: Record<string, unknown> = {};
+for (const [key, name] of cases) {
+  const f = flops[key].total;
+  const segG = seg ? f / seg[key] / 1e6 : undefined;
+  const t1 = torch.find((t) => t.threads === 1)?.[key];
+  const t2 = torch.find((t) => t.threads === 2)?.[key];
+  const torchBest = torch.length ? f / best(key) / 1e6 : undefined;
+  const b1 = torchBest === undefined ? undefined : torchBest / peak1;
+  const b2 = torchBest === undefined ? undefined : torchBest / peak2;
+  const target = targets[key];
+  const verdict =
+    b1 === undefined || b2 === undefined
+      ? '— (no PyTorch)'
+      : b2 > target
+        ? 'out of reach even on 2 wasm threads'
+        : b1 > target
+          ? 'out of reach on 1 wasm thread; not excluded on 2'
+          : 'not excluded by the bound';
+  const measured = seg && torch.length ? seg[key] / best(key) : undefined;
+  console.log(
+    `| ${name} | ${(f / 1e9).toFixed(3)} | ${segG === undefined ? '—' : `${g(segG)} (${((100 * segG) / peak1).toFixed(0)} %)`} | ${t1 === undefined ? '—' : g(f / t1 / 1e6)} / ${t2 === undefined ? '—' : g(f / t2 / 1e6)} | ${measured === undefined ? '—' : measured.toFixed(2)} | ${b1 === undefined ? '—' : `**${b1.toFixed(2)}**`} | ${b2 === undefined ? '—' : b2.toFixed(2)} | ≤ ${target.toFixed(1)} | ${verdict} |`,
+  );
+  const base = key.replace(/Ms$/, '');
+  roof[`${base}Gflop`] = +(f / 1e9).toFixed(4);
+  if (segG !== undefined) roof[`${base}SegGflops`] = +segG.toFixed(2);
+  if (torchBest !== undefined) roof[`${base}TorchGflops`] = +torchBest.toFixed(2);
+  if (b1 !== undefined) roof[boundKey[key]] = +b1.toFixed(3);
+  if (b2 !== undefined) roof[`${boundKey[key]}2Threads`] = +b2.toFixed(3);
+}
+if (torchMatmul) {
+  const tb = Math.max(torchMatmul[1], torchMatmul[2]);
+  console.log(
+    `| matmul ${N}³ (for scale) | ${((2 * N ** 3) / 1e9).toFixed(3)} | tf.matMul ${g(tfjsMatmul)} | ${g(torchMatmul[1])} / ${g(torchMatmul[2])} | ${(tb / tfjsMatmul).toFixed(2)} (tf.matMul) | **${(tb / peak1).toFixed(2)}** | ${(tb / peak2).toFixed(2)} | — | — |`,
+  );
+}
+for (const [, f] of Object.entries(flops)) console.log(`  ${f.note}`);
+console.log(
+  "bound = (PyTorch GFLOP/s on the case, best thread count) / (wasm SIMD128 peak × threads): the ratio @seg would have if every conv / matmul FLOP ran at the microkernel's register-only rate and nothing else took time; FLOPs not counted (bias, ReLU, pooling, loss, optimizer) only lower it.",
+);
+console.log(`load average (1, 5, 15 min) at the end: ${load()}`);
+
+Object.assign(bench, roof, {
+  wasmSimdPeakGflops: +peak1.toFixed(2),
+  wasmSimdPeak2ThreadsGflops: +peak2Measured.toFixed(2),
+  wasmSimdPeakByAccumulators: Object.fromEntries(
+    perAcc.map((p) => [p.acc, [+p.t1.toFixed(2), +p.t2.toFixed(2)]]),
+  ),
+  tfjsMatmulGflops: +tfjsMatmul.toFixed(2),
+  ...(torchMatmul
+    ? {
+        torchMatmulGflops: +Math.max(torchMatmul[1], torchMatmul[2]).toFixed(2),
+        torchMatmul1ThreadGflops: +torchMatmul[1].toFixed(2),
+        torchMatmul2ThreadsGflops: +torchMatmul[2].toFixed(2),
+      }
+    : {}),
+  rooflineRounds: rounds,
+});
 bench.loadAverage = loadavg().map((v) => +v.toFixed(2));
 console.log(`BENCH ${JSON.stringify(bench)}`);
