@@ -1,5 +1,6 @@
 // @seg/crf-solvers: max-flow, α-expansion / αβ-swap, binary graph cut, dense CRF.
 
+export type { BinaryCutOptions } from './alpha-expansion/moves.js';
 export { alphaBetaSwap, alphaExpansion, binaryGraphCut } from './alpha-expansion/moves.js';
 export type {
   Costs,

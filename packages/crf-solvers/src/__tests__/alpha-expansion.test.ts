@@ -406,4 +406,38 @@ describe('binaryGraphCut', () => {
       { numRuns: 200 },
     );
   });
+
+  it('ties: 0 and 1 give the least and the greatest minimiser, and ties: 1 is the labels-exchanged cut', () => {
+    fc.assert(
+      fc.property(gridProblem(1 << 14, 2, 2), ({ problem, seeds }) => {
+        const r0 = binaryGraphCut(problem, seeds ? { seeds } : {});
+        const r1 = binaryGraphCut(problem, { ...(seeds ? { seeds } : {}), ties: 1 });
+        expect(r1.energy).toBeCloseTo(r0.energy, 9);
+        for (let p = 0; p < r0.labels.length; p++)
+          expect(r0.labels[p]!).toBeLessThanOrEqual(r1.labels[p]!);
+        // the same cut as solving with labels 0 and 1 exchanged, then exchanging back
+        const N = problem.width * problem.height;
+        const u = problem.unary;
+        const exchanged = { ...problem, unary: problem.unary.map((_, i) => u[i ^ 1]!) };
+        const xs = seeds?.map((s) => (s < 0 ? -1 : 1 - s));
+        const rx = binaryGraphCut(exchanged, xs ? { seeds: xs } : {});
+        expect(Array.from(r1.labels)).toEqual(Array.from(rx.labels, (l) => 1 - l));
+      }),
+      { numRuns: 200 },
+    );
+    const problem = {
+      width: 2,
+      height: 1,
+      numLabels: 2,
+      unary: new Float32Array(4),
+      weights: [new Float32Array(2), new Float32Array(2)],
+    };
+    expect(Array.from(binaryGraphCut(problem).labels)).toEqual([0, 0]);
+    expect(Array.from(binaryGraphCut(problem, { ties: 1 }).labels)).toEqual([1, 1]);
+    expectThrow(
+      () => binaryGraphCut(problem, { ties: 2 as 1 }),
+      SegValueError,
+      'binaryGraphCut: options.ties is 2, expected 0 or 1',
+    );
+  });
 });

@@ -4,7 +4,7 @@
  * move is one exact min cut. The solver's memory (residual arcs, trees,
  * queues) is allocated once and reused by every move.
  */
-import { assertObject, SegRangeError } from '@seg/tensor/errors';
+import { assertObject, SegRangeError, SegValueError } from '@seg/tensor/errors';
 import { maxBytesOption, withMemory } from '../bounds.js';
 import { GridBK } from '../maxflow/grid-bk.js';
 import { gridExpansionMove, gridMoves, gridMovesBytes } from './grid-expansion.js';
@@ -396,21 +396,36 @@ export function alphaBetaSwap(problem: LabelingProblem, options: MoveOptions = {
   });
 }
 
+/** Options of {@link binaryGraphCut}: those of {@link MoveOptions} that apply, and the tie-break. */
+export interface BinaryCutOptions extends Pick<MoveOptions, 'seeds' | 'init' | 'maxBytes'> {
+  /**
+   * The label of the nodes that a tie between minimum cuts leaves free
+   * (those on neither the least source side nor the least sink side: either
+   * label gives the same minimum energy). @default 0
+   */
+  ties?: 0 | 1;
+}
+
 /**
  * The exact minimum of a two-label energy (K = 2) by one min cut: unary
  * `[p*2 + k]`, Potts or a 2×2 pairwise matrix `[[0, v], [v, 0]]` times the
  * edge weights, seeds as hard constraints. Same problems and result as
  * {@link alphaExpansion} (`cycles` = 1; the options other than `seeds`,
- * `init` and `maxBytes` do not apply).
+ * `init` and `maxBytes` do not apply); `ties` picks the label of nodes that
+ * are free between minimum cuts.
  *
  * @example
  * const { labels, energy } = binaryGraphCut({ width, height, numLabels: 2, unary, weights }, { seeds });
  */
 export function binaryGraphCut(
   problem: LabelingProblem,
-  options: Pick<MoveOptions, 'seeds' | 'init' | 'maxBytes'> = {},
+  options: BinaryCutOptions = {},
 ): LabelingResult {
   const fn = 'binaryGraphCut';
+  const ties = options.ties ?? 0;
+  if (ties !== 0 && ties !== 1) {
+    throw new SegValueError(`${fn}: options.ties is ${String(ties)}, expected 0 or 1`);
+  }
   const budget = { maxBytes: maxBytesOption(fn, options.maxBytes), extra: noExtra };
   return withMemory(
     fn,
@@ -422,7 +437,10 @@ export function binaryGraphCut(
       }
       const c = compile(fn, problem, true, true, budget);
       const { L, fixed } = startLabels(fn, c, options);
-      swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
+      // the sink side takes the move's first label, the source side and the
+      // nodes free between minimum cuts its second
+      if (ties === 1) swapMove(c, L, fixed, 0, 1, energyOf(c, L), true);
+      else swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
       const energy = energyOf(c, L);
       return { labels: L, energy, energies: [energy], cycles: 1 };
     },

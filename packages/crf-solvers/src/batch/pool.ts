@@ -1,5 +1,6 @@
 import { assertInt, WorkerPool } from '@seg/tensor';
 import type { LabelingProblem, LabelingResult, MoveOptions } from '../alpha-expansion/problem.js';
+import type { BinaryCutOptions } from '../alpha-expansion/moves.js';
 import type { GridInstance } from '../io/formats.js';
 import type { MaxflowResult } from '../maxflow/grid-graph.js';
 
@@ -32,7 +33,7 @@ export interface SolverPool {
   /** {@link binaryGraphCut} in a worker. */
   binaryGraphCut(
     problem: LabelingProblem,
-    options?: Pick<MoveOptions, 'seeds' | 'init' | 'maxBytes'>,
+    options?: BinaryCutOptions,
     call?: SolveCallOptions,
   ): Promise<LabelingResult>;
   /** {@link alphaExpansion} in a worker. */

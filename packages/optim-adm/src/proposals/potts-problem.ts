@@ -13,6 +13,7 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import {
+  type BinaryCutOptions,
   binaryGraphCut,
   GRID_STEPS,
   type GridInstance,
@@ -134,40 +135,24 @@ export function checkPottsProblem(
 }
 
 /**
- * A two-label {@link PottsProblem} as `binaryGraphCut` solves it, with the
- * labels 0 and 1 exchanged (unary columns and seeds), and `[right]` alone
- * completed by a zero `down`. binaryGraphCut gives label 0 to the pixels
- * that a tie between minimum cuts leaves free; the Y-step has always given
- * them label 1 (the object: the max-flow's source side, as a `GridGraph` cut
- * reads it), so the problem is solved exchanged and the labels exchanged
- * back ({@link solveBinary}): every Y-step labeling stays the same, bit for
- * bit. The seeds are copied (and may be transferred to a worker); the
- * weights are the problem's own.
+ * A two-label {@link PottsProblem} as `binaryGraphCut`'s grid problem, the
+ * problem's own arrays, `[right]` alone completed by a zero `down`.
  */
-export function exchangedBinary(problem: PottsProblem): {
-  problem: GridProblem;
-  seeds: Int32Array | undefined;
-} {
-  const { width: W, height: H, unary, weights, seeds } = problem;
-  const N = W * H;
-  const u = new Float32Array(2 * N);
-  for (let p = 0; p < N; p++) {
-    u[2 * p] = unary[2 * p + 1]!;
-    u[2 * p + 1] = unary[2 * p]!;
-  }
-  let s: Int32Array | undefined;
-  if (seeds) {
-    s = new Int32Array(N);
-    for (let p = 0; p < N; p++) s[p] = seeds[p]! < 0 ? -1 : 1 - seeds[p]!;
-  }
-  const w = weights.length === 1 ? [weights[0]!, new Float32Array(N)] : weights;
-  return { problem: { width: W, height: H, numLabels: 2, unary: u, weights: w }, seeds: s };
+function binaryGridProblem(problem: PottsProblem): GridProblem {
+  const { width: W, height: H, unary, weights } = problem;
+  const w = weights.length === 1 ? [weights[0]!, new Float32Array(W * H)] : weights;
+  return { width: W, height: H, numLabels: 2, unary, weights: w };
 }
 
-/** Exchanges the labels 0 and 1 back, in place (see {@link exchangedBinary}). */
-export function exchangeBack(labels: Int32Array): Int32Array {
-  for (let p = 0; p < labels.length; p++) labels[p] = 1 - labels[p]!;
-  return labels;
+/**
+ * The options of the Y-step's two-label cut: its seeds, and `ties: 1`, since
+ * the Y-step has always given the pixels that a tie between minimum cuts
+ * leaves free label 1 (the object: the max-flow's source side, as a
+ * `GridGraph` cut reads it), so every Y-step labeling stays the same, bit
+ * for bit.
+ */
+function binaryCutOptions(problem: PottsProblem): BinaryCutOptions {
+  return problem.seeds ? { seeds: problem.seeds, ties: 1 } : { ties: 1 };
 }
 
 /**
@@ -254,16 +239,12 @@ export function cutLabels(labels: Uint8Array, seeds?: Int32Array): Int32Array {
  * weight: a seed pixel keeps its label.
  */
 export function solveBinary(problem: PottsProblem): Int32Array {
-  const x = exchangedBinary(problem);
-  return exchangeBack(binaryGraphCut(x.problem, x.seeds ? { seeds: x.seeds } : {}).labels);
+  return binaryGraphCut(binaryGridProblem(problem), binaryCutOptions(problem)).labels;
 }
 
-/** {@link solveBinary} on a worker of a crf-solvers pool (the exchanged unary and seeds are transferred). */
+/** {@link solveBinary} on a worker of a crf-solvers pool (the problem is copied to it). */
 export async function solveBinaryOn(pool: SolverPool, problem: PottsProblem): Promise<Int32Array> {
-  const x = exchangedBinary(problem);
-  const transfer = [x.problem.unary.buffer, ...(x.seeds ? [x.seeds.buffer] : [])] as ArrayBuffer[];
-  const r = await pool.binaryGraphCut(x.problem, x.seeds ? { seeds: x.seeds } : {}, { transfer });
-  return exchangeBack(r.labels);
+  return (await pool.binaryGraphCut(binaryGridProblem(problem), binaryCutOptions(problem))).labels;
 }
 
 /** Energy of a labeling of a {@link PottsProblem} (float64; seeds not counted). */

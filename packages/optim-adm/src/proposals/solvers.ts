@@ -1,6 +1,6 @@
 /** The one place this package reaches into @seg/crf-solvers. */
 
-export type { GridInstance, GridProblem, SolverPool } from '@seg/crf-solvers';
+export type { BinaryCutOptions, GridInstance, GridProblem, SolverPool } from '@seg/crf-solvers';
 export {
   alphaExpansion,
   binaryGraphCut,
