@@ -10,6 +10,7 @@ export type { EncoderDecoder, EncoderDecoderOptions } from './dataset/network.js
 export { createEncoderDecoder, datasetInput, NET_STRIDE } from './dataset/network.js';
 export type {
   DatasetCheckpoint,
+  DatasetEarlyStopping,
   DatasetMethod,
   DatasetStepInfo,
   DatasetTrainOptions,

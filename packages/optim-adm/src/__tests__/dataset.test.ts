@@ -214,6 +214,54 @@ describeBackends('dataset network and trainer', () => {
     pce.dispose();
   });
 
+  it('early stopping: stops after `patience` scores without a gain and keeps the best parameters', async () => {
+    const scores = [0.1, 0.3, 0.2, 0.25, 0.9];
+    const a = createEncoderDecoder(tiny);
+    const opts = { ...run, steps: 10, method: 'adm' as const, pretrainSteps: 2 };
+    let calls = 0;
+    await expectNoLeaks(async () => {
+      const r = await trainOnDataset(a, train, {
+        ...opts,
+        earlyStopping: { every: 2, patience: 2, score: () => scores[calls++]! },
+      });
+      // scored after steps 4, 6, 8 (not within the pre-training): 0.1, 0.3 (best), 0.2, 0.25 → stop at 10
+      expect(r.scores).toEqual([
+        { step: 4, score: 0.1 },
+        { step: 6, score: 0.3 },
+        { step: 8, score: 0.2 },
+        { step: 10, score: 0.25 },
+      ]);
+      expect(r.best).toEqual({ step: 6, score: 0.3 });
+      expect(r.steps).toBe(10);
+    });
+    // the parameters are those after step 6
+    const b = createEncoderDecoder(tiny);
+    await trainOnDataset(b, train, { ...opts, onStep: (i) => i.step < 6 });
+    expectSameParams(a, b);
+    const stopEarly = createEncoderDecoder(tiny);
+    const r = await trainOnDataset(stopEarly, train, {
+      ...opts,
+      steps: 20,
+      earlyStopping: { every: 2, patience: 1, score: () => 0.5 },
+    });
+    expect(r.steps).toBe(6);
+    const bad = (earlyStopping: unknown) =>
+      trainOnDataset(b, train, {
+        ...opts,
+        earlyStopping: earlyStopping as { every: number; score: () => number },
+      });
+    await expect(bad({ every: 0, score: () => 1 })).rejects.toThrow(
+      'trainOnDataset: options.earlyStopping.every is 0, expected an integer ≥ 1',
+    );
+    await expect(bad({ every: 2 })).rejects.toThrow(
+      'trainOnDataset: options.earlyStopping.score is undefined, expected a function',
+    );
+    await expect(bad({ every: 2, score: () => Number.NaN })).rejects.toThrow(
+      'trainOnDataset: options.earlyStopping.score() returned NaN, expected a finite number',
+    );
+    for (const n of [a, b, stopEarly]) n.dispose();
+  });
+
   it('scores unseen images and the training loss, without leaks', async () => {
     const net = createEncoderDecoder(tiny);
     await trainOnDataset(net, train, { ...run, method: 'full', steps: 6 });

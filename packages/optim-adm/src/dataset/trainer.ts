@@ -66,6 +66,24 @@ export interface DatasetCheckpoint {
   history: DatasetStepInfo[];
 }
 
+/**
+ * Early stopping of {@link trainOnDataset} on a score of the network, higher
+ * is better (for example the mean IoU of `evaluateOnDataset` on validation
+ * images). Scores are taken after the pre-training steps only.
+ */
+export interface DatasetEarlyStopping {
+  /** Score every `every` gradient steps (counted from the start of training). */
+  every: number;
+  /** The network's score now (higher is better); may be async. */
+  score: () => number | Promise<number>;
+  /** Scores in a row without an improvement larger than `minDelta` before stopping. @default 3 */
+  patience?: number;
+  /** @default 1e-4 */
+  minDelta?: number;
+  /** When training ends (stopped or not), put back the parameters of the best score. @default true */
+  restoreBest?: boolean;
+}
+
 /** Options of {@link trainOnDataset}. */
 export interface DatasetTrainOptions {
   method: DatasetMethod;
@@ -101,6 +119,12 @@ export interface DatasetTrainOptions {
   logEvery?: number;
   /** Called with each logged step; return `false` to stop. */
   onStep?: (info: DatasetStepInfo) => void | boolean | Promise<void | boolean>;
+  /**
+   * Stop when a score of the network stops improving (see
+   * {@link DatasetEarlyStopping}); a resumed run starts its count afresh.
+   * @default none
+   */
+  earlyStopping?: DatasetEarlyStopping;
   /** Save every `every` steps (and at the end). */
   checkpoint?: {
     every: number;
@@ -124,6 +148,9 @@ export interface DatasetTrainResult {
   elapsedMs: number;
   /** Total Y-step time of this call, ms (ADM). */
   yStepMs: number;
+  /** With `earlyStopping`: every score taken, and the best (whose parameters the network holds when `restoreBest`). */
+  scores?: { step: number; score: number }[];
+  best?: { step: number; score: number };
 }
 
 /**
@@ -167,6 +194,14 @@ export async function trainOnDataset(
   }
   const t0 = performance.now();
   let yTotal = 0;
+  const early = s.earlyStopping ? new EarlyStop(fn, s.earlyStopping, net) : null;
+  const result = (steps: number): DatasetTrainResult => ({
+    history,
+    steps,
+    elapsedMs: performance.now() - t0,
+    yStepMs: yTotal,
+    ...(early ? early.finish(fn, net) : {}),
+  });
   try {
     for (let step = first; step < s.steps; step++) {
       const rng = new Rng(s.seed * 100_003 + step);
@@ -195,6 +230,9 @@ export async function trainOnDataset(
         history.push(info);
         stop = (await o.onStep?.(info)) === false;
       }
+      if (early && !pretraining && done % early.every === 0) {
+        stop = (await early.scoreAt(done)) || stop;
+      }
       if (o.checkpoint && (done % o.checkpoint.every === 0 || done === s.steps || stop)) {
         await o.checkpoint.save({
           method: s.method,
@@ -203,17 +241,71 @@ export async function trainOnDataset(
           history: history.slice(),
         });
       }
-      if (stop) return { history, steps: done, elapsedMs: performance.now() - t0, yStepMs: yTotal };
+      if (stop) return result(done);
     }
   } finally {
     optimizer.dispose();
   }
-  return {
-    history,
-    steps: Math.max(first, s.steps),
-    elapsedMs: performance.now() - t0,
-    yStepMs: yTotal,
-  };
+  return result(Math.max(first, s.steps));
+}
+
+/** The state of {@link DatasetEarlyStopping} in one {@link trainOnDataset} call. */
+class EarlyStop {
+  readonly every: number;
+  private readonly score: () => number | Promise<number>;
+  private readonly patience: number;
+  private readonly minDelta: number;
+  private readonly restoreBest: boolean;
+  private readonly scores: { step: number; score: number }[] = [];
+  private best: { step: number; score: number } | null = null;
+  private bestParams: DatasetCheckpoint['params'] | null = null;
+  private bad = 0;
+
+  constructor(
+    private readonly fn: string,
+    o: Required<Pick<DatasetEarlyStopping, 'every' | 'score'>> & DatasetEarlyStopping,
+    private readonly net: EncoderDecoder,
+  ) {
+    this.every = o.every;
+    this.score = o.score;
+    this.patience = o.patience ?? 3;
+    this.minDelta = o.minDelta ?? 1e-4;
+    this.restoreBest = o.restoreBest ?? true;
+  }
+
+  /** Scores the network after `step` steps; true when it is time to stop. */
+  async scoreAt(step: number): Promise<boolean> {
+    const score = await this.score();
+    if (typeof score !== 'number' || !Number.isFinite(score)) {
+      throw new SegValueError(
+        `${this.fn}: options.earlyStopping.score() returned ${String(score)}, expected a finite number`,
+      );
+    }
+    this.scores.push({ step, score });
+    if (this.best === null || score > this.best.score + this.minDelta) {
+      this.best = { step, score };
+      this.bad = 0;
+      if (this.restoreBest) this.bestParams = paramsCopy(this.net);
+      return false;
+    }
+    this.bad += 1;
+    return this.bad >= this.patience;
+  }
+
+  /** The scores and the best, the network set back to the best's parameters (`restoreBest`). */
+  finish(fn: string, net: EncoderDecoder): Pick<DatasetTrainResult, 'scores' | 'best'> {
+    if (this.bestParams) restoreParams(fn, net, this.bestParams);
+    return { scores: this.scores, ...(this.best ? { best: this.best } : {}) };
+  }
+}
+
+/** A copy of the network's parameters as plain arrays. */
+function paramsCopy(net: EncoderDecoder): DatasetCheckpoint['params'] {
+  const params: DatasetCheckpoint['params'] = {};
+  for (const [name, v] of Object.entries(net.params())) {
+    params[name] = { shape: v.shape.slice(), data: Float32Array.from(v.dataSync()) };
+  }
+  return params;
 }
 
 /** The options of {@link trainOnDataset}, checked, with their defaults. */
@@ -264,6 +356,21 @@ function settings(fn: string, o: DatasetTrainOptions) {
   if (o.onStep !== undefined && typeof o.onStep !== 'function') {
     throw new SegValueError(`${fn}: options.onStep is ${typeof o.onStep}, expected a function`);
   }
+  const es = o.earlyStopping;
+  if (es !== undefined) {
+    if (es === null || typeof es !== 'object') {
+      throw new SegValueError(`${fn}: options.earlyStopping is ${String(es)}, expected an object`);
+    }
+    assertInt(fn, 'options.earlyStopping.every', es.every, 1);
+    if (typeof es.score !== 'function') {
+      throw new SegValueError(
+        `${fn}: options.earlyStopping.score is ${typeof es.score}, expected a function`,
+      );
+    }
+    if (es.patience !== undefined) assertInt(fn, 'options.earlyStopping.patience', es.patience, 1);
+    if (es.minDelta !== undefined)
+      assertNumber(fn, 'options.earlyStopping.minDelta', es.minDelta, 0);
+  }
   const batchOptions = {
     crop,
     shortSide,
@@ -281,6 +388,7 @@ function settings(fn: string, o: DatasetTrainOptions) {
     mu,
     connectivity,
     dense: o.dense ?? {},
+    earlyStopping: es,
     seed,
     logEvery,
   };
@@ -410,8 +518,21 @@ export async function restore(
   optimizer: tf.Optimizer | null,
   cp: Pick<DatasetCheckpoint, 'params' | 'optimizer'>,
 ): Promise<void> {
+  restoreParams(fn, net, cp.params);
+  if (optimizer && cp.optimizer.length > 0) {
+    const named = cp.optimizer.map(({ name, shape, data }) => ({
+      name,
+      tensor: tf.tensor(data, shape, 'float32'),
+    }));
+    await optimizer.setWeights(named);
+    tf.dispose(named.map((t) => t.tensor));
+  }
+}
+
+/** Sets the network's parameters to saved ones (every name and shape checked). */
+function restoreParams(fn: string, net: EncoderDecoder, params: DatasetCheckpoint['params']): void {
   for (const [name, v] of Object.entries(net.params())) {
-    const saved = cp.params[name];
+    const saved = params[name];
     if (
       !saved ||
       saved.shape.length !== v.shape.length ||
@@ -422,13 +543,5 @@ export async function restore(
       );
     }
     tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, 'float32')));
-  }
-  if (optimizer && cp.optimizer.length > 0) {
-    const named = cp.optimizer.map(({ name, shape, data }) => ({
-      name,
-      tensor: tf.tensor(data, shape, 'float32'),
-    }));
-    await optimizer.setWeights(named);
-    tf.dispose(named.map((t) => t.tensor));
   }
 }
