@@ -3,9 +3,14 @@
 // shapes (batch 8, 64×64×32 → 32, 3×3, the size toolchain.md measured; batch 2 with --quick).
 // Then wasm threads: the same step, a matMul 512³ and a small op-bound step
 // (batch 1, 32×32×16 → 16) on 1 and 2 threads (initBackend({ threads })).
+// Then the Conv2D filter gradient alone on wasm, the SIMD kernel against the
+// convolution path it replaced (conv2dFilterGradByConvolution), alternated
+// call by call: optim-adm's pixel-net 3×3 layers (120×90, 9 → 16, and
+// 16 → 16 dilated 2) and the step's 64×64×32 → 32 layer.
 // --no-cpu skips the cpu reference (about a minute). Prints tables and a last
 // line `BENCH {json}`.
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dFilterGrad, conv2dFilterGradByConvolution } from '../src/gradients/conv2d-grad.js';
 import { initBackend, Rng } from '../src/index.js';
 import { median } from '../src/testing/index.js';
 
@@ -128,6 +133,53 @@ for (const [name, key] of [
   );
 }
 if (t2.fallback) console.log(`threads fallback: ${t2.fallback}`);
+// --- the filter gradient alone: SIMD kernel vs the convolution path ---
+await initBackend({ threads: 1 });
+const gradRows: Array<{ name: string; key: string; kernel: number; convolution: number }> = [];
+for (const [name, key, b, h, w, ci, co, dilation] of [
+  ['pixel net conv1, 120×90, 9 → 16, 3×3', 'pixelConv1', 1, 90, 120, 9, 16, 1],
+  ['pixel net conv2, 120×90, 16 → 16, 3×3 dilated 2', 'pixelConv2', 1, 90, 120, 16, 16, 2],
+  [`batch ${batch}, 64×64×32 → 32, 3×3`, 'step64', batch, 64, 64, 32, 32, 1],
+] as const) {
+  const x = tf.tensor4d(rng.normalArray(b * h * w * ci), [b, h, w, ci]);
+  const dy = tf.tensor4d(rng.normalArray(b * h * w * co), [b, h, w, co]);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    [3, 3, ci, co],
+    1,
+    dilation,
+    'same',
+    undefined,
+    false,
+    'channelsLast',
+  );
+  const once = (f: typeof conv2dFilterGrad) => {
+    const t0 = performance.now();
+    tf.tidy(() => void f(x, dy, info).dataSync());
+    return performance.now() - t0;
+  };
+  const kernelMs: number[] = [];
+  const convolutionMs: number[] = [];
+  once(conv2dFilterGrad);
+  once(conv2dFilterGradByConvolution);
+  const n = (quick ? 5 : 30) * (b === 1 ? 4 : 1);
+  for (let i = 0; i < n; i++) {
+    kernelMs.push(once(conv2dFilterGrad));
+    convolutionMs.push(once(conv2dFilterGradByConvolution));
+  }
+  gradRows.push({ name, key, kernel: median(kernelMs), convolution: median(convolutionMs) });
+  tf.dispose([x, dy]);
+}
+console.log(
+  '\n| wasm filter gradient, ms (median, alternated) | SIMD kernel | convolution path | speed-up |',
+);
+console.log('|---|---|---|---|');
+for (const r of gradRows) {
+  console.log(
+    `| ${r.name} | ${r.kernel.toFixed(2)} | ${r.convolution.toFixed(2)} | ${(r.convolution / r.kernel).toFixed(2)}× |`,
+  );
+}
+
 console.log(
   `BENCH ${JSON.stringify({
     conv2dStepMsWasm: wasmMs,
@@ -141,5 +193,11 @@ console.log(
     matMul512MsThreads2: t2.matMul,
     smallStepMsThreads1: t1.small,
     smallStepMsThreads2: t2.small,
+    ...Object.fromEntries(
+      gradRows.flatMap((r) => [
+        [`${r.key}FilterGradMsKernel`, r.kernel],
+        [`${r.key}FilterGradMsConvolution`, r.convolution],
+      ]),
+    ),
   })}`,
 );

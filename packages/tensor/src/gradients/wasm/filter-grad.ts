@@ -122,13 +122,20 @@ function kernelOf(backend: unknown): FilterGradExports | null {
   return memory ? instanceOn(memory) : null;
 }
 
-/** True when the active backend is wasm and the SIMD filter-gradient kernel runs on it. */
+/**
+ * True when the active backend is wasm, the kernel is registered for it and
+ * the SIMD module runs on its memory.
+ */
 export function wasmFilterGradReady(): boolean {
-  return tf.getBackend() === 'wasm' && kernelOf(tf.backend()) !== null;
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(SEG_CONV2D_BACKPROP_FILTER, 'wasm') !== undefined &&
+    kernelOf(tf.backend()) !== null
+  );
 }
 
 /** Bytes of dy (and x) a tile of output rows should span: the tile's rows stay in cache across the taps. */
-export const TILE_BYTES = 16384;
+export const TILE_BYTES = 65536;
 
 /**
  * `dW[ky,kx,c,o] = Σ x[b, y·sh + ky·dh − top, x·sw + kx·dw − left, c] · dy[b,y,x,o]`
