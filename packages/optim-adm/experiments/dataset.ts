@@ -3,18 +3,19 @@
 // scribbles (Marin et al., CVPR 2019; Tang et al., ECCV 2018).
 //   npx -y pnpm@10.34.8 --filter @seg/optim-adm experiment:dataset [--quick]
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
-//     [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--workers 2]
-//     [--anchor-only] [--out DIR] [--fresh] [--svg FILE] [--figure FILE.png|.jpg]
-//     [--tune [--val 40]] [--settings FILE | --default-settings]
-// --tune chooses each method's setting on a validation split of the training
-// images only (the last --val of a seeded shuffle; the test images are not
-// read) and writes the choice to --settings (default
-// experiments/dataset/settings.json), which a run without --tune reads.
-// Each method trains in its own worker (two at a time on 2 cores), with a
+//     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N]
+//     [--workers 2] [--anchor-only] [--out DIR] [--fresh] [--svg FILE]
+//     [--figure FILE.png|.jpg]
+// The protocol: a seeded --val of the training images is held out as the
+// validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
+// dense loss's λ) trains on the rest, each method's setting is the one with
+// the best validation IoU, and the test images (never used for a choice,
+// their scribbles unused) score the chosen networks.
+// Each run trains in its own worker (two at a time on 2 cores), with a
 // checkpoint in --out (default out/dataset[-quick]); a rerun with the same
 // settings resumes from them (--fresh deletes them first). pce, GD and ADM
 // start from one shared pCE pre-training run. Last line: RESULT {json}.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerPool } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
@@ -73,57 +74,42 @@ if (trainArg) {
   );
   split = { trainDir: dir, testDir: dir, train, test, seed };
 }
-const tune = flag('--tune');
-if (tune) {
-  // the validation split: held out of the training images; the test images are not read
-  const valCount = Number(opt('--val', '40'));
-  const { train, test } = splitNames(split.train, split.train.length - valCount, 2);
-  split = { ...split, testDir: split.trainDir, train, test };
-}
+// the validation split: held out of the training images, by a seed
+const valCount = Number(opt('--val', '40'));
+const held = splitNames(split.train, split.train.length - valCount, 2);
+split.train = held.train;
+let val = held.test;
 if (quick) {
-  // a few images, so that all five methods fit about 2 minutes on 2 cores
-  split.train = split.train.filter((_, i) => i % Math.ceil(split.train.length / 24) === 0);
-  split.test = split.test.filter((_, i) => i % Math.ceil(split.test.length / 8) === 0);
+  // a few images, so that the quick run fits about 3 minutes on 2 cores
+  const few = (names: string[], n: number) =>
+    names.filter((_, i) => i % Math.ceil(names.length / n) === 0);
+  split.train = few(split.train, 24);
+  val = few(val, 8);
+  split.test = few(split.test, 8);
 }
 
-// Settings: each method's λ (and ADM's μ) chosen on the validation split by
-// --tune from TUNE_GRID and read from --settings; without that file, the
-// defaults below (the per-image experiment's ADM λ = 5, μ = 1; the dense loss
-// scaled as explained there). λ is the per-pixel Potts weight at the
-// network's scale, as in trainAdm; ADM's λ is also the one at which the
-// training-set loss of GD and ADM is compared.
-type Tunable = 'gd-grid' | 'gd-dense' | 'adm';
+// The settings each method is chosen from (by the validation IoU). λ is the
+// per-pixel Potts weight at the network's scale, as in trainAdm; the dense
+// loss's σ_xy is scaled from the reference's 100 px (rloss, images ~250 px
+// wide as fed) to our ~100-px images, its λ around the value where λ·R/N of
+// a uniform S is about half a pCE (the per-image setting's 0.02 on 64-px
+// crops swamps pCE). ADM's μ = 1 (the per-image experiment's choice).
 type Setting = { lambda: number; mu?: number };
-const DEFAULT_SETTINGS: Record<Tunable, Setting> = {
-  'gd-grid': { lambda: 5 },
-  // the dense CRF loss's σ_xy scaled from the reference's 100 px (rloss, images
-  // ~250 px wide as fed) to our ~100-px images; λ so that λ·R/N of a uniform S
-  // is about half a pCE (the per-image setting's 0.02 on 64-px crops swamps pCE:
-  // the quick run's network went all background)
-  'gd-dense': { lambda: 0.001 },
-  adm: { lambda: 5, mu: 1 },
-};
-const TUNE_GRID: Record<Tunable, Setting[]> = {
-  'gd-grid': [{ lambda: 0.5 }, { lambda: 2 }, { lambda: 5 }],
+const SELECTION_GRID: Record<DatasetMethod, Setting[] | null> = {
+  pce: null,
+  'gd-grid': [{ lambda: 0.5 }, { lambda: 2 }, { lambda: 5 }, { lambda: 10 }],
   'gd-dense': [{ lambda: 0.0003 }, { lambda: 0.001 }, { lambda: 0.003 }],
   adm: [
     { lambda: 2, mu: 1 },
     { lambda: 5, mu: 1 },
     { lambda: 10, mu: 1 },
   ],
+  full: null,
 };
-const settingsPath = opt(
-  '--settings',
-  new URL(`./dataset/settings${quick ? '-quick' : ''}.json`, import.meta.url).pathname,
-);
-let settings = DEFAULT_SETTINGS;
-let settingsFrom = 'defaults';
-if (!tune && !flag('--default-settings') && existsSync(settingsPath)) {
-  settings = { ...DEFAULT_SETTINGS, ...JSON.parse(readFileSync(settingsPath, 'utf8')).chosen };
-  settingsFrom = settingsPath;
-}
-const LAMBDA = settings.adm.lambda;
-const steps = Number(opt('--steps', quick ? '40' : tune ? '600' : '1200'));
+// the λ of the training-set loss that the runs record (its two terms are
+// recorded too, so the loss at any λ is pCE + λ·potts)
+const LOSS_LAMBDA = 5;
+const steps = Number(opt('--steps', quick ? '40' : '600'));
 const common = {
   steps,
   batchSize: quick ? 4 : 8,
@@ -136,87 +122,68 @@ const common = {
 // pCE pre-training of GD and ADM: the first half (a multiple of the log interval)
 const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {
-  switch (method) {
-    case 'pce':
-    case 'full':
-      return { ...common };
-    case 'gd-dense':
-      return {
-        ...common,
-        ...(setting ?? settings[method]),
-        dense: { sigmaXy: 40 },
-        pretrainSteps: pretrain,
-      };
-    default:
-      return { ...common, ...(setting ?? settings[method]), pretrainSteps: pretrain };
-  }
+  if (method === 'pce' || method === 'full') return { ...common };
+  if (method === 'gd-dense')
+    return { ...common, ...setting, dense: { sigmaXy: 40 }, pretrainSteps: pretrain };
+  return { ...common, ...setting, pretrainSteps: pretrain };
 };
 const channels = quick ? [8, 16, 24, 32] : [16, 32, 48, 64];
+
 /** One training run: a method with its setting, checkpointed under `id`. */
 interface Run {
   id: string;
   method: DatasetMethod;
   setting?: Setting;
 }
+const settingName = (x: Setting) =>
+  `l${x.lambda}` + (x.mu !== undefined && x.mu !== 1 ? `-mu${x.mu}` : '');
+const runs: Run[] = methods.flatMap(
+  (m): Run[] =>
+    SELECTION_GRID[m]?.map((x) => ({
+      id: `tune-${m}-${settingName(x)}`,
+      method: m,
+      setting: x,
+    })) ?? [{ id: `tune-${m}`, method: m }],
+);
+const curved = (r: Run) => r.method === 'adm' || r.method === 'gd-grid';
 const task = (run: Run): MethodTask => ({
   method: run.method,
   trainDir: split.trainDir,
   trainNames: split.train,
-  testDir: split.testDir,
-  testNames: split.test,
+  // the validation images (the training folder's); the test images are scored beside them
+  testDir: split.trainDir,
+  testNames: val,
+  finalDir: split.testDir,
+  finalNames: split.test,
   channels,
   netSeed: 1,
   train: trainOptions(run.method, run.setting),
-  lossLambda: LAMBDA,
-  curveEvery: curveIds.includes(run.id) ? (quick ? 20 : 100) : 0,
+  lossLambda: LOSS_LAMBDA,
+  curveEvery: curved(run) ? (quick ? 20 : 100) : 0,
   curveImages: quick ? 8 : 40,
   checkpointPath: join(outDir, `${run.id}.json`),
   checkpointEvery: quick ? 20 : 100,
   graphCutLambda: 10,
-  figureNames: figurePath && !tune ? split.test.slice(0, 4) : [],
+  figureNames: figurePath ? split.test.slice(0, 4) : [],
 });
-const tunable = (m: DatasetMethod): m is Tunable => m in TUNE_GRID;
-const settingName = (x: Setting) =>
-  `l${x.lambda}` + (x.mu !== undefined && x.mu !== 1 ? `-mu${x.mu}` : '');
-// --tune: every grid setting of the tunable methods, plus pce (the baseline);
-// otherwise one run a method, and GD (grid) also at ADM's λ when its own
-// differs, for the training-loss comparison at the same λ
-const runs: Run[] = tune
-  ? methods
-      .filter((m) => m !== 'full')
-      .flatMap((m): Run[] =>
-        tunable(m)
-          ? TUNE_GRID[m].map((x) => ({ id: `tune-${m}-${settingName(x)}`, method: m, setting: x }))
-          : [{ id: `tune-${m}`, method: m }],
-      )
-  : methods.map((m): Run => ({ id: m, method: m }));
-const gdAtAdmLambda =
-  !tune &&
-  methods.includes('gd-grid') &&
-  methods.includes('adm') &&
-  settings['gd-grid'].lambda !== LAMBDA;
-const gdLossId = gdAtAdmLambda ? `gd-grid-at-${settingName({ lambda: LAMBDA })}` : 'gd-grid';
-if (gdAtAdmLambda) runs.push({ id: gdLossId, method: 'gd-grid', setting: { lambda: LAMBDA } });
-// the training-loss curves: ADM and GD (grid) at the same λ
-const curveIds = tune ? [] : ['adm', gdLossId];
 
 console.log(
-  `Data-set experiment${quick ? ' (quick)' : ''}${tune ? ' — tuning on the validation split' : ''}: train ${split.train.length} images of ${split.trainDir}, ${tune ? 'validation' : 'test'} ${split.test.length} of ${split.testDir}` +
+  `Data-set experiment${quick ? ' (quick)' : ''}: train ${split.train.length} and validation ${val.length} images of ${split.trainDir}, test ${split.test.length} of ${split.testDir}` +
     (split.seed !== null ? ` (seeded split, seed ${split.seed})` : ''),
 );
 console.log(
-  `network channels ${channels.join('/')}, ${workers} workers; common ${JSON.stringify(common)}; settings: ${settingsFrom}`,
+  `network channels ${channels.join('/')}, ${workers} workers; common ${JSON.stringify(common)}`,
 );
 for (const r of runs) console.log(`run ${r.id}: ${JSON.stringify(task(r).train)}`);
 
 if (flag('--fresh')) {
-  for (const r of [...runs, { id: tune ? 'tune-pce-pretrain' : 'pce-pretrain' }])
+  for (const r of [...runs, { id: 'tune-pce-pretrain' }])
     rmSync(join(outDir, `${r.id}.json`), { force: true });
 }
 // One pCE run to `pretrain` steps starts pce, GD and ADM alike (their first
 // steps are exactly its steps: trainOnDataset's resume from a 'pce' checkpoint).
-const pretrainPath = join(outDir, tune ? 'tune-pce-pretrain.json' : 'pce-pretrain.json');
-const pceTask = task({ id: 'pce', method: 'pce' });
+const pretrainPath = join(outDir, 'tune-pce-pretrain.json');
+const pceTask = task({ id: 'tune-pce', method: 'pce' });
 const pretrainTask: MethodTask = { ...pceTask, checkpointPath: pretrainPath, stopAt: pretrain };
 const usesPretrain = (m: DatasetMethod) => m !== 'full' && pretrain > 0;
 
@@ -253,7 +220,7 @@ try {
         usesPretrain(run.method) ? { ...task(run), initFrom } : task(run),
       ]);
       console.log(
-        `  ${run.id}: IoU ${r.iou.toFixed(4)} (graph cut ${r.iouGraphCut.toFixed(4)}, dense CRF ${r.iouDenseCrf?.toFixed(4)}), ` +
+        `  ${run.id}: validation IoU ${r.iou.toFixed(4)}, test IoU ${r.final!.iou.toFixed(4)} (graph cut ${r.final!.iouGraphCut.toFixed(4)}, dense CRF ${r.final!.iouDenseCrf?.toFixed(4)}), ` +
           `train loss ${r.trainLoss.toFixed(4)}, ${r.steps} steps in ${r.trainSec.toFixed(1)} s` +
           (r.resumedFrom ? ` (resumed at ${r.resumedFrom})` : '') +
           `, Y-steps ${r.yStepSec.toFixed(1)} s, eval ${r.evalSec.toFixed(1)} s`,
@@ -265,49 +232,69 @@ try {
   await pool.close();
 }
 
-if (tune) {
-  // each method's setting: the best mean validation IoU of the network's argmax
+const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '' : v.toFixed(4));
+const lossAt = (r: MethodResult, lambda: number) => r.trainPartialCE + lambda * r.trainPotts;
+console.log('');
+console.log('Every run (each method'"'"'s setting is chosen by the validation column alone; the test column of every run is shown for completeness):');
+console.log(
+  `| run | validation IoU | test IoU | + graph cut | + dense CRF | train loss at its λ | train s |`,
+);
+console.log('|---|---|---|---|---|---|---|');
+for (const run of runs) {
+  const r = byId.get(run.id)!;
+  const lambda = run.setting?.lambda ?? LOSS_LAMBDA;
+  console.log(
+    `| ${run.id} | ${f4(r.iou)} | ${f4(r.final!.iou)} | ${f4(r.final!.iouGraphCut)} | ${f4(r.final!.iouDenseCrf)} | ${f4(lossAt(r, lambda))} | ${r.trainSec.toFixed(1)} |`,
+  );
+}
+// each method's run: the best validation IoU of the network's argmax
+const chosen = new Map<DatasetMethod, Run>();
+for (const m of methods) {
+  const best = runs
+    .filter((r) => r.method === m)
+    .reduce((a, b) => (byId.get(b.id)!.iou > byId.get(a.id)!.iou ? b : a));
+  chosen.set(m, best);
+}
+const admRun = chosen.get('adm');
+const LAMBDA = admRun?.setting?.lambda ?? LOSS_LAMBDA;
+// GD on the grid CRF trained at ADM's chosen λ: the loss comparison at one λ
+const gdAtAdmLambda = runs.find((r) => r.method === 'gd-grid' && r.setting?.lambda === LAMBDA);
+console.log('');
+console.log(
+  `Chosen on validation, scored on the ${split.test.length} test images (training loss at ADM's λ = ${LAMBDA}):`,
+);
+console.log(
+  `| method | setting | validation IoU | test IoU (argmax) | + graph cut | + dense CRF | train loss (λ=${LAMBDA}) | steps | train s |`,
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const m of methods) {
+  const run = chosen.get(m)!;
+  const r = byId.get(run.id)!;
+  console.log(
+    `| ${m} | ${run.setting ? JSON.stringify(run.setting) : ''} | ${f4(r.iou)} | ${f4(r.final!.iou)} | ${f4(r.final!.iouGraphCut)} | ${f4(r.final!.iouDenseCrf)} | ${f4(lossAt(r, LAMBDA))} | ${r.steps} | ${r.trainSec.toFixed(1)} |`,
+  );
+}
+// the optimisation claim at every λ both GD (grid) and ADM were trained with
+const pairedAdm = runs.filter(
+  (r) =>
+    r.method === 'adm' &&
+    runs.some((g) => g.method === 'gd-grid' && g.setting?.lambda === r.setting?.lambda),
+);
+const lossPairs = pairedAdm.map((a) => {
+  const lambda = a.setting!.lambda;
+  const g = runs.find((r) => r.method === 'gd-grid' && r.setting?.lambda === lambda)!;
+  return { lambda, adm: lossAt(byId.get(a.id)!, lambda), gdGrid: lossAt(byId.get(g.id)!, lambda) };
+});
+if (lossPairs.length) {
   console.log('');
   console.log(
-    `| run | validation IoU (argmax) | + graph cut | + dense CRF | train loss (λ=${LAMBDA}) |`,
+    'Training-set regularized loss pCE + (λ/N)·R(argmax S), GD (grid) and ADM trained at the same λ:',
   );
-  console.log('|---|---|---|---|---|');
-  for (const r of runs) {
-    const x = byId.get(r.id)!;
-    console.log(
-      `| ${r.id} | ${x.iou.toFixed(4)} | ${x.iouGraphCut.toFixed(4)} | ${x.iouDenseCrf?.toFixed(4) ?? ''} | ${x.trainLoss.toFixed(4)} |`,
-    );
-  }
-  const chosen: Partial<Record<Tunable, Setting>> = {};
-  for (const m of methods.filter(tunable)) {
-    const best = runs
-      .filter((r) => r.method === m)
-      .reduce((a, b) => (byId.get(b.id)!.iou > byId.get(a.id)!.iou ? b : a));
-    chosen[m] = best.setting!;
-    console.log(
-      `chosen ${m}: ${JSON.stringify(best.setting)} (validation IoU ${byId.get(best.id)!.iou.toFixed(4)})`,
-    );
-  }
-  const validation = Object.fromEntries(runs.map((r) => [r.id, byId.get(r.id)!.iou]));
-  const record = {
-    chosen,
-    validation,
-    grid: TUNE_GRID,
-    steps,
-    train: split.train.length,
-    val: split.test.length,
-    classicGraphCutIoU: anchorIoU,
-  };
-  writeFileSync(settingsPath, `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`settings: ${settingsPath}`);
-  const wallSec = (performance.now() - t0) / 1000;
-  console.log(`total ${wallSec.toFixed(1)} s`);
-  console.log(`RESULT ${JSON.stringify({ ...record, wallSec })}`);
-  process.exit(0);
+  console.log('| λ | GD (grid CRF) | ADM |');
+  console.log('|---|---|---|');
+  for (const p of lossPairs) console.log(`| ${p.lambda} | ${f4(p.gdGrid)} | ${f4(p.adm)} |`);
 }
-const results = methods.map((m) => byId.get(m)!);
-const gdAtLambda = byId.get(gdLossId);
-const get = (m: DatasetMethod) => byId.get(m);
+
 const key: Record<DatasetMethod, string> = {
   pce: 'pce',
   'gd-grid': 'gdGrid',
@@ -315,58 +302,54 @@ const key: Record<DatasetMethod, string> = {
   adm: 'adm',
   full: 'full',
 };
-console.log('');
-console.log(
-  `| method | test IoU (argmax) | + graph cut | + dense CRF | train loss (λ=${LAMBDA}) | steps | train s |`,
-);
-console.log('|---|---|---|---|---|---|---|');
-for (const run of runs) {
-  const r = byId.get(run.id)!;
-  console.log(
-    `| ${run.id} | ${r.iou.toFixed(4)} | ${r.iouGraphCut.toFixed(4)} | ${r.iouDenseCrf?.toFixed(4) ?? ''} | ${r.trainLoss.toFixed(4)} | ${r.steps} | ${r.trainSec.toFixed(1)} |`,
-  );
-}
 const result: Record<string, unknown> = {};
-for (const r of results) {
-  const k = key[r.method];
-  result[`${k}IoU`] = r.iou;
-  result[`${k}GraphCutIoU`] = r.iouGraphCut;
-  result[`${k}DenseCrfIoU`] = r.iouDenseCrf;
-  result[`${k}Loss`] = r.trainLoss;
+for (const m of methods) {
+  const r = byId.get(chosen.get(m)!.id)!;
+  const k = key[m];
+  result[`${k}IoU`] = r.final!.iou;
+  result[`${k}GraphCutIoU`] = r.final!.iouGraphCut;
+  result[`${k}DenseCrfIoU`] = r.final!.iouDenseCrf;
+  result[`${k}ValIoU`] = r.iou;
+  result[`${k}Loss`] = lossAt(r, LAMBDA);
 }
-if (gdAtAdmLambda && gdAtLambda) {
-  // the paper's optimisation claim: GD and ADM on the same loss (ADM's λ)
-  result.gdGridOwnLambdaLoss = result.gdGridLoss;
-  result.gdGridLoss = gdAtLambda.trainLoss;
-  result.gdGridAtAdmLambdaIoU = gdAtLambda.iou;
-}
-result.settings = { from: settingsFrom, ...settings };
+if (gdAtAdmLambda) result.gdGridLoss = lossAt(byId.get(gdAtAdmLambda.id)!, LAMBDA);
+result.lossLambda = LAMBDA;
+result.lossPairs = lossPairs;
+result.chosen = Object.fromEntries([...chosen].map(([m, r]) => [m, r.setting ?? null]));
+result.validation = Object.fromEntries(runs.map((r) => [r.id, byId.get(r.id)!.iou]));
+result.testAll = Object.fromEntries(runs.map((r) => [r.id, byId.get(r.id)!.final!.iou]));
 result.graphCutIoU = anchorIoU;
-result.trainSec = Object.fromEntries(results.map((r) => [r.method, r.trainSec]));
+result.trainSec = Object.fromEntries(
+  methods.map((m) => [m, byId.get(chosen.get(m)!.id)!.trainSec]),
+);
+result.trainSecAll = runs.reduce((t, r) => t + byId.get(r.id)!.trainSec, 0);
 result.steps = steps;
-result.params = results[0]?.params;
+result.params = byId.get(runs[0]!.id)?.params;
 result.split = {
   trainDir: split.trainDir,
   testDir: split.testDir,
   seed: split.seed,
   train: split.train.length,
+  val: val.length,
   test: split.test.length,
   testNames: split.test,
 };
 result.quick = quick;
-const adm = get('adm');
-const gd = gdAtLambda;
-if (adm && gd && adm.curve.length && gd.curve.length) {
-  const curveImages = task({ id: 'adm', method: 'adm' }).curveImages;
+const admCurve = admRun ? byId.get(admRun.id)!.curve : [];
+const gdCurve = gdAtAdmLambda ? byId.get(gdAtAdmLambda.id)!.curve : [];
+if (admCurve.length && gdCurve.length) {
+  const curveImages = task(admRun!).curveImages;
   const curveCount = split.train.filter(
     (_, i) => i % Math.max(1, Math.floor(split.train.length / curveImages)) === 0,
   ).length;
-  result.curves = { adm: adm.curve, gdGrid: gd.curve };
+  const at = (c: typeof admCurve) =>
+    c.map((p) => ({ steps: p.steps, loss: p.partialCE + LAMBDA * p.potts }));
+  result.curves = { adm: at(admCurve), gdGrid: at(gdCurve) };
   if (svgPath) {
     writeFileSync(
       svgPath,
       lossCurveSvg(
-        { ADM: adm.curve, 'GD (grid CRF)': gd.curve },
+        { ADM: at(admCurve), 'GD (grid CRF)': at(gdCurve) },
         `Training-set regularized loss (λ=${LAMBDA}), ${curveCount} of the ${split.train.length} training images`,
       ),
     );
@@ -377,9 +360,9 @@ if (figurePath) {
   writePredictionFigure(
     figurePath,
     loadDataset(split.testDir, split.test.slice(0, 4)),
-    Object.fromEntries(results.map((r) => [r.method, r.figure])),
+    Object.fromEntries(methods.map((m) => [m, byId.get(chosen.get(m)!.id)!.figure])),
   );
-  console.log(`figure (image, truth, ${results.map((r) => r.method).join(', ')}): ${figurePath}`);
+  console.log(`figure (image, truth, ${methods.join(', ')}): ${figurePath}`);
 }
 result.wallSec = (performance.now() - t0) / 1000;
 console.log(`total ${(result.wallSec as number).toFixed(1)} s`);

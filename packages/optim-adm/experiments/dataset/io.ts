@@ -72,6 +72,15 @@ export function loadCheckpoint(path: string, meta: unknown): DatasetCheckpoint |
 
 /** The settings a checkpoint of `task` is valid for (what changes the training). */
 export function checkpointMeta(task: MethodTask): unknown {
-  const { checkpointPath, curveEvery, stopAt, initFrom, figureNames, ...meta } = task;
+  const {
+    checkpointPath,
+    curveEvery,
+    stopAt,
+    initFrom,
+    figureNames,
+    finalDir,
+    finalNames,
+    ...meta
+  } = task;
   return meta;
 }

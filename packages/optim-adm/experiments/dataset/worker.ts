@@ -42,6 +42,24 @@ export interface MethodTask {
   figureNames?: string[];
   /** Start from this checkpoint (a pce pre-training run's) when there is none of this run. */
   initFrom?: { path: string; meta: unknown };
+  /** Images scored as well, beside `testNames` (which are then the validation images). */
+  finalDir?: string;
+  finalNames?: string[];
+}
+
+/** A curve point: the training-set loss `partialCE + λ·potts` at any λ. */
+export interface CurvePoint {
+  steps: number;
+  partialCE: number;
+  potts: number;
+}
+
+/** Scores of one image set. */
+export interface SetScores {
+  iou: number;
+  iouGraphCut: number;
+  iouDenseCrf: number | null;
+  perImage: Record<string, number>;
 }
 
 export interface MethodResult {
@@ -62,7 +80,9 @@ export interface MethodResult {
   yStepSec: number;
   steps: number;
   resumedFrom: number;
-  curve: { steps: number; loss: number }[];
+  curve: CurvePoint[];
+  /** The scores on `finalNames`, when given. */
+  final: SetScores | null;
   params: number;
   /** Predictions on `figureNames`: 1 object, 0 background, full size. */
   figure: Record<string, Uint8Array>;
@@ -83,22 +103,24 @@ async function run(task: MethodTask): Promise<MethodResult> {
   const curveSet = train.filter(
     (_, i) => i % Math.max(1, Math.floor(train.length / task.curveImages)) === 0,
   );
-  const curve: { steps: number; loss: number }[] = [];
+  const curve: CurvePoint[] = [];
+  const point = (steps: number): CurvePoint => {
+    const l = datasetLoss(net, curveSet, task.lossLambda, shortSide);
+    return { steps, partialCE: l.partialCE, potts: l.potts };
+  };
   const prevSec = resume?.history.at(-1)?.elapsedMs ?? 0;
   let curveMs = 0;
   try {
-    // the curve's first point: where a run started from pre-training begins
-    if (
-      task.curveEvery > 0 &&
-      resume &&
-      task.stopAt === undefined &&
-      resume.method !== task.method
-    ) {
+    // the curve's first points: the end of the pre-training this run started
+    // from, and the step a run resumes at (the points are not checkpointed)
+    if (task.curveEvery > 0 && resume && task.stopAt === undefined) {
+      const init = task.initFrom ? loadCheckpoint(task.initFrom.path, task.initFrom.meta) : null;
+      if (init && init.step < resume.step) {
+        await restore('experiment:dataset', net, null, init);
+        curve.push(point(init.step));
+      }
       await restore('experiment:dataset', net, null, resume);
-      curve.push({
-        steps: resume.step,
-        loss: datasetLoss(net, curveSet, task.lossLambda, shortSide).mean,
-      });
+      curve.push(point(resume.step));
     }
     // a pre-training run whose checkpoint is already there has nothing to do
     const done = task.stopAt !== undefined && resume !== null && resume.step >= task.stopAt;
@@ -120,10 +142,7 @@ async function run(task: MethodTask): Promise<MethodResult> {
             if (task.stopAt !== undefined && info.step >= task.stopAt) return false;
             if (task.curveEvery > 0 && info.step % task.curveEvery === 0) {
               const tc = performance.now();
-              curve.push({
-                steps: info.step,
-                loss: datasetLoss(net, curveSet, task.lossLambda, shortSide).mean,
-              });
+              curve.push(point(info.step));
               curveMs += performance.now() - tc;
             }
           },
@@ -145,6 +164,7 @@ async function run(task: MethodTask): Promise<MethodResult> {
         steps: r.steps,
         resumedFrom: resume?.step ?? 0,
         curve,
+        final: null,
         params: net.numParams(),
         figure: {},
       };
@@ -154,10 +174,14 @@ async function run(task: MethodTask): Promise<MethodResult> {
       shortSide,
       graphCutLambda: task.graphCutLambda,
     });
+    const finalSet = task.finalNames ? loadDataset(task.finalDir!, task.finalNames) : null;
+    const finalScores = finalSet
+      ? evaluateOnDataset(net, finalSet, { shortSide, graphCutLambda: task.graphCutLambda })
+      : null;
     const loss = datasetLoss(net, train, task.lossLambda, shortSide);
     const evalSec = (performance.now() - te) / 1000;
     const figure: Record<string, Uint8Array> = {};
-    for (const ex of test.filter((e) => task.figureNames?.includes(e.name))) {
+    for (const ex of (finalSet ?? test).filter((e) => task.figureNames?.includes(e.name))) {
       const { full } = predictExample(net, ex, shortSide);
       figure[ex.name] = Uint8Array.from({ length: full.width * full.height }, (_, p) =>
         full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0,
@@ -180,6 +204,16 @@ async function run(task: MethodTask): Promise<MethodResult> {
       steps: r.steps,
       resumedFrom: resume?.step ?? 0,
       curve,
+      final: finalScores
+        ? {
+            iou: finalScores.mean.network,
+            iouGraphCut: finalScores.mean.graphCut,
+            iouDenseCrf: finalScores.mean.denseCrf,
+            perImage: Object.fromEntries(
+              finalScores.names.map((n, i) => [n, finalScores.network[i]!]),
+            ),
+          }
+        : null,
       params: net.numParams(),
       figure,
     };
