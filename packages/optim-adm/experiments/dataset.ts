@@ -235,7 +235,9 @@ try {
 const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '' : v.toFixed(4));
 const lossAt = (r: MethodResult, lambda: number) => r.trainPartialCE + lambda * r.trainPotts;
 console.log('');
-console.log('Every run (each method'"'"'s setting is chosen by the validation column alone; the test column of every run is shown for completeness):');
+console.log(
+  "Every run (each method's setting is chosen by the validation column alone; the test column of every run is shown for completeness):",
+);
 console.log(
   `| run | validation IoU | test IoU | + graph cut | + dense CRF | train loss at its λ | train s |`,
 );
