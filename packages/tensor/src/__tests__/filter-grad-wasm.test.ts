@@ -198,49 +198,74 @@ describeBackends('conv2dFilterGrad', (backend) => {
   });
 });
 
+/** dW by the kernel itself (wasm), with tiles of `tileRows` × `tileCols` when given, and the float64 reference. */
+function byKernel(c: Case, seed: number, tileRows = 0, tileCols = 0) {
+  const rng = new Rng(seed);
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.b, c.h, c.w, c.ci],
+    [c.kh, c.kw, c.ci, c.co],
+    c.stride,
+    c.dilation,
+    c.pad,
+  );
+  const xs = rng.normalArray(c.b * c.h * c.w * c.ci);
+  const gs = rng.normalArray(c.b * info.outHeight * info.outWidth * c.co);
+  const attrs: FilterGradAttrs = {
+    filterHeight: c.kh,
+    filterWidth: c.kw,
+    strideHeight: c.stride,
+    strideWidth: c.stride,
+    dilationHeight: c.dilation,
+    dilationWidth: c.dilation,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    tileRows,
+    tileCols,
+  };
+  const dw = tf.tidy(
+    () =>
+      (
+        tf.engine().runKernel(
+          SEG_CONV2D_BACKPROP_FILTER,
+          {
+            x: tf.tensor4d(xs, [c.b, c.h, c.w, c.ci]),
+            dy: tf.tensor4d(gs, [c.b, info.outHeight, info.outWidth, c.co]),
+          },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor
+      ).dataSync() as Float32Array,
+  );
+  return { dw, ref: filterGrad64(c, xs, gs) };
+}
+
 describe('SegConv2DBackpropFilter', () => {
+  it('gives the same dW for any tiling of the output (1e-5 relative to the largest entry)', async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+    fc.assert(
+      fc.property(
+        caseArb,
+        fc.integer(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        (c, seed, rows, cols) => {
+          const { dw, ref } = byKernel(c, seed, rows, cols);
+          expect(relErr(dw, ref)).toBeLessThan(1e-5);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('runs on the shared memory of the 2-thread build, stride and dilation together, and 1×1', async () => {
     try {
       const report = await initBackend({ backend: 'wasm', threads: 2 });
       expect(wasmFilterGradReady()).toBe(true);
-      const rng = new Rng(5);
       for (const c of [
         { b: 2, h: 9, w: 8, ci: 5, co: 19, kh: 3, kw: 2, stride: 2, dilation: 2, pad: 'same' },
         { b: 1, h: 5, w: 6, ci: 4, co: 6, kh: 1, kw: 1, stride: 1, dilation: 1, pad: 'valid' },
       ] satisfies Case[]) {
-        const info = tf.backend_util.computeConv2DInfo(
-          [c.b, c.h, c.w, c.ci],
-          [c.kh, c.kw, c.ci, c.co],
-          c.stride,
-          c.dilation,
-          c.pad,
-        );
-        const xs = rng.normalArray(c.b * c.h * c.w * c.ci);
-        const gs = rng.normalArray(c.b * info.outHeight * info.outWidth * c.co);
-        const attrs: FilterGradAttrs = {
-          filterHeight: c.kh,
-          filterWidth: c.kw,
-          strideHeight: c.stride,
-          strideWidth: c.stride,
-          dilationHeight: c.dilation,
-          dilationWidth: c.dilation,
-          padTop: info.padInfo.top,
-          padLeft: info.padInfo.left,
-        };
-        const dw = tf.tidy(
-          () =>
-            (
-              tf.engine().runKernel(
-                SEG_CONV2D_BACKPROP_FILTER,
-                {
-                  x: tf.tensor4d(xs, [c.b, c.h, c.w, c.ci]),
-                  dy: tf.tensor4d(gs, [c.b, info.outHeight, info.outWidth, c.co]),
-                },
-                attrs as unknown as tf.NamedAttrMap,
-              ) as tf.Tensor
-            ).dataSync() as Float32Array,
-        );
-        expect(relErr(dw, filterGrad64(c, xs, gs)), JSON.stringify(report)).toBeLessThan(1e-5);
+        const { dw, ref } = byKernel(c, 5);
+        expect(relErr(dw, ref), JSON.stringify(report)).toBeLessThan(1e-5);
       }
     } finally {
       await initBackend({ backend: 'wasm', threads: 1 });

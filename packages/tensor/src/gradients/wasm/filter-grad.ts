@@ -30,8 +30,10 @@ export interface FilterGradAttrs {
   dilationWidth: number;
   padTop: number;
   padLeft: number;
-  /** Output rows per tile (tuning; absent or 0: as many as fill {@link TILE_BYTES}). */
+  /** Output rows per tile (tuning; absent or 0: see {@link tileShape}). */
   tileRows?: number;
+  /** Output columns per tile (tuning; absent or 0: see {@link tileShape}). */
+  tileCols?: number;
 }
 
 /** What the kernel uses of tfjs-backend-wasm 4.22's `BackendWasm`. */
@@ -66,6 +68,7 @@ interface FilterGradExports {
     pt: number,
     pl: number,
     tile: number,
+    tcols: number,
   ): void;
 }
 
@@ -140,8 +143,17 @@ export function wasmFilterGradReady(): boolean {
   );
 }
 
-/** Bytes of dy (and x) a tile of output rows should span: the tile's rows stay in cache across the taps. */
-export const TILE_BYTES = 65536;
+/** Bytes of x and dy pixels a tile of the output spans: they stay in cache across the tile's passes. */
+export const TILE_BYTES = 16384;
+
+/**
+ * Rows × columns of an output tile: whole rows while a row fits in
+ * {@link TILE_BYTES}, else part of one row (at least 8 pixels).
+ */
+export function tileShape(wo: number, ci: number, co: number): [number, number] {
+  const pixels = Math.max(8, Math.floor(TILE_BYTES / ((ci + co) * 4)));
+  return pixels >= wo ? [Math.floor(pixels / wo), wo] : [1, pixels];
+}
 
 /**
  * `dW[ky,kx,c,o] = Σ x[b, y·sh + ky·dh − top, x·sw + kx·dw − left, c] · dy[b,y,x,o]`
@@ -166,8 +178,7 @@ function filterGradKernel({
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
   const out = b.makeOutput([a.filterHeight, a.filterWidth, ci, co], 'float32');
   const outOffset = b.dataIdMap.get(out.dataId)!.memoryOffset;
-  const tile =
-    a.tileRows || Math.max(1, Math.floor(TILE_BYTES / Math.max(1, wo * Math.max(ci, co) * 4)));
+  const [tileRows, tileCols] = tileShape(wo, ci, co);
   kernel.filterGrad(
     b.dataIdMap.get(x.dataId)!.memoryOffset,
     b.dataIdMap.get(dy.dataId)!.memoryOffset,
@@ -187,7 +198,8 @@ function filterGradKernel({
     a.dilationWidth,
     a.padTop,
     a.padLeft,
-    tile,
+    a.tileRows || tileRows,
+    a.tileCols || tileCols,
   );
   return out;
 }

@@ -4,8 +4,9 @@
 ;; dimension is every output pixel and whose result is only c×o: the kernel
 ;; keeps a 2-channel × 16-output block of dW in eight v128 accumulators,
 ;; broadcasts the two x values of a pixel and loads its 16 dy values as four
-;; vectors. The output rows are walked in tiles of `tile` rows (all taps of a
-;; tile before the next), so a tile's X and dY rows stay in cache across taps.
+;; vectors. The output is walked in tiles of `tile` rows × `tcols` columns
+;; (all taps, channels and outputs of a tile before the next), so that a
+;; tile's X and dY pixels stay in cache across the passes over it.
 ;;
 ;; The module imports its memory: the host (filter-grad.ts) instantiates it on
 ;; tfjs-backend-wasm's own Emscripten memory, so x, dy and the output are the
@@ -26,7 +27,9 @@
     (param $ho i32) (param $wo i32) (param $co i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
     (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32) (param $tile i32)
-    (local $b i32) (local $y0 i32) (local $y1 i32) (local $ky i32) (local $kx i32)
+    (param $tcols i32)
+    (local $b i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
+    (local $ky i32) (local $kx i32)
     (local $offy i32) (local $offx i32) (local $ya i32) (local $yb i32)
     (local $xa i32) (local $xb i32) (local $t i32) (local $ci4 i32) (local $co4 i32)
     (local.set $ci4 (i32.shl (local.get $ci) (i32.const 2)))
@@ -40,6 +43,11 @@
         (br_if $bt (i32.ge_s (local.get $y0) (local.get $ho)))
         (local.set $y1 (i32.add (local.get $y0) (local.get $tile)))
         (if (i32.gt_s (local.get $y1) (local.get $ho)) (then (local.set $y1 (local.get $ho))))
+        (local.set $x0 (i32.const 0))
+        (block $bxt (loop $lxt
+        (br_if $bxt (i32.ge_s (local.get $x0) (local.get $wo)))
+        (local.set $x1 (i32.add (local.get $x0) (local.get $tcols)))
+        (if (i32.gt_s (local.get $x1) (local.get $wo)) (then (local.set $x1 (local.get $wo))))
         (local.set $ky (i32.const 0))
         (block $bky (loop $lky
           (br_if $bky (i32.ge_s (local.get $ky) (local.get $kh)))
@@ -63,20 +71,21 @@
               (local.set $kx (i32.const 0))
               (block $bkx (loop $lkx
                 (br_if $bkx (i32.ge_s (local.get $kx) (local.get $kw)))
-                ;; input column of output column x: x·sw + offx; valid columns [xa, xb)
+                ;; input column of output column x: x·sw + offx; valid columns [xa, xb) of the tile
                 (local.set $offx (i32.sub (i32.mul (local.get $dw) (local.get $kx)) (local.get $pl)))
-                (local.set $xa (i32.const 0))
+                (local.set $xa (local.get $x0))
                 (if (i32.lt_s (local.get $offx) (i32.const 0))
                   (then
-                    (local.set $xa (i32.div_s
+                    (local.set $t (i32.div_s
                       (i32.add (i32.sub (i32.const 0) (local.get $offx)) (i32.sub (local.get $sw) (i32.const 1)))
-                      (local.get $sw)))))
+                      (local.get $sw)))
+                    (if (i32.gt_s (local.get $t) (local.get $xa)) (then (local.set $xa (local.get $t))))))
                 (local.set $t (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $offx)))
                 (local.set $xb
                   (if (result i32) (i32.lt_s (local.get $t) (i32.const 0))
                     (then (i32.const 0))
                     (else (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)))))
-                (if (i32.gt_s (local.get $xb) (local.get $wo)) (then (local.set $xb (local.get $wo))))
+                (if (i32.gt_s (local.get $xb) (local.get $x1)) (then (local.set $xb (local.get $x1))))
                 (if (i32.lt_s (local.get $xa) (local.get $xb))
                   (then
                     (call $tap
@@ -109,6 +118,8 @@
                 (br $lkx)))))
           (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
           (br $lky)))
+        (local.set $x0 (local.get $x1))
+        (br $lxt)))
         (local.set $y0 (local.get $y1))
         (br $lt)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
