@@ -20,7 +20,9 @@
 // peak of this machine (a WAT microkernel, 1 and 2 threads), tf.matMul and
 // torch.mm on 1000×1000×1000, the FLOP count of each case, and per case the
 // least ratio a perfect wasm kernel could reach, (PyTorch's GFLOP/s on the
-// case) / (wasm peak × threads). Rounds alternate the sides; medians.
+// case) / (wasm peak × threads). Each round times both sides (the order
+// reversed every other round): the peak, tf.matMul, torch.mm and
+// torch_steps.py --quick; the bound takes the medians over the rounds.
 //
 //   npx -y pnpm@10.34.8 bench:compare [--quick] [--roofline-only]
 //
@@ -208,10 +210,10 @@ function torchPython(): string | null {
   return null;
 }
 
-function runTorch(py: string, script: string, threads: number): TorchFigures {
+function runTorch(py: string, script: string, threads: number, short = quick): TorchFigures {
   const out = execFileSync(
     py,
-    [script, '--threads', String(threads), ...(quick ? ['--quick'] : [])],
+    [script, '--threads', String(threads), ...(short ? ['--quick'] : [])],
     {
       encoding: 'utf8',
       env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
@@ -281,7 +283,7 @@ bench.torch = skipped ? { skipped } : { version: torch[0]!.version, python: py }
 
 // ---- roofline: the least ratio a perfect wasm SIMD128 kernel could reach ----
 const N = 1000;
-const rounds = quick ? 1 : 5;
+const rounds = quick ? 1 : 3;
 const peakModule = await compilePeak();
 const workers = PeakWorkers.create(peakModule, 2);
 const iterations = await workers.calibrate(quick ? 25 : 100);
@@ -289,35 +291,51 @@ const server = py ? new TorchMatmulServer(py) : null;
 const peakSamples = new Map<string, number[]>(); // `${acc}x${threads}` → GFLOP/s per round
 const tfjsSamples: number[] = [];
 const torchSamples: Record<1 | 2, number[]> = { 1: [], 2: [] };
+const caseSamples: Record<1 | 2, TorchFigures[]> = { 1: [], 2: [] };
 let torchMatmulInfo: TorchMatmul | undefined;
 console.log(
-  `\nRoofline, ${rounds} round(s), each: wasm peak (1, then 2 threads), tf.matMul ${N}³, torch.mm ${N}³ (1, 2 threads):`,
+  `\nRoofline, ${rounds} round(s), each (order reversed every other round): wasm side — SIMD128 peak (1, then 2 threads), tf.matMul ${N}³; PyTorch side — torch.mm ${N}³ (1, 2 threads)${py && script ? ', torch_steps.py --quick (1, 2 threads)' : ''}:`,
 );
 for (let r = 0; r < rounds; r++) {
   const line: string[] = [];
   const loadBefore = load();
-  for (const threads of [1, 2]) {
-    const best: number[] = [];
-    for (const acc of PEAK_ACCUMULATORS) {
-      const g = await workers.gflops(acc, threads, iterations.get(acc)!, 3);
-      const key = `${acc}x${threads}`;
-      peakSamples.set(key, [...(peakSamples.get(key) ?? []), g]);
-      best.push(g);
+  const wasmSide = async () => {
+    for (const threads of [1, 2]) {
+      const best: number[] = [];
+      for (const acc of PEAK_ACCUMULATORS) {
+        const g = await workers.gflops(acc, threads, iterations.get(acc)!, 3);
+        const key = `${acc}x${threads}`;
+        peakSamples.set(key, [...(peakSamples.get(key) ?? []), g]);
+        best.push(g);
+      }
+      line.push(`peak ${threads}T ${Math.max(...best).toFixed(1)}`);
     }
-    line.push(`peak ${threads}T ${Math.max(...best).toFixed(1)}`);
-  }
-  const tf1 = tfjsMatmulGflops(N, quick ? 3 : 7);
-  tfjsSamples.push(tf1);
-  line.push(`tf.matMul ${tf1.toFixed(1)}`);
-  if (server) {
+    const tf1 = tfjsMatmulGflops(N, quick ? 3 : 7);
+    tfjsSamples.push(tf1);
+    line.push(`tf.matMul ${tf1.toFixed(1)}`);
+  };
+  const torchSide = async () => {
+    if (!server) return;
     for (const threads of [1, 2] as const) {
       const m = await server.matmul(N, threads, quick ? 3 : 7);
       torchMatmulInfo = m;
       torchSamples[threads].push(m.gflops);
       line.push(`torch.mm ${threads}T ${m.gflops.toFixed(1)}`);
     }
-  }
-  console.log(`  round ${r + 1} (load ${loadBefore} → ${load()}): ${line.join(', ')} GFLOP/s`);
+    if (py && script && existsSync(script)) {
+      for (const threads of [1, 2] as const) {
+        const t = runTorch(py, script, threads, true);
+        caseSamples[threads].push(t);
+        line.push(
+          `torch steps ${threads}T ${fmt(t.pixelNetStepMs)} / ${fmt(t.n4DenseMs)} / ${fmt(t.mlpSgdStepMs)} ms`,
+        );
+      }
+    }
+  };
+  for (const side of r % 2 === 0 ? [wasmSide, torchSide] : [torchSide, wasmSide]) await side();
+  console.log(
+    `  round ${r + 1} (load ${loadBefore} → ${load()}): ${line.join(', ')} (GFLOP/s; steps pixel / N4 / MLP)`,
+  );
 }
 await workers.close();
 await server?.close();
@@ -364,15 +382,16 @@ const boundKey: Record<Key, string> = {
   mlpSgdStepMs: 'mlpRatioBound',
 };
 console.log(
-  '\n| case | GFLOP (conv / matmul MACs × 2) | @seg GFLOP/s (% of 1-thread peak) | PyTorch GFLOP/s 1 / 2 threads | measured ratio | **bound, 1 wasm thread** | bound, 2 wasm threads | target | verdict |\n|---|---|---|---|---|---|---|---|---|',
+  '\n| case | GFLOP (conv / matmul MACs × 2) | @seg GFLOP/s (% of 1-thread peak) | PyTorch GFLOP/s 1 / 2 threads (median of the rounds) | measured ratio (table above) | **bound, 1 wasm thread** | bound, 2 wasm threads | target | verdict |\n|---|---|---|---|---|---|---|---|---|',
 );
 const roof: Record<string, unknown> = {};
 for (const [key, name] of cases) {
   const f = flops[key].total;
   const segG = seg ? f / seg[key] / 1e6 : undefined;
-  const t1 = torch.find((t) => t.threads === 1)?.[key];
-  const t2 = torch.find((t) => t.threads === 2)?.[key];
-  const torchBest = torch.length ? f / best(key) / 1e6 : undefined;
+  // PyTorch's time on the case: median over the rounds per thread count, the faster count
+  const t1 = caseSamples[1].length ? median(caseSamples[1].map((t) => t[key])) : undefined;
+  const t2 = caseSamples[2].length ? median(caseSamples[2].map((t) => t[key])) : undefined;
+  const torchBest = t1 === undefined || t2 === undefined ? undefined : f / Math.min(t1, t2) / 1e6;
   const b1 = torchBest === undefined ? undefined : torchBest / peak1;
   const b2 = torchBest === undefined ? undefined : torchBest / peak2;
   const target = targets[key];
@@ -403,7 +422,7 @@ if (torchMatmul) {
 }
 for (const [, f] of Object.entries(flops)) console.log(`  ${f.note}`);
 console.log(
-  "bound = (PyTorch GFLOP/s on the case, best thread count) / (wasm SIMD128 peak × threads): the ratio @seg would have if every conv / matmul FLOP ran at the microkernel's register-only rate and nothing else took time; FLOPs not counted (bias, ReLU, pooling, loss, optimizer) only lower it.",
+  "bound = (PyTorch GFLOP/s on the case, the faster thread count, median of the rounds' torch_steps.py --quick) / (wasm SIMD128 peak × threads): the ratio @seg would have if every conv / matmul FLOP ran at the microkernel's register-only rate and nothing else took time; FLOPs not counted (bias, ReLU, pooling, loss, optimizer) only lower it.",
 );
 console.log(`load average (1, 5, 15 min) at the end: ${load()}`);
 
