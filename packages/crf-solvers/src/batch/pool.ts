@@ -1,6 +1,6 @@
 import { assertInt, WorkerPool } from '@seg/tensor';
-import type { LabelingProblem, LabelingResult, MoveOptions } from '../alpha-expansion/problem.js';
 import type { BinaryCutOptions } from '../alpha-expansion/moves.js';
+import type { LabelingProblem, LabelingResult, MoveOptions } from '../alpha-expansion/problem.js';
 import type { GridInstance } from '../io/formats.js';
 import type { MaxflowResult } from '../maxflow/grid-graph.js';
 
