@@ -7,6 +7,7 @@
 import { assertObject, SegRangeError, SegValueError } from '@seg/tensor/errors';
 import { maxBytesOption, withMemory } from '../bounds.js';
 import { GridBK } from '../maxflow/grid-bk.js';
+import { binaryGridCut } from './binary-grid.js';
 import { gridExpansionMove, gridMoves, gridMovesBytes } from './grid-expansion.js';
 import {
   type Budget,
@@ -15,6 +16,7 @@ import {
   cycleOptions,
   DEFAULT_MAX_CYCLES,
   energyOf,
+  isGrid,
   type LabelingProblem,
   type LabelingResult,
   type MoveOptions,
@@ -435,12 +437,13 @@ export function binaryGraphCut(
       if (problem.numLabels !== 2) {
         throw new SegRangeError(`${fn}: numLabels is ${String(problem.numLabels)}, expected 2`);
       }
-      const c = compile(fn, problem, true, true, budget);
-      const { L, fixed } = startLabels(fn, c, options);
       // the sink side takes the move's first label, the source side and the
       // nodes free between minimum cuts its second
-      if (ties === 1) swapMove(c, L, fixed, 0, 1, energyOf(c, L), true);
-      else swapMove(c, L, fixed, 1, 0, energyOf(c, L), true);
+      const sink = ties === 1 ? 0 : 1;
+      if (isGrid(problem)) return binaryGridCut(fn, problem, options, sink, budget);
+      const c = compile(fn, problem, true, true, budget);
+      const { L, fixed } = startLabels(fn, c, options);
+      swapMove(c, L, fixed, sink, 1 - sink, energyOf(c, L), true);
       const energy = energyOf(c, L);
       return { labels: L, energy, energies: [energy], cycles: 1 };
     },

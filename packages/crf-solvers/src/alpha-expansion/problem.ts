@@ -208,6 +208,82 @@ function checkBudget(
 }
 
 /**
+ * Checks a grid problem's size, unary length and edge weights (finite,
+ * ≥ 0), and with a `budget` the bytes it will need; returns its node count,
+ * connectivity, whether every weight array is float32, and Σ|weights|.
+ */
+export function checkGrid(
+  fn: string,
+  prob: GridProblem,
+  withSolver: boolean,
+  budget?: Budget,
+): { n: number; D: 4 | 8; f32: boolean; weightSum: number } {
+  const K = prob.numLabels;
+  const { width: W, height: H, weights } = prob;
+  assertInt(fn, 'width', W, 1);
+  assertInt(fn, 'height', H, 1);
+  const n = W * H;
+  assertNodes(fn, `width*height = ${W}×${H}`, n);
+  assertLength(fn, 'unary', prob.unary, n * K, 'width*height*numLabels');
+  if (!Array.isArray(weights)) {
+    throw new SegValueError(
+      `${fn}: weights is ${String(weights)}, expected an array of 2 (4-connected) or 4 (8-connected) arrays of edge weights`,
+    );
+  }
+  if (weights.length !== 2 && weights.length !== 4) {
+    throw new SegRangeError(
+      `${fn}: weights has ${weights.length} arrays, expected 2 (4-connected) or 4 (8-connected)`,
+    );
+  }
+  const D = weights.length === 4 ? 8 : 4;
+  const h = D >> 1;
+  const f32 = weights.every((wk) => wk instanceof Float32Array);
+  if (budget) {
+    const solverBytes = withSolver ? gridBkBytes(n, D) : 0;
+    checkBudget(fn, `${problemSize(prob)}, ${D}-connected`, budget, {
+      n,
+      m: h * n,
+      K,
+      D,
+      f32,
+      solverBytes,
+    });
+  }
+  let weightSum = 0;
+  for (let k = 0; k < h; k++) {
+    const wk = weights[k]!;
+    assertArray(fn, `weights[${k}]`, wk, 'a Float32Array or Float64Array');
+    assertLength(fn, `weights[${k}]`, wk, n, 'width*height');
+    weightSum += absSum(fn, `weights[${k}]`, wk, true);
+  }
+  return { n, D, f32, weightSum };
+}
+
+/**
+ * Checks the unary costs (finite), the pairwise matrix (a metric when
+ * `metric`) and that every energy stays finite; returns V as float64, or
+ * null for Potts.
+ */
+export function checkCosts(
+  fn: string,
+  prob: LabelingProblem,
+  weightSum: number,
+  metric: boolean,
+): Float64Array | null {
+  const unarySum = absSum(fn, 'unary', prob.unary, false);
+  let V: Float64Array | null = null;
+  let maxV = 1;
+  if (prob.pairwise) {
+    checkPairwise(fn, prob.pairwise, prob.numLabels, metric);
+    V = Float64Array.from(prob.pairwise);
+    maxV = 0;
+    for (let i = 0; i < V.length; i++) if (V[i]! > maxV) maxV = V[i]!;
+  }
+  assertTotal(fn, '|unary| and the weighted pairwise costs', unarySum + weightSum * maxV);
+  return V;
+}
+
+/**
  * Validates the problem and builds its edge list and solver; with a
  * `budget`, first checks the bytes all of it will need (on a grid, counting
  * every edge of the connectivity, weighted or not).
@@ -234,41 +310,14 @@ export function compile(
   let arcB: Int32Array;
   if (isGrid(prob)) {
     const { width: W, height: H, weights } = prob;
-    assertInt(fn, 'width', W, 1);
-    assertInt(fn, 'height', H, 1);
-    n = W * H;
-    assertNodes(fn, `width*height = ${W}×${H}`, n);
-    assertLength(fn, 'unary', prob.unary, n * K, 'width*height*numLabels');
-    if (!Array.isArray(weights)) {
-      throw new SegValueError(
-        `${fn}: weights is ${String(weights)}, expected an array of 2 (4-connected) or 4 (8-connected) arrays of edge weights`,
-      );
-    }
-    if (weights.length !== 2 && weights.length !== 4) {
-      throw new SegRangeError(
-        `${fn}: weights has ${weights.length} arrays, expected 2 (4-connected) or 4 (8-connected)`,
-      );
-    }
-    const D = weights.length === 4 ? 8 : 4;
+    const grid = checkGrid(fn, prob, withSolver, budget);
+    n = grid.n;
+    weightSum = grid.weightSum;
+    const { D, f32 } = grid;
     const h = D >> 1;
-    const f32 = weights.every((wk) => wk instanceof Float32Array);
-    if (budget) {
-      const solverBytes = withSolver ? gridBkBytes(n, D) : 0;
-      checkBudget(fn, `${problemSize(prob)}, ${D}-connected`, budget, {
-        n,
-        m: h * n,
-        K,
-        D,
-        f32,
-        solverBytes,
-      });
-    }
     let m = 0;
     for (let k = 0; k < h; k++) {
       const wk = weights[k]!;
-      assertArray(fn, `weights[${k}]`, wk, 'a Float32Array or Float64Array');
-      assertLength(fn, `weights[${k}]`, wk, n, 'width*height');
-      weightSum += absSum(fn, `weights[${k}]`, wk, true);
       const { dx, dy } = GRID_STEPS[k]!;
       for (let y = 0; y + dy < H; y++) {
         for (let x = dx < 0 ? 1 : 0; x < (dx > 0 ? W - 1 : W); x++) if (wk[y * W + x]! > 0) m++;
@@ -338,16 +387,7 @@ export function compile(
       solver = g;
     }
   }
-  const unarySum = absSum(fn, 'unary', prob.unary, false);
-  let V: Float64Array | null = null;
-  let maxV = 1;
-  if (prob.pairwise) {
-    checkPairwise(fn, prob.pairwise, K, metric);
-    V = Float64Array.from(prob.pairwise);
-    maxV = 0;
-    for (let i = 0; i < V.length; i++) if (V[i]! > maxV) maxV = V[i]!;
-  }
-  assertTotal(fn, '|unary| and the weighted pairwise costs', unarySum + weightSum * maxV);
+  const V = checkCosts(fn, prob, weightSum, metric);
   return {
     n,
     K,
@@ -410,7 +450,7 @@ function compileForEnergy(fn: string, problem: LabelingProblem): Compiled {
 /** Checks the options and makes the starting labeling (seeds applied). */
 export function startLabels(
   fn: string,
-  c: Compiled,
+  c: Pick<Compiled, 'n' | 'K' | 'unary'>,
   opts: MoveOptions,
 ): { L: Int32Array; fixed: Uint8Array } {
   const { n, K, unary } = c;

@@ -88,17 +88,24 @@ export class GridBK {
     const dy = allDy(connectivity);
     this.offset = new Int32Array(D);
     for (let d = 0; d < D; d++) this.offset[d] = dx[d]! + dy[d]! * width;
-    this.mask = new Uint8Array(n);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let m = 0;
-        for (let d = 0; d < D; d++) {
-          const u = x + dx[d]!;
-          const v = y + dy[d]!;
-          if (u >= 0 && u < width && v >= 0 && v < height) m |= 1 << d;
-        }
-        this.mask[y * width + x] = m;
+    // every neighbour is inside except on the border (steps are at most 1)
+    this.mask = new Uint8Array(n).fill((1 << D) - 1);
+    const border = (x: number, y: number) => {
+      let m = 0;
+      for (let d = 0; d < D; d++) {
+        const u = x + dx[d]!;
+        const v = y + dy[d]!;
+        if (u >= 0 && u < width && v >= 0 && v < height) m |= 1 << d;
       }
+      this.mask[y * width + x] = m;
+    };
+    for (let x = 0; x < width; x++) {
+      border(x, 0);
+      border(x, height - 1);
+    }
+    for (let y = 1; y < height - 1; y++) {
+      border(0, y);
+      border(width - 1, y);
     }
     this.tr = new Float64Array(n);
     this.rc = new Float64Array(n * D);
