@@ -2,7 +2,9 @@
 // compute-bound cases of issue 19, all in one run:
 //   pixelNetStepMs  one Adam step (lr 0.01) of optim-adm's pixel net
 //                   (createPixelNet: 9 input channels, width 16) on 120×90,
-//                   mean cross-entropy over every pixel;
+//                   mean cross-entropy over every pixel (@seg/losses'
+//                   partialCrossEntropy with every pixel labelled, the loss
+//                   optim-adm trains with);
 //   n4DenseMs       the dense forward of Cireşan et al.'s N4 on a 256×256
 //                   image (eConv / ePool, @seg/dense-conv), 256×256 outputs;
 //   mlpSgdStepMs    one SGD step (lr 0.01) of the 784-1000-1000-10 ReLU MLP,
@@ -45,6 +47,7 @@ import {
   maxPool,
   relu,
 } from '@seg/dense-conv';
+import { partialCrossEntropy } from '@seg/losses';
 import { createPixelNet } from '@seg/optim-adm';
 import { initBackend, Rng } from '@seg/tensor';
 import { median, sharedDir } from '@seg/tensor/testing';
@@ -93,18 +96,19 @@ function pixelNetStep(): number {
   const rng = new Rng(1);
   const [h, w] = [90, 120];
   const x = tf.tensor4d(rng.uniformArray(h * w * 9, -1, 1), [1, h, w, 9]);
-  const y = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: h * w }, () => rng.int(2)),
-      'int32',
-    ),
-    2,
+  // every pixel labelled: @seg/losses' partial CE is then the mean
+  // cross-entropy over all pixels (torch_steps.py: F.cross_entropy), and it
+  // is the loss optim-adm's trainers run
+  const y = tf.tensor3d(
+    Array.from({ length: h * w }, () => rng.int(2)),
+    [1, h, w],
+    'int32',
   );
   const optimizer = tf.train.adam(0.01);
   const vars = net.model.variables();
   const step = () => {
     const loss = optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(y, tf.reshape(net.forward(x), [h * w, 2])) as tf.Scalar,
+      () => partialCrossEntropy(net.forward(x), y, { reduction: 'mean' }) as tf.Scalar,
       true,
       vars,
     );
