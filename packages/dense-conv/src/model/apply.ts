@@ -1,4 +1,11 @@
-import { assertFinite, assertShape, formatShape, SegShapeError, SegValueError } from '@seg/tensor';
+import {
+  assertFinite,
+  assertShape,
+  formatShape,
+  matMul,
+  SegShapeError,
+  SegValueError,
+} from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { pool2d } from '../ops/pool.js';
 import { convPadding, explicitPads, layerSizes, paramShapes } from '../spec/analyse.js';
@@ -158,7 +165,9 @@ export function runNet(
           if (forwardOnly) {
             z = tf.fused.matMul({ a: flat, b: weight, bias, activation });
           } else {
-            z = tf.matMul(flat, weight);
+            // @seg/tensor's matMul: on wasm a kernel that reads the weight in
+            // place (tf.matMul repacks it on every call, as it changes every step)
+            z = matMul(flat, weight);
             if (bias) z = tf.add(z, bias);
           }
           y = tf.reshape(z, [n, h, w, layer.outChannels]);

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SEG_MATMUL, type SegMatMulAttrs, segMatMul } from './wasm/matmul.js';
 
 /**
- * The BatchMatMul gradient with the transposes made explicit on the wasm
- * backend. The products are tfjs-core's own (dA = dY·Bᵀ, dB = Aᵀ·dY and the
- * three transposed variants); only how they are computed changes.
+ * The BatchMatMul gradient, its products computed by {@link product}: the
+ * products are tfjs-core's own (dA = dY·Bᵀ, dB = Aᵀ·dY and the three
+ * transposed variants); only how they are computed changes.
  *
  * Why: tfjs-backend-wasm 4.22's BatchMatMul is fast only without
  * `transposeA`/`transposeB`; with either it takes a slow path. Measured here
@@ -17,7 +18,7 @@ export const batchMatMulGradConfig: tf.GradConfig = {
   inputsToSave: ['a', 'b'],
   gradFunc: (dy, saved, attrs) => {
     const [a, b] = saved as [tf.Tensor, tf.Tensor];
-    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const { transposeA, transposeB } = attrs as unknown as SegMatMulAttrs;
     const g = dy as tf.Tensor;
     if (!transposeA && !transposeB) {
       return { a: () => product(g, b, false, true), b: () => product(a, g, true, false) };
@@ -32,25 +33,36 @@ export const batchMatMulGradConfig: tf.GradConfig = {
   },
 };
 
+/** The gradient of `SegMatMul` (gradients/wasm/matmul.ts): BatchMatMul's. */
+export const segMatMulGradConfig: tf.GradConfig = {
+  ...batchMatMulGradConfig,
+  kernelName: SEG_MATMUL,
+};
+
 /**
- * op(x)·op(y), op an optional transpose of the last two axes. On wasm the
- * product runs untransposed, either as op(x)·op(y) or as (op(y)ᵀ·op(x)ᵀ)ᵀ,
- * whichever moves fewer values: the backend repacks its right operand on
- * every call, and each transpose not already stored costs a copy. For the
- * weight gradient of a batch-1 pass (dY 1×n, W k×n) this packs n values
+ * op(x)·op(y), op an optional transpose of the last two axes (x, y of rank
+ * 2, or of rank 3 with one batch size). On wasm with SIMD, the `SegMatMul`
+ * kernel, which reads every transpose in place: at the gradient products of
+ * a batch-100 784-1000-1000 MLP 18–26 GFLOP/s against 15–20 before (alternated,
+ * load 1.6–1.8; `bench/matmul.ts`). Without it, the product runs
+ * untransposed, either as op(x)·op(y) or as (op(y)ᵀ·op(x)ᵀ)ᵀ, whichever
+ * moves fewer values: each transpose not already stored costs a copy. For
+ * the weight gradient of a batch-1 pass (dY 1×n, W k×n) this packs n values
  * instead of k·n.
  */
 export function product(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
   if (tf.getBackend() !== 'wasm') return tf.matMul(x, y, tx, ty);
+  const direct = segMatMul(x, y, tx, ty);
+  if (direct) return direct;
   const r = x.rank;
   const m = x.shape[tx ? r - 1 : r - 2]!;
   const k = x.shape[tx ? r - 2 : r - 1]!;
   const n = y.shape[ty ? y.rank - 2 : y.rank - 1]!;
   // Values copied: transposes made explicit, the packed right operand, and
   // in the second form the result's transpose.
-  const direct = (tx ? m * k : 0) + (ty ? k * n : 0) + k * n;
+  const inPlace = (tx ? m * k : 0) + (ty ? k * n : 0) + k * n;
   const swapped = (tx ? 0 : m * k) + (ty ? 0 : k * n) + m * k + m * n;
-  if (direct <= swapped) return tf.matMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y);
+  if (inPlace <= swapped) return tf.matMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y);
   return swapLast(tf.matMul(ty ? y : swapLast(y), tx ? x : swapLast(x)));
 }
 

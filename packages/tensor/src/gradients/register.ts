@@ -1,6 +1,7 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
-// Conv2D, FusedConv2D and BatchMatMul gradients and the wasm kernel of the
-// Conv2D filter gradient (SegConv2DBackpropFilter). tfjs-core's Node build registers no
+// Conv2D, FusedConv2D and BatchMatMul gradients, the wasm kernel of the
+// Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
+// product (SegMatMul, with its gradient) and column sum (SegColSum). tfjs-core's Node build registers no
 // gradients; the internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's
 // own registrations into one module plain Node can import, and the built
 // @seg/tensor bundles that in turn (see tsup.config.ts).
@@ -8,10 +9,14 @@ import '@seg/tfjs-gradients';
 import { registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { conv2dGradConfig } from './conv2d-grad.js';
 import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
-import { batchMatMulGradConfig } from './matmul-grad.js';
+import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
 import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
+import { wasmColSumKernelConfig, wasmMatMulKernelConfig } from './wasm/matmul.js';
 
 registerGradient(conv2dGradConfig);
 registerGradient(fusedConv2dGradConfig);
 registerGradient(batchMatMulGradConfig);
 registerKernel(wasmFilterGradKernelConfig);
+registerGradient(segMatMulGradConfig);
+registerKernel(wasmMatMulKernelConfig);
+registerKernel(wasmColSumKernelConfig);

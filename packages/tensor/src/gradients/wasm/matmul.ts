@@ -1,0 +1,217 @@
+/**
+ * Matrix products and column sums as kernels of the wasm backend
+ * (`SegMatMul`, `SegColSum`), in WebAssembly SIMD (matmul.wat), run on
+ * tfjs-backend-wasm's own memory as the filter-gradient kernel is
+ * (filter-grad.ts): the module imports the backend's `WebAssembly.Memory`
+ * and reads its operands where the backend keeps them, with no copies.
+ *
+ * Why: tfjs-backend-wasm 4.22's BatchMatMul runs XNNPACK's fully-connected
+ * operator, cached by the right operand's tensor and built to repack it, so
+ * every product with a new right operand (a weight after an update, any
+ * gradient) repacks it first; and with `transposeA` or `transposeB` it falls
+ * to a scalar loop (about 1 GFLOP/s). This kernel reads all four transpose
+ * cases in place. Where the memory cannot be found, or SIMD is missing,
+ * {@link wasmMatMulReady} is false and the callers keep tf.matMul.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from './kernels-wasm.js';
+
+/** The matrix-product kernel's name in tfjs's registry (wasm backend only). */
+export const SEG_MATMUL = 'SegMatMul';
+
+/** The column-sum kernel's name in tfjs's registry (wasm backend only). */
+export const SEG_COL_SUM = 'SegColSum';
+
+/** `SegMatMul`'s attributes (those of tfjs's BatchMatMul). */
+export interface SegMatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** What the kernels use of tfjs-backend-wasm 4.22's `BackendWasm`. */
+interface WasmBackendLike {
+  wasm?: {
+    asm?: { memory?: unknown };
+    wasmMemory?: unknown;
+    HEAPU8?: Uint8Array;
+  } | null;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface MatMulExports {
+  /** c[m×n] = op(a)·op(b) at byte offsets a, b, c; ta, tb: 0 or 1. */
+  matmul(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    ta: number,
+    tb: number,
+  ): void;
+  /** out[j] = Σ_i x[i, j] for x [rows×cols]. */
+  colSum(x: number, out: number, rows: number, cols: number): void;
+}
+
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
+const instances = new WeakMap<WebAssembly.Memory, MatMulExports | null>();
+
+function compile(base64: string): WebAssembly.Module | null {
+  try {
+    const bin = atob(base64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
+  }
+}
+
+/** The backend's memory, when its heap view looks at it (see filter-grad.ts). */
+function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
+  const wasm = backend.wasm;
+  if (!wasm) return null;
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !wasm.HEAPU8) return null;
+  const heap = wasm.HEAPU8.buffer;
+  return heap === memory.buffer || heap.byteLength <= memory.buffer.byteLength ? memory : null;
+}
+
+function instanceOn(memory: WebAssembly.Memory): MatMulExports | null {
+  let exports = instances.get(memory);
+  if (exports !== undefined) return exports;
+  const shared =
+    typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] === undefined) {
+    compiled[key] = compile(shared ? MATMUL_SHARED_WASM_BASE64 : MATMUL_WASM_BASE64);
+  }
+  const module = compiled[key];
+  exports = null;
+  if (module) {
+    try {
+      exports = new WebAssembly.Instance(module, { env: { memory } })
+        .exports as unknown as MatMulExports;
+    } catch {
+      exports = null;
+    }
+  }
+  instances.set(memory, exports);
+  return exports;
+}
+
+function kernelOf(backend: unknown): MatMulExports | null {
+  const b = backend as WasmBackendLike;
+  if (!b || typeof b.makeOutput !== 'function' || !b.dataIdMap) return null;
+  const memory = backendMemory(b);
+  return memory ? instanceOn(memory) : null;
+}
+
+/**
+ * True when the active backend is wasm, both kernels are registered for it
+ * and the SIMD module runs on its memory.
+ */
+export function wasmMatMulReady(): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(SEG_MATMUL, 'wasm') !== undefined &&
+    tf.getKernel(SEG_COL_SUM, 'wasm') !== undefined &&
+    kernelOf(tf.backend()) !== null
+  );
+}
+
+/**
+ * op(a)·op(b) by `SegMatMul` when it applies (wasm ready, float32, rank 2
+ * or rank 3 with one batch size), else null.
+ */
+export function segMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.Tensor | null {
+  if (
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    a.rank !== b.rank ||
+    !(a.rank === 2 || (a.rank === 3 && a.shape[0] === b.shape[0])) ||
+    !wasmMatMulReady()
+  ) {
+    return null;
+  }
+  const attrs: SegMatMulAttrs = { transposeA, transposeB };
+  return tf
+    .engine()
+    .runKernel(SEG_MATMUL, { a, b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Σ over the rows of a float32 `[rows, cols]` x by `SegColSum` when wasm is ready, else null. */
+export function segColSum(x: tf.Tensor2D): tf.Tensor1D | null {
+  if (x.dtype !== 'float32' || !wasmMatMulReady()) return null;
+  return tf.engine().runKernel(SEG_COL_SUM, { x }) as tf.Tensor1D;
+}
+
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+function offsetOf(b: WasmBackendLike, t: tf.TensorInfo): number {
+  return b.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/**
+ * op(a)·op(b) for float32 a and b of rank 2, or of rank 3 with the same
+ * batch (the caller checks shapes: see `matMul` in ops/mat-mul.ts).
+ */
+function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = kernelOf(b);
+  if (!kernel) throw new Error(`${SEG_MATMUL}: the SIMD module is unavailable`);
+  const { a: x, b: y } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA: ta, transposeB: tb } = attrs as unknown as SegMatMulAttrs;
+  const r = x.shape.length;
+  const batch = r === 3 ? x.shape[0]! : 1;
+  const m = x.shape[ta ? r - 1 : r - 2]!;
+  const k = x.shape[ta ? r - 2 : r - 1]!;
+  const n = y.shape[tb ? r - 2 : r - 1]!;
+  const out = b.makeOutput(r === 3 ? [batch, m, n] : [m, n], 'float32');
+  if (m * n * batch === 0) return out;
+  const pc = offsetOf(b, out);
+  const pa = k ? offsetOf(b, x) : 0;
+  const pb = k ? offsetOf(b, y) : 0;
+  for (let s = 0; s < batch; s++) {
+    kernel.matmul(pa + 4 * s * m * k, pb + 4 * s * k * n, pc + 4 * s * m * n, m, n, k, +ta, +tb);
+  }
+  return out;
+}
+
+/** Σ over the rows of a float32 `[rows, cols]` x: `[cols]`. */
+function colSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = kernelOf(b);
+  if (!kernel) throw new Error(`${SEG_COL_SUM}: the SIMD module is unavailable`);
+  const { x } = inputs as { x: tf.TensorInfo };
+  const [rows, cols] = x.shape as [number, number];
+  const out = b.makeOutput([cols], 'float32');
+  if (cols === 0) return out;
+  kernel.colSum(rows ? offsetOf(b, x) : 0, offsetOf(b, out), rows, cols);
+  return out;
+}
+
+/** `SegMatMul`'s registration (wasm backend). */
+export const wasmMatMulKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_MATMUL,
+  backendName: 'wasm',
+  kernelFunc: matMulKernel as unknown as tf.KernelFunc,
+};
+
+/** `SegColSum`'s registration (wasm backend). */
+export const wasmColSumKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_COL_SUM,
+  backendName: 'wasm',
+  kernelFunc: colSumKernel as unknown as tf.KernelFunc,
+};

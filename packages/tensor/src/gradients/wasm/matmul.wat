@@ -1,0 +1,390 @@
+;; Dense matrix products in WebAssembly SIMD, read in place:
+;;   c[m×n] = op(a)·op(b)   (float32, row-major; op(a) = aᵀ when ta, a then
+;;   stored [k×m]; op(b) = bᵀ when tb, b then stored [n×k])
+;; with no packing and no transposes made explicit. Two forms:
+;; - b's rows along n contiguous (not tb): a block of 4 rows × 8 columns of c
+;;   in eight v128 accumulators; per step of k one a value per row splat
+;;   (a read at any strides, so ta costs nothing) times two vectors of b's
+;;   row. Tiles of 256 steps of k × 128 rows (a's block stays in the L2 cache,
+;;   b's 256 × 8 panel in L1; c is loaded back between k blocks). Both
+;;   transposed (ta and tb) is the same form on cᵀ = b·a, stored transposed.
+;; - b transposed only (tb): a dot-product form along k, where both a's rows
+;;   and b's rows are contiguous: 2 rows of a × 4 rows of b in eight
+;;   accumulators of four partial sums, reduced by shuffles at the end.
+;; Edges: a tile past the last row (or the last row of b) reads and writes the
+;; last one again (same sums, same values); the last 1–3 columns, and the
+;; last 1–3 steps of k in the dot form, are read and written lane by lane.
+;; Every load and store stays inside a, b and c.
+;; `colSum` sums the rows of a matrix (a bias gradient).
+;;
+;; The module imports its memory: the host (matmul.ts) instantiates it on
+;; tfjs-backend-wasm's own Emscripten memory, so operands and results are the
+;; backend's tensors in place (pointers are their byte offsets). The import
+;; line below is the non-shared variant; build-kernels.mjs also assembles a
+;; variant importing a shared memory (the backend's multi-threaded build).
+;; Assembled into kernels-wasm.ts by build-kernels.mjs (wabt's wat2wasm):
+;; `npx -y pnpm@10.34.8 build:wasm`; a test checks the committed bytes.
+(module
+  (import "env" "memory" (memory 1)) ;; MEMORY-IMPORT
+
+  ;; c[m×n] = op(a)·op(b) for a, b, c byte offsets of float32 matrices.
+  (func (export "matmul") (param $a i32) (param $b i32) (param $c i32)
+    (param $m i32) (param $n i32) (param $k i32) (param $ta i32) (param $tb i32)
+    (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (then (return)))
+    (if (i32.eqz (local.get $k)) (then
+      (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
+      (return)))
+    (if (i32.eqz (local.get $tb)) (then
+      (call $splat (local.get $a)
+        (select (i32.const 4) (i32.shl (local.get $k) (i32.const 2)) (local.get $ta))
+        (select (i32.shl (local.get $m) (i32.const 2)) (i32.const 4) (local.get $ta))
+        (local.get $b) (i32.shl (local.get $n) (i32.const 2))
+        (local.get $c) (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)
+        (local.get $m) (local.get $n) (local.get $k))
+      (return)))
+    (if (local.get $ta) (then
+      ;; cᵀ[n×m] = b[n×k]·a[k×m], written transposed
+      (call $splat (local.get $b) (i32.shl (local.get $k) (i32.const 2)) (i32.const 4)
+        (local.get $a) (i32.shl (local.get $m) (i32.const 2))
+        (local.get $c) (i32.const 4) (i32.shl (local.get $n) (i32.const 2))
+        (local.get $n) (local.get $m) (local.get $k))
+      (return)))
+    (call $dot (local.get $a) (local.get $b) (local.get $c) (local.get $m) (local.get $n) (local.get $k)))
+
+  ;; One tile of the first form: c[i, j] (+)= Σ_{q<kc} l[i, q]·r[q, j] for 4
+  ;; rows i (fewer when rows < 4: the last one repeated) and 8 columns j, with
+  ;; l[i, q] at pa + i·lsr + q·lsk, r[q, j] at pb + q·ldb + 4j (its row
+  ;; contiguous), c[i, j] at pc + i·csr + j·csc (bytes). acc ≠ 0: add to c.
+  (func $tile8 (param $pa i32) (param $lsr i32) (param $lsk i32) (param $pb i32) (param $ldb i32) (param $kc i32)
+    (param $pc i32) (param $csr i32) (param $csc i32) (param $rows i32) (param $acc i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $c0_0 v128) (local $c0_1 v128) (local $c1_0 v128) (local $c1_1 v128) (local $c2_0 v128) (local $c2_1 v128) (local $c3_0 v128) (local $c3_1 v128)
+    (local $b0 v128) (local $b1 v128) (local $s v128) (local $q i32)
+    (local.set $a0 (local.get $pa))
+    (local.set $a1 (select (i32.add (local.get $a0) (local.get $lsr)) (local.get $a0) (i32.gt_s (local.get $rows) (i32.const 1))))
+    (local.set $a2 (select (i32.add (local.get $a1) (local.get $lsr)) (local.get $a1) (i32.gt_s (local.get $rows) (i32.const 2))))
+    (local.set $a3 (select (i32.add (local.get $a2) (local.get $lsr)) (local.get $a2) (i32.gt_s (local.get $rows) (i32.const 3))))
+    (if (local.get $acc) (then
+      (local.set $q (local.get $pc))
+      (local.set $c0_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c0_1 (call $ld (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 1) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 1))))))
+      (local.set $c1_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c1_1 (call $ld (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 2) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 2))))))
+      (local.set $c2_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c2_1 (call $ld (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 3) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 3))))))
+      (local.set $c3_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c3_1 (call $ld (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (i32.const 4) (local.get $csc)))
+    ))
+    (if (local.get $kc) (then (loop $k
+      (local.set $b0 (v128.load offset=0 (local.get $pb)))
+      (local.set $b1 (v128.load offset=16 (local.get $pb)))
+      (local.set $s (v128.load32_splat (local.get $a0)))
+      (local.set $c0_0 (f32x4.add (local.get $c0_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat (local.get $a1)))
+      (local.set $c1_0 (f32x4.add (local.get $c1_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c1_1 (f32x4.add (local.get $c1_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat (local.get $a2)))
+      (local.set $c2_0 (f32x4.add (local.get $c2_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c2_1 (f32x4.add (local.get $c2_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat (local.get $a3)))
+      (local.set $c3_0 (f32x4.add (local.get $c3_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c3_1 (f32x4.add (local.get $c3_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $a0 (i32.add (local.get $a0) (local.get $lsk)))
+      (local.set $a1 (i32.add (local.get $a1) (local.get $lsk)))
+      (local.set $a2 (i32.add (local.get $a2) (local.get $lsk)))
+      (local.set $a3 (i32.add (local.get $a3) (local.get $lsk)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
+      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 3) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 3))))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c3_0))
+        (v128.store offset=16 (local.get $q) (local.get $c3_1)))
+      (else
+        (call $st (local.get $q) (local.get $c3_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (local.get $c3_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 2) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 2))))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c2_0))
+        (v128.store offset=16 (local.get $q) (local.get $c2_1)))
+      (else
+        (call $st (local.get $q) (local.get $c2_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (local.get $c2_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 1) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 1))))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c1_0))
+        (v128.store offset=16 (local.get $q) (local.get $c1_1)))
+      (else
+        (call $st (local.get $q) (local.get $c1_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (local.get $c1_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (local.get $pc))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c0_0))
+        (v128.store offset=16 (local.get $q) (local.get $c0_1)))
+      (else
+        (call $st (local.get $q) (local.get $c0_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.mul (local.get $csc) (i32.const 4))) (local.get $c0_1) (i32.const 4) (local.get $csc))))
+  )
+  ;; As $tile8 for 4 rows × `lanes` (1 to 4) columns.
+  (func $tile4 (param $pa i32) (param $lsr i32) (param $lsk i32) (param $pb i32) (param $ldb i32) (param $kc i32)
+    (param $pc i32) (param $csr i32) (param $csc i32) (param $rows i32) (param $acc i32) (param $lanes i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $b v128) (local $q i32)
+    (local.set $a0 (local.get $pa))
+    (local.set $a1 (select (i32.add (local.get $a0) (local.get $lsr)) (local.get $a0) (i32.gt_s (local.get $rows) (i32.const 1))))
+    (local.set $a2 (select (i32.add (local.get $a1) (local.get $lsr)) (local.get $a1) (i32.gt_s (local.get $rows) (i32.const 2))))
+    (local.set $a3 (select (i32.add (local.get $a2) (local.get $lsr)) (local.get $a2) (i32.gt_s (local.get $rows) (i32.const 3))))
+    (if (local.get $acc) (then
+      (local.set $c0 (call $ld (local.get $pc) (local.get $lanes) (local.get $csc)))
+      (local.set $c1 (call $ld (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 1) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 1))))) (local.get $lanes) (local.get $csc)))
+      (local.set $c2 (call $ld (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 2) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 2))))) (local.get $lanes) (local.get $csc)))
+      (local.set $c3 (call $ld (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 3) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 3))))) (local.get $lanes) (local.get $csc)))
+    ))
+    (if (local.get $kc) (then (loop $k
+      (local.set $b (call $ld (local.get $pb) (local.get $lanes) (i32.const 4)))
+      (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (v128.load32_splat (local.get $a0)) (local.get $b))))
+      (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (v128.load32_splat (local.get $a1)) (local.get $b))))
+      (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (v128.load32_splat (local.get $a2)) (local.get $b))))
+      (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (v128.load32_splat (local.get $a3)) (local.get $b))))
+      (local.set $a0 (i32.add (local.get $a0) (local.get $lsk)))
+      (local.set $a1 (i32.add (local.get $a1) (local.get $lsk)))
+      (local.set $a2 (i32.add (local.get $a2) (local.get $lsk)))
+      (local.set $a3 (i32.add (local.get $a3) (local.get $lsk)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
+      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))))
+    (call $st (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 3) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 3))))) (local.get $c3) (local.get $lanes) (local.get $csc))
+    (call $st (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 2) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 2))))) (local.get $c2) (local.get $lanes) (local.get $csc))
+    (call $st (i32.add (local.get $pc) (i32.mul (local.get $csr) (select (i32.const 1) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 1))))) (local.get $c1) (local.get $lanes) (local.get $csc))
+    (call $st (local.get $pc) (local.get $c0) (local.get $lanes) (local.get $csc))
+  )
+  ;; The first form over a whole product: c[rows×cols] = l·r, l read at
+  ;; strides (lsr, lsk), r's rows contiguous (ldb bytes apart), c at strides
+  ;; (csr, csc). Blocks of 256 steps of k, of 128 rows; tiles of 8 columns,
+  ;; then of 4 and of the last 1–3.
+  (func $splat (param $l i32) (param $lsr i32) (param $lsk i32) (param $r i32) (param $ldb i32)
+    (param $c i32) (param $csr i32) (param $csc i32) (param $rows i32) (param $cols i32) (param $k i32)
+    (local $k0 i32) (local $kc i32) (local $j i32) (local $i i32) (local $lanes i32) (local $i0 i32) (local $i1 i32)
+    (loop $kb
+      (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
+      (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
+      (local.set $i0 (i32.const 0))
+      (loop $ib
+      (local.set $i1 (i32.add (local.get $i0) (i32.const 128)))
+      (if (i32.gt_s (local.get $i1) (local.get $rows)) (then (local.set $i1 (local.get $rows))))
+      (local.set $j (i32.const 0))
+      (block $bj (loop $lj
+        (br_if $bj (i32.gt_s (i32.add (local.get $j) (i32.const 8)) (local.get $cols)))
+        (local.set $i (local.get $i0))
+        (block $bi (loop $li
+          (br_if $bi (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $i1)))
+          (call $tile8
+            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
+            (local.get $lsr) (local.get $lsk)
+            (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
+            (local.get $ldb) (local.get $kc)
+            (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
+            (local.get $csr) (local.get $csc)
+            (i32.sub (local.get $i1) (local.get $i)) (local.get $k0))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $li)))
+        (if (i32.lt_s (local.get $i) (local.get $i1)) (then (call $tile8
+            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
+            (local.get $lsr) (local.get $lsk)
+            (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
+            (local.get $ldb) (local.get $kc)
+            (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
+            (local.get $csr) (local.get $csc)
+            (i32.sub (local.get $i1) (local.get $i)) (local.get $k0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $lj)))
+      (block $bj (loop $lj
+        (br_if $bj (i32.ge_s (local.get $j) (local.get $cols)))
+        (local.set $lanes (i32.sub (local.get $cols) (local.get $j)))
+        (if (i32.gt_s (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+        (local.set $i (local.get $i0))
+        (block $bi (loop $li
+          (br_if $bi (i32.ge_s (local.get $i) (local.get $i1)))
+          (call $tile4
+            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
+            (local.get $lsr) (local.get $lsk)
+            (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
+            (local.get $ldb) (local.get $kc)
+            (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
+            (local.get $csr) (local.get $csc)
+            (i32.sub (local.get $i1) (local.get $i)) (local.get $k0) (local.get $lanes))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $li)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $lj)))
+      (local.set $i0 (local.get $i1))
+      (br_if $ib (i32.lt_s (local.get $i0) (local.get $rows))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
+      (br_if $kb (i32.lt_s (local.get $k0) (local.get $k)))))
+  ;; One tile of the dot form: c[i, j] = Σ_{q<k} a[i, q]·b[j, q] for 2 rows i
+  ;; of a (rows < 2: repeated) and 4 rows j of b (cols < 4: the last one
+  ;; repeated, the first `cols` stored), rows lda / ldb bytes apart, c's rows
+  ;; ldc bytes apart.
+  (func $dot2x4 (param $pa i32) (param $lda i32) (param $pb i32) (param $ldb i32) (param $k i32)
+    (param $pc i32) (param $ldc i32) (param $rows i32) (param $cols i32)
+    (local $a0 i32) (local $x0 v128) (local $a1 i32) (local $x1 v128) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $c0_0 v128) (local $c0_1 v128) (local $c0_2 v128) (local $c0_3 v128) (local $c1_0 v128) (local $c1_1 v128) (local $c1_2 v128) (local $c1_3 v128) (local $y v128) (local $n i32) (local $t v128) (local $u v128)
+    (local.set $a0 (local.get $pa))
+    (local.set $a1 (select (i32.add (local.get $a0) (local.get $lda)) (local.get $a0) (i32.gt_s (local.get $rows) (i32.const 1))))
+    (local.set $b0 (local.get $pb))
+    (local.set $b1 (select (i32.add (local.get $b0) (local.get $ldb)) (local.get $b0) (i32.gt_s (local.get $cols) (i32.const 1))))
+    (local.set $b2 (select (i32.add (local.get $b1) (local.get $ldb)) (local.get $b1) (i32.gt_s (local.get $cols) (i32.const 2))))
+    (local.set $b3 (select (i32.add (local.get $b2) (local.get $ldb)) (local.get $b2) (i32.gt_s (local.get $cols) (i32.const 3))))
+    (local.set $n (i32.shr_u (local.get $k) (i32.const 2)))
+    (if (local.get $n) (then (loop $k
+      (local.set $x0 (v128.load (local.get $a0)))
+      (local.set $x1 (v128.load (local.get $a1)))
+      (local.set $y (v128.load (local.get $b0)))
+      (local.set $c0_0 (f32x4.add (local.get $c0_0) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_0 (f32x4.add (local.get $c1_0) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (v128.load (local.get $b1)))
+      (local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_1 (f32x4.add (local.get $c1_1) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (v128.load (local.get $b2)))
+      (local.set $c0_2 (f32x4.add (local.get $c0_2) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_2 (f32x4.add (local.get $c1_2) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (v128.load (local.get $b3)))
+      (local.set $c0_3 (f32x4.add (local.get $c0_3) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_3 (f32x4.add (local.get $c1_3) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $a0 (i32.add (local.get $a0) (i32.const 16)))
+      (local.set $a1 (i32.add (local.get $a1) (i32.const 16)))
+      (local.set $b0 (i32.add (local.get $b0) (i32.const 16)))
+      (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
+      (local.set $b2 (i32.add (local.get $b2) (i32.const 16)))
+      (local.set $b3 (i32.add (local.get $b3) (i32.const 16)))
+      (br_if $k (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+    (local.set $n (i32.and (local.get $k) (i32.const 3)))
+    (if (local.get $n) (then
+      (local.set $x0 (call $ld (local.get $a0) (local.get $n) (i32.const 4)))
+      (local.set $x1 (call $ld (local.get $a1) (local.get $n) (i32.const 4)))
+      (local.set $y (call $ld (local.get $b0) (local.get $n) (i32.const 4)))
+      (local.set $c0_0 (f32x4.add (local.get $c0_0) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_0 (f32x4.add (local.get $c1_0) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (call $ld (local.get $b1) (local.get $n) (i32.const 4)))
+      (local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_1 (f32x4.add (local.get $c1_1) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (call $ld (local.get $b2) (local.get $n) (i32.const 4)))
+      (local.set $c0_2 (f32x4.add (local.get $c0_2) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_2 (f32x4.add (local.get $c1_2) (f32x4.mul (local.get $x1) (local.get $y))))
+      (local.set $y (call $ld (local.get $b3) (local.get $n) (i32.const 4)))
+      (local.set $c0_3 (f32x4.add (local.get $c0_3) (f32x4.mul (local.get $x0) (local.get $y))))
+      (local.set $c1_3 (f32x4.add (local.get $c1_3) (f32x4.mul (local.get $x1) (local.get $y))))
+    ))
+    (local.set $t (f32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $c1_0) (local.get $c1_1)) (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $c1_0) (local.get $c1_1))))
+    (local.set $u (f32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $c1_2) (local.get $c1_3)) (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $c1_2) (local.get $c1_3))))
+    (call $st (i32.add (local.get $pc) (i32.mul (local.get $ldc) (select (i32.const 1) (i32.sub (local.get $rows) (i32.const 1)) (i32.gt_s (local.get $rows) (i32.const 1)))))
+      (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t) (local.get $u)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t) (local.get $u)))
+      (select (i32.const 4) (local.get $cols) (i32.gt_s (local.get $cols) (i32.const 4))) (i32.const 4))
+    (local.set $t (f32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $c0_0) (local.get $c0_1)) (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $c0_0) (local.get $c0_1))))
+    (local.set $u (f32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $c0_2) (local.get $c0_3)) (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $c0_2) (local.get $c0_3))))
+    (call $st (local.get $pc)
+      (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t) (local.get $u)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t) (local.get $u)))
+      (select (i32.const 4) (local.get $cols) (i32.gt_s (local.get $cols) (i32.const 4))) (i32.const 4))
+  )
+  ;; c[m×n] = a·bᵀ for a [m×k] and b [n×k]: tiles of 4 rows of b, and in each,
+  ;; of 2 rows of a (b's 4 rows stay in cache across a's rows).
+  (func $dot (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+    (local $i i32) (local $j i32) (local $k4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (block $bj (loop $lj
+      (br_if $bj (i32.ge_s (local.get $j) (local.get $n)))
+      (local.set $i (i32.const 0))
+      (block $bi (loop $li
+        (br_if $bi (i32.ge_s (local.get $i) (local.get $m)))
+        (call $dot2x4
+          (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $k4))) (local.get $k4)
+          (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $k4))) (local.get $k4) (local.get $k)
+          (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
+          (i32.shl (local.get $n) (i32.const 2))
+          (i32.sub (local.get $m) (local.get $i)) (i32.sub (local.get $n) (local.get $j)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $li)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $lj))))
+
+  ;; out[j] = Σ_{i<rows} x[i, j] for x [rows×cols] (row-major float32), in
+  ;; column blocks of 16, then 4 and the last 1–3 lanes.
+  (func (export "colSum") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $j i32) (local $p i32) (local $end i32) (local $ld i32) (local $lanes i32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $ld))))
+    (if (i32.eqz (local.get $rows)) (then
+      (memory.fill (local.get $out) (i32.const 0) (local.get $ld))
+      (return)))
+    (block $b16 (loop $l16
+      (br_if $b16 (i32.gt_s (i32.add (local.get $j) (i32.const 16)) (local.get $cols)))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $s0 (v128.const i32x4 0 0 0 0))
+      (local.set $s1 (v128.const i32x4 0 0 0 0))
+      (local.set $s2 (v128.const i32x4 0 0 0 0))
+      (local.set $s3 (v128.const i32x4 0 0 0 0))
+      (loop $r
+        (local.set $s0 (f32x4.add (local.get $s0) (v128.load offset=0 (local.get $p))))
+        (local.set $s1 (f32x4.add (local.get $s1) (v128.load offset=16 (local.get $p))))
+        (local.set $s2 (f32x4.add (local.get $s2) (v128.load offset=32 (local.get $p))))
+        (local.set $s3 (f32x4.add (local.get $s3) (v128.load offset=48 (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $ld)))
+        (br_if $r (i32.lt_u (local.get $p) (local.get $end))))
+      (local.set $p (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+      (v128.store offset=0 (local.get $p) (local.get $s0))
+      (v128.store offset=16 (local.get $p) (local.get $s1))
+      (v128.store offset=32 (local.get $p) (local.get $s2))
+      (v128.store offset=48 (local.get $p) (local.get $s3))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (local.set $end (i32.add (local.get $end) (i32.const 64)))
+      (br $l16)))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.ge_s (local.get $j) (local.get $cols)))
+      (local.set $lanes (i32.sub (local.get $cols) (local.get $j)))
+      (if (i32.gt_s (local.get $lanes) (i32.const 4)) (then (local.set $lanes (i32.const 4))))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $s0 (v128.const i32x4 0 0 0 0))
+      (loop $r
+        (local.set $s0 (f32x4.add (local.get $s0) (call $ld (local.get $p) (local.get $lanes) (i32.const 4))))
+        (local.set $p (i32.add (local.get $p) (local.get $ld)))
+        (br_if $r (i32.lt_u (local.get $p) (local.get $end))))
+      (call $st (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s0) (local.get $lanes) (i32.const 4))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (local.set $end (i32.add (local.get $end) (i32.const 16)))
+      (br $l4))))
+
+  ;; The first `lanes` (1 to 4) floats at p, p + s, p + 2s, …; zeros after.
+  (func $ld (param $p i32) (param $lanes i32) (param $s i32) (result v128)
+    (local $v v128)
+    (if (i32.eq (local.get $s) (i32.const 4)) (then
+      (if (i32.ge_s (local.get $lanes) (i32.const 4)) (then (return (v128.load (local.get $p)))))
+      (if (i32.eq (local.get $lanes) (i32.const 2)) (then (return (v128.load64_zero (local.get $p)))))
+      (if (i32.eq (local.get $lanes) (i32.const 1)) (then (return (v128.load32_zero (local.get $p)))))
+      (return (f32x4.replace_lane 2 (v128.load64_zero (local.get $p)) (f32.load offset=8 (local.get $p))))))
+    (local.set $v (v128.load32_zero (local.get $p)))
+    (if (i32.ge_s (local.get $lanes) (i32.const 2)) (then
+      (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $p) (local.get $s)))))))
+    (if (i32.ge_s (local.get $lanes) (i32.const 3)) (then
+      (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load (i32.add (local.get $p) (i32.shl (local.get $s) (i32.const 1))))))))
+    (if (i32.ge_s (local.get $lanes) (i32.const 4)) (then
+      (local.set $v (f32x4.replace_lane 3 (local.get $v) (f32.load (i32.add (local.get $p) (i32.mul (local.get $s) (i32.const 3))))))))
+    (local.get $v))
+
+  ;; Stores the first `lanes` (1 to 4) lanes of v at p, p + s, p + 2s, ….
+  (func $st (param $p i32) (param $v v128) (param $lanes i32) (param $s i32)
+    (if (i32.and (i32.eq (local.get $s) (i32.const 4)) (i32.ge_s (local.get $lanes) (i32.const 4))) (then
+      (v128.store (local.get $p) (local.get $v))
+      (return)))
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.ge_s (local.get $lanes) (i32.const 2)) (then
+      (f32.store (i32.add (local.get $p) (local.get $s)) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.ge_s (local.get $lanes) (i32.const 3)) (then
+      (f32.store (i32.add (local.get $p) (i32.shl (local.get $s) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))))
+    (if (i32.ge_s (local.get $lanes) (i32.const 4)) (then
+      (f32.store (i32.add (local.get $p) (i32.mul (local.get $s) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v))))))
+)
