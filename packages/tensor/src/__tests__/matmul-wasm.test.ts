@@ -11,12 +11,22 @@ import { describe, expect, it } from 'vitest';
 import { kernelsWasmSource } from '../gradients/wasm/build-kernels.mjs';
 import { SEG_MATMUL, segColSum, wasmMatMulReady } from '../gradients/wasm/matmul.js';
 import { initBackend, matMul, Rng, SegShapeError } from '../index.js';
-import {
-  describeBackends,
-  expectNoLeaks,
-  expectThrow,
-  maxNormRelativeError as relErr,
-} from '../testing/index.js';
+import { describeBackends, expectNoLeaks, expectThrow } from '../testing/index.js';
+
+/**
+ * max |got − ref| over the largest sum of absolute terms (`abs`): float32
+ * rounding relative to the terms' scale, which cancellation in one entry
+ * cannot inflate (a sum near 0 of large terms).
+ */
+function relErr(got: ArrayLike<number>, ref: ArrayLike<number>, abs: ArrayLike<number>): number {
+  let e = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e = Math.max(e, Math.abs(got[i]! - ref[i]!));
+    scale = Math.max(scale, abs[i]!);
+  }
+  return scale > 0 ? e / scale : e;
+}
 
 describe('matmul.wat → kernels-wasm.ts', () => {
   it('rebuilding gives the committed bytes of the matrix-product module', async () => {
@@ -46,28 +56,40 @@ interface Case {
   tb: boolean;
 }
 
-/** op(A)·op(B) in float64, A stored [k,m] when ta, B stored [n,k] when tb. */
-function product64(c: Case, a: Float32Array, b: Float32Array): Float64Array {
+/**
+ * op(A)·op(B) in float64, A stored [k,m] when ta, B stored [n,k] when tb;
+ * and Σ|terms| of each entry.
+ */
+function product64(c: Case, a: Float32Array, b: Float32Array): [Float64Array, Float64Array] {
   const { m, k, n, ta, tb } = c;
   const bs = c.rank3 ? c.batch : 1;
   const out = new Float64Array(bs * m * n);
+  const abs = new Float64Array(bs * m * n);
   for (let s = 0; s < bs; s++)
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let sum = 0;
-        for (let q = 0; q < k; q++)
-          sum +=
+        let sumAbs = 0;
+        for (let q = 0; q < k; q++) {
+          const t =
             a[s * m * k + (ta ? q * m + i : i * k + q)]! *
             b[s * k * n + (tb ? j * k + q : q * n + j)]!;
+          sum += t;
+          sumAbs += Math.abs(t);
+        }
         out[(s * m + i) * n + j] = sum;
+        abs[(s * m + i) * n + j] = sumAbs;
       }
-  return out;
+  return [out, abs];
 }
 
 const shape = (c: Case, r: number, q: number) => (c.rank3 ? [c.batch, r, q] : [r, q]);
 
 /** matMul's result and the float64 reference on random operands. */
-function run(c: Case, seed: number): { got: Float32Array; ref: Float64Array; shape: number[] } {
+function run(
+  c: Case,
+  seed: number,
+): { got: Float32Array; ref: Float64Array; abs: Float64Array; shape: number[] } {
   const rng = new Rng(seed);
   const bs = c.rank3 ? c.batch : 1;
   const as = rng.normalArray(bs * c.m * c.k);
@@ -77,7 +99,8 @@ function run(c: Case, seed: number): { got: Float32Array; ref: Float64Array; sha
     const A = tf.tensor(as, c.ta ? shape(c, c.k, c.m) : shape(c, c.m, c.k));
     const B = tf.tensor(bv, c.tb ? shape(c, c.n, c.k) : shape(c, c.k, c.n));
     const C = matMul(A, B, c.ta, c.tb);
-    result = { got: C.dataSync() as Float32Array, ref: product64(c, as, bv), shape: C.shape };
+    const [ref, abs] = product64(c, as, bv);
+    result = { got: C.dataSync() as Float32Array, ref, abs, shape: C.shape };
   });
   return result!;
 }
@@ -109,10 +132,10 @@ describeBackends('matMul', (backend) => {
   it('equals the float64 product for every transpose, small random shapes (1e-5 relative)', () => {
     fc.assert(
       fc.property(caseArb, fc.integer(), (c, seed) => {
-        const { got, ref, shape: s } = run(c, seed);
+        const { got, ref, abs, shape: s } = run(c, seed);
         expect(s).toEqual(shape(c, c.m, c.n));
         if (c.k === 0) expect([...got]).toEqual(new Array(got.length).fill(0));
-        else expect(relErr(got, ref)).toBeLessThan(1e-5);
+        else expect(relErr(got, ref, abs)).toBeLessThan(1e-5);
       }),
       { numRuns: 150 },
     );
@@ -125,8 +148,8 @@ describeBackends('matMul', (backend) => {
         [9, 513, 130],
         [1, 257, 3],
       ] as const) {
-        const { got, ref } = run({ batch: 1, rank3: false, m, k, n, ta, tb }, m + k + n);
-        expect(relErr(got, ref), JSON.stringify({ m, k, n, ta, tb })).toBeLessThan(1e-5);
+        const { got, ref, abs } = run({ batch: 1, rank3: false, m, k, n, ta, tb }, m + k + n);
+        expect(relErr(got, ref, abs), JSON.stringify({ m, k, n, ta, tb })).toBeLessThan(1e-5);
       }
     }
   });
@@ -152,6 +175,8 @@ describeBackends('matMul', (backend) => {
         // dA = G·op(B)ᵀ, dB = op(A)ᵀ·G, stored as A and B are
         const da = new Float64Array(as.length);
         const db = new Float64Array(bv.length);
+        const daAbs = new Float64Array(as.length);
+        const dbAbs = new Float64Array(bv.length);
         const { m, k, n, ta, tb } = c;
         for (let s = 0; s < bs; s++)
           for (let i = 0; i < m; i++)
@@ -162,9 +187,11 @@ describeBackends('matMul', (backend) => {
                 const g = gs[(s * m + i) * n + j]!;
                 da[ai]! += g * bv[bi]!;
                 db[bi]! += g * as[ai]!;
+                daAbs[ai]! += Math.abs(g * bv[bi]!);
+                dbAbs[bi]! += Math.abs(g * as[ai]!);
               }
-        expect(relErr(ga!, da)).toBeLessThan(1e-5);
-        expect(relErr(gb!, db)).toBeLessThan(1e-5);
+        expect(relErr(ga!, da, daAbs)).toBeLessThan(1e-5);
+        expect(relErr(gb!, db, dbAbs)).toBeLessThan(1e-5);
       }),
       { numRuns: 40 },
     );
@@ -214,9 +241,14 @@ describeBackends('matMul', (backend) => {
 function colSums(rows: number, cols: number, seed: number) {
   const xs = new Rng(seed).normalArray(rows * cols);
   const ref = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) ref[j]! += xs[i * cols + j]!;
+  const abs = new Float64Array(cols);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      ref[j]! += xs[i * cols + j]!;
+      abs[j]! += Math.abs(xs[i * cols + j]!);
+    }
   const got = tf.tidy(() => segColSum(tf.tensor2d(xs, [rows, cols]))!.dataSync() as Float32Array);
-  return { got, ref };
+  return { got, ref, abs };
 }
 
 describe('SegMatMul and SegColSum on wasm', () => {
@@ -228,15 +260,15 @@ describe('SegMatMul and SegColSum on wasm', () => {
         fc.integer({ min: 1, max: 40 }),
         fc.integer(),
         (rows, cols, seed) => {
-          const { got, ref } = colSums(rows, cols, seed);
+          const { got, ref, abs } = colSums(rows, cols, seed);
           if (rows === 0) expect([...got]).toEqual(new Array(cols).fill(0));
-          else expect(relErr(got, ref)).toBeLessThan(1e-5);
+          else expect(relErr(got, ref, abs)).toBeLessThan(1e-5);
         },
       ),
       { numRuns: 100 },
     );
-    const { got, ref } = colSums(10800, 16, 1); // a bias gradient of the pixel net
-    expect(relErr(got, ref)).toBeLessThan(1e-5);
+    const { got, ref, abs } = colSums(10800, 16, 1); // a bias gradient of the pixel net
+    expect(relErr(got, ref, abs)).toBeLessThan(1e-5);
     const x = tf.zeros([5, 3]) as tf.Tensor2D;
     await expectNoLeaks(() => segColSum(x));
     x.dispose();
@@ -256,11 +288,11 @@ describe('SegMatMul and SegColSum on wasm', () => {
       const report = await initBackend({ backend: 'wasm', threads: 2 });
       expect(wasmMatMulReady()).toBe(true);
       for (const [ta, tb] of TRANSPOSES) {
-        const { got, ref } = run({ batch: 2, rank3: true, m: 7, k: 261, n: 13, ta, tb }, 3);
-        expect(relErr(got, ref), JSON.stringify(report)).toBeLessThan(1e-5);
+        const { got, ref, abs } = run({ batch: 2, rank3: true, m: 7, k: 261, n: 13, ta, tb }, 3);
+        expect(relErr(got, ref, abs), JSON.stringify(report)).toBeLessThan(1e-5);
       }
-      const { got, ref } = colSums(33, 19, 2);
-      expect(relErr(got, ref)).toBeLessThan(1e-5);
+      const { got: sums, ref: sums64, abs: sumsAbs } = colSums(33, 19, 2);
+      expect(relErr(sums, sums64, sumsAbs)).toBeLessThan(1e-5);
     } finally {
       await initBackend({ backend: 'wasm', threads: 1 });
     }
