@@ -33,6 +33,8 @@ export {
   SegValueError,
 } from './errors.js';
 export { conv2dGradConfig } from './gradients/conv2d-grad.js';
+export type { FusedConv2dArgs } from './ops/conv2d.js';
+export { fusedConv2d } from './ops/conv2d.js';
 export { matMul } from './ops/mat-mul.js';
 export type { RunOptions, WorkerPoolOptions } from './pool/pool.js';
 export { WorkerCrashError, WorkerPool, WorkerTaskError, WorkerTimeoutError } from './pool/pool.js';

@@ -77,9 +77,10 @@ describeBackends('applyNet forward only (fused ReLU, early disposal)', () => {
     const x = tf.tensor4d(xData, [1, H, W, 2]);
     const info = await tf.profile(() => applyNet(spec, model.params, x));
     const names = info.kernels.map((k) => k.name);
-    // every conv is one FusedConv2D (bias in the kernel); a, b with their ReLU;
-    // c is read by two layers: its two ReLUs run apart; d fused with its ReLU
-    expect(names.filter((n) => n === 'FusedConv2D').length).toBe(4);
+    // every conv is one FusedConv2D (on wasm @seg/tensor's SegConv2D; bias in
+    // the kernel); a, b with their ReLU; c is read by two layers: its two
+    // ReLUs run apart; d fused with its ReLU
+    expect(names.filter((n) => n === 'FusedConv2D' || n === 'SegConv2D').length).toBe(4);
     expect(names.filter((n) => n === 'Relu').length).toBe(2);
     expect(names.filter((n) => n === '_FusedMatMul').length).toBe(1);
     expect(names.filter((n) => n === 'Conv2D' || n === 'Add').length).toBe(0);

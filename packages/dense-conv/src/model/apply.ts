@@ -2,6 +2,7 @@ import {
   assertFinite,
   assertShape,
   formatShape,
+  fusedConv2d,
   matMul,
   SegShapeError,
   SegValueError,
@@ -76,9 +77,9 @@ export function runNet(
 ): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
   // A convolution whose sole reader is the ReLU right after it runs fused
-  // with it and its bias (one backend kernel, FusedConv2D: on wasm one
-  // XNNPACK call with bias and clamp in the kernel), with the tape on too:
-  // @seg/tensor registers FusedConv2D's gradient. A linear layer fuses the
+  // with it and its bias (one backend kernel: @seg/tensor's fusedConv2d, on
+  // wasm its SIMD convolution with bias and ReLU in the kernel), with the
+  // tape on too: @seg/tensor registers its gradient. A linear layer fuses the
   // same way forward only (no gradient tape). Forward only, every value is
   // also disposed after its last reader, which bounds the peak memory by a
   // few layers' outputs.
@@ -110,35 +111,18 @@ export function runNet(
           const pad = convPadding(layer, inSize);
           const filter = params[`${layer.name}/filter`] as tf.Tensor4D;
           const bias = layer.bias ? params[`${layer.name}/bias`] : undefined;
-          if (forwardOnly) {
-            y = tf.fused.conv2d({
-              x: input,
-              filter,
-              strides: layer.stride,
-              pad,
-              dataFormat: 'NHWC',
-              dilations: layer.dilation,
-              bias,
-              activation,
-            });
-          } else {
-            // tf.fused.conv2d would split into conv2d, add and relu here (the
-            // tape is on); the kernel itself has a registered gradient.
-            const attrs = {
-              strides: layer.stride,
-              pad,
-              dataFormat: 'NHWC',
-              dilations: layer.dilation,
-              activation,
-            };
-            y = tf
-              .engine()
-              .runKernel(
-                tf.FusedConv2D,
-                (bias ? { x: input, filter, bias } : { x: input, filter }) as tf.NamedTensorMap,
-                attrs as unknown as tf.NamedAttrMap,
-              ) as tf.Tensor4D;
-          }
+          // One kernel with bias and ReLU (@seg/tensor's fusedConv2d: on wasm
+          // its SIMD convolution SegConv2D, else tfjs's FusedConv2D), forward
+          // only and with the tape on (FusedConv2D's gradient is registered).
+          y = fusedConv2d({
+            x: input,
+            filter,
+            strides: layer.stride,
+            pad,
+            dilations: layer.dilation,
+            bias,
+            activation,
+          });
           break;
         }
         case 'pool': {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SegShapeError } from '../errors.js';
 import { product } from './matmul-grad.js';
+import { SEG_CONV2D, wasmConvReady } from './wasm/conv.js';
 import {
   type FilterGradAttrs,
   SEG_CONV2D_BACKPROP_FILTER,
@@ -181,10 +182,7 @@ export function conv2dInputGrad(
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   const [padT, r0, padB] = inputGradPads(H, hu, kh, dh, info.padInfo.top);
   const [padL, c0, padR] = inputGradPads(W, wu, kw, dw, info.padInfo.left);
-  const full = tf.conv2d(
-    up,
-    flipped,
-    1,
+  const pad: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
     padT + padB + padL + padR === 0
       ? 'valid'
       : [
@@ -192,10 +190,18 @@ export function conv2dInputGrad(
           [padT, padB],
           [padL, padR],
           [0, 0],
-        ],
-    'NHWC',
-    [dh, dw],
-  );
+        ];
+  // On wasm with SIMD the direct convolution SegConv2D (gradients/wasm/conv.wat):
+  // at the pixel net's 3×3 16 → 16 dilated 2 (120×90), see the package README.
+  const full = wasmConvReady()
+    ? (tf.engine().runKernel(SEG_CONV2D, { x: up, filter: flipped }, {
+        strides: 1,
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [dh, dw],
+        activation: 'linear',
+      } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
+    : tf.conv2d(up, flipped, 1, pad, 'NHWC', [dh, dw]);
   if (r0 === 0 && c0 === 0 && full.shape[1] === H && full.shape[2] === W) return full;
   return tf.slice(full, [0, r0, c0, 0], [-1, H, W, -1]);
 }

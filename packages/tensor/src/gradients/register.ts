@@ -1,15 +1,18 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
 // Conv2D, FusedConv2D and BatchMatMul gradients, the wasm kernel of the
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
-// product (SegMatMul, with its gradient) and column sum (SegColSum). tfjs-core's Node build registers no
+// product (SegMatMul, with its gradient) and column sum (SegColSum), and the
+// wasm direct convolution (SegConv2D, with FusedConv2D's gradient). tfjs-core's Node build registers no
 // gradients; the internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's
 // own registrations into one module plain Node can import, and the built
 // @seg/tensor bundles that in turn (see tsup.config.ts).
 import '@seg/tfjs-gradients';
 import { registerGradient, registerKernel } from '@tensorflow/tfjs-core';
+import { segConv2dGradConfig } from '../ops/conv2d.js';
 import { conv2dGradConfig } from './conv2d-grad.js';
 import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
 import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
+import { wasmConvKernelConfig } from './wasm/conv.js';
 import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
 import { wasmColSumKernelConfig, wasmMatMulKernelConfig } from './wasm/matmul.js';
 
@@ -20,3 +23,5 @@ registerKernel(wasmFilterGradKernelConfig);
 registerGradient(segMatMulGradConfig);
 registerKernel(wasmMatMulKernelConfig);
 registerKernel(wasmColSumKernelConfig);
+registerKernel(wasmConvKernelConfig);
+registerGradient(segConv2dGradConfig);

@@ -1,4 +1,4 @@
-// Assembles each module of MODULES (filter-grad.wat, matmul.wat) into
+// Assembles each module of MODULES (filter-grad.wat, conv.wat, matmul.wat) into
 // kernels-wasm.ts (base64), twice: as written
 // (importing a non-shared memory) and with its memory import made shared
 // (tfjs-backend-wasm's multi-threaded build runs on a shared memory, and an
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 /** The modules: source file, constant name prefix, what the module is (doc comment). */
 const MODULES = [
   { file: 'filter-grad.wat', name: 'FILTER_GRAD', what: 'The Conv2D filter-gradient module' },
+  { file: 'conv.wat', name: 'CONV', what: 'The direct Conv2D (bias, ReLU) module' },
   { file: 'matmul.wat', name: 'MATMUL', what: 'The matrix-product and column-sum module' },
 ];
 const out = fileURLToPath(new URL('./kernels-wasm.ts', import.meta.url));

@@ -1,0 +1,311 @@
+/**
+ * A direct NHWC convolution (with bias and ReLU) as a kernel of the wasm
+ * backend (`SegConv2D`), in WebAssembly SIMD (conv.wat), run on
+ * tfjs-backend-wasm's own memory as the filter-gradient kernel is
+ * (filter-grad.ts): the module imports the backend's `WebAssembly.Memory`
+ * and reads x, the filter and the bias where the backend keeps them.
+ *
+ * The SIMD code needs an input with no padding and a filter whose rows of
+ * output channels are a multiple of 4 long: the kernel function pads x into
+ * a scratch buffer when the convolution pads it, and copies the filter with
+ * its rows padded by zeros when the channel count is not a multiple of 4
+ * (the bias always, so that one without bias adds zeros). Where the memory
+ * cannot be found or SIMD is missing, {@link wasmConvReady} is false and the
+ * callers keep XNNPACK.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CONV_SHARED_WASM_BASE64, CONV_WASM_BASE64 } from './kernels-wasm.js';
+
+/** The kernel's name in tfjs's registry (wasm backend only). */
+export const SEG_CONV2D = 'SegConv2D';
+
+/** The kernel's attributes: the convolution geometry (tfjs's `Conv2DInfo` fields) and the activation. */
+export interface SegConv2DAttrs {
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  /** `'linear'` or `'relu'` (max(·, 0) after the bias). */
+  activation: 'linear' | 'relu';
+  /** Filter rows per pass over the output (tuning; absent or 0: see {@link rowsPerPass}). */
+  rowsPerPass?: number;
+}
+
+/** Bytes of filter one pass over the output reads per block of 16 output channels: they stay in cache across the pass. */
+export const PASS_BYTES = 16384;
+
+/**
+ * Filter rows per pass: all of them while a block of 16 output channels of
+ * the whole filter fits in {@link PASS_BYTES}, else as many as fit (at
+ * least 1); a pass adds its rows' sums to the output of the one before.
+ */
+export function rowsPerPass(kh: number, kw: number, ci: number): number {
+  return Math.max(1, Math.min(kh, Math.floor(PASS_BYTES / (kw * ci * 64))));
+}
+
+/** What the kernel uses of tfjs-backend-wasm 4.22's `BackendWasm`. */
+export interface WasmBackendLike {
+  wasm?: {
+    asm?: { memory?: unknown };
+    wasmMemory?: unknown;
+    HEAPU8?: Uint8Array;
+  } | null;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+/** The module's exports. */
+export interface ConvExports {
+  conv(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    n: number,
+    h: number,
+    wd: number,
+    ci: number,
+    ho: number,
+    wo: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    relu: number,
+    rowsPerPass: number,
+  ): void;
+}
+
+const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
+const instances = new WeakMap<WebAssembly.Memory, ConvExports | null>();
+
+function compile(base64: string): WebAssembly.Module | null {
+  try {
+    const bin = atob(base64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
+  }
+}
+
+/** The backend's memory, when its heap view looks at it (see filter-grad.ts). */
+export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
+  const wasm = backend.wasm;
+  if (!wasm) return null;
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !wasm.HEAPU8) return null;
+  const heap = wasm.HEAPU8.buffer;
+  return heap === memory.buffer || heap.byteLength <= memory.buffer.byteLength ? memory : null;
+}
+
+/** The module instantiated on `memory`, or null where it cannot be. */
+function instanceOn(memory: WebAssembly.Memory): ConvExports | null {
+  let exports = instances.get(memory);
+  if (exports !== undefined) return exports;
+  const shared =
+    typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] === undefined) {
+    compiled[key] = compile(shared ? CONV_SHARED_WASM_BASE64 : CONV_WASM_BASE64);
+  }
+  const module = compiled[key];
+  exports = null;
+  if (module) {
+    try {
+      exports = new WebAssembly.Instance(module, { env: { memory } })
+        .exports as unknown as ConvExports;
+    } catch {
+      exports = null;
+    }
+  }
+  instances.set(memory, exports);
+  return exports;
+}
+
+function kernelOf(backend: unknown): ConvExports | null {
+  const b = backend as WasmBackendLike;
+  if (!b || typeof b.makeOutput !== 'function' || !b.dataIdMap) return null;
+  const memory = backendMemory(b);
+  return memory ? instanceOn(memory) : null;
+}
+
+/**
+ * True when the active backend is wasm, the kernel is registered for it and
+ * the SIMD module runs on its memory.
+ */
+export function wasmConvReady(): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(SEG_CONV2D, 'wasm') !== undefined &&
+    kernelOf(tf.backend()) !== null
+  );
+}
+
+/**
+ * `y[b,i,j,o] = act(Σ x[b, i·sh + u·dh − top, j·sw + v·dw − left, c] · w[u,v,c,o] + bias[o])`
+ * for x `[n,h,w,c]`, filter `[kh,kw,c,o]`, bias `[o]` (optional), all
+ * float32 NHWC, by the module `kernel` on the backend's memory (exported for
+ * the tuning probes; the registered kernel uses the committed module).
+ */
+export function runConv(
+  b: WasmBackendLike,
+  kernel: ConvExports,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  a: SegConv2DAttrs,
+): tf.TensorInfo {
+  const [n, h, w, ci] = x.shape as [number, number, number, number];
+  const [kh, kw, , co] = filter.shape as [number, number, number, number];
+  const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr } = a;
+  const hp = h + pt + pb;
+  const wp = w + pl + pr;
+  const ho = Math.floor((hp - (kh - 1) * a.dilationHeight - 1) / a.strideHeight) + 1;
+  const wo = Math.floor((wp - (kw - 1) * a.dilationWidth - 1) / a.strideWidth) + 1;
+  const out = b.makeOutput([n, Math.max(0, ho), Math.max(0, wo), co], 'float32');
+  if (n === 0 || ho <= 0 || wo <= 0 || co === 0) return out;
+  const cop = (co + 3) & ~3;
+  const padded = pt + pb + pl + pr > 0;
+  const packW = cop !== co;
+  // scratch: the padded input, the filter with rows of cop, the bias (cop)
+  const xFloats = padded ? n * hp * wp * ci : 0;
+  const wFloats = packW ? kh * kw * ci * cop : 0;
+  const scratch = b.makeOutput([xFloats + wFloats + cop], 'float32');
+  try {
+    const base = b.dataIdMap.get(scratch.dataId)!.memoryOffset;
+    const xOff = b.dataIdMap.get(x.dataId)!.memoryOffset;
+    const wOff = b.dataIdMap.get(filter.dataId)!.memoryOffset;
+    const heap = new Float32Array(backendMemory(b)!.buffer);
+    const s = base >>> 2;
+    if (padded) {
+      heap.fill(0, s, s + xFloats);
+      const row = w * ci;
+      for (let bi = 0; bi < n; bi++)
+        for (let r = 0; r < h; r++) {
+          const from = (xOff >>> 2) + (bi * h + r) * row;
+          heap.copyWithin(s + ((bi * hp + r + pt) * wp + pl) * ci, from, from + row);
+        }
+    }
+    if (packW) {
+      const ws = s + xFloats;
+      heap.fill(0, ws, ws + wFloats);
+      const rows = kh * kw * ci;
+      for (let r = 0; r < rows; r++) {
+        const from = (wOff >>> 2) + r * co;
+        heap.copyWithin(ws + r * cop, from, from + co);
+      }
+    }
+    const bs = s + xFloats + wFloats;
+    heap.fill(0, bs, bs + cop);
+    if (bias) {
+      const from = b.dataIdMap.get(bias.dataId)!.memoryOffset >>> 2;
+      heap.copyWithin(bs, from, from + co);
+    }
+    kernel.conv(
+      padded ? base : xOff,
+      packW ? base + xFloats * 4 : wOff,
+      base + (xFloats + wFloats) * 4,
+      b.dataIdMap.get(out.dataId)!.memoryOffset,
+      n,
+      hp,
+      wp,
+      ci,
+      ho,
+      wo,
+      co,
+      kh,
+      kw,
+      a.strideHeight,
+      a.strideWidth,
+      a.dilationHeight,
+      a.dilationWidth,
+      a.activation === 'relu' ? 1 : 0,
+      a.rowsPerPass || rowsPerPass(kh, kw, ci),
+    );
+  } finally {
+    b.disposeData(scratch.dataId, true);
+  }
+  return out;
+}
+
+/**
+ * The attributes of a `SegConv2D` call: those of tfjs's `FusedConv2D`
+ * (NHWC; activation `'linear'` or `'relu'`), and the tuning option
+ * `rowsPerPass`.
+ */
+export type SegConv2DKernelAttrs = Pick<
+  tf.FusedConv2DAttrs,
+  'strides' | 'pad' | 'dataFormat' | 'dilations' | 'dimRoundingMode' | 'activation'
+> & { rowsPerPass?: number };
+
+function convKernel({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = kernelOf(b);
+  if (!kernel) throw new Error(`${SEG_CONV2D}: the SIMD module is unavailable`);
+  const { x, filter, bias } = inputs as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+  };
+  const a = attrs as unknown as SegConv2DKernelAttrs;
+  if (a.dataFormat !== 'NHWC' || (a.activation !== 'linear' && a.activation !== 'relu')) {
+    throw new Error(
+      `${SEG_CONV2D}: dataFormat ${a.dataFormat}, activation ${a.activation}; expected NHWC and linear or relu`,
+    );
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  const out = runConv(b, kernel, x, filter, bias, {
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: top,
+    padBottom: bottom,
+    padLeft: left,
+    padRight: right,
+    activation: a.activation,
+    rowsPerPass: a.rowsPerPass,
+  });
+  if (out.shape[1] !== info.outHeight || out.shape[2] !== info.outWidth) {
+    b.disposeData(out.dataId, true);
+    throw new Error(
+      `${SEG_CONV2D}: output ${out.shape[1]}×${out.shape[2]}, expected ${info.outHeight}×${info.outWidth}`,
+    );
+  }
+  return out;
+}
+
+/** The kernel's registration (wasm backend). */
+export const wasmConvKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_CONV2D,
+  backendName: 'wasm',
+  kernelFunc: convKernel as unknown as tf.KernelFunc,
+};

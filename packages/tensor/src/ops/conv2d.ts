@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertLiveTensor, SegValueError } from '../errors.js';
+import { fusedConv2dGradConfig } from '../gradients/fused-conv2d-grad.js';
+import { SEG_CONV2D, wasmConvReady } from '../gradients/wasm/conv.js';
+
+/** Arguments of {@link fusedConv2d}. */
+export interface FusedConv2dArgs {
+  /** Input, NHWC `[n, h, w, c]`, float32. */
+  x: tf.Tensor4D;
+  /** Filter `[kh, kw, c, o]`. */
+  filter: tf.Tensor4D;
+  /** Bias `[o]`, added before the activation; none when absent. */
+  bias?: tf.Tensor;
+  /** Strides `[sh, sw]` (or one number for both). */
+  strides: number | [number, number];
+  /** `'same'`, `'valid'`, one pad on every side, or explicit NHWC pads. */
+  pad: 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+  /** Dilations `[dh, dw]` (or one number). @default 1 */
+  dilations?: number | [number, number];
+  /** Applied after the bias. @default 'linear' */
+  activation?: 'linear' | 'relu';
+}
+
+/**
+ * One convolution layer, `act(conv2d(x, filter) + bias)`, as one kernel
+ * call, differentiable with respect to x, filter and bias (also with the
+ * gradient tape on, where `tf.fused.conv2d` falls back to separate ops).
+ *
+ * On the wasm backend with SIMD, `SegConv2D`: a direct convolution in
+ * WebAssembly SIMD (gradients/wasm/conv.wat) on the backend's memory, 2
+ * pixels × 16 output channels in registers, bias and ReLU in the kernel,
+ * faster than tfjs-backend-wasm's XNNPACK convolution at every shape
+ * measured (the package README: optim-adm's pixel net and N4's dense
+ * forward). Its gradient is that of `FusedConv2D`. On other backends, tfjs's
+ * `FusedConv2D` kernel (`tf.fused.conv2d` when the tape is off).
+ *
+ * @returns `[n, ho, wo, o]`, owned by the caller.
+ * @throws SegValueError for an activation other than `'linear'` or `'relu'`.
+ *
+ * @example
+ * const y = fusedConv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' });
+ */
+export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
+  const fn = 'fusedConv2d';
+  const { x, filter, bias, strides, pad } = args;
+  const dilations = args.dilations ?? 1;
+  const activation = args.activation ?? 'linear';
+  assertLiveTensor(fn, 'x', x);
+  assertLiveTensor(fn, 'filter', filter);
+  if (bias) assertLiveTensor(fn, 'bias', bias);
+  if (activation !== 'linear' && activation !== 'relu') {
+    throw new SegValueError(
+      `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
+    );
+  }
+  const inputs = (bias ? { x, filter, bias } : { x, filter }) as tf.NamedTensorMap;
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation };
+  if (wasmConvReady() && x.dtype === 'float32' && filter.dtype === 'float32') {
+    return tf
+      .engine()
+      .runKernel(SEG_CONV2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  if (!tf.engine().isTapeOn()) {
+    return tf.fused.conv2d({
+      x,
+      filter,
+      strides,
+      pad,
+      dataFormat: 'NHWC',
+      dilations,
+      bias,
+      activation,
+    });
+  }
+  // tf.fused.conv2d would split into conv2d, add and relu here (the tape is
+  // on); the kernel itself has a registered gradient (fusedConv2dGradConfig).
+  return tf
+    .engine()
+    .runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** The gradient of `SegConv2D`: that of `FusedConv2D` (same inputs, attributes and output). */
+export const segConv2dGradConfig: tf.GradConfig = {
+  ...fusedConv2dGradConfig,
+  kernelName: SEG_CONV2D,
+};
