@@ -44,9 +44,9 @@ export const fusedConv2dGradConfig: tf.GradConfig = {
 /**
  * Σ dz over batch, rows and columns, `[o]`. On wasm with SIMD, the
  * `SegColSum` kernel (gradients/wasm/matmul.wat) summing the rows of dz as
- * an `[n, o]` matrix in place: at 120×90 pixels, 0.033 ms for 16 channels
- * and 0.053 for 2, against 0.85 and 0.16 for the product below and 0.13 and
- * 0.14 for that product by `SegMatMul` (alternated, load 1.6–1.8;
+ * an `[n, o]` matrix in place: at 120×90 pixels, 0.039 ms for 16 channels
+ * and 0.037 for 2, against 1.45 and 0.28 for the product below and 0.19 and
+ * 0.12 for that product by `SegMatMul` (alternated, load 1.7–2.0;
  * `bench/matmul.ts`). Otherwise on wasm as the product
  * 1ᵀ·dz (`[1, n]·[n, o]`): its Sum over outer axes transposes dz first;
  * measured at 120×90×16 (load 1.7), 0.20 ms against 0.52 ms.
