@@ -5,8 +5,9 @@
 // - optim-adm's pixel net (120×90, 9 → 16 3×3, 16 → 16 3×3 dilated 2, 1×1
 //   16 → 16 and 16 → 2, bias and ReLU), each call with a filter it has not
 //   seen (weights change every training step; XNNPACK packs a new filter
-//   once per tensor), and the input gradient of its dilated layer
-//   (conv2dInputGrad, the kernel unregistered for A);
+//   once per tensor), and the input gradients of its layers but the first
+//   (conv2dInputGrad, the kernel unregistered for A: XNNPACK's convolution
+//   of the flipped filter, for 1×1 the matrix product);
 // - N4's dense forward (dense-conv, 256×256: its six convolutions, fixed
 //   filters, as in denseForward);
 // - a pixel-net-shaped Adam step (four fusedConv2d layers, softmax cross
@@ -159,19 +160,25 @@ for (const l of layers) {
   tf.dispose([x, bias, ...filters]);
 }
 
-// The input gradient of the pixel net's dilated layer, as the FusedConv2D gradient computes it.
-{
-  const dy = t4([1, 90, 120, 16]);
-  const filters = Array.from({ length: 2 * (reps + 1) }, () => t4([3, 3, 16, 16]));
-  const info = nhwcConv2DInfo('bench', tf.zeros([1, 90, 120, 16]) as tf.Tensor4D, filters[0]!, {
+// The input gradients of the pixel net's layers but the first, as the
+// FusedConv2D gradient computes them (without the kernel: XNNPACK's
+// convolution of the flipped filter, or for 1×1 the matrix product).
+for (const [key, what, k, ci, co, dilation] of [
+  ['pixConv2InputGrad', 'pixel net dx of 16→16 3×3 dil 2', 3, 16, 16, 2],
+  ['pixConv3InputGrad', 'pixel net dx of 16→16 1×1', 1, 16, 16, 1],
+  ['pixClassifyInputGrad', 'pixel net dx of 16→2 1×1', 1, 16, 2, 1],
+] as const) {
+  const dy = t4([1, 90, 120, co]);
+  const filters = Array.from({ length: 2 * (reps + 1) }, () => t4([k, k, ci, co]));
+  const info = nhwcConv2DInfo('bench', tf.zeros([1, 90, 120, ci]) as tf.Tensor4D, filters[0]!, {
     strides: 1,
     pad: 'same',
     dataFormat: 'NHWC',
-    dilations: 2,
+    dilations: dilation,
   } as tf.Conv2DAttrs);
   let i = 0;
   const grad = () =>
-    tf.tidy(() => void conv2dInputGrad(dy, filters[i++ % filters.length]!, [1, 90, 120, 16], info));
+    tf.tidy(() => void conv2dInputGrad(dy, filters[i++ % filters.length]!, [1, 90, 120, ci], info));
   const without = () => {
     tf.unregisterKernel(SEG_CONV2D, 'wasm');
     try {
@@ -181,9 +188,9 @@ for (const l of layers) {
     }
   };
   const [a, b] = ab(without, grad, reps);
-  const gflop = (2 * 90 * 120 * 9 * 16 * 16) / 1e9;
+  const gflop = (2 * 90 * 120 * k * k * ci * co) / 1e9;
   rows.push([
-    'pixel net dx of 16→16 dil 2',
+    what,
     a.toFixed(2),
     b.toFixed(2),
     ((gflop / a) * 1e3).toFixed(1),
@@ -191,8 +198,8 @@ for (const l of layers) {
     (a / b).toFixed(2),
     load(),
   ]);
-  out.pixConv2InputGradXnnpackMs = a;
-  out.pixConv2InputGradSegMs = b;
+  out[`${key}XnnpackMs`] = a;
+  out[`${key}SegMs`] = b;
   tf.dispose([dy, ...filters]);
 }
 

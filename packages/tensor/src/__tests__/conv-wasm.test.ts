@@ -2,12 +2,15 @@
 // and fusedConv2d: on both backends (SegConv2D on wasm, tfjs's FusedConv2D
 // on cpu) the same values as a float64 brute force, for random shapes with
 // strides, dilations, pads, output channels not a multiple of 4, bias or
-// not, linear or ReLU; the gradient is FusedConv2D's; no leaks. (The
+// not, linear or ReLU; the gradient is FusedConv2D's; conv2dInputGrad (on
+// wasm SegConv2D reading the filter flipped and transposed) agrees with a
+// float64 brute force; no leaks. (The
 // committed bytes of conv.wat are checked with the others in
 // filter-grad-wasm.test.ts.)
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { conv2dInputGrad, nhwcConv2DInfo } from '../gradients/conv2d-grad.js';
 import { SEG_CONV2D, wasmConvReady } from '../gradients/wasm/conv.js';
 import { fusedConv2d, initBackend, Rng } from '../index.js';
 import {
@@ -146,6 +149,76 @@ function run(c: Case, seed: number): { y: Float32Array; ref: Float64Array } {
   );
   return { y, ref: conv64(c, xs, ws, bs) };
 }
+
+/** dx in float64 by its definition: dx[b,r,q,c] = Σ dy[b,i,j,o]·w[u,v,c,o] over the taps reading (r, q). */
+function inputGrad64(c: Case, gs: Float32Array, ws: Float32Array): Float64Array {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.b, c.h, c.w, c.ci],
+    [c.kh, c.kw, c.ci, c.co],
+    [c.sh, c.sw],
+    [c.dh, c.dw],
+    c.pad,
+  );
+  const { outHeight: ho, outWidth: wo } = info;
+  const { top, left } = info.padInfo;
+  const dx = new Float64Array(c.b * c.h * c.w * c.ci);
+  for (let b = 0; b < c.b; b++)
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++)
+        for (let u = 0; u < c.kh; u++) {
+          const r = i * c.sh + u * c.dh - top;
+          if (r < 0 || r >= c.h) continue;
+          for (let v = 0; v < c.kw; v++) {
+            const q = j * c.sw + v * c.dw - left;
+            if (q < 0 || q >= c.w) continue;
+            for (let ch = 0; ch < c.ci; ch++)
+              for (let o = 0; o < c.co; o++)
+                dx[((b * c.h + r) * c.w + q) * c.ci + ch]! +=
+                  gs[((b * ho + i) * wo + j) * c.co + o]! *
+                  ws[((u * c.kw + v) * c.ci + ch) * c.co + o]!;
+          }
+        }
+  return dx;
+}
+
+describeBackends('conv2dInputGrad', () => {
+  it('matches a float64 brute force (1e-5 relative to the largest entry), 1×1 included', () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer(), (c, seed) => {
+        const rng = new Rng(seed);
+        const ws = rng.normalArray(c.kh * c.kw * c.ci * c.co);
+        let dx: { got: Float32Array; ref: Float64Array } | undefined;
+        tf.tidy(() => {
+          const filter = tf.tensor4d(ws, [c.kh, c.kw, c.ci, c.co]);
+          const info = nhwcConv2DInfo(
+            'test',
+            tf.zeros([c.b, c.h, c.w, c.ci]) as tf.Tensor4D,
+            filter,
+            {
+              strides: [c.sh, c.sw],
+              pad: c.pad,
+              dataFormat: 'NHWC',
+              dilations: [c.dh, c.dw],
+            } as tf.Conv2DAttrs,
+          );
+          const gs = rng.normalArray(c.b * info.outHeight * info.outWidth * c.co);
+          const dy = tf.tensor4d(gs, [c.b, info.outHeight, info.outWidth, c.co]);
+          dx = {
+            got: conv2dInputGrad(
+              dy,
+              filter,
+              [c.b, c.h, c.w, c.ci],
+              info,
+            ).dataSync() as Float32Array,
+            ref: inputGrad64(c, gs, ws),
+          };
+        });
+        expect(relErr(dx!.got, dx!.ref)).toBeLessThan(1e-5);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 describeBackends('fusedConv2d', (backend) => {
   it(`runs the SIMD kernel ${backend === 'wasm' ? 'on wasm' : 'nowhere on cpu'}`, () => {

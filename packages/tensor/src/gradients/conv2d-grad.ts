@@ -165,7 +165,7 @@ export function conv2dInputGrad(
   xShape: [number, number, number, number],
   info: tf.backend_util.Conv2DInfo,
 ): tf.Tensor4D {
-  if (isPointwise(info)) {
+  if (isPointwise(info) && !wasmConvReady()) {
     const [b, h, w, c] = xShape;
     const [, , , o] = filter.shape;
     const dx = product(tf.reshape(dy, [b * h * w, o]), tf.reshape(filter, [c, o]), false, true);
@@ -178,8 +178,6 @@ export function conv2dInputGrad(
   const up = upsample(dy, sh, sw);
   const hu = up.shape[1];
   const wu = up.shape[2];
-  // w'[u', v', o, c] = w[kh-1-u', kw-1-v', c, o]
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   const [padT, r0, padB] = inputGradPads(H, hu, kh, dh, info.padInfo.top);
   const [padL, c0, padR] = inputGradPads(W, wu, kw, dw, info.padInfo.left);
   const pad: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] =
@@ -191,17 +189,23 @@ export function conv2dInputGrad(
           [padL, padR],
           [0, 0],
         ];
-  // On wasm with SIMD the direct convolution SegConv2D (gradients/wasm/conv.wat):
-  // at the pixel net's 3×3 16 → 16 dilated 2 (120×90), see the package README.
+  // On wasm with SIMD the direct convolution SegConv2D (gradients/wasm/conv.wat),
+  // reading the filter flipped and transposed (1×1 included, where it beats
+  // the matrix product); see the package README. Elsewhere a convolution
+  // with w'[u', v', o, c] = w[kh-1-u', kw-1-v', c, o].
   const full = wasmConvReady()
-    ? (tf.engine().runKernel(SEG_CONV2D, { x: up, filter: flipped }, {
+    ? (tf.engine().runKernel(SEG_CONV2D, { x: up, filter }, {
         strides: 1,
         pad,
         dataFormat: 'NHWC',
         dilations: [dh, dw],
         activation: 'linear',
+        flipFilter: true,
       } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
-    : tf.conv2d(up, flipped, 1, pad, 'NHWC', [dh, dw]);
+    : tf.conv2d(up, tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]), 1, pad, 'NHWC', [
+        dh,
+        dw,
+      ]);
   if (r0 === 0 && c0 === 0 && full.shape[1] === H && full.shape[2] === W) return full;
   return tf.slice(full, [0, r0, c0, 0], [-1, H, W, -1]);
 }

@@ -29,10 +29,12 @@ export interface FusedConv2dArgs {
  * On the wasm backend with SIMD, `SegConv2D`: a direct convolution in
  * WebAssembly SIMD (gradients/wasm/conv.wat) on the backend's memory, 2
  * pixels × 16 output channels in registers, bias and ReLU in the kernel,
- * faster than tfjs-backend-wasm's XNNPACK convolution at every shape
+ * faster than tfjs-backend-wasm's XNNPACK convolution at the shapes
  * measured (the package README: optim-adm's pixel net and N4's dense
- * forward). Its gradient is that of `FusedConv2D`. On other backends, tfjs's
- * `FusedConv2D` kernel (`tf.fused.conv2d` when the tape is off).
+ * forward) but 1×1 filters with 8 or more output channels, which stay with
+ * XNNPACK (tfjs's `FusedConv2D`). Its gradient is that of `FusedConv2D`. On
+ * other backends, tfjs's `FusedConv2D` kernel (`tf.fused.conv2d` when the
+ * tape is off).
  *
  * @returns `[n, ho, wo, o]`, owned by the caller.
  * @throws SegValueError for an activation other than `'linear'` or `'relu'`.
@@ -55,7 +57,12 @@ export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
   }
   const inputs = (bias ? { x, filter, bias } : { x, filter }) as tf.NamedTensorMap;
   const attrs = { strides, pad, dataFormat: 'NHWC', dilations, activation };
-  if (wasmConvReady() && x.dtype === 'float32' && filter.dtype === 'float32') {
+  if (
+    wasmConvReady() &&
+    x.dtype === 'float32' &&
+    filter.dtype === 'float32' &&
+    !xnnpackFaster(filter)
+  ) {
     return tf
       .engine()
       .runKernel(SEG_CONV2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
@@ -79,8 +86,31 @@ export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
     .runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-/** The gradient of `SegConv2D`: that of `FusedConv2D` (same inputs, attributes and output). */
+/**
+ * Where XNNPACK's convolution measured faster than SegConv2D: a 1×1 filter
+ * with 8 or more output channels (the pixel net's 16 → 16 at 120×90, 0.45–0.52
+ * against 0.53–0.57 ms alternated, bench/conv.ts; XNNPACK runs it as one
+ * matrix product, SegConv2D as 16 steps per block of 2 pixels).
+ */
+function xnnpackFaster(filter: tf.Tensor4D): boolean {
+  const [kh, kw, , co] = filter.shape;
+  return kh === 1 && kw === 1 && co >= 8;
+}
+
+/**
+ * The gradient of `SegConv2D`: that of `FusedConv2D` (same inputs,
+ * attributes and output); not for a call with `flipFilter` (the input
+ * gradient's convolution: no second derivatives through it on wasm).
+ */
 export const segConv2dGradConfig: tf.GradConfig = {
   ...fusedConv2dGradConfig,
   kernelName: SEG_CONV2D,
+  gradFunc: (dy, saved, attrs) => {
+    if ((attrs as { flipFilter?: boolean }).flipFilter) {
+      throw new SegValueError(
+        'SegConv2D gradient: the input gradient of a convolution (flipFilter) has no gradient on wasm',
+      );
+    }
+    return fusedConv2dGradConfig.gradFunc(dy, saved, attrs);
+  },
 };

@@ -33,6 +33,12 @@ export interface SegConv2DAttrs {
   activation: 'linear' | 'relu';
   /** Filter rows per pass over the output (tuning; absent or 0: see {@link rowsPerPass}). */
   rowsPerPass?: number;
+  /**
+   * The filter input is a forward filter F `[kh, kw, o, c]` and the kernel
+   * convolves with `W[u, v, c, o] = F[kh−1−u, kw−1−v, o, c]`, flipped and
+   * transposed (the input gradient of F's convolution). @default false
+   */
+  flipFilter?: boolean;
 }
 
 /** Bytes of filter one pass over the output reads per block of 16 output channels: they stay in cache across the pass. */
@@ -166,7 +172,9 @@ export function runConv(
   a: SegConv2DAttrs,
 ): tf.TensorInfo {
   const [n, h, w, ci] = x.shape as [number, number, number, number];
-  const [kh, kw, , co] = filter.shape as [number, number, number, number];
+  const flip = a.flipFilter === true;
+  const [kh, kw, f2, f3] = filter.shape as [number, number, number, number];
+  const co = flip ? f2 : f3;
   const { padTop: pt, padBottom: pb, padLeft: pl, padRight: pr } = a;
   const hp = h + pt + pb;
   const wp = w + pl + pr;
@@ -176,7 +184,7 @@ export function runConv(
   if (n === 0 || ho <= 0 || wo <= 0 || co === 0) return out;
   const cop = (co + 3) & ~3;
   const padded = pt + pb + pl + pr > 0;
-  const packW = cop !== co;
+  const packW = cop !== co || flip;
   // scratch: the padded input, the filter with rows of cop, the bias (cop)
   const xFloats = padded ? n * hp * wp * ci : 0;
   const wFloats = packW ? kh * kw * ci * cop : 0;
@@ -196,7 +204,19 @@ export function runConv(
           heap.copyWithin(s + ((bi * hp + r + pt) * wp + pl) * ci, from, from + row);
         }
     }
-    if (packW) {
+    if (flip) {
+      // W[u, v, c, o] = F[kh−1−u, kw−1−v, o, c], rows of cop
+      const ws = s + xFloats;
+      const f = wOff >>> 2;
+      heap.fill(0, ws, ws + wFloats);
+      for (let u = 0; u < kh; u++)
+        for (let v = 0; v < kw; v++) {
+          const src = f + ((kh - 1 - u) * kw + (kw - 1 - v)) * co * ci;
+          const dst = ws + (u * kw + v) * ci * cop;
+          for (let o = 0; o < co; o++)
+            for (let c = 0; c < ci; c++) heap[dst + c * cop + o] = heap[src + o * ci + c]!;
+        }
+    } else if (packW) {
       const ws = s + xFloats;
       heap.fill(0, ws, ws + wFloats);
       const rows = kh * kw * ci;
@@ -240,13 +260,14 @@ export function runConv(
 
 /**
  * The attributes of a `SegConv2D` call: those of tfjs's `FusedConv2D`
- * (NHWC; activation `'linear'` or `'relu'`), and the tuning option
- * `rowsPerPass`.
+ * (NHWC; activation `'linear'` or `'relu'`), the tuning option
+ * `rowsPerPass` and `flipFilter` (for input gradients).
  */
 export type SegConv2DKernelAttrs = Pick<
   tf.FusedConv2DAttrs,
   'strides' | 'pad' | 'dataFormat' | 'dilations' | 'dimRoundingMode' | 'activation'
-> & { rowsPerPass?: number };
+> &
+  Pick<SegConv2DAttrs, 'rowsPerPass' | 'flipFilter'>;
 
 function convKernel({
   inputs,
@@ -273,7 +294,9 @@ function convKernel({
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
+    (a.flipFilter
+      ? [filter.shape[0], filter.shape[1], filter.shape[3], filter.shape[2]]
+      : filter.shape) as [number, number, number, number],
     a.strides,
     a.dilations ?? 1,
     a.pad,
@@ -293,6 +316,7 @@ function convKernel({
     padRight: right,
     activation: a.activation,
     rowsPerPass: a.rowsPerPass,
+    flipFilter: a.flipFilter,
   });
   if (out.shape[1] !== info.outHeight || out.shape[2] !== info.outWidth) {
     b.disposeData(out.dataId, true);
