@@ -274,6 +274,32 @@ describe('SegMatMul and SegColSum on wasm', () => {
     x.dispose();
   });
 
+  it('computes outer products (k = 1) itself too, which matMul leaves to tf.matMul', () => {
+    for (const [ta, tb] of TRANSPOSES) {
+      const c: Case = { batch: 1, rank3: false, m: 6, k: 1, n: 11, ta, tb };
+      const rng = new Rng(7);
+      const as = rng.normalArray(6);
+      const bv = rng.normalArray(11);
+      const got = tf.tidy(
+        () =>
+          (
+            tf
+              .engine()
+              .runKernel(
+                SEG_MATMUL,
+                {
+                  a: tf.tensor(as, ta ? [1, 6] : [6, 1]),
+                  b: tf.tensor(bv, tb ? [11, 1] : [1, 11]),
+                },
+                { transposeA: ta, transposeB: tb },
+              ) as tf.Tensor
+          ).dataSync() as Float32Array,
+      );
+      const [ref, abs] = product64(c, as, bv);
+      expect(relErr(got, ref, abs), JSON.stringify({ ta, tb })).toBeLessThan(1e-6);
+    }
+  });
+
   it('gives empty products for empty operands', () => {
     const [a, b] = [tf.zeros([0, 3]), tf.zeros([3, 4])];
     const out = tf

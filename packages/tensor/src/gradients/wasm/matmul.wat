@@ -8,9 +8,10 @@
 ;;   row. Tiles of 256 steps of k × 128 rows (a's block stays in the L2 cache,
 ;;   b's 256 × 8 panel in L1; c is loaded back between k blocks). Both
 ;;   transposed (ta and tb) is the same form on cᵀ = b·a, stored transposed.
-;; - b transposed only (tb): a dot-product form along k, where both a's rows
-;;   and b's rows are contiguous: 2 rows of a × 4 rows of b in eight
-;;   accumulators of four partial sums, reduced by shuffles at the end.
+;; - b transposed only (tb), or a vector (n = 1, not ta): a dot-product form
+;;   along k, where both a's rows and b's rows are contiguous: 2 rows of a ×
+;;   4 rows of b in eight accumulators of four partial sums, reduced by
+;;   shuffles at the end.
 ;; Edges: a tile past the last row (or the last row of b) reads and writes the
 ;; last one again (same sums, same values); the last 1–3 columns, and the
 ;; last 1–3 steps of k in the dot form, are read and written lane by lane.
@@ -33,6 +34,10 @@
     (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (then (return)))
     (if (i32.eqz (local.get $k)) (then
       (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
+      (return)))
+    (if (i32.and (i32.eq (local.get $n) (i32.const 1)) (i32.eqz (local.get $ta))) (then
+      ;; a matrix times a vector: b [k×1] is stored as bᵀ [1×k], the dot form
+      (call $dot (local.get $a) (local.get $b) (local.get $c) (local.get $m) (local.get $n) (local.get $k))
       (return)))
     (if (i32.eqz (local.get $tb)) (then
       (call $splat (local.get $a)
