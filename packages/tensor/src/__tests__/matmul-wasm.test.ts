@@ -283,16 +283,14 @@ describe('SegMatMul and SegColSum on wasm', () => {
       const got = tf.tidy(
         () =>
           (
-            tf
-              .engine()
-              .runKernel(
-                SEG_MATMUL,
-                {
-                  a: tf.tensor(as, ta ? [1, 6] : [6, 1]),
-                  b: tf.tensor(bv, tb ? [11, 1] : [1, 11]),
-                },
-                { transposeA: ta, transposeB: tb },
-              ) as tf.Tensor
+            tf.engine().runKernel(
+              SEG_MATMUL,
+              {
+                a: tf.tensor(as, ta ? [1, 6] : [6, 1]),
+                b: tf.tensor(bv, tb ? [11, 1] : [1, 11]),
+              },
+              { transposeA: ta, transposeB: tb },
+            ) as tf.Tensor
           ).dataSync() as Float32Array,
       );
       const [ref, abs] = product64(c, as, bv);
