@@ -9,7 +9,7 @@ import {
   pool2d,
   receptiveField,
 } from '@seg/dense-conv';
-import { assertInt, SegValueError } from '@seg/tensor';
+import { assertInt, matMul, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkModel, type PathModel } from '../model.js';
 
@@ -89,13 +89,13 @@ export function squaredForward(
         // the input of a layer the caller asked for (a key of denseInputs), kept:
         // tf.grads disposes the pass's intermediates (the caller frees these)
         if (denseInputs?.has(layer.name)) denseInputs.set(layer.name, tf.keep(input));
-        // One row (an MLP's pass): as (vᵀ)ᵀ·W², which tfjs-backend-wasm computes
-        // without repacking W² (its untransposed path packs the right operand
-        // on every call: 8.0 vs 2.6 ms for a 1000×1000 W², square included).
+        // @seg/tensor's matMul reads W² in place on wasm (tf.matMul repacks a
+        // new right operand on every call, and runs a transposed one in a
+        // scalar loop); one row (an MLP's pass) as (vᵀ)ᵀ·W², as before it.
         let z =
           n * h * w === 1
-            ? tf.matMul(tf.reshape(input, [c, 1]), weight, true, false)
-            : tf.matMul(tf.reshape(input, [n * h * w, c]), weight);
+            ? matMul(tf.reshape(input, [c, 1]), weight, true, false)
+            : matMul(tf.reshape(input, [n * h * w, c]), weight);
         if (layer.bias) z = tf.add(z, sq[`${layer.name}/bias`]!);
         y = tf.reshape(z, [n, h, w, layer.outChannels]);
         break;
