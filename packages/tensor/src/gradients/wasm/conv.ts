@@ -5,11 +5,10 @@
  * (filter-grad.ts): the module imports the backend's `WebAssembly.Memory`
  * and reads x, the filter and the bias where the backend keeps them.
  *
- * The SIMD code needs an input with no padding and a filter whose rows of
- * output channels are a multiple of 4 long: the kernel function pads x into
- * a scratch buffer when the convolution pads it, and copies the filter with
- * its rows padded by zeros when the channel count is not a multiple of 4
- * (the bias always, so that one without bias adds zeros). Where the memory
+ * The SIMD code needs an input with no padding and the filter packed in
+ * blocks of output channels: the kernel function pads x into a scratch
+ * buffer when the convolution pads it, packs the filter there (conv.wat's
+ * header), and copies the bias (zeros without one). Where the memory
  * cannot be found or SIMD is missing, {@link wasmConvReady} is false and the
  * callers keep XNNPACK.
  */
@@ -184,10 +183,9 @@ export function runConv(
   if (n === 0 || ho <= 0 || wo <= 0 || co === 0) return out;
   const cop = (co + 3) & ~3;
   const padded = pt + pb + pl + pr > 0;
-  const packW = cop !== co || flip;
-  // scratch: the padded input, the filter with rows of cop, the bias (cop)
+  // scratch: the padded input, the filter in blocks of output vectors (see conv.wat), the bias (cop)
   const xFloats = padded ? n * hp * wp * ci : 0;
-  const wFloats = packW ? kh * kw * ci * cop : 0;
+  const wFloats = kh * kw * ci * cop;
   const scratch = b.makeOutput([xFloats + wFloats + cop], 'float32');
   try {
     const base = b.dataIdMap.get(scratch.dataId)!.memoryOffset;
@@ -204,27 +202,7 @@ export function runConv(
           heap.copyWithin(s + ((bi * hp + r + pt) * wp + pl) * ci, from, from + row);
         }
     }
-    if (flip) {
-      // W[u, v, c, o] = F[kh−1−u, kw−1−v, o, c], rows of cop
-      const ws = s + xFloats;
-      const f = wOff >>> 2;
-      heap.fill(0, ws, ws + wFloats);
-      for (let u = 0; u < kh; u++)
-        for (let v = 0; v < kw; v++) {
-          const src = f + ((kh - 1 - u) * kw + (kw - 1 - v)) * co * ci;
-          const dst = ws + (u * kw + v) * ci * cop;
-          for (let o = 0; o < co; o++)
-            for (let c = 0; c < ci; c++) heap[dst + c * cop + o] = heap[src + o * ci + c]!;
-        }
-    } else if (packW) {
-      const ws = s + xFloats;
-      heap.fill(0, ws, ws + wFloats);
-      const rows = kh * kw * ci;
-      for (let r = 0; r < rows; r++) {
-        const from = (wOff >>> 2) + r * co;
-        heap.copyWithin(ws + r * cop, from, from + co);
-      }
-    }
+    packFilter(heap, wOff >>> 2, s + xFloats, kh, kw, ci, co, flip);
     const bs = s + xFloats + wFloats;
     heap.fill(0, bs, bs + cop);
     if (bias) {
@@ -233,7 +211,7 @@ export function runConv(
     }
     kernel.conv(
       padded ? base : xOff,
-      packW ? base + xFloats * 4 : wOff,
+      base + xFloats * 4,
       base + (xFloats + wFloats) * 4,
       b.dataIdMap.get(out.dataId)!.memoryOffset,
       n,
@@ -268,6 +246,49 @@ export type SegConv2DKernelAttrs = Pick<
   'strides' | 'pad' | 'dataFormat' | 'dilations' | 'dimRoundingMode' | 'activation'
 > &
   Pick<SegConv2DAttrs, 'rowsPerPass' | 'flipFilter'>;
+
+/**
+ * Writes the filter at float `f` of `heap` (`[kh, kw, ci, co]`, or with
+ * `flip` the forward filter `[kh, kw, co, ci]` read flipped and transposed)
+ * to float `dst` in the blocks of output vectors that conv.wat walks: 4
+ * vectors while 4 are left, then 2, then 1; the block of vectors [v, v + V)
+ * is kh·kw·ci rows of 4V floats at `dst + v·kh·kw·ci·4`, zeros past co.
+ */
+function packFilter(
+  heap: Float32Array,
+  f: number,
+  dst: number,
+  kh: number,
+  kw: number,
+  ci: number,
+  co: number,
+  flip: boolean,
+): void {
+  const nv = (co + 3) >> 2;
+  const rows = kh * kw * ci;
+  for (let v = 0; v < nv; ) {
+    const V = nv - v >= 4 ? 4 : nv - v >= 2 ? 2 : 1;
+    const width = 4 * V;
+    const block = dst + v * rows * 4;
+    const o0 = 4 * v;
+    const valid = Math.min(width, co - o0);
+    heap.fill(0, block, block + rows * width);
+    for (let t = 0; t < kh * kw; t++) {
+      // flipped: tap (u, v') reads F's tap (kh−1−u, kw−1−v'), i.e. taps in reverse order
+      const src = flip ? f + (kh * kw - 1 - t) * co * ci : f + t * ci * co;
+      for (let c = 0; c < ci; c++) {
+        const at = block + (t * ci + c) * width;
+        if (flip) {
+          for (let j = 0; j < valid; j++) heap[at + j] = heap[src + (o0 + j) * ci + c]!;
+        } else {
+          const from = src + c * co + o0;
+          heap.copyWithin(at, from, from + valid);
+        }
+      }
+    }
+    v += V;
+  }
+}
 
 function convKernel({
   inputs,

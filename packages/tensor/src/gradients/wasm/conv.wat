@@ -1,9 +1,13 @@
 ;; A direct NHWC convolution in WebAssembly SIMD, with bias and activation:
 ;;   y[b,i,j,o] = act(Σ_{u,v,c} x[b, i·sh + u·dh, j·sw + v·dw, c] · W[u,v,c,o] + bias[o])
 ;; on an input already padded (conv.ts copies x into a padded scratch buffer
-;; when the convolution pads it), W [kh,kw,ci,cop] with rows of cop = co
-;; rounded up to 4 floats (conv.ts pads the rows with zeros when co is not a
-;; multiple of 4) and bias [cop] (zeros when the convolution has none).
+;; when the convolution pads it), with bias [cop] (cop = co rounded up to 4;
+;; zeros when the convolution has none) and W packed by conv.ts in blocks of
+;; output vectors as the kernel walks them (4 vectors while 4 are left, then
+;; 2, then 1): the block of vectors [v, v + V) is kh·kw·ci rows of V·4 floats
+;; (tap-major, then channel; zeros past co) at float v·kh·kw·ci·4, so a block
+;; reads its filter in one contiguous run (on N4's 48-channel layers 5–15 %
+;; faster than rows of cop floats).
 ;;
 ;; Register blocking: a block of P output pixels of one row × V vectors of 4
 ;; output channels is kept in P·V v128 accumulators over every tap and input
@@ -36,13 +40,13 @@
   ;;   xp: x at the block's first pixel, tap (0, 0), channel 0; xcs: bytes from
   ;;       one pixel to the next (sw·ci·4), kxs / kys from one tap column / row
   ;;       to the next (dw·ci·4, dh·wd·ci·4)
-  ;;   wp: W at tap (0, 0), channel 0, the block's first vector; cop4: bytes per row
+  ;;   wp: the block's W (rows of V vectors, one per tap and channel)
   ;;   ip, ics: initial values (the bias, ics = 0; or the output, ics = ocs)
   ;;   op, ocs: the block's output and the bytes from one pixel to the next
   ;;   lanes: floats in the last vector (1 to 4); relu: apply max(·, 0)
   (func $blk2x4
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $a0_1 v128) (local $a0_2 v128) (local $a0_3 v128) (local $a1_0 v128) (local $a1_1 v128) (local $a1_2 v128) (local $a1_3 v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32) (local $x1 i32)
     (local.set $a0_0 (v128.load offset=0 (local.get $ip)))
     (local.set $a0_1 (v128.load offset=16 (local.get $ip)))
@@ -75,7 +79,7 @@
           (local.set $a1_1 (f32x4.add (local.get $a1_1) (f32x4.mul (local.get $s) (local.get $w1))))
           (local.set $a1_2 (f32x4.add (local.get $a1_2) (f32x4.mul (local.get $s) (local.get $w2))))
           (local.set $a1_3 (f32x4.add (local.get $a1_3) (f32x4.mul (local.get $s) (local.get $w3))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
           (br_if $lc (i32.lt_u (local.get $xq) (local.get $end))))
@@ -107,7 +111,7 @@
   )
   (func $blk4x2
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $a0_1 v128) (local $a1_0 v128) (local $a1_1 v128) (local $a2_0 v128) (local $a2_1 v128) (local $a3_0 v128) (local $a3_1 v128) (local $w0 v128) (local $w1 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local.set $a0_0 (v128.load offset=0 (local.get $ip)))
     (local.set $a0_1 (call $load (i32.add (local.get $ip) (i32.const 16)) (local.get $lanes)))
@@ -144,7 +148,7 @@
           (local.set $s (v128.load32_splat (local.get $x3)))
           (local.set $a3_0 (f32x4.add (local.get $a3_0) (f32x4.mul (local.get $s) (local.get $w0))))
           (local.set $a3_1 (f32x4.add (local.get $a3_1) (f32x4.mul (local.get $s) (local.get $w1))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
           (local.set $x2 (i32.add (local.get $x2) (i32.const 4)))
@@ -180,7 +184,7 @@
   )
   (func $blk8x1
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $a1_0 v128) (local $a2_0 v128) (local $a3_0 v128) (local $a4_0 v128) (local $a5_0 v128) (local $a6_0 v128) (local $a7_0 v128) (local $w0 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $x4 i32) (local $x5 i32) (local $x6 i32) (local $x7 i32)
     (local.set $a0_0 (call $load (i32.add (local.get $ip) (i32.const 0)) (local.get $lanes)))
     (local.set $ip (i32.add (local.get $ip) (local.get $ics)))
@@ -228,7 +232,7 @@
           (local.set $a6_0 (f32x4.add (local.get $a6_0) (f32x4.mul (local.get $s) (local.get $w0))))
           (local.set $s (v128.load32_splat (local.get $x7)))
           (local.set $a7_0 (f32x4.add (local.get $a7_0) (f32x4.mul (local.get $s) (local.get $w0))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
           (local.set $x2 (i32.add (local.get $x2) (i32.const 4)))
@@ -272,7 +276,7 @@
   )
   (func $blk1x4
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $a0_1 v128) (local $a0_2 v128) (local $a0_3 v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32)
     (local.set $a0_0 (v128.load offset=0 (local.get $ip)))
     (local.set $a0_1 (v128.load offset=16 (local.get $ip)))
@@ -294,7 +298,7 @@
           (local.set $a0_1 (f32x4.add (local.get $a0_1) (f32x4.mul (local.get $s) (local.get $w1))))
           (local.set $a0_2 (f32x4.add (local.get $a0_2) (f32x4.mul (local.get $s) (local.get $w2))))
           (local.set $a0_3 (f32x4.add (local.get $a0_3) (f32x4.mul (local.get $s) (local.get $w3))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 64)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (br_if $lc (i32.lt_u (local.get $xq) (local.get $end))))
         (local.set $xq (i32.add (i32.sub (local.get $xq) (local.get $ci4)) (local.get $kxs)))
@@ -316,7 +320,7 @@
   )
   (func $blk1x2
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $a0_1 v128) (local $w0 v128) (local $w1 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32)
     (local.set $a0_0 (v128.load offset=0 (local.get $ip)))
     (local.set $a0_1 (call $load (i32.add (local.get $ip) (i32.const 16)) (local.get $lanes)))
@@ -332,7 +336,7 @@
           (local.set $s (v128.load32_splat (local.get $xq)))
           (local.set $a0_0 (f32x4.add (local.get $a0_0) (f32x4.mul (local.get $s) (local.get $w0))))
           (local.set $a0_1 (f32x4.add (local.get $a0_1) (f32x4.mul (local.get $s) (local.get $w1))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (br_if $lc (i32.lt_u (local.get $xq) (local.get $end))))
         (local.set $xq (i32.add (i32.sub (local.get $xq) (local.get $ci4)) (local.get $kxs)))
@@ -350,7 +354,7 @@
   )
   (func $blk1x1
     (param $xp i32) (param $wp i32) (param $ip i32) (param $ics i32) (param $op i32) (param $ci4 i32) (param $kh i32) (param $kw i32)
-    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $cop4 i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
+    (param $xcs i32) (param $kxs i32) (param $kys i32) (param $ocs i32) (param $lanes i32) (param $relu i32)
     (local $a0_0 v128) (local $w0 v128) (local $s v128) (local $z v128) (local $ky i32) (local $kx i32) (local $xk i32) (local $xq i32) (local $end i32)
     (local.set $a0_0 (call $load (i32.add (local.get $ip) (i32.const 0)) (local.get $lanes)))
     (local.set $xk (local.get $xp))
@@ -363,7 +367,7 @@
           (local.set $w0 (v128.load offset=0 (local.get $wp)))
           (local.set $s (v128.load32_splat (local.get $xq)))
           (local.set $a0_0 (f32x4.add (local.get $a0_0) (f32x4.mul (local.get $s) (local.get $w0))))
-          (local.set $wp (i32.add (local.get $wp) (local.get $cop4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
           (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
           (br_if $lc (i32.lt_u (local.get $xq) (local.get $end))))
         (local.set $xq (i32.add (i32.sub (local.get $xq) (local.get $ci4)) (local.get $kxs)))
@@ -377,7 +381,7 @@
     ))
     (call $store (i32.add (local.get $op) (i32.const 0)) (local.get $a0_0) (local.get $lanes))
   )
-  ;; y for x [n,h,wd,ci] (padded), W [kh,kw,ci,cop], bias [cop], y [n,ho,wo,co];
+  ;; y for x [n,h,wd,ci] (padded), W in blocks (see the header), bias [cop], y [n,ho,wo,co];
   ;; khc filter rows per pass (< 1: all).
   (func (export "conv")
     (param $x i32) (param $w i32) (param $bias i32) (param $out i32)
@@ -385,19 +389,21 @@
     (param $ho i32) (param $wo i32) (param $co i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
     (param $relu i32) (param $khc i32)
-    (local $ky0 i32) (local $khc2 i32) (local $wky i32) (local $cspan i32) (local $kwb i32)
+    (local $ky0 i32) (local $khc2 i32) (local $wky i32) (local $wblk i32) (local $cspan i32) (local $kwb i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $v i32) (local $nv i32) (local $vb i32)
-    (local $ci4 i32) (local $cop4 i32) (local $ocs i32) (local $xcs i32) (local $kxs i32) (local $kys i32)
+    (local $ci4 i32) (local $ocs i32) (local $xcs i32) (local $kxs i32) (local $kys i32)
     (local $xrow i32) (local $orow i32) (local $lanes i32)
     (local.set $ci4 (i32.shl (local.get $ci) (i32.const 2)))
     (if (i32.lt_s (local.get $khc) (i32.const 1)) (then (local.set $khc (local.get $kh))))
     (local.set $nv (i32.shr_u (i32.add (local.get $co) (i32.const 3)) (i32.const 2)))
-    (local.set $cop4 (i32.shl (local.get $nv) (i32.const 4)))
     (local.set $ocs (i32.shl (local.get $co) (i32.const 2)))
     (local.set $xcs (i32.mul (local.get $sw) (local.get $ci4)))
     (local.set $kxs (i32.mul (local.get $dw) (local.get $ci4)))
     (local.set $kys (i32.mul (i32.mul (local.get $dh) (local.get $wd)) (local.get $ci4)))
-    (local.set $wky (i32.mul (i32.mul (local.get $kw) (local.get $ci)) (local.get $cop4)))
+    ;; W in blocks: the block of vectors [v, v + V) holds kh·kw·ci rows of V
+    ;; vectors at v·kh·kw·ci·16 bytes; wky: bytes of one filter row of it per vector
+    (local.set $wky (i32.shl (i32.mul (local.get $kw) (local.get $ci)) (i32.const 4)))
+    (local.set $wblk (i32.mul (local.get $kh) (local.get $wky)))
     ;; with dilation 1 along x, a filter row's taps read one run of kw·ci
     ;; floats of x (and kw·ci rows of W): one channel loop of kw·ci steps
     (local.set $cspan (local.get $ci4))
@@ -436,7 +442,7 @@
                 (br_if $bp4 (i32.gt_s (i32.add (local.get $ox) (i32.const 2)) (local.get $wo)))
                 (call $blk2x4
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -444,7 +450,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 2)))
                 (br $lp4)))
@@ -452,7 +458,7 @@
                 (br_if $bq4 (i32.ge_s (local.get $ox) (local.get $wo)))
                 (call $blk1x4
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -460,7 +466,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
                 (br $lq4)))))
@@ -470,7 +476,7 @@
                 (br_if $bp2 (i32.gt_s (i32.add (local.get $ox) (i32.const 4)) (local.get $wo)))
                 (call $blk4x2
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -478,7 +484,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
                 (br $lp2)))
@@ -486,7 +492,7 @@
                 (br_if $bq2 (i32.ge_s (local.get $ox) (local.get $wo)))
                 (call $blk1x2
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -494,7 +500,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
                 (br $lq2)))))
@@ -504,7 +510,7 @@
                 (br_if $bp1 (i32.gt_s (i32.add (local.get $ox) (i32.const 8)) (local.get $wo)))
                 (call $blk8x1
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -512,7 +518,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 8)))
                 (br $lp1)))
@@ -520,7 +526,7 @@
                 (br_if $bq1 (i32.ge_s (local.get $ox) (local.get $wo)))
                 (call $blk1x1
             (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $ky0) (local.get $kys))) (i32.mul (local.get $ox) (local.get $xcs)))
-            (i32.add (i32.add (local.get $w) (i32.mul (local.get $ky0) (local.get $wky))) (i32.shl (local.get $v) (i32.const 4)))
+            (i32.add (i32.add (local.get $w) (i32.mul (local.get $v) (local.get $wblk))) (i32.mul (i32.mul (local.get $ky0) (local.get $wky)) (local.get $vb)))
             (select
               (i32.add (local.get $bias) (i32.shl (local.get $v) (i32.const 4)))
               (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
@@ -528,7 +534,7 @@
             (select (i32.const 0) (local.get $ocs) (i32.eqz (local.get $ky0)))
             (i32.add (i32.add (local.get $orow) (i32.mul (local.get $ox) (local.get $ocs))) (i32.shl (local.get $v) (i32.const 4)))
             (local.get $cspan) (local.get $khc2) (local.get $kwb) (local.get $xcs) (local.get $kxs) (local.get $kys)
-            (local.get $cop4) (local.get $ocs) (local.get $lanes)
+            (local.get $ocs) (local.get $lanes)
             (i32.and (local.get $relu) (i32.ge_s (i32.add (local.get $ky0) (local.get $khc2)) (local.get $kh))))
                 (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
                 (br $lq1)))))
