@@ -40,16 +40,17 @@ export interface SegConv2DAttrs {
   flipFilter?: boolean;
 }
 
-/** Bytes of filter one pass over the output reads per block of 16 output channels: they stay in cache across the pass. */
-export const PASS_BYTES = 16384;
-
 /**
- * Filter rows per pass: all of them while a block of 16 output channels of
- * the whole filter fits in {@link PASS_BYTES}, else as many as fit (at
- * least 1); a pass adds its rows' sums to the output of the one before.
+ * Filter rows per pass over the output by default: all of them (one pass).
+ * Passes of fewer rows (each adding its rows' sums to the output of the one
+ * before) kept a block's filter in the L1 cache while its rows were cop
+ * floats apart; with the filter packed in blocks they measured slower or
+ * equal at N4's layers (fc 48 → 200: 460 ms for 1 row per pass, 388 for 2,
+ * 375 for all 3; 1 → 48: 37 / 25 / 18 ms; load 2.0–2.4), so they are left
+ * as a tuning option (`rowsPerPass`).
  */
-export function rowsPerPass(kh: number, kw: number, ci: number): number {
-  return Math.max(1, Math.min(kh, Math.floor(PASS_BYTES / (kw * ci * 64))));
+export function rowsPerPass(kh: number): number {
+  return kh;
 }
 
 /** What the kernel uses of tfjs-backend-wasm 4.22's `BackendWasm`. */
@@ -228,7 +229,7 @@ export function runConv(
       a.dilationHeight,
       a.dilationWidth,
       a.activation === 'relu' ? 1 : 0,
-      a.rowsPerPass || rowsPerPass(kh, kw, ci),
+      a.rowsPerPass || rowsPerPass(kh),
     );
   } finally {
     b.disposeData(scratch.dataId, true);

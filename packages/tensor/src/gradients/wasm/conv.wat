@@ -22,10 +22,10 @@
 ;; The partial last vector of a row of co outputs is read and written lane by
 ;; lane ($load, $store), so no access leaves x, W, bias and y.
 ;;
-;; Filter rows per pass (`khc`): when one block's filter is larger than
-;; what stays in the L1 cache, the output is computed in passes over khc
-;; filter rows each, a pass starting from the output of the one before
-;; (the first from the bias; the activation after the last).
+;; Filter rows per pass (`khc`, a tuning option; conv.ts passes kh, one
+;; pass): the output can be computed in passes over khc filter rows each, a
+;; pass starting from the output of the one before (the first from the
+;; bias; the activation after the last).
 ;;
 ;; The module imports its memory: the host (conv.ts) instantiates it on
 ;; tfjs-backend-wasm's own Emscripten memory (pointers are byte offsets in
