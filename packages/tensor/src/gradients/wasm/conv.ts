@@ -8,9 +8,11 @@
  * The SIMD code needs an input with no padding and the filter packed in
  * blocks of output channels: the kernel function pads x into a scratch
  * buffer when the convolution pads it, packs the filter there (conv.wat's
- * header), and copies the bias (zeros without one). Where the memory
- * cannot be found or SIMD is missing, {@link wasmConvReady} is false and the
- * callers keep XNNPACK.
+ * header), and copies the bias (zeros without one). The module is about
+ * 3.9 KB, under the 4 KB that browsers allow a synchronous
+ * `new WebAssembly.Module` on the main thread. Where the memory cannot be
+ * found or SIMD is missing, {@link wasmConvReady} is false and the callers
+ * keep XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_SHARED_WASM_BASE64, CONV_WASM_BASE64 } from './kernels-wasm.js';
