@@ -300,6 +300,20 @@ describeBackends('fusedConv2d', (backend) => {
     });
   });
 
+  it('throws for mismatched channels and bias', () => {
+    const x = tf.zeros([1, 3, 3, 2]) as tf.Tensor4D;
+    const filter = tf.zeros([1, 1, 3, 4]) as tf.Tensor4D;
+    const filter2 = tf.zeros([1, 1, 2, 4]) as tf.Tensor4D;
+    const bias = tf.zeros([3]);
+    expect(() => fusedConv2d({ x, filter, strides: 1, pad: 'valid' })).toThrow(
+      'fusedConv2d: filter has shape [1,1,3,4], expected [*,*,2,*]',
+    );
+    expect(() => fusedConv2d({ x, filter: filter2, bias, strides: 1, pad: 'valid' })).toThrow(
+      'fusedConv2d: bias has shape [3], expected [4]',
+    );
+    tf.dispose([x, filter, filter2, bias]);
+  });
+
   it('throws for another activation', () => {
     const x = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D;
     const filter = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLiveTensor, SegValueError } from '../errors.js';
+import { assertLiveTensor, assertShape, SegValueError } from '../errors.js';
 import { fusedConv2dGradConfig } from '../gradients/fused-conv2d-grad.js';
 import { SEG_CONV2D, wasmConvReady } from '../gradients/wasm/conv.js';
 
@@ -37,6 +37,8 @@ export interface FusedConv2dArgs {
  * tape is off).
  *
  * @returns `[n, ho, wo, o]`, owned by the caller.
+ * @throws SegShapeError unless x and filter have rank 4, filter's third axis
+ * is x's channels and bias is `[o]`.
  * @throws SegValueError for an activation other than `'linear'` or `'relu'`.
  *
  * @example
@@ -50,6 +52,9 @@ export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
   assertLiveTensor(fn, 'x', x);
   assertLiveTensor(fn, 'filter', filter);
   if (bias) assertLiveTensor(fn, 'bias', bias);
+  assertShape(fn, 'x', x.shape, [null, null, null, null]);
+  assertShape(fn, 'filter', filter.shape, [null, null, x.shape[3]!, null]);
+  if (bias) assertShape(fn, 'bias', bias.shape, [filter.shape[3]!]);
   if (activation !== 'linear' && activation !== 'relu') {
     throw new SegValueError(
       `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,

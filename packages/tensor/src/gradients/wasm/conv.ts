@@ -311,6 +311,20 @@ function convKernel({
     bias?: tf.TensorInfo;
   };
   const a = attrs as unknown as SegConv2DKernelAttrs;
+  const ci = x.shape[3];
+  const [fci, fco] = a.flipFilter
+    ? [filter.shape[3], filter.shape[2]]
+    : [filter.shape[2], filter.shape[3]];
+  if (
+    x.shape.length !== 4 ||
+    filter.shape.length !== 4 ||
+    fci !== ci ||
+    (bias && bias.shape.join() !== `${fco}`)
+  ) {
+    throw new Error(
+      `${SEG_CONV2D}: x ${x.shape}, filter ${filter.shape}${a.flipFilter ? ' (flipped)' : ''}, bias ${bias?.shape}: channels do not match`,
+    );
+  }
   if (a.dataFormat !== 'NHWC' || (a.activation !== 'linear' && a.activation !== 'relu')) {
     throw new Error(
       `${SEG_CONV2D}: dataFormat ${a.dataFormat}, activation ${a.activation}; expected NHWC and linear or relu`,
