@@ -444,7 +444,6 @@ describe('binaryGraphCut', () => {
         for (let p = 0; p < r0.labels.length; p++)
           expect(r0.labels[p]!).toBeLessThanOrEqual(r1.labels[p]!);
         // the same cut as solving with labels 0 and 1 exchanged, then exchanging back
-        const N = problem.width * problem.height;
         const u = problem.unary;
         const exchanged = { ...problem, unary: problem.unary.map((_, i) => u[i ^ 1]!) };
         const xs = seeds?.map((s) => (s < 0 ? -1 : 1 - s));
