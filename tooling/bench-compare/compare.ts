@@ -10,7 +10,9 @@
 //   mlpSgdStepMs    one SGD step (lr 0.01) of the 784-1000-1000-10 ReLU MLP,
 //                   batch 100.
 // The same shapes as ../shared/bench/anchors/torch_steps.py, which this script
-// runs right after @seg's figures (1 and 2 threads, the faster counts) wherever
+// runs in the same rounds as @seg's figures (3 rounds, 1 with --quick, the
+// order reversed every other round; medians; 1 and 2 threads, the faster
+// counts) wherever
 // `import torch` works in python3 (or Debian's /usr/bin/python3 with
 // python3-torch); elsewhere it says the anchor was skipped. Never a constant.
 //
@@ -230,28 +232,71 @@ const report = await initBackend();
 console.log(
   `@seg: tfjs ${tf.version_core}, backend ${report.backend}, SIMD ${report.simd}, threads ${report.threads}; load ${load()}`,
 );
-const seg = args['roofline-only']
-  ? null
-  : {
-      pixelNetStepMs: pixelNetStep(),
-      n4DenseMs: n4Dense(),
-      mlpSgdStepMs: mlpSgdStep(),
-    };
-const segLoad = load();
-
 const shared = sharedDir();
 const script = shared ? join(shared, 'bench/anchors/torch_steps.py') : null;
 const py = torchPython();
-let torch: TorchFigures[] = [];
 let skipped = '';
 if (!script || !existsSync(script))
   skipped = 'no ../shared/bench/anchors/torch_steps.py on this machine';
 else if (!py)
   skipped = 'python3 cannot `import torch` here (Debian: apt-get install python3-torch)';
-else torch = [1, 2].map((t) => runTorch(py, script, t));
-const torchLoad = load();
 
 type Key = 'pixelNetStepMs' | 'n4DenseMs' | 'mlpSgdStepMs';
+const KEYS: Key[] = ['pixelNetStepMs', 'n4DenseMs', 'mlpSgdStepMs'];
+// Both sides in every round, the order reversed every other round (this
+// machine's speed drifts by tens of percent within minutes); medians over
+// the rounds.
+const mainRounds = args['roofline-only'] ? 0 : quick ? 1 : 3;
+const segRuns: Record<Key, number>[] = [];
+const torchRuns: Record<1 | 2, TorchFigures[]> = { 1: [], 2: [] };
+if (mainRounds > 0)
+  console.log(
+    `\n${mainRounds} round(s), @seg and PyTorch each (order reversed every other round):`,
+  );
+for (let r = 0; r < mainRounds; r++) {
+  const before = load();
+  const runSeg = () =>
+    segRuns.push({
+      pixelNetStepMs: pixelNetStep(),
+      n4DenseMs: n4Dense(),
+      mlpSgdStepMs: mlpSgdStep(),
+    });
+  const runTorchBoth = () => {
+    if (skipped) return;
+    for (const t of [1, 2] as const) torchRuns[t].push(runTorch(py!, script!, t));
+  };
+  if (r % 2 === 0) {
+    runSeg();
+    runTorchBoth();
+  } else {
+    runTorchBoth();
+    runSeg();
+  }
+  const ms = (f: Record<Key, number>) => KEYS.map((k) => f[k].toFixed(2)).join(' / ');
+  const pairRatio = () => {
+    const f = segRuns.at(-1)!;
+    const t1 = torchRuns[1].at(-1)!;
+    const t2 = torchRuns[2].at(-1)!;
+    return KEYS.map((k) => (f[k] / Math.min(t1[k], t2[k])).toFixed(2)).join(' / ');
+  };
+  const torchLine = skipped
+    ? ''
+    : `; PyTorch 1T ${ms(torchRuns[1].at(-1)!)}, 2T ${ms(torchRuns[2].at(-1)!)} ms; this round's ratios ${pairRatio()}`;
+  console.log(
+    `  round ${r + 1} (load ${before} → ${load()}): @seg ${ms(segRuns.at(-1)!)}${skipped ? ' ms' : ''}${torchLine} (pixel / N4 / MLP)`,
+  );
+}
+const medianOf = (runs: Record<Key, number>[]) =>
+  Object.fromEntries(KEYS.map((k) => [k, median(runs.map((f) => f[k]))])) as Record<Key, number>;
+const seg = segRuns.length ? medianOf(segRuns) : null;
+const torch: TorchFigures[] = torchRuns[1].length
+  ? ([1, 2] as const).map((t) => ({
+      threads: t,
+      version: torchRuns[t][0]!.version,
+      ...medianOf(torchRuns[t]),
+    }))
+  : [];
+
 const cases: [Key, string][] = [
   ['pixelNetStepMs', "pixel-net Adam step (optim-adm's net, 120×90, 9 channels)"],
   ['n4DenseMs', 'N4 dense forward, 256×256 (dense-conv)'],
@@ -260,7 +305,7 @@ const cases: [Key, string][] = [
 const best = (k: Key) => Math.min(...torch.map((t) => t[k]));
 const fmt = (v: number) => v.toFixed(2);
 console.log(
-  `\n| case | @seg ms | PyTorch 1 thread ms | PyTorch 2 threads ms | ratio (@seg / best PyTorch) |\n|---|---|---|---|---|`,
+  `\n| case (medians of the rounds) | @seg ms | PyTorch 1 thread ms | PyTorch 2 threads ms | ratio (@seg / best PyTorch) |\n|---|---|---|---|---|`,
 );
 const bench: Record<string, unknown> = {
   backend: report.backend,
@@ -278,12 +323,12 @@ for (const [key, name] of cases) {
   );
 }
 if (skipped) console.log(`\nPyTorch anchor skipped: ${skipped}.`);
-else
+else if (torch.length)
   console.log(
-    `\nPyTorch ${torch[0]!.version} (CPU), ${py}, OPENBLAS_NUM_THREADS = its thread count; load after it: ${torchLoad}`,
+    `\nPyTorch ${torch[0]!.version} (CPU), ${py}, OPENBLAS_NUM_THREADS = its thread count`,
   );
-console.log(`load average (1, 5, 15 min) after @seg: ${segLoad}`);
-bench.torch = skipped ? { skipped } : { version: torch[0]!.version, python: py };
+console.log(`load average (1, 5, 15 min) after the rounds: ${load()}`);
+bench.torch = skipped ? { skipped } : { version: torch[0]?.version, python: py };
 
 // ---- roofline: the least ratio a perfect wasm SIMD128 kernel could reach ----
 const N = 1000;
