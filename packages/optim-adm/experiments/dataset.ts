@@ -3,7 +3,7 @@
 // scribbles (Marin et al., CVPR 2019; Tang et al., ECCV 2018).
 //   npx -y pnpm@10.34.8 --filter @seg/optim-adm experiment:dataset [--quick]
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
-//     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N]
+//     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--out DIR] [--fresh] [--svg FILE]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
@@ -116,7 +116,8 @@ const common = {
   crop: (quick ? [48, 48] : [64, 64]) as [number, number],
   shortSide: quick ? 56 : 80,
   learningRate: 1e-3,
-  seed: 1,
+  // the training seed (initial weights, batches, crops, flips); the split's is --split-seed
+  seed: Number(opt('--seed', '1')),
   logEvery: quick ? 10 : 25,
 };
 // pCE pre-training of GD and ADM: the first half (a multiple of the log interval)
@@ -156,7 +157,7 @@ const task = (run: Run): MethodTask => ({
   finalDir: split.testDir,
   finalNames: split.test,
   channels,
-  netSeed: 1,
+  netSeed: common.seed,
   train: trainOptions(run.method, run.setting),
   lossLambda: LOSS_LAMBDA,
   curveEvery: curved(run) ? (quick ? 20 : 100) : 0,
@@ -326,6 +327,7 @@ result.trainSec = Object.fromEntries(
 );
 result.trainSecAll = runs.reduce((t, r) => t + byId.get(r.id)!.trainSec, 0);
 result.steps = steps;
+result.seed = common.seed;
 result.params = byId.get(runs[0]!.id)?.params;
 result.split = {
   trainDir: split.trainDir,
