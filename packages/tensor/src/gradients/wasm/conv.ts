@@ -15,6 +15,7 @@
  * keep XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendMemory, backendModule, type WasmBackendLike } from './backend-module.js';
 import { CONV_SHARED_WASM_BASE64, CONV_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -55,18 +56,6 @@ export function rowsPerPass(kh: number): number {
   return kh;
 }
 
-/** What the kernel uses of tfjs-backend-wasm 4.22's `BackendWasm`. */
-export interface WasmBackendLike {
-  wasm?: {
-    asm?: { memory?: unknown };
-    wasmMemory?: unknown;
-    HEAPU8?: Uint8Array;
-  } | null;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: tf.DataId, force?: boolean): boolean;
-}
-
 /** The module's exports. */
 export interface ConvExports {
   conv(
@@ -92,60 +81,7 @@ export interface ConvExports {
   ): void;
 }
 
-const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
-const instances = new WeakMap<WebAssembly.Memory, ConvExports | null>();
-
-function compile(base64: string): WebAssembly.Module | null {
-  try {
-    const bin = atob(base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new WebAssembly.Module(bytes);
-  } catch {
-    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
-  }
-}
-
-/** The backend's memory, when its heap view looks at it (see filter-grad.ts). */
-export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
-  const wasm = backend.wasm;
-  if (!wasm) return null;
-  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !wasm.HEAPU8) return null;
-  const heap = wasm.HEAPU8.buffer;
-  return heap === memory.buffer || heap.byteLength <= memory.buffer.byteLength ? memory : null;
-}
-
-/** The module instantiated on `memory`, or null where it cannot be. */
-function instanceOn(memory: WebAssembly.Memory): ConvExports | null {
-  let exports = instances.get(memory);
-  if (exports !== undefined) return exports;
-  const shared =
-    typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    compiled[key] = compile(shared ? CONV_SHARED_WASM_BASE64 : CONV_WASM_BASE64);
-  }
-  const module = compiled[key];
-  exports = null;
-  if (module) {
-    try {
-      exports = new WebAssembly.Instance(module, { env: { memory } })
-        .exports as unknown as ConvExports;
-    } catch {
-      exports = null;
-    }
-  }
-  instances.set(memory, exports);
-  return exports;
-}
-
-function kernelOf(backend: unknown): ConvExports | null {
-  const b = backend as WasmBackendLike;
-  if (!b || typeof b.makeOutput !== 'function' || !b.dataIdMap) return null;
-  const memory = backendMemory(b);
-  return memory ? instanceOn(memory) : null;
-}
+const kernelOf = backendModule<ConvExports>(CONV_WASM_BASE64, CONV_SHARED_WASM_BASE64);
 
 /**
  * True when the active backend is wasm, the kernel is registered for it and

@@ -8,13 +8,10 @@
  * convolution path. The module is about 1.5 KB, under the 4 KB that browsers
  * allow a synchronous `new WebAssembly.Module` on the main thread.
  *
- * Relies on tfjs-backend-wasm 4.22's `BackendWasm`: `dataIdMap.get(dataId).memoryOffset`
- * (a tensor's byte offset), `makeOutput(shape, dtype)` (allocates on its heap)
- * and its Emscripten module at `backend.wasm`, whose memory is `asm.memory`
- * (exported by the single-threaded builds) or `wasmMemory` (the shared memory
- * of the multi-threaded build).
+ * What it relies on of tfjs-backend-wasm: backend-module.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendModule, type WasmBackendLike } from './backend-module.js';
 import { FILTER_GRAD_SHARED_WASM_BASE64, FILTER_GRAD_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -34,17 +31,6 @@ export interface FilterGradAttrs {
   tileRows?: number;
   /** Output columns per tile (tuning; absent or 0: see {@link tileShape}). */
   tileCols?: number;
-}
-
-/** What the kernel uses of tfjs-backend-wasm 4.22's `BackendWasm`. */
-interface WasmBackendLike {
-  wasm?: {
-    asm?: { memory?: unknown };
-    wasmMemory?: unknown;
-    HEAPU8?: Uint8Array;
-  } | null;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 interface FilterGradExports {
@@ -72,64 +58,10 @@ interface FilterGradExports {
   ): void;
 }
 
-const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
-const instances = new WeakMap<WebAssembly.Memory, FilterGradExports | null>();
-
-function compile(base64: string): WebAssembly.Module | null {
-  try {
-    const bin = atob(base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new WebAssembly.Module(bytes);
-  } catch {
-    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
-  }
-}
-
-/**
- * The backend's memory, when its heap view looks at it (or at a smaller
- * buffer of it: the multi-threaded build renews its views lazily after
- * another thread grows the memory).
- */
-function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
-  const wasm = backend.wasm;
-  if (!wasm) return null;
-  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !wasm.HEAPU8) return null;
-  const heap = wasm.HEAPU8.buffer;
-  return heap === memory.buffer || heap.byteLength <= memory.buffer.byteLength ? memory : null;
-}
-
-/** The module instantiated on `memory`, or null where it cannot be. */
-function instanceOn(memory: WebAssembly.Memory): FilterGradExports | null {
-  let exports = instances.get(memory);
-  if (exports !== undefined) return exports;
-  const shared =
-    typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    compiled[key] = compile(shared ? FILTER_GRAD_SHARED_WASM_BASE64 : FILTER_GRAD_WASM_BASE64);
-  }
-  const module = compiled[key];
-  exports = null;
-  if (module) {
-    try {
-      exports = new WebAssembly.Instance(module, { env: { memory } })
-        .exports as unknown as FilterGradExports;
-    } catch {
-      exports = null;
-    }
-  }
-  instances.set(memory, exports);
-  return exports;
-}
-
-function kernelOf(backend: unknown): FilterGradExports | null {
-  const b = backend as WasmBackendLike;
-  if (!b || typeof b.makeOutput !== 'function' || !b.dataIdMap) return null;
-  const memory = backendMemory(b);
-  return memory ? instanceOn(memory) : null;
-}
+const kernelOf = backendModule<FilterGradExports>(
+  FILTER_GRAD_WASM_BASE64,
+  FILTER_GRAD_SHARED_WASM_BASE64,
+);
 
 /**
  * True when the active backend is wasm, the kernel is registered for it and

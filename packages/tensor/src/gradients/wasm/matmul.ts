@@ -14,6 +14,7 @@
  * {@link wasmMatMulReady} is false and the callers keep tf.matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendModule, type WasmBackendLike } from './backend-module.js';
 import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The matrix-product kernel's name in tfjs's registry (wasm backend only). */
@@ -26,17 +27,6 @@ export const SEG_COL_SUM = 'SegColSum';
 export interface SegMatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
-}
-
-/** What the kernels use of tfjs-backend-wasm 4.22's `BackendWasm`. */
-interface WasmBackendLike {
-  wasm?: {
-    asm?: { memory?: unknown };
-    wasmMemory?: unknown;
-    HEAPU8?: Uint8Array;
-  } | null;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 interface MatMulExports {
@@ -55,59 +45,7 @@ interface MatMulExports {
   colSum(x: number, out: number, rows: number, cols: number): void;
 }
 
-const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
-const instances = new WeakMap<WebAssembly.Memory, MatMulExports | null>();
-
-function compile(base64: string): WebAssembly.Module | null {
-  try {
-    const bin = atob(base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new WebAssembly.Module(bytes);
-  } catch {
-    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
-  }
-}
-
-/** The backend's memory, when its heap view looks at it (see filter-grad.ts). */
-function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
-  const wasm = backend.wasm;
-  if (!wasm) return null;
-  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !wasm.HEAPU8) return null;
-  const heap = wasm.HEAPU8.buffer;
-  return heap === memory.buffer || heap.byteLength <= memory.buffer.byteLength ? memory : null;
-}
-
-function instanceOn(memory: WebAssembly.Memory): MatMulExports | null {
-  let exports = instances.get(memory);
-  if (exports !== undefined) return exports;
-  const shared =
-    typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    compiled[key] = compile(shared ? MATMUL_SHARED_WASM_BASE64 : MATMUL_WASM_BASE64);
-  }
-  const module = compiled[key];
-  exports = null;
-  if (module) {
-    try {
-      exports = new WebAssembly.Instance(module, { env: { memory } })
-        .exports as unknown as MatMulExports;
-    } catch {
-      exports = null;
-    }
-  }
-  instances.set(memory, exports);
-  return exports;
-}
-
-function kernelOf(backend: unknown): MatMulExports | null {
-  const b = backend as WasmBackendLike;
-  if (!b || typeof b.makeOutput !== 'function' || !b.dataIdMap) return null;
-  const memory = backendMemory(b);
-  return memory ? instanceOn(memory) : null;
-}
+const kernelOf = backendModule<MatMulExports>(MATMUL_WASM_BASE64, MATMUL_SHARED_WASM_BASE64);
 
 /**
  * True when the active backend is wasm, both kernels are registered for it
