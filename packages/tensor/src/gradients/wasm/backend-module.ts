@@ -89,3 +89,26 @@ export function backendModule<E>(
     return memory ? instanceOn(memory) : null;
   };
 }
+
+/** What tfjs passes a kernel function. */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+/** A tensor's byte offset in the backend's memory. */
+export function offsetOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/** The module's exports on `backend` (a loader of {@link backendModule}), or an error naming the kernel. */
+export function moduleOn<E>(
+  kernelName: string,
+  load: (backend: unknown) => E | null,
+  backend: WasmBackendLike,
+): E {
+  const exports = load(backend);
+  if (!exports) throw new Error(`${kernelName}: the SIMD module is unavailable`);
+  return exports;
+}

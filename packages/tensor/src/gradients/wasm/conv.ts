@@ -15,7 +15,14 @@
  * keep XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendMemory, backendModule, type WasmBackendLike } from './backend-module.js';
+import {
+  backendMemory,
+  backendModule,
+  type KernelArgs,
+  moduleOn,
+  offsetOf,
+  type WasmBackendLike,
+} from './backend-module.js';
 import { CONV_SHARED_WASM_BASE64, CONV_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -127,9 +134,9 @@ export function runConv(
   const wFloats = kh * kw * ci * cop;
   const scratch = b.makeOutput([xFloats + wFloats + cop], 'float32');
   try {
-    const base = b.dataIdMap.get(scratch.dataId)!.memoryOffset;
-    const xOff = b.dataIdMap.get(x.dataId)!.memoryOffset;
-    const wOff = b.dataIdMap.get(filter.dataId)!.memoryOffset;
+    const base = offsetOf(b, scratch);
+    const xOff = offsetOf(b, x);
+    const wOff = offsetOf(b, filter);
     const heap = new Float32Array(backendMemory(b)!.buffer);
     const s = base >>> 2;
     if (padded) {
@@ -145,14 +152,14 @@ export function runConv(
     const bs = s + xFloats + wFloats;
     heap.fill(0, bs, bs + cop);
     if (bias) {
-      const from = b.dataIdMap.get(bias.dataId)!.memoryOffset >>> 2;
+      const from = offsetOf(b, bias) >>> 2;
       heap.copyWithin(bs, from, from + co);
     }
     kernel.conv(
       padded ? base : xOff,
       base + xFloats * 4,
       base + (xFloats + wFloats) * 4,
-      b.dataIdMap.get(out.dataId)!.memoryOffset,
+      offsetOf(b, out),
       n,
       hp,
       wp,
@@ -229,18 +236,9 @@ function packFilter(
   }
 }
 
-function convKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function convKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
-  const kernel = kernelOf(b);
-  if (!kernel) throw new Error(`${SEG_CONV2D}: the SIMD module is unavailable`);
+  const kernel = moduleOn(SEG_CONV2D, kernelOf, b);
   const { x, filter, bias } = inputs as {
     x: tf.TensorInfo;
     filter: tf.TensorInfo;

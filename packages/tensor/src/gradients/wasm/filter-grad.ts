@@ -11,7 +11,13 @@
  * What it relies on of tfjs-backend-wasm: backend-module.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendModule, type WasmBackendLike } from './backend-module.js';
+import {
+  backendModule,
+  type KernelArgs,
+  moduleOn,
+  offsetOf,
+  type WasmBackendLike,
+} from './backend-module.js';
 import { FILTER_GRAD_SHARED_WASM_BASE64, FILTER_GRAD_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -92,28 +98,19 @@ export function tileShape(wo: number, ci: number, co: number): [number, number] 
  * for x `[n,h,w,c]` and dy `[n,ho,wo,o]` (float32, NHWC), shaped
  * `[filterHeight, filterWidth, c, o]`.
  */
-function filterGradKernel({
-  inputs,
-  backend,
-  attrs,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function filterGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
-  const kernel = kernelOf(b);
-  if (!kernel) throw new Error(`${SEG_CONV2D_BACKPROP_FILTER}: the SIMD module is unavailable`);
+  const kernel = moduleOn(SEG_CONV2D_BACKPROP_FILTER, kernelOf, b);
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as FilterGradAttrs;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, ho, wo, co] = dy.shape as [number, number, number, number];
   const out = b.makeOutput([a.filterHeight, a.filterWidth, ci, co], 'float32');
-  const outOffset = b.dataIdMap.get(out.dataId)!.memoryOffset;
+  const outOffset = offsetOf(b, out);
   const [tileRows, tileCols] = tileShape(wo, ci, co);
   kernel.filterGrad(
-    b.dataIdMap.get(x.dataId)!.memoryOffset,
-    b.dataIdMap.get(dy.dataId)!.memoryOffset,
+    offsetOf(b, x),
+    offsetOf(b, dy),
     outOffset,
     n,
     h,

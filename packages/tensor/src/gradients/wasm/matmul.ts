@@ -14,7 +14,13 @@
  * {@link wasmMatMulReady} is false and the callers keep tf.matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backendModule, type WasmBackendLike } from './backend-module.js';
+import {
+  backendModule,
+  type KernelArgs,
+  moduleOn,
+  offsetOf,
+  type WasmBackendLike,
+} from './backend-module.js';
 import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The matrix-product kernel's name in tfjs's registry (wasm backend only). */
@@ -103,24 +109,13 @@ export function segColSum(x: tf.Tensor2D): tf.Tensor1D | null {
   return tf.engine().runKernel(SEG_COL_SUM, { x }) as tf.Tensor1D;
 }
 
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
-
-function offsetOf(b: WasmBackendLike, t: tf.TensorInfo): number {
-  return b.dataIdMap.get(t.dataId)!.memoryOffset;
-}
-
 /**
  * op(a)·op(b) for float32 a and b of rank 2, or of rank 3 with the same
  * batch (the caller checks shapes: see `matMul` in ops/mat-mul.ts).
  */
 function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
-  const kernel = kernelOf(b);
-  if (!kernel) throw new Error(`${SEG_MATMUL}: the SIMD module is unavailable`);
+  const kernel = moduleOn(SEG_MATMUL, kernelOf, b);
   const { a: x, b: y } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA: ta, transposeB: tb } = attrs as unknown as SegMatMulAttrs;
   const r = x.shape.length;
@@ -142,8 +137,7 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 /** Σ over the rows of a float32 `[rows, cols]` x: `[cols]`. */
 function colSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
-  const kernel = kernelOf(b);
-  if (!kernel) throw new Error(`${SEG_COL_SUM}: the SIMD module is unavailable`);
+  const kernel = moduleOn(SEG_COL_SUM, kernelOf, b);
   const { x } = inputs as { x: tf.TensorInfo };
   const [rows, cols] = x.shape as [number, number];
   const out = b.makeOutput([cols], 'float32');
