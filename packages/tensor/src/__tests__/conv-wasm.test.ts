@@ -38,8 +38,8 @@ interface Case {
   relu: boolean;
 }
 
-/** y in float64 by its definition, the geometry from tfjs's convInfo. */
-function conv64(c: Case, xs: Float32Array, ws: Float32Array, bs: Float32Array): Float64Array {
+/** Output size and leading pads of a case, from tfjs's convInfo. */
+function geometry(c: Case): { ho: number; wo: number; top: number; left: number } {
   const info = tf.backend_util.computeConv2DInfo(
     [c.b, c.h, c.w, c.ci],
     [c.kh, c.kw, c.ci, c.co],
@@ -47,8 +47,12 @@ function conv64(c: Case, xs: Float32Array, ws: Float32Array, bs: Float32Array): 
     [c.dh, c.dw],
     c.pad,
   );
-  const { outHeight: ho, outWidth: wo } = info;
-  const { top, left } = info.padInfo;
+  return { ho: info.outHeight, wo: info.outWidth, top: info.padInfo.top, left: info.padInfo.left };
+}
+
+/** y in float64 by its definition, the geometry from tfjs's convInfo. */
+function conv64(c: Case, xs: Float32Array, ws: Float32Array, bs: Float32Array): Float64Array {
+  const { ho, wo, top, left } = geometry(c);
   const y = new Float64Array(c.b * ho * wo * c.co);
   for (let b = 0; b < c.b; b++)
     for (let i = 0; i < ho; i++)
@@ -152,15 +156,7 @@ function run(c: Case, seed: number): { y: Float32Array; ref: Float64Array } {
 
 /** dx in float64 by its definition: dx[b,r,q,c] = Σ dy[b,i,j,o]·w[u,v,c,o] over the taps reading (r, q). */
 function inputGrad64(c: Case, gs: Float32Array, ws: Float32Array): Float64Array {
-  const info = tf.backend_util.computeConv2DInfo(
-    [c.b, c.h, c.w, c.ci],
-    [c.kh, c.kw, c.ci, c.co],
-    [c.sh, c.sw],
-    [c.dh, c.dw],
-    c.pad,
-  );
-  const { outHeight: ho, outWidth: wo } = info;
-  const { top, left } = info.padInfo;
+  const { ho, wo, top, left } = geometry(c);
   const dx = new Float64Array(c.b * c.h * c.w * c.ci);
   for (let b = 0; b < c.b; b++)
     for (let i = 0; i < ho; i++)
