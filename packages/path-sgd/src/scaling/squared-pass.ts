@@ -90,12 +90,8 @@ export function squaredForward(
         // tf.grads disposes the pass's intermediates (the caller frees these)
         if (denseInputs?.has(layer.name)) denseInputs.set(layer.name, tf.keep(input));
         // @seg/tensor's matMul reads W² in place on wasm (tf.matMul repacks a
-        // new right operand on every call, and runs a transposed one in a
-        // scalar loop); one row (an MLP's pass) as (vᵀ)ᵀ·W², as before it.
-        let z =
-          n * h * w === 1
-            ? matMul(tf.reshape(input, [c, 1]), weight, true, false)
-            : matMul(tf.reshape(input, [n * h * w, c]), weight);
+        // new right operand on every call)
+        let z = matMul(tf.reshape(input, [n * h * w, c]), weight);
         if (layer.bias) z = tf.add(z, sq[`${layer.name}/bias`]!);
         y = tf.reshape(z, [n, h, w, layer.outChannels]);
         break;
