@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import './gradients/register.js';
 import { assertInt, SegRangeError, SegValueError } from './errors.js';
+import { startKernelThreads, stopKernelThreads } from './gradients/wasm/kernel-threads.js';
 import { importNodeBuiltin, isNode } from './pool/protocol.js';
 import {
   MAX_WASM_THREADS,
@@ -162,6 +163,7 @@ async function startWasm(
     // tfjs's own default: threads where the page allows them, its own count
     await setWasm();
     const threads = runningThreads();
+    if (threads > 1) await startKernelThreads(tf.backend(), threads);
     return threads === 1 && unavailable ? { threads, fallback: unavailable } : { threads };
   }
   if (wanted === 1 || unavailable !== undefined) {
@@ -204,6 +206,7 @@ async function startWasm(
   }
   settleWorkers((tf.engine().registry.wasm as unknown as { wasm?: unknown }).wasm);
   const threads = runningThreads();
+  await startKernelThreads(tf.backend(), threads);
   return threads < wanted
     ? { threads, fallback: `tfjs-backend-wasm started ${threads} of ${wanted} threads` }
     : { threads };
@@ -224,6 +227,7 @@ function restartWasm(): void {
     throw new SegValueError('initBackend: no wasm backend is registered');
   }
   const old = tf.engine().registry.wasm;
+  stopKernelThreads();
   if (tf.engine().registryFactory.wasm !== undefined) tf.removeBackend('wasm');
   // Tensors of the old module are gone with it: disposing one is a no-op
   // (instead of a TypeError from the disposed backend).

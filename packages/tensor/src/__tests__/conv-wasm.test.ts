@@ -310,6 +310,15 @@ describeBackends('fusedConv2d', (backend) => {
     tf.dispose([x, filter, filter2, bias]);
   });
 
+  it('throws for a filter that does not fit in the input', () => {
+    const x = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D;
+    const filter = tf.zeros([3, 3, 1, 1]) as tf.Tensor4D;
+    expect(() => fusedConv2d({ x, filter, strides: 1, pad: 'valid', dilations: 2 })).toThrow(
+      'fusedConv2d: the filter spans 5×5 (dilated), x is 3×3 with pad "valid"; expected an output of at least 1×1, got -1×-1',
+    );
+    tf.dispose([x, filter]);
+  });
+
   it('throws for another activation', () => {
     const x = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D;
     const filter = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;

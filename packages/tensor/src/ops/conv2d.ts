@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLiveTensor, assertShape, SegValueError } from '../errors.js';
+import { assertLiveTensor, assertShape, SegShapeError, SegValueError } from '../errors.js';
 import { fusedConv2dGradConfig } from '../gradients/fused-conv2d-grad.js';
 import { SEG_CONV2D, wasmConvReady } from '../gradients/wasm/conv.js';
 
@@ -38,7 +38,8 @@ export interface FusedConv2dArgs {
  *
  * @returns `[n, ho, wo, o]`, owned by the caller.
  * @throws SegShapeError unless x and filter have rank 4, filter's third axis
- * is x's channels and bias is `[o]`.
+ * is x's channels and bias is `[o]`, or when the (dilated) filter does not
+ * fit in the (padded) input.
  * @throws SegValueError for an activation other than `'linear'` or `'relu'`.
  *
  * @example
@@ -58,6 +59,21 @@ export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
   if (activation !== 'linear' && activation !== 'relu') {
     throw new SegValueError(
       `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
+    );
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filter.shape,
+    strides,
+    dilations,
+    pad,
+    undefined,
+    false,
+    'channelsLast',
+  );
+  if (info.outHeight < 1 || info.outWidth < 1) {
+    throw new SegShapeError(
+      `${fn}: the filter spans ${info.effectiveFilterHeight}×${info.effectiveFilterWidth} (dilated), x is ${x.shape[1]}×${x.shape[2]} with pad ${JSON.stringify(pad)}; expected an output of at least 1×1, got ${info.outHeight}×${info.outWidth}`,
     );
   }
   const inputs = (bias ? { x, filter, bias } : { x, filter }) as tf.NamedTensorMap;

@@ -24,15 +24,26 @@ export interface WasmBackendLike {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
-function compile(base64: string): WebAssembly.Module | null {
+const compiled = new Map<string, WebAssembly.Module | null>();
+
+/**
+ * A module from its bytes in base64, compiled once (the kernel threads
+ * instantiate the same compiled module), or null where it cannot compile: no
+ * WebAssembly SIMD (or no threads, for a shared-memory build).
+ */
+export function compileModule(base64: string): WebAssembly.Module | null {
+  let module = compiled.get(base64);
+  if (module !== undefined) return module;
   try {
     const bin = atob(base64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(bytes);
   } catch {
-    return null; // no WebAssembly SIMD (or no threads, for the shared variant)
+    module = null;
   }
+  compiled.set(base64, module);
+  return module;
 }
 
 /**
@@ -61,16 +72,13 @@ export function backendModule<E>(
   plainBase64: string,
   sharedBase64: string,
 ): (backend: unknown) => E | null {
-  const compiled: { plain?: WebAssembly.Module | null; shared?: WebAssembly.Module | null } = {};
   const instances = new WeakMap<WebAssembly.Memory, E | null>();
   const instanceOn = (memory: WebAssembly.Memory): E | null => {
     let exports = instances.get(memory);
     if (exports !== undefined) return exports;
     const shared =
       typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-    const key = shared ? 'shared' : 'plain';
-    if (compiled[key] === undefined) compiled[key] = compile(shared ? sharedBase64 : plainBase64);
-    const module = compiled[key];
+    const module = compileModule(shared ? sharedBase64 : plainBase64);
     exports = null;
     if (module) {
       try {

@@ -23,6 +23,7 @@ import {
   offsetOf,
   type WasmBackendLike,
 } from './backend-module.js';
+import { kernelThreads, partsFor, runParts, splitRange } from './kernel-threads.js';
 import { CONV_SHARED_WASM_BASE64, CONV_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -155,7 +156,7 @@ export function runConv(
       const from = offsetOf(b, bias) >>> 2;
       heap.copyWithin(bs, from, from + co);
     }
-    kernel.conv(
+    const args = [
       padded ? base : xOff,
       base + xFloats * 4,
       base + (xFloats + wFloats) * 4,
@@ -175,11 +176,53 @@ export function runConv(
       a.dilationWidth,
       a.activation === 'relu' ? 1 : 0,
       a.rowsPerPass || rowsPerPass(kh),
-    );
+    ];
+    const threads = kernel === kernelOf(b) ? kernelThreads(b) : 1;
+    if (threads === 1) {
+      kernel.conv(...(args as Parameters<ConvExports['conv']>));
+    } else {
+      runParts(b, 'conv', kernel.conv, convParts(args, threads, n * ho * wo * co * kh * kw * ci));
+    }
   } finally {
     b.disposeData(scratch.dataId, true);
   }
   return out;
+}
+
+/**
+ * `conv`'s arguments for the whole convolution cut into parts for `threads`
+ * threads ({@link partsFor}) that write disjoint output: groups of images, or
+ * with fewer images than parts, ranges of one image's output rows (x and
+ * the output offset to the range, as a convolution of `r1 − r0` rows).
+ */
+function convParts(args: number[], threads: number, macs: number): number[][] {
+  const [x, , , out, n, hp, wp, ci, ho, wo, co, , , sh] = args;
+  const wanted = partsFor(macs, threads);
+  if (wanted <= 1) return [args];
+  const xImage = 4 * hp! * wp! * ci!;
+  const outImage = 4 * ho! * wo! * co!;
+  const calls: number[][] = [];
+  if (n! >= wanted) {
+    for (const [b0, b1] of splitRange(n!, wanted, 1)) {
+      const c = args.slice();
+      c[0] = x! + b0 * xImage;
+      c[3] = out! + b0 * outImage;
+      c[4] = b1 - b0;
+      calls.push(c);
+    }
+    return calls;
+  }
+  for (const [r0, r1] of splitRange(ho!, Math.ceil(wanted / n!), 1)) {
+    for (let img = 0; img < n!; img++) {
+      const c = args.slice();
+      c[0] = x! + img * xImage + 4 * r0 * sh! * wp! * ci!;
+      c[3] = out! + img * outImage + 4 * r0 * wo! * co!;
+      c[4] = 1;
+      c[8] = r1 - r0;
+      calls.push(c);
+    }
+  }
+  return calls;
 }
 
 /**

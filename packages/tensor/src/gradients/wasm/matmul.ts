@@ -21,6 +21,7 @@ import {
   offsetOf,
   type WasmBackendLike,
 } from './backend-module.js';
+import { kernelThreads, MAX_CALLS, partsFor, runParts, splitRange } from './kernel-threads.js';
 import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The matrix-product kernel's name in tfjs's registry (wasm backend only). */
@@ -36,7 +37,10 @@ export interface SegMatMulAttrs {
 }
 
 interface MatMulExports {
-  /** c[m×n] = op(a)·op(b) at byte offsets a, b, c; ta, tb: 0 or 1. */
+  /**
+   * c[m×n] = op(a)·op(b) at byte offsets a, b, c (ta, tb: 0 or 1), the part
+   * in rows [r0, r1) of {@link MatMulExports.splitExtent}.
+   */
   matmul(
     a: number,
     b: number,
@@ -46,7 +50,11 @@ interface MatMulExports {
     k: number,
     ta: number,
     tb: number,
+    r0: number,
+    r1: number,
   ): void;
+  /** The rows that parts of `matmul` split: m, or n with both transposes. */
+  splitExtent(m: number, n: number, ta: number, tb: number): number;
   /** out[j] = Σ_i x[i, j] for x [rows×cols]. */
   colSum(x: number, out: number, rows: number, cols: number): void;
 }
@@ -128,8 +136,35 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const pc = offsetOf(b, out);
   const pa = k ? offsetOf(b, x) : 0;
   const pb = k ? offsetOf(b, y) : 0;
+  const extent = kernel.splitExtent(m, n, +ta, +tb);
+  const threads = kernelThreads(b);
+  // parts in rows of 4 (the kernel's tiles); a batch's products are parts already
+  const parts = Math.min(
+    Math.ceil(partsFor(batch * m * n * k, threads) / batch),
+    Math.ceil(extent / 4),
+  );
+  const ranges = threads > 1 && parts > 1 ? splitRange(extent, parts, 4) : [[0, extent]];
+  const calls: number[][] = [];
   for (let s = 0; s < batch; s++) {
-    kernel.matmul(pa + 4 * s * m * k, pb + 4 * s * k * n, pc + 4 * s * m * n, m, n, k, +ta, +tb);
+    for (const [r0, r1] of ranges) {
+      calls.push([
+        pa + 4 * s * m * k,
+        pb + 4 * s * k * n,
+        pc + 4 * s * m * n,
+        m,
+        n,
+        k,
+        +ta,
+        +tb,
+        r0!,
+        r1!,
+      ]);
+    }
+  }
+  if (calls.length > MAX_CALLS) {
+    for (const c of calls) kernel.matmul(...(c as Parameters<MatMulExports['matmul']>));
+  } else {
+    runParts(b, 'matmul', kernel.matmul, calls);
   }
   return out;
 }

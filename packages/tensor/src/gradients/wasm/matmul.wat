@@ -28,33 +28,62 @@
 (module
   (import "env" "memory" (memory 1)) ;; MEMORY-IMPORT
 
-  ;; c[m×n] = op(a)·op(b) for a, b, c byte offsets of float32 matrices.
+  ;; The rows of the product that `matmul` can compute apart (a thread each):
+  ;; c's rows m, except with both transposes (the first form on cᵀ: n).
+  (func (export "splitExtent") (param $m i32) (param $n i32) (param $ta i32) (param $tb i32) (result i32)
+    (select (local.get $n) (local.get $m) (i32.and (local.get $ta) (local.get $tb))))
+
+  ;; c[m×n] = op(a)·op(b) for a, b, c byte offsets of float32 matrices, or
+  ;; the part of it in rows [r0, r1) of the split extent (see splitExtent):
+  ;; parts with no row in common write no float in common.
   (func (export "matmul") (param $a i32) (param $b i32) (param $c i32)
     (param $m i32) (param $n i32) (param $k i32) (param $ta i32) (param $tb i32)
+    (param $r0 i32) (param $r1 i32)
+    (local $rows i32)
+    (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (then (return)))
+    (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
     (if (i32.eqz (local.get $k)) (then
-      (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
+      (if (i32.and (local.get $ta) (local.get $tb)) (then
+        ;; the split rows are c's columns: the first part zeroes all of c
+        (if (i32.eqz (local.get $r0)) (then
+          (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))))
+        (return)))
+      (memory.fill (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
+        (i32.const 0) (i32.shl (i32.mul (local.get $rows) (local.get $n)) (i32.const 2)))
       (return)))
-    (if (i32.and (i32.eq (local.get $n) (i32.const 1)) (i32.eqz (local.get $ta))) (then
+    (block $dotForm
       ;; a matrix times a vector: b [k×1] is stored as bᵀ [1×k], the dot form
-      (call $dot (local.get $a) (local.get $b) (local.get $c) (local.get $m) (local.get $n) (local.get $k))
-      (return)))
-    (if (i32.eqz (local.get $tb)) (then
-      (call $splat (local.get $a)
-        (select (i32.const 4) (i32.shl (local.get $k) (i32.const 2)) (local.get $ta))
-        (select (i32.shl (local.get $m) (i32.const 2)) (i32.const 4) (local.get $ta))
-        (local.get $b) (i32.shl (local.get $n) (i32.const 2))
-        (local.get $c) (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)
-        (local.get $m) (local.get $n) (local.get $k))
-      (return)))
-    (if (local.get $ta) (then
-      ;; cᵀ[n×m] = b[n×k]·a[k×m], written transposed
-      (call $splat (local.get $b) (i32.shl (local.get $k) (i32.const 2)) (i32.const 4)
-        (local.get $a) (i32.shl (local.get $m) (i32.const 2))
-        (local.get $c) (i32.const 4) (i32.shl (local.get $n) (i32.const 2))
-        (local.get $n) (local.get $m) (local.get $k))
-      (return)))
-    (call $dot (local.get $a) (local.get $b) (local.get $c) (local.get $m) (local.get $n) (local.get $k)))
+      (br_if $dotForm (i32.and (i32.eq (local.get $n) (i32.const 1)) (i32.eqz (local.get $ta))))
+      (if (i32.eqz (local.get $tb)) (then
+        ;; the first form on rows [r0, r1) of c: a read at (lsr, lsk)
+        (call $splat
+          (i32.add (local.get $a) (i32.mul (local.get $r0)
+            (select (i32.const 4) (i32.shl (local.get $k) (i32.const 2)) (local.get $ta))))
+          (select (i32.const 4) (i32.shl (local.get $k) (i32.const 2)) (local.get $ta))
+          (select (i32.shl (local.get $m) (i32.const 2)) (i32.const 4) (local.get $ta))
+          (local.get $b) (i32.shl (local.get $n) (i32.const 2))
+          (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
+          (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)
+          (local.get $rows) (local.get $n) (local.get $k))
+        (return)))
+      (if (local.get $ta) (then
+        ;; cᵀ[n×m] = b[n×k]·a[k×m], written transposed; rows [r0, r1) of cᵀ
+        (call $splat
+          (i32.add (local.get $b) (i32.mul (local.get $r0) (i32.shl (local.get $k) (i32.const 2))))
+          (i32.shl (local.get $k) (i32.const 2)) (i32.const 4)
+          (local.get $a) (i32.shl (local.get $m) (i32.const 2))
+          (i32.add (local.get $c) (i32.shl (local.get $r0) (i32.const 2)))
+          (i32.const 4) (i32.shl (local.get $n) (i32.const 2))
+          (local.get $rows) (local.get $m) (local.get $k))
+        (return))))
+    ;; the dot form (b transposed only, or a matrix times a vector, b [k×1]
+    ;; being stored as bᵀ [1×k]) on rows [r0, r1) of a and c
+    (call $dot
+      (i32.add (local.get $a) (i32.mul (local.get $r0) (i32.shl (local.get $k) (i32.const 2))))
+      (local.get $b)
+      (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
+      (local.get $rows) (local.get $n) (local.get $k)))
 
   ;; One tile of the first form: c[i, j] (+)= Σ_{q<kc} l[i, q]·r[q, j] for 4
   ;; rows i (fewer when rows < 4: the last one repeated) and 8 columns j, with
