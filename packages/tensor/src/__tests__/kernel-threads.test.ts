@@ -1,5 +1,5 @@
 // The SIMD kernels on more than one thread (gradients/wasm/kernel-threads.ts):
-// on the 2-thread build, matMul and fusedConv2d cut into parts (every part
+// on the 2-thread build, matMul, fusedConv2d and its filter gradient cut into parts (every part
 // size, forced by lowering the part threshold) give the very bits of the
 // kernel in one call, with no tensor left behind; the ranges cover their
 // extent; a restart on one thread stops the helpers.
@@ -129,19 +129,24 @@ describe('kernels on the 2-thread build', () => {
             c.co,
           ]);
           const bias = tf.tensor1d(rng.normalArray(c.co));
-          const { split, whole } = splitAndWhole(() =>
+          const conv = (f: tf.Tensor4D) =>
             fusedConv2d({
               x,
-              filter,
+              filter: f,
               bias,
               strides: c.stride,
               pad: c.pad,
               dilations: c.dilation,
               activation: c.relu ? 'relu' : 'linear',
-            }),
+            });
+          const { split, whole } = splitAndWhole(() => conv(filter));
+          // and the filter gradient (SegConv2DBackpropFilter, in filter rows)
+          const grads = splitAndWhole(() =>
+            tf.grad((f: tf.Tensor4D) => tf.sum(tf.square(conv(f))))(filter),
           );
           tf.dispose([x, filter, bias]);
           expect(split).toEqual(whole);
+          expect(grads.split).toEqual(grads.whole);
         },
       ),
       { numRuns: 60 },

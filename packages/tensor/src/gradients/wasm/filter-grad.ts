@@ -18,6 +18,7 @@ import {
   offsetOf,
   type WasmBackendLike,
 } from './backend-module.js';
+import { kernelThreads, partsFor, runParts, splitRange } from './kernel-threads.js';
 import { FILTER_GRAD_SHARED_WASM_BASE64, FILTER_GRAD_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The kernel's name in tfjs's registry (wasm backend only). */
@@ -61,6 +62,8 @@ interface FilterGradExports {
     pl: number,
     tile: number,
     tcols: number,
+    ky0: number,
+    ky1: number,
   ): void;
 }
 
@@ -108,7 +111,7 @@ function filterGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
   const out = b.makeOutput([a.filterHeight, a.filterWidth, ci, co], 'float32');
   const outOffset = offsetOf(b, out);
   const [tileRows, tileCols] = tileShape(wo, ci, co);
-  kernel.filterGrad(
+  const args = [
     offsetOf(b, x),
     offsetOf(b, dy),
     outOffset,
@@ -129,6 +132,18 @@ function filterGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
     a.padLeft,
     a.tileRows || tileRows,
     a.tileCols || tileCols,
+  ];
+  // parts: ranges of filter rows (each part reads all of x and dy once)
+  const kh = a.filterHeight;
+  const parts = Math.min(
+    kh,
+    partsFor(n * ho * wo * kh * a.filterWidth * ci * co, kernelThreads(b)),
+  );
+  runParts(
+    b,
+    'filterGrad',
+    kernel.filterGrad,
+    splitRange(kh, parts, 1).map(([ky0, ky1]) => [...args, ky0, ky1]),
   );
   return out;
 }

@@ -20,22 +20,27 @@
 (module
   (import "env" "memory" (memory 1)) ;; MEMORY-IMPORT
 
-  ;; out[0..kh·kw·ci·co) = dW for x [n,h,w,ci], dy [n,ho,wo,co] (float32, NHWC).
+  ;; out[0..kh·kw·ci·co) = dW for x [n,h,w,ci], dy [n,ho,wo,co] (float32, NHWC):
+  ;; its filter rows [ky0, ky1) (parts with no filter row in common write no
+  ;; float in common).
   (func (export "filterGrad")
     (param $x i32) (param $dy i32) (param $out i32)
     (param $n i32) (param $h i32) (param $w i32) (param $ci i32)
     (param $ho i32) (param $wo i32) (param $co i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
     (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32) (param $tile i32)
-    (param $tcols i32)
+    (param $tcols i32) (param $ky0 i32) (param $ky1 i32)
     (local $b i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
     (local $ky i32) (local $kx i32)
     (local $offy i32) (local $offx i32) (local $ya i32) (local $yb i32)
     (local $xa i32) (local $xb i32) (local $t i32) (local $ci4 i32) (local $co4 i32)
     (local.set $ci4 (i32.shl (local.get $ci) (i32.const 2)))
     (local.set $co4 (i32.shl (local.get $co) (i32.const 2)))
-    (memory.fill (local.get $out) (i32.const 0)
-      (i32.mul (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $ci)) (local.get $co4)))
+    (memory.fill
+      (i32.add (local.get $out)
+        (i32.mul (i32.mul (i32.mul (local.get $ky0) (local.get $kw)) (local.get $ci)) (local.get $co4)))
+      (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (i32.sub (local.get $ky1) (local.get $ky0)) (local.get $kw)) (local.get $ci)) (local.get $co4)))
     (block $bb (loop $lb
       (br_if $bb (i32.ge_s (local.get $b) (local.get $n)))
       (local.set $y0 (i32.const 0))
@@ -48,9 +53,9 @@
         (br_if $bxt (i32.ge_s (local.get $x0) (local.get $wo)))
         (local.set $x1 (i32.add (local.get $x0) (local.get $tcols)))
         (if (i32.gt_s (local.get $x1) (local.get $wo)) (then (local.set $x1 (local.get $wo))))
-        (local.set $ky (i32.const 0))
+        (local.set $ky (local.get $ky0))
         (block $bky (loop $lky
-          (br_if $bky (i32.ge_s (local.get $ky) (local.get $kh)))
+          (br_if $bky (i32.ge_s (local.get $ky) (local.get $ky1)))
           ;; input row of output row y: y·sh + offy; valid rows [ya, yb) of the tile
           (local.set $offy (i32.sub (i32.mul (local.get $dh) (local.get $ky)) (local.get $pt)))
           (local.set $ya (local.get $y0))

@@ -1,11 +1,12 @@
 /**
- * The hand-written SIMD kernels (conv, matmul) on more than one thread.
+ * The hand-written SIMD kernels (conv, matmul, filter-grad) on more than one thread.
  *
  * On tfjs-backend-wasm's multi-threaded build the backend's memory is a
  * shared `WebAssembly.Memory`, but only XNNPACK's operators use its pthread
  * pool: a kernel of ours runs on the calling thread alone. Here a kernel
  * instead cuts its work into calls that write disjoint parts of its output
- * (rows of a product, output rows of a convolution) and hands them to
+ * (rows of a product, output rows of a convolution, filter rows of a
+ * filter gradient) and hands them to
  * helper threads: Workers (worker_threads in Node) that instantiate the same
  * modules on the same memory and wait on a shared control block.
  *
@@ -23,12 +24,17 @@
  */
 import { importNodeBuiltin, isNode } from '../../pool/protocol.js';
 import { backendMemory, compileModule, type WasmBackendLike } from './backend-module.js';
-import { CONV_SHARED_WASM_BASE64, MATMUL_SHARED_WASM_BASE64 } from './kernels-wasm.js';
+import {
+  CONV_SHARED_WASM_BASE64,
+  FILTER_GRAD_SHARED_WASM_BASE64,
+  MATMUL_SHARED_WASM_BASE64,
+} from './kernels-wasm.js';
 
 /** The exports the helpers run: module (shared build) and function name. */
 const FUNCTIONS = [
   { module: MATMUL_SHARED_WASM_BASE64, name: 'matmul' },
   { module: CONV_SHARED_WASM_BASE64, name: 'conv' },
+  { module: FILTER_GRAD_SHARED_WASM_BASE64, name: 'filterGrad' },
 ] as const;
 
 /** A function the helpers can run (see {@link runParts}). */
