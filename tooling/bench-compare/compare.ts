@@ -11,10 +11,13 @@
 //                   batch 100.
 // The same shapes as ../shared/bench/anchors/torch_steps.py, which this script
 // runs in the same rounds as @seg's figures (3 rounds, 1 with --quick, the
-// order reversed every other round; medians; 1 and 2 threads, the faster
-// counts) wherever
-// `import torch` works in python3 (or Debian's /usr/bin/python3 with
-// python3-torch); elsewhere it says the anchor was skipped. Never a constant.
+// order reversed every other round; medians). Both sides run on 1 and 2
+// threads and each counts with its faster one: @seg restarts its wasm backend
+// between the counts (initBackend({ threads }): 2 runs tfjs's threaded build,
+// XNNPACK's pool and the SIMD kernels' helper threads). The anchor runs
+// wherever `import torch` works in python3 (or Debian's /usr/bin/python3
+// with python3-torch); elsewhere it says the anchor was skipped. Never a
+// constant.
 //
 // The anchor runs with OPENBLAS_NUM_THREADS set to its thread count: Debian's
 // torch calls the system OpenBLAS (pthread build), whose pool otherwise runs
@@ -457,12 +460,18 @@ const boundKey: Record<Key, string> = {
   mlpSgdStepMs: 'mlpRatioBound',
 };
 console.log(
-  '\n| case | GFLOP (conv / matmul MACs × 2) | @seg GFLOP/s (% of 1-thread peak) | PyTorch GFLOP/s 1 / 2 threads (median of the rounds) | measured ratio (table above) | **bound, 1 wasm thread** | bound, 2 wasm threads | at the tf.matMul rate, 1 thread | target | verdict |\n|---|---|---|---|---|---|---|---|---|---|',
+  '\n| case | GFLOP (conv / matmul MACs × 2) | @seg GFLOP/s, 1 / 2 threads (% of the peak on as many threads) | PyTorch GFLOP/s 1 / 2 threads (median of the rounds) | measured ratio (table above) | **bound, 1 wasm thread** | bound, 2 wasm threads | at the tf.matMul rate, 1 thread | target | verdict |\n|---|---|---|---|---|---|---|---|---|---|',
 );
 const roof: Record<string, unknown> = {};
 for (const [key, name] of cases) {
   const f = flops[key].total;
   const segG = seg ? f / seg[key] / 1e6 : undefined;
+  const segRate = segBy
+    .map((b) => {
+      const rate = f / b[key] / 1e6;
+      return `${g(rate)} (${((100 * rate) / (b.threads === 1 ? peak1 : peak2)).toFixed(0)} %)`;
+    })
+    .join(' / ');
   // PyTorch's time on the case: median over the rounds per thread count, the faster count
   const t1 = caseSamples[1].length ? median(caseSamples[1].map((t) => t[key])) : undefined;
   const t2 = caseSamples[2].length ? median(caseSamples[2].map((t) => t[key])) : undefined;
@@ -480,7 +489,7 @@ for (const [key, name] of cases) {
           : 'not excluded by the bound';
   const measured = seg && torch.length ? seg[key] / best(key) : undefined;
   console.log(
-    `| ${name} | ${(f / 1e9).toFixed(3)} | ${segG === undefined ? '—' : `${g(segG)} (${((100 * segG) / peak1).toFixed(0)} %)`} | ${t1 === undefined ? '—' : g(f / t1 / 1e6)} / ${t2 === undefined ? '—' : g(f / t2 / 1e6)} | ${measured === undefined ? '—' : measured.toFixed(2)} | ${b1 === undefined ? '—' : `**${b1.toFixed(2)}**`} | ${b2 === undefined ? '—' : b2.toFixed(2)} | ${torchBest === undefined ? '—' : (torchBest / tfjsMatmul).toFixed(2)} | ≤ ${target.toFixed(1)} | ${verdict} |`,
+    `| ${name} | ${(f / 1e9).toFixed(3)} | ${segRate || '—'} | ${t1 === undefined ? '—' : g(f / t1 / 1e6)} / ${t2 === undefined ? '—' : g(f / t2 / 1e6)} | ${measured === undefined ? '—' : measured.toFixed(2)} | ${b1 === undefined ? '—' : `**${b1.toFixed(2)}**`} | ${b2 === undefined ? '—' : b2.toFixed(2)} | ${torchBest === undefined ? '—' : (torchBest / tfjsMatmul).toFixed(2)} | ≤ ${target.toFixed(1)} | ${verdict} |`,
   );
   const base = key.replace(/Ms$/, '');
   roof[`${base}Gflop`] = +(f / 1e9).toFixed(4);
