@@ -38,9 +38,12 @@ export interface InitBackendOptions {
   /**
    * wasm threads per op, 1 to 8. Above 1 runs tfjs's multi-threaded SIMD
    * build: in Node on worker_threads, in a browser where the page is
-   * cross-origin isolated (COOP/COEP). A pool runs the op's work on all its
-   * threads at once, so this speeds up a single job; to run several jobs at
-   * once, a {@link WorkerPool} of one-thread workers is the other way.
+   * cross-origin isolated (COOP/COEP). XNNPACK's pool runs its ops on all the
+   * threads, and @seg's SIMD kernels (matMul, fusedConv2d and the Conv2D
+   * gradients) split their work over as many threads (helper Workers on the
+   * same memory), so this speeds up a single job made of large kernels; to
+   * run several jobs at once, a {@link WorkerPool} of one-thread workers is
+   * the other way.
    *
    * @default Node: the `SEG_WASM_THREADS` environment variable when set
    * (in every thread of the process); else 1 on the main thread and 1 in a
@@ -59,7 +62,8 @@ export interface BackendReport {
   /**
    * Threads that run each wasm op: 1 is the calling thread alone; N > 1 is the
    * multi-threaded SIMD build with XNNPACK's pool of N threads (the caller
-   * and N − 1 pthread workers). Always 1 on the cpu backend.
+   * and N − 1 pthread workers) and as many threads for @seg's SIMD kernels.
+   * Always 1 on the cpu backend.
    */
   threads: number;
   /**
