@@ -142,7 +142,7 @@ describe('kernels on the 2-thread build', () => {
           const { split, whole } = splitAndWhole(() => conv(filter));
           // and the filter gradient (SegConv2DBackpropFilter, in filter rows)
           const grads = splitAndWhole(() =>
-            tf.grad((f: tf.Tensor4D) => tf.sum(tf.square(conv(f))))(filter),
+            tf.grad((f) => tf.sum(tf.square(conv(f as tf.Tensor4D))))(filter),
           );
           tf.dispose([x, filter, bias]);
           expect(split).toEqual(whole);

@@ -66,6 +66,20 @@ export function rowsPerPass(kh: number): number {
 
 /** The module's exports. */
 export interface ConvExports {
+  /** Rows [r0, r1) of xp `[n, hp, wp, ci]`: x `[n, h, w, ci]` framed in zeros (pt rows above, pl columns left). */
+  pad(
+    x: number,
+    xp: number,
+    h: number,
+    w: number,
+    ci: number,
+    hp: number,
+    wp: number,
+    pt: number,
+    pl: number,
+    r0: number,
+    r1: number,
+  ): void;
   conv(
     x: number,
     w: number,
@@ -140,14 +154,17 @@ export function runConv(
     const wOff = offsetOf(b, filter);
     const heap = new Float32Array(backendMemory(b)!.buffer);
     const s = base >>> 2;
+    const threads = kernel === kernelOf(b) ? kernelThreads(b) : 1;
     if (padded) {
-      heap.fill(0, s, s + xFloats);
-      const row = w * ci;
-      for (let bi = 0; bi < n; bi++)
-        for (let r = 0; r < h; r++) {
-          const from = (xOff >>> 2) + (bi * h + r) * row;
-          heap.copyWithin(s + ((bi * hp + r + pt) * wp + pl) * ci, from, from + row);
-        }
+      // x framed in zeros, by the module's bulk copies (a typed array's
+      // fill and copyWithin are slower on the threaded build's shared memory)
+      const padArgs = [xOff, base, h, w, ci, hp, wp, pt, pl];
+      runParts(
+        b,
+        'pad',
+        kernel.pad,
+        splitRange(n * hp, partsFor(xFloats, threads), 1).map(([r0, r1]) => [...padArgs, r0, r1]),
+      );
     }
     packFilter(heap, wOff >>> 2, s + xFloats, kh, kw, ci, co, flip);
     const bs = s + xFloats + wFloats;
@@ -177,7 +194,6 @@ export function runConv(
       a.activation === 'relu' ? 1 : 0,
       a.rowsPerPass || rowsPerPass(kh),
     ];
-    const threads = kernel === kernelOf(b) ? kernelThreads(b) : 1;
     if (threads === 1) {
       kernel.conv(...(args as Parameters<ConvExports['conv']>));
     } else {

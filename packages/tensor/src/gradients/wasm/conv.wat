@@ -381,6 +381,32 @@
     ))
     (call $store (i32.add (local.get $op) (i32.const 0)) (local.get $a0_0) (local.get $lanes))
   )
+;; xp [n, hp, wp, ci] = x [n, h, w, ci] framed in zeros (pt rows above, pl
+  ;; columns left): rows [r0, r1) of xp's n·hp rows, by bulk copies and fills.
+  (func (export "pad")
+    (param $x i32) (param $xp i32) (param $h i32) (param $w i32) (param $ci i32)
+    (param $hp i32) (param $wp i32) (param $pt i32) (param $pl i32) (param $r0 i32) (param $r1 i32)
+    (local $b i32) (local $y i32) (local $dst i32) (local $row i32) (local $rowp i32) (local $left i32)
+    (local.set $row (i32.shl (i32.mul (local.get $w) (local.get $ci)) (i32.const 2)))
+    (local.set $rowp (i32.shl (i32.mul (local.get $wp) (local.get $ci)) (i32.const 2)))
+    (local.set $left (i32.shl (i32.mul (local.get $pl) (local.get $ci)) (i32.const 2)))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_s (local.get $r0) (local.get $r1)))
+      (local.set $b (i32.div_u (local.get $r0) (local.get $hp)))
+      (local.set $y (i32.sub (i32.rem_u (local.get $r0) (local.get $hp)) (local.get $pt)))
+      (local.set $dst (i32.add (local.get $xp) (i32.mul (local.get $r0) (local.get $rowp))))
+      (if (i32.or (i32.lt_s (local.get $y) (i32.const 0)) (i32.ge_s (local.get $y) (local.get $h)))
+        (then (memory.fill (local.get $dst) (i32.const 0) (local.get $rowp)))
+        (else
+          (memory.fill (local.get $dst) (i32.const 0) (local.get $left))
+          (memory.copy (i32.add (local.get $dst) (local.get $left))
+            (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $row)))
+            (local.get $row))
+          (memory.fill (i32.add (i32.add (local.get $dst) (local.get $left)) (local.get $row)) (i32.const 0)
+            (i32.sub (i32.sub (local.get $rowp) (local.get $row)) (local.get $left)))))
+      (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
+      (br $rows))))
+
   ;; y for x [n,h,wd,ci] (padded), W in blocks (see the header), bias [cop], y [n,ho,wo,co];
   ;; khc filter rows per pass (< 1: all).
   (func (export "conv")
