@@ -5,12 +5,13 @@
 // extent; a restart on one thread stops the helpers.
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   kernelThreads,
   partsFor,
   partTuning,
   splitRange,
+  stallKernelThreadsForTests,
 } from '../gradients/wasm/kernel-threads.js';
 import { fusedConv2d, initBackend, matMul, Rng } from '../index.js';
 import { expectNoLeaks } from '../testing/index.js';
@@ -178,5 +179,40 @@ describe('kernels on the 2-thread build', () => {
     tf.dispose([a, b]);
     await initBackend({ backend: 'wasm', threads: 2 });
     expect(kernelThreads(tf.backend())).toBe(2);
+  });
+
+  it('do not hang on a helper that stops after claiming a part: the caller computes it, then runs alone', async () => {
+    await initBackend({ backend: 'wasm', threads: 2 });
+    const rng = new Rng(9);
+    const a = tf.tensor2d(rng.normalArray(400 * 400), [400, 400]);
+    const b = tf.tensor2d(rng.normalArray(400 * 400), [400, 400]);
+    const want = tf.tidy(() => {
+      const saved = partTuning.minMacs;
+      partTuning.minMacs = Number.POSITIVE_INFINITY;
+      const y = matMul(a, b).dataSync() as Float32Array;
+      partTuning.minMacs = saved;
+      return y;
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const saved = partTuning.stallMs;
+    partTuning.stallMs = 100;
+    stallKernelThreadsForTests(true);
+    try {
+      // the helper claims a part once it wakes while the caller works on its own
+      for (let attempt = 0; attempt < 20 && warn.mock.calls.length === 0; attempt++) {
+        expect(tf.tidy(() => matMul(a, b).dataSync() as Float32Array)).toEqual(want);
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(
+        /^matmul: a kernel thread did not finish its part within 0\.1 s; the calling thread computed it/,
+      );
+      expect(kernelThreads(tf.backend())).toBe(1);
+      expect(tf.tidy(() => matMul(a, b).dataSync() as Float32Array)).toEqual(want);
+    } finally {
+      stallKernelThreadsForTests(false);
+      partTuning.stallMs = saved;
+      warn.mockRestore();
+      tf.dispose([a, b]);
+    }
   });
 });

@@ -49,14 +49,26 @@ const CALLS = 3; // calls in the job
 const FN = 4; // index in FUNCTIONS
 const NARGS = 5; // arguments per call
 const FAILED = 6; // a call threw (a helper's message in `failures`)
-const HEADER = 8;
+const STALL = 7; // tests: 1 makes a helper stop after claiming a call, until it is 0 again
+const MARKS = 8; // per call: the generation of the job it was last finished in
+/** The most calls in one job. */
+export const MAX_CALLS = 256;
+const HEADER = MARKS + MAX_CALLS;
 /** Loads of the control block before a thread sleeps (tens of microseconds). */
 const SPIN = 20000;
 /**
  * The fewest multiply-adds worth a part of a kernel on another thread (about
  * 10 µs of work); tests lower it to cut small products into parts.
  */
-export const partTuning = { minMacs: 1 << 18 };
+export const partTuning = {
+  minMacs: 1 << 18,
+  /**
+   * How long the calling thread waits for a helper's part (ms) before it
+   * computes the part itself and stops the helpers; at least this, or 20
+   * times the longest part the calling thread ran. Tests lower it.
+   */
+  stallMs: 60_000,
+};
 
 /**
  * How many parts a kernel of `macs` multiply-adds is cut into on `threads`
@@ -69,8 +81,6 @@ export function partsFor(macs: number, threads: number): number {
     : 1;
 }
 
-/** The most calls in one job. */
-export const MAX_CALLS = 256;
 const MAX_ARGS = 24;
 
 /**
@@ -101,12 +111,14 @@ const start = ({ modules, names, memory, control }, post) => {
       const i = v & 0xffff;
       const nargs = Atomics.load(ctrl, ${NARGS});
       const at = ${HEADER} + i * nargs;
+      while (Atomics.load(ctrl, ${STALL}) === 1) Atomics.wait(ctrl, ${STALL}, 1);
       try {
         fns[Atomics.load(ctrl, ${FN})](...ctrl.subarray(at, at + nargs));
       } catch (e) {
         Atomics.store(ctrl, ${FAILED}, 1);
         post({ failure: String(e && e.message || e) });
       }
+      Atomics.store(ctrl, ${MARKS} + i, gen);
       Atomics.add(ctrl, ${DONE}, 1);
       Atomics.notify(ctrl, ${DONE});
     }
@@ -236,23 +248,67 @@ export function runParts(
   Atomics.store(ctrl, SEQ, gen);
   Atomics.notify(ctrl, SEQ);
   let mine = 0;
+  let longest = 0;
   for (;;) {
     const v = Atomics.load(ctrl, NEXT);
     if ((v & 0xffff) >= n) break;
     if (Atomics.compareExchange(ctrl, NEXT, v, v + 1) !== v) continue;
     const i = v & 0xffff;
+    const t0 = performance.now();
     local(...calls[i]!);
+    longest = Math.max(longest, performance.now() - t0);
+    Atomics.store(ctrl, MARKS + i, gen);
     mine++;
   }
   const target = n - mine;
+  const patience = Math.max(partTuning.stallMs, 20 * longest);
+  const start = performance.now();
   for (let spin = 0; ; spin++) {
     const done = Atomics.load(ctrl, DONE);
     if (done >= target) break;
-    if (t.canWait && spin >= SPIN) Atomics.wait(ctrl, DONE, done, 1000);
+    if (spin >= SPIN) {
+      if (performance.now() - start > patience) {
+        stalled(t, fn, patience, calls, local, gen);
+        return;
+      }
+      if (t.canWait) Atomics.wait(ctrl, DONE, done, Math.min(1000, patience));
+    }
   }
   if (Atomics.load(ctrl, FAILED)) {
     throw new Error(`${fn}: a call failed on a kernel thread${t.failure ? `: ${t.failure}` : ''}`);
   }
+}
+
+/**
+ * A helper has not finished its part within `patience` ms (it may have
+ * died, or its core be starved): the calling thread computes every call not
+ * marked done in this job (a helper finishing one of them meanwhile writes
+ * the same values), then stops the helpers, so later kernels run on one
+ * thread; says so once on the console.
+ */
+function stalled(
+  t: Threads,
+  fn: KernelFunction,
+  patience: number,
+  calls: readonly (readonly number[])[],
+  local: (...args: number[]) => void,
+  gen: number,
+): void {
+  for (let i = 0; i < calls.length; i++) {
+    if (Atomics.load(t.ctrl, MARKS + i) !== gen) local(...calls[i]!);
+  }
+  Atomics.store(t.ctrl, STALL, 0);
+  stopKernelThreads();
+  console.warn(
+    `${fn}: a kernel thread did not finish its part within ${(patience / 1000).toFixed(1)} s; the calling thread computed it, and the SIMD kernels run on one thread from now on`,
+  );
+}
+
+/** Tests: makes the helpers stop after claiming a call (`true`) or go on. */
+export function stallKernelThreadsForTests(stall: boolean): void {
+  if (!current) return;
+  Atomics.store(current.ctrl, STALL, stall ? 1 : 0);
+  Atomics.notify(current.ctrl, STALL);
 }
 
 /**
