@@ -86,7 +86,10 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  * product Xᵀ·dY over every pixel, a 2-channel × 16-output block of dW held in
  * registers (12–18 GMAC/s on one thread at 120×90 and 64×64 with 9–64
  * channels, against 1.5–6 for the convolution path; 1×1 included: 0.17 ms
- * against 0.66 for its matrix product at 120×90×16 → 16). Elsewhere, see
+ * against 0.66 for tf.matMul's product at 120×90×16 → 16, 0.21–0.25 for
+ * SegMatMul's). A pointwise filter with fewer than 16 outputs, which the
+ * kernel runs lane by lane, is SegMatMul's product xᵀ·dy instead (16 → 2:
+ * 0.14 ms against 0.48–0.68). Elsewhere, see
  * {@link conv2dFilterGradByConvolution}.
  */
 export function conv2dFilterGrad(
@@ -94,7 +97,9 @@ export function conv2dFilterGrad(
   dy: tf.Tensor4D,
   info: tf.backend_util.Conv2DInfo,
 ): tf.Tensor4D {
-  if (wasmFilterGradReady()) {
+  // a pointwise filter with fewer than 16 outputs (the kernel's block of
+  // outputs): SegMatMul's xᵀ·dy (120×90×16 → 2: 0.14 ms against 0.48–0.68)
+  if (wasmFilterGradReady() && !(isPointwise(info) && info.outChannels < 16)) {
     const attrs: FilterGradAttrs = {
       filterHeight: info.filterHeight,
       filterWidth: info.filterWidth,
