@@ -24,6 +24,7 @@ import {
   toPatch,
   toPatchSpec,
 } from '../index.js';
+import { checkFinite } from '../model/apply.js';
 import { loadModel, saveModel } from '../node/index.js';
 import { maxAbsDiff } from './helpers.js';
 
@@ -257,5 +258,19 @@ describeBackends('model API', () => {
     });
     tf.dispose([x, image]);
     model.dispose();
+  });
+
+  it('checks a tensor once (its values never change), a variable every time', async () => {
+    const x = tf.ones([1, 4, 4, 3]);
+    checkFinite('f', 'x', x);
+    const again = await tf.profile(() => checkFinite('f', 'x', x));
+    expect(again.kernels.map((k) => k.name)).not.toContain('IsFinite');
+    const v = tf.variable(tf.ones([2, 2]));
+    checkFinite('f', 'v', v);
+    v.assign(tf.tensor2d([1, Number.NaN, 1, 1], [2, 2]));
+    expect(() => checkFinite('f', 'v', v)).toThrow(
+      new SegValueError('f: v[1] is NaN, expected a finite number'),
+    );
+    tf.dispose([x, v]);
   });
 });

@@ -195,13 +195,22 @@ export function checkInput(fn: string, spec: NetSpec, x: tf.Tensor): void {
 }
 
 /**
+ * Tensors already checked finite: a tfjs tensor's values never change (a
+ * variable's do, and variables are never kept here), so a training loop
+ * that feeds the same input every step checks it once.
+ */
+const knownFinite = new WeakSet<tf.Tensor>();
+
+/**
  * Throws a SegValueError naming the first NaN or infinite entry of `t` (flat
- * index). One reduction on the backend when all is well; the values are read
- * only to name the bad entry.
+ * index). One reduction on the backend when all is well (none for a tensor
+ * checked before); the values are read only to name the bad entry.
  */
 export function checkFinite(fn: string, arg: string, t: tf.Tensor): void {
+  if (knownFinite.has(t)) return;
   const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]);
   if (!ok) assertFinite(fn, arg, t.dataSync());
+  if (!(t instanceof tf.Variable)) knownFinite.add(t);
 }
 
 /** Throws unless `params` holds a tensor of the right shape for every parameter of `spec`. */
