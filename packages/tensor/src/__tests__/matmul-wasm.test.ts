@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kernelsWasmSource } from '../gradients/wasm/build-kernels.mjs';
-import { SEG_MATMUL, segColSum, wasmMatMulReady } from '../gradients/wasm/matmul.js';
+import { SEG_MATMUL, segColSum, segReluGrad, wasmMatMulReady } from '../gradients/wasm/matmul.js';
 import { initBackend, matMul, Rng, SegShapeError } from '../index.js';
 import { describeBackends, expectNoLeaks, expectThrow } from '../testing/index.js';
 
@@ -296,6 +296,36 @@ describe('SegMatMul and SegColSum on wasm', () => {
       const [ref, abs] = product64(c, as, bv);
       expect(relErr(got, ref, abs), JSON.stringify({ ta, tb })).toBeLessThan(1e-6);
     }
+  });
+
+  it('SegReluGrad gives the bits of mul(dy, step(y)) (zeros, negatives, NaN; every length mod 4)', async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 70 }), fc.integer(), (n, seed) => {
+        const rng = new Rng(seed);
+        const pick = () => {
+          const u = rng.uniform();
+          return u < 0.1 ? 0 : u < 0.15 ? -0 : u < 0.2 ? Number.NaN : rng.normal();
+        };
+        const dyv = Float32Array.from({ length: n }, pick);
+        const yv = Float32Array.from({ length: n }, pick);
+        const [got, want] = tf.tidy(() => {
+          const dy = tf.tensor1d(dyv);
+          const y = tf.tensor1d(yv);
+          return [
+            segReluGrad(dy, y)!.dataSync() as Float32Array,
+            tf.mul(dy, tf.step(y)).dataSync() as Float32Array,
+          ];
+        });
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 100 },
+    );
+    const dy = tf.ones([3, 4]);
+    const y = tf.ones([4, 3]);
+    expect(segReluGrad(dy, y)).toBeNull(); // shapes differ: the caller's fallback
+    await expectNoLeaks(() => segReluGrad(dy, dy)!);
+    tf.dispose([dy, y]);
   });
 
   it('gives empty products for empty operands', () => {

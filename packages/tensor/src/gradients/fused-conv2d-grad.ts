@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SegValueError } from '../errors.js';
 import { conv2dFilterGrad, conv2dInputGrad, nhwcConv2DInfo } from './conv2d-grad.js';
-import { segColSum } from './wasm/matmul.js';
+import { segColSum, segReluGrad } from './wasm/matmul.js';
 
 /**
  * A gradient for the `FusedConv2D` kernel (convolution + bias + activation
@@ -14,7 +14,8 @@ import { segColSum } from './wasm/matmul.js';
  * Supports NHWC, activation `'linear'` or `'relu'`, a bias of shape
  * `[outChannels]` (or none); no PReLU / leaky-ReLU weights. With
  * z = conv(x, w) + b and y = act(z): dz = dy ⊙ [y > 0] for ReLU (the
- * convention of tfjs's own Relu gradient, 0 at 0), dz = dy otherwise;
+ * convention of tfjs's own Relu gradient, 0 at 0; on wasm one pass of
+ * `SegReluGrad`), dz = dy otherwise;
  * db = Σ dz over batch, rows and columns; dx and dw as the Conv2D gradient
  * ({@link conv2dGradConfig}), each computed only when asked for.
  */
@@ -32,7 +33,11 @@ export const fusedConv2dGradConfig: tf.GradConfig = {
         `FusedConv2D gradient: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
       );
     }
-    const dz = (activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy) as tf.Tensor4D;
+    const dz = (
+      activation === 'relu'
+        ? (segReluGrad(dy as tf.Tensor, y) ?? tf.mul(dy as tf.Tensor, tf.step(y)))
+        : dy
+    ) as tf.Tensor4D;
     return {
       x: () => conv2dInputGrad(dz, filter, x4.shape, info),
       filter: () => conv2dFilterGrad(x4, dz, info),

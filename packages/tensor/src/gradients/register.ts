@@ -1,7 +1,8 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
 // Conv2D, FusedConv2D and BatchMatMul gradients, the wasm kernel of the
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
-// product (SegMatMul, with its gradient) and column sum (SegColSum), and the
+// product (SegMatMul, with its gradient), column sum (SegColSum) and ReLU
+// gradient (SegReluGrad), and the
 // wasm direct convolution (SegConv2D, with FusedConv2D's gradient). tfjs-core's Node build registers no
 // gradients; the internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's
 // own registrations into one module plain Node can import, and the built
@@ -14,7 +15,11 @@ import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
 import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
 import { wasmConvKernelConfig } from './wasm/conv.js';
 import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
-import { wasmColSumKernelConfig, wasmMatMulKernelConfig } from './wasm/matmul.js';
+import {
+  wasmColSumKernelConfig,
+  wasmMatMulKernelConfig,
+  wasmReluGradKernelConfig,
+} from './wasm/matmul.js';
 
 registerGradient(conv2dGradConfig);
 registerGradient(fusedConv2dGradConfig);
@@ -23,5 +28,6 @@ registerKernel(wasmFilterGradKernelConfig);
 registerGradient(segMatMulGradConfig);
 registerKernel(wasmMatMulKernelConfig);
 registerKernel(wasmColSumKernelConfig);
+registerKernel(wasmReluGradKernelConfig);
 registerKernel(wasmConvKernelConfig);
 registerGradient(segConv2dGradConfig);

@@ -30,6 +30,9 @@ export const SEG_MATMUL = 'SegMatMul';
 /** The column-sum kernel's name in tfjs's registry (wasm backend only). */
 export const SEG_COL_SUM = 'SegColSum';
 
+/** The ReLU-gradient kernel's name in tfjs's registry (wasm backend only). */
+export const SEG_RELU_GRAD = 'SegReluGrad';
+
 /** `SegMatMul`'s attributes (those of tfjs's BatchMatMul). */
 export interface SegMatMulAttrs {
   transposeA: boolean;
@@ -57,6 +60,8 @@ interface MatMulExports {
   splitExtent(m: number, n: number, ta: number, tb: number): number;
   /** out[j] = Σ_i x[i, j] for x [rows×cols]. */
   colSum(x: number, out: number, rows: number, cols: number): void;
+  /** out[i] = dy[i] · (y[i] > 0 ? 1 : 0) for n floats. */
+  reluGrad(dy: number, y: number, out: number, n: number): void;
 }
 
 const kernelOf = backendModule<MatMulExports>(MATMUL_WASM_BASE64, MATMUL_SHARED_WASM_BASE64);
@@ -115,6 +120,26 @@ export function segMatMul(
 export function segColSum(x: tf.Tensor2D): tf.Tensor1D | null {
   if (x.dtype !== 'float32' || !wasmMatMulReady()) return null;
   return tf.engine().runKernel(SEG_COL_SUM, { x }) as tf.Tensor1D;
+}
+
+/**
+ * `dy · step(y)` (a ReLU's gradient; tfjs's `mul(dy, step(y))`, −0 and NaN
+ * included) in one pass by `SegReluGrad` when wasm is ready and both are
+ * float32 of one shape, else null.
+ */
+export function segReluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor | null {
+  if (
+    dy.dtype !== 'float32' ||
+    y.dtype !== 'float32' ||
+    dy.size !== y.size ||
+    dy.shape.some((d, i) => d !== y.shape[i]) ||
+    dy.rank !== y.rank ||
+    !wasmMatMulReady() ||
+    tf.getKernel(SEG_RELU_GRAD, 'wasm') === undefined
+  ) {
+    return null;
+  }
+  return tf.engine().runKernel(SEG_RELU_GRAD, { dy, y }) as tf.Tensor;
 }
 
 /**
@@ -181,6 +206,17 @@ function colSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** dy · step(y) for float32 dy and y of one shape. */
+function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = moduleOn(SEG_RELU_GRAD, kernelOf, b);
+  const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+  const out = b.makeOutput(dy.shape, 'float32');
+  const n = dy.shape.reduce((p, d) => p * d, 1);
+  if (n > 0) kernel.reluGrad(offsetOf(b, dy), offsetOf(b, y), offsetOf(b, out), n);
+  return out;
+}
+
 /** `SegMatMul`'s registration (wasm backend). */
 export const wasmMatMulKernelConfig: tf.KernelConfig = {
   kernelName: SEG_MATMUL,
@@ -193,4 +229,11 @@ export const wasmColSumKernelConfig: tf.KernelConfig = {
   kernelName: SEG_COL_SUM,
   backendName: 'wasm',
   kernelFunc: colSumKernel as unknown as tf.KernelFunc,
+};
+
+/** `SegReluGrad`'s registration (wasm backend). */
+export const wasmReluGradKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_RELU_GRAD,
+  backendName: 'wasm',
+  kernelFunc: reluGradKernel as unknown as tf.KernelFunc,
 };

@@ -16,7 +16,8 @@
 ;; last one again (same sums, same values); the last 1–3 columns, and the
 ;; last 1–3 steps of k in the dot form, are read and written lane by lane.
 ;; Every load and store stays inside a, b and c.
-;; `colSum` sums the rows of a matrix (a bias gradient).
+;; `colSum` sums the rows of a matrix (a bias gradient); `reluGrad` masks a
+;; gradient by y > 0 (a ReLU's gradient).
 ;;
 ;; The module imports its memory: the host (matmul.ts) instantiates it on
 ;; tfjs-backend-wasm's own Emscripten memory, so operands and results are the
@@ -357,6 +358,39 @@
         (br $li)))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $lj))))
+
+;; out[i] = dy[i] · step(y[i]) for n floats, step(y) = 1 for y > 0, NaN for
+  ;; NaN, else 0: a ReLU's gradient in one pass, the product tfjs-wasm's
+  ;; mul(dy, step(y)) computes (−0 and NaN included); the last 1–3 one by one.
+  (func (export "reluGrad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.ge_u (local.get $out) (local.get $end)))
+      ;; step(y): 1 where y > 0, y itself where y is NaN, else 0
+      (local.set $v (v128.load (local.get $y)))
+      (v128.store (local.get $out)
+        (f32x4.mul (v128.load (local.get $dy))
+          (v128.or
+            (v128.and (f32x4.gt (local.get $v) (v128.const i32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+            (v128.and (f32x4.ne (local.get $v) (local.get $v)) (local.get $v)))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $l4)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $s (f32.load (local.get $y)))
+      (f32.store (local.get $out)
+        (f32.mul (f32.load (local.get $dy))
+          (select (f32.const 1)
+            (select (local.get $s) (f32.const 0) (f32.ne (local.get $s) (local.get $s)))
+            (f32.gt (local.get $s) (f32.const 0)))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $l1))))
 
   ;; out[j] = Σ_{i<rows} x[i, j] for x [rows×cols] (row-major float32), in
   ;; column blocks of 16, then 4 and the last 1–3 lanes.
