@@ -244,6 +244,7 @@ export function runParts(
   Atomics.store(ctrl, NARGS, nargs);
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, FAILED, 0);
+  for (let i = 0; i < n; i++) Atomics.store(ctrl, MARKS + i, 0); // no mark left from 0x7fff jobs ago
   Atomics.store(ctrl, NEXT, gen << 16);
   Atomics.store(ctrl, SEQ, gen);
   Atomics.notify(ctrl, SEQ);
