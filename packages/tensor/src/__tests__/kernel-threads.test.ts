@@ -199,8 +199,10 @@ describe('kernels on the 2-thread build', () => {
     stallKernelThreadsForTests(true);
     try {
       // the helper claims a part once it wakes while the caller works on its own
-      for (let attempt = 0; attempt < 20 && warn.mock.calls.length === 0; attempt++) {
-        expect(tf.tidy(() => matMul(a, b).dataSync() as Float32Array)).toEqual(want);
+      // (on a loaded machine it may wake late: the caller then did every part)
+      const differing = (y: Float32Array) => y.reduce((c, v, i) => c + (v === want[i] ? 0 : 1), 0);
+      for (let attempt = 0; attempt < 100 && warn.mock.calls.length === 0; attempt++) {
+        expect(differing(tf.tidy(() => matMul(a, b).dataSync() as Float32Array))).toBe(0);
       }
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(
