@@ -127,6 +127,17 @@ function bruteExpansion(p: GraphProblem, seeds: Int32Array | undefined, maxCycle
 
 const value = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 5, noNaN: true }));
 
+/**
+ * Costs none of which vanishes when added to another (0, or at least 1e-6):
+ * a weight below the rounding unit of the costs it meets (a subnormal beside
+ * a unary of 3) changes no float sum, so which minimiser is the least or the
+ * greatest is then decided by rounding, not by the problem.
+ */
+const resolvedValue = fc.oneof(
+  fc.integer({ min: 0, max: 6 }),
+  fc.double({ min: 1e-6, max: 5, noNaN: true }),
+);
+
 /** A metric on K labels: distances between random points on a line, or Potts scaled. */
 const metric = (K: number) =>
   fc.oneof(
@@ -139,7 +150,7 @@ const metric = (K: number) =>
     fc.constant(undefined),
   );
 
-const gridProblem = (maxNodes: number, kMin = 2, kMax = 4) =>
+const gridProblem = (maxNodes: number, kMin = 2, kMax = 4, costs = value) =>
   fc
     .record({
       w: fc.integer({ min: 1, max: 3 }),
@@ -156,10 +167,10 @@ const gridProblem = (maxNodes: number, kMin = 2, kMax = 4) =>
           height: fc.constant(h),
           numLabels: fc.constant(K),
           unary: fc
-            .array(value, { minLength: n * K, maxLength: n * K })
+            .array(costs, { minLength: n * K, maxLength: n * K })
             .map((a) => Float64Array.from(a)),
           weights: fc.array(
-            fc.array(value, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
+            fc.array(costs, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
             { minLength: conn, maxLength: conn },
           ),
           pairwise: metric(K),
@@ -437,7 +448,7 @@ describe('binaryGraphCut', () => {
 
   it('ties: 0 and 1 give the least and the greatest minimiser, and ties: 1 is the labels-exchanged cut', () => {
     fc.assert(
-      fc.property(gridProblem(1 << 14, 2, 2), ({ problem, seeds }) => {
+      fc.property(gridProblem(1 << 14, 2, 2, resolvedValue), ({ problem, seeds }) => {
         const r0 = binaryGraphCut(problem, seeds ? { seeds } : {});
         const r1 = binaryGraphCut(problem, { ...(seeds ? { seeds } : {}), ties: 1 });
         expect(r1.energy).toBeCloseTo(r0.energy, 9);
