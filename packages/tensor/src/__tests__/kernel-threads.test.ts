@@ -101,6 +101,18 @@ describe('kernels on the 2-thread build', () => {
     );
   });
 
+  it('matMul of more products than one job holds (a batch of 300) gives the bits of each product', () => {
+    const rng = new Rng(4);
+    const a = tf.tensor3d(rng.normalArray(300 * 5 * 7), [300, 5, 7]);
+    const b = tf.tensor3d(rng.normalArray(300 * 7 * 6), [300, 7, 6]);
+    const { split } = splitAndWhole(() => matMul(a, b));
+    const each = tf.tidy(() =>
+      tf.unstack(a).flatMap((ai, i) => [...matMul(ai, tf.unstack(b)[i]!).dataSync()]),
+    );
+    tf.dispose([a, b]);
+    expect(Array.from(split)).toEqual(each);
+  });
+
   it('fusedConv2d in parts gives the bits of one call (rows of an image, groups of images)', () => {
     fc.assert(
       fc.property(

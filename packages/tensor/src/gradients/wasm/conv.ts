@@ -120,10 +120,10 @@ export function wasmConvReady(): boolean {
 /**
  * `y[b,i,j,o] = act(Σ x[b, i·sh + u·dh − top, j·sw + v·dw − left, c] · w[u,v,c,o] + bias[o])`
  * for x `[n,h,w,c]`, filter `[kh,kw,c,o]`, bias `[o]` (optional), all
- * float32 NHWC, by the module `kernel` on the backend's memory (exported for
- * the tuning probes; the registered kernel uses the committed module).
+ * float32 NHWC, by the module `kernel` (the committed module on the backend's
+ * memory: its parts may run on the kernel threads, which hold the same one).
  */
-export function runConv(
+function runConv(
   b: WasmBackendLike,
   kernel: ConvExports,
   x: tf.TensorInfo,
@@ -154,7 +154,7 @@ export function runConv(
     const wOff = offsetOf(b, filter);
     const heap = new Float32Array(backendMemory(b)!.buffer);
     const s = base >>> 2;
-    const threads = kernel === kernelOf(b) ? kernelThreads(b) : 1;
+    const threads = kernelThreads(b);
     if (padded) {
       // x framed in zeros, by the module's bulk copies (a typed array's
       // fill and copyWithin are slower on the threaded build's shared memory)
@@ -194,11 +194,7 @@ export function runConv(
       a.activation === 'relu' ? 1 : 0,
       a.rowsPerPass || rowsPerPass(kh),
     ];
-    if (threads === 1) {
-      kernel.conv(...(args as Parameters<ConvExports['conv']>));
-    } else {
-      runParts(b, 'conv', kernel.conv, convParts(args, threads, n * ho * wo * co * kh * kw * ci));
-    }
+    runParts(b, 'conv', kernel.conv, convParts(args, threads, n * ho * wo * co * kh * kw * ci));
   } finally {
     b.disposeData(scratch.dataId, true);
   }

@@ -41,6 +41,12 @@ const FUNCTIONS = [
 /** A function the helpers can run (see {@link runParts}). */
 export type KernelFunction = (typeof FUNCTIONS)[number]['name'];
 
+/** Each function's index in {@link FUNCTIONS} (the control block names it so). */
+const FUNCTION_INDEX = Object.fromEntries(FUNCTIONS.map((f, i) => [f.name, i])) as Record<
+  KernelFunction,
+  number
+>;
+
 // The control block (Int32Array slots), then the calls' arguments.
 const SEQ = 0; // the job's generation (1…0x7fff); -1 stops the helpers
 const NEXT = 1; // generation << 16 | the next unclaimed call
@@ -51,8 +57,8 @@ const NARGS = 5; // arguments per call
 const FAILED = 6; // a call threw (a helper's message in `failures`)
 const STALL = 7; // tests: 1 makes a helper stop after claiming a call, until it is 0 again
 const MARKS = 8; // per call: the generation of the job it was last finished in
-/** The most calls in one job. */
-export const MAX_CALLS = 256;
+/** The most calls in one job (more are run as several jobs). */
+const MAX_CALLS = 256;
 const HEADER = MARKS + MAX_CALLS;
 /** Loads of the control block before a thread sleeps (tens of microseconds). */
 const SPIN = 20000;
@@ -226,8 +232,13 @@ export function runParts(
     for (const c of calls) local(...c);
     return;
   }
-  if (calls.length > MAX_CALLS)
-    throw new Error(`runParts: ${calls.length} calls, at most ${MAX_CALLS}`);
+  if (calls.length > MAX_CALLS) {
+    // more calls than the control block holds: jobs of MAX_CALLS in turn
+    for (let i = 0; i < calls.length; i += MAX_CALLS) {
+      runParts(backend, fn, local, calls.slice(i, i + MAX_CALLS));
+    }
+    return;
+  }
   const nargs = calls[0]!.length;
   if (nargs > MAX_ARGS) throw new Error(`runParts: ${nargs} arguments, at most ${MAX_ARGS}`);
   const { ctrl } = t;
@@ -236,11 +247,7 @@ export function runParts(
   t.gen = (t.gen % 0x7fff) + 1;
   const gen = t.gen;
   Atomics.store(ctrl, CALLS, n);
-  Atomics.store(
-    ctrl,
-    FN,
-    FUNCTIONS.findIndex((f) => f.name === fn),
-  );
+  Atomics.store(ctrl, FN, FUNCTION_INDEX[fn]);
   Atomics.store(ctrl, NARGS, nargs);
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, FAILED, 0);
@@ -250,6 +257,7 @@ export function runParts(
   Atomics.notify(ctrl, SEQ);
   let mine = 0;
   let longest = 0;
+  // claim calls as the helpers do (HELPER_SOURCE's loop, which must stay in step)
   for (;;) {
     const v = Atomics.load(ctrl, NEXT);
     if ((v & 0xffff) >= n) break;

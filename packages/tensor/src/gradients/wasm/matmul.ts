@@ -21,7 +21,7 @@ import {
   offsetOf,
   type WasmBackendLike,
 } from './backend-module.js';
-import { kernelThreads, MAX_CALLS, partsFor, runParts, splitRange } from './kernel-threads.js';
+import { kernelThreads, partsFor, runParts, splitRange } from './kernel-threads.js';
 import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The matrix-product kernel's name in tfjs's registry (wasm backend only). */
@@ -131,9 +131,8 @@ export function segReluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor | null {
   if (
     dy.dtype !== 'float32' ||
     y.dtype !== 'float32' ||
-    dy.size !== y.size ||
-    dy.shape.some((d, i) => d !== y.shape[i]) ||
     dy.rank !== y.rank ||
+    dy.shape.some((d, i) => d !== y.shape[i]) ||
     !wasmMatMulReady() ||
     tf.getKernel(SEG_RELU_GRAD, 'wasm') === undefined
   ) {
@@ -162,13 +161,9 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const pa = k ? offsetOf(b, x) : 0;
   const pb = k ? offsetOf(b, y) : 0;
   const extent = kernel.splitExtent(m, n, +ta, +tb);
-  const threads = kernelThreads(b);
   // parts in rows of 4 (the kernel's tiles); a batch's products are parts already
-  const parts = Math.min(
-    Math.ceil(partsFor(batch * m * n * k, threads) / batch),
-    Math.ceil(extent / 4),
-  );
-  const ranges = threads > 1 && parts > 1 ? splitRange(extent, parts, 4) : [[0, extent]];
+  const parts = Math.ceil(partsFor(batch * m * n * k, kernelThreads(b)) / batch);
+  const ranges = splitRange(extent, parts, 4);
   const calls: number[][] = [];
   for (let s = 0; s < batch; s++) {
     for (const [r0, r1] of ranges) {
@@ -186,11 +181,7 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
       ]);
     }
   }
-  if (calls.length > MAX_CALLS) {
-    for (const c of calls) kernel.matmul(...(c as Parameters<MatMulExports['matmul']>));
-  } else {
-    runParts(b, 'matmul', kernel.matmul, calls);
-  }
+  runParts(b, 'matmul', kernel.matmul, calls);
   return out;
 }
 
