@@ -3,7 +3,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import './gradients/register.js';
 import { assertInt, SegRangeError, SegValueError } from './errors.js';
-import { startKernelThreads, stopKernelThreads } from './gradients/wasm/kernel-threads.js';
+import {
+  kernelThreads,
+  startKernelThreads,
+  stopKernelThreads,
+} from './gradients/wasm/kernel-threads.js';
 import { importNodeBuiltin, isNode } from './pool/protocol.js';
 import {
   MAX_WASM_THREADS,
@@ -73,6 +77,33 @@ export interface BackendReport {
    * error). The backend then runs on one thread.
    */
   threadsFallback?: string;
+}
+
+/**
+ * How many helper threads @seg's SIMD kernels (`matMul`, `fusedConv2d`, the
+ * Conv2D input and filter gradients) run on now, besides the calling thread,
+ * for the wasm backend that {@link initBackend} started in this thread (a
+ * diagnostic: the kernels use them by themselves).
+ *
+ * `threads − 1` once `initBackend` runs the multi-threaded build with
+ * `threads` > 1: Workers (worker_threads in Node) that instantiated the
+ * kernels on the backend's shared memory and answered. 0 on one thread
+ * ({@link BackendReport.threadsFallback} says why when more were asked
+ * for), before the wasm backend starts, where the helpers could not be
+ * made (e.g. a Content-Security-Policy that refuses `blob:` workers; the
+ * kernels then run on the calling thread, with the same results), and after
+ * a helper stopped answering (the kernels go on alone; a console warning
+ * says so). Counted whichever backend is active.
+ *
+ * @example
+ * const { threads } = await initBackend({ threads: 2 }); // 2 where threads are available
+ * kernelHelpers();                                      // 1 (threads − 1)
+ * await initBackend({ threads: 1 });
+ * kernelHelpers();                                      // 0
+ */
+export function kernelHelpers(): number {
+  const wasm = tf.engine().registry.wasm;
+  return wasm === undefined ? 0 : kernelThreads(wasm) - 1;
 }
 
 /** What the last wasm start made: its thread count and fallback reason. */

@@ -1,7 +1,7 @@
 // @seg/tensor: the shared tensor interface of @seg.
 
 export type { BackendName, BackendReport, InitBackendOptions } from './backend.js';
-export { initBackend } from './backend.js';
+export { initBackend, kernelHelpers } from './backend.js';
 export type { LabelMap, ProbMap, RgbImage } from './containers/containers.js';
 export {
   argmaxLabels,

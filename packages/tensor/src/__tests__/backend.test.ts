@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initBackend, SegRangeError } from '../index.js';
+import { initBackend, kernelHelpers, SegRangeError } from '../index.js';
 import { expectRejects } from '../testing/index.js';
 
 const pkgDir = new URL('../../', import.meta.url).pathname;
@@ -68,12 +68,15 @@ describe('initBackend', () => {
 
   it('runs 2 threads and gives the 1-thread results, without leaks', async () => {
     expect(await initBackend({ threads: 1 })).toEqual({ backend: 'wasm', simd: true, threads: 1 });
+    expect(kernelHelpers()).toBe(0);
     const one = someOps();
     const before = tf.memory().numTensors;
     const stale = tf.ones([2]); // made on the 1-thread module
     expect(await initBackend({ threads: 2 })).toEqual({ backend: 'wasm', simd: true, threads: 2 });
-    // without `threads`, the running backend is kept
+    expect(kernelHelpers()).toBe(1);
+    // without `threads`, the running backend is kept, and its kernel helper
     expect(await initBackend()).toEqual({ backend: 'wasm', simd: true, threads: 2 });
+    expect(kernelHelpers()).toBe(1);
     const two = someOps();
     stale.dispose(); // a no-op now, not a TypeError
     expect(tf.memory().numTensors).toBe(before);
@@ -98,6 +101,7 @@ describe('initBackend', () => {
         threads: 1,
         threadsFallback: 'SharedArrayBuffer is unavailable in this runtime',
       });
+      expect(kernelHelpers()).toBe(0);
     } finally {
       Object.defineProperty(globalThis, 'SharedArrayBuffer', sab);
     }

@@ -13,7 +13,7 @@ import {
   splitRange,
   stallKernelThreadsForTests,
 } from '../gradients/wasm/kernel-threads.js';
-import { fusedConv2d, initBackend, matMul, Rng } from '../index.js';
+import { fusedConv2d, initBackend, kernelHelpers, matMul, Rng } from '../index.js';
 import { expectNoLeaks } from '../testing/index.js';
 
 /** `f`'s values with the kernels cut into the smallest parts, and in one call. */
@@ -70,6 +70,7 @@ describe('kernels on the 2-thread build', () => {
 
   it('run on a helper thread too', () => {
     expect(kernelThreads(tf.backend())).toBe(2);
+    expect(kernelHelpers()).toBe(1);
   });
 
   it('matMul in parts gives the bits of one call (every transpose, batches, k = 0)', () => {
@@ -221,6 +222,7 @@ describe('kernels on the 2-thread build', () => {
         /^matmul: a kernel thread did not finish its part within \d+\.\d s; the calling thread computed it/,
       );
       expect(kernelThreads(tf.backend())).toBe(1);
+      expect(kernelHelpers()).toBe(0);
       expect(tf.tidy(() => matMul(a, b).dataSync() as Float32Array)).toEqual(want);
     } finally {
       stallKernelThreadsForTests(false);
