@@ -52,9 +52,12 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     await new Promise<void>((r) => (server ? server.httpServer.close(() => r()) : r()));
   });
 
-  /** A fresh page with the demo loaded on teddy and its backend ready. */
+  /**
+   * A fresh page with the demo loaded on teddy and its backend ready;
+   * `isolated: false` serves the page without the COOP/COEP headers.
+   */
   async function open(
-    options: { mobile?: boolean; query?: string } = {},
+    options: { mobile?: boolean; query?: string; isolated?: boolean } = {},
   ): Promise<{ page: Page; errors: string[] }> {
     const context = await browser.newContext(
       options.mobile
@@ -67,6 +70,18 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
         : { viewport: { width: 1280, height: 900 }, acceptDownloads: true },
     );
     contexts.push(context);
+    if (options.isolated === false) {
+      await context.route(
+        (u) => u.pathname.endsWith('/') || u.pathname.endsWith('.html'),
+        async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers['cross-origin-opener-policy'];
+          delete headers['cross-origin-embedder-policy'];
+          await route.fulfill({ response, headers });
+        },
+      );
+    }
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -78,8 +93,8 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     return { page, errors };
   }
 
-  const dataset = (page: Page): Promise<Dataset> =>
-    page.evaluate(() => ({ ...document.getElementById('result')!.dataset }));
+  const dataset = (page: Page, id = 'result'): Promise<Dataset> =>
+    page.evaluate((el) => ({ ...document.getElementById(el)!.dataset }), id);
 
   /** Waits for the next finished run (done, cancelled or error) after `runs` runs. */
   async function nextRun(page: Page, runs: number, timeout = 120_000): Promise<Dataset> {
@@ -172,14 +187,28 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     await page.waitForFunction(() => !document.getElementById('undo')!.hasAttribute('disabled'));
   };
 
-  it('reports the wasm backend with SIMD, its threads and cross-origin isolation; draws, erases, undoes with the mouse and keys', async () => {
+  it('reports the wasm backend with SIMD, its threads, cross-origin isolation and the kernel helper Workers; draws, erases, undoes with the mouse and keys', async () => {
     const { page, errors } = await open();
     const backend = (await page.textContent('#backend')) ?? '';
     expect(backend).toMatch(/wasm backend, SIMD on, \d+ threads?, cross-origin isolated/);
     // one wasm thread per logical core (2 on the CI machine)
-    expect(await page.evaluate(() => document.getElementById('backend')!.dataset.threads)).toBe(
-      String(await page.evaluate(() => navigator.hardwareConcurrency)),
-    );
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const info = await dataset(page, 'backend');
+    expect(info.threads).toBe(String(cores));
+    // @seg's SIMD kernels on every thread: the worker's kernelHelpers() counts the helper
+    // Workers that started on the backend's shared memory and answered
+    const threads = Number(info.threads);
+    if (threads >= 2) {
+      expect(Number(info.kernelHelpers)).toBe(threads - 1);
+      expect(backend).toContain(
+        `; @seg kernels on ${threads} threads (${threads - 1} helper Worker${threads > 2 ? 's' : ''})`,
+      );
+    } else {
+      console.warn(
+        `demo e2e: navigator.hardwareConcurrency is ${cores}: one wasm thread, no kernel helper Worker to check`,
+      );
+      expect(info.kernelHelpers).toBe('0');
+    }
     await mouseStroke(page, [
       [142, 150],
       [142, 260],
@@ -376,6 +405,9 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     const r = await nextRun(page, 1);
     expect(r.refined).toBe('true');
     expect(Number(r.iou)).toBeGreaterThan(0.9);
+    // the kernel helpers still answer after two runs of training (none stalled and stopped)
+    const info = await dataset(page, 'backend');
+    expect(info.kernelHelpers).toBe(String(Math.max(0, Number(info.threads) - 1)));
     console.log(
       `demo e2e: ADM first mask ${Number(d.firstMs).toFixed(0)} ms, final ${Number(d.totalMs).toFixed(0)} ms, IoU ${Number(d.iou).toFixed(3)}; refinement ${Number(r.totalMs).toFixed(0)} ms, IoU ${Number(r.iou).toFixed(3)}`,
     );
@@ -523,6 +555,24 @@ describe.skipIf(!hasChromium)('demo in Chromium', () => {
     await page.selectOption('#method', 'graphcut');
     await page.click('#run');
     const d = await nextRun(page, 0);
+    expect(Number(d.iou)).toBeGreaterThan(0.8);
+    expect(errors).toEqual([]);
+  });
+
+  it('served without COOP/COEP: one thread, no kernel helper and why, and it still segments', async () => {
+    const { page, errors } = await open({ isolated: false, query: '?threads=2' });
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    const info = await dataset(page, 'backend');
+    expect([info.threads, info.kernelHelpers]).toEqual(['1', '0']);
+    expect(await page.textContent('#backend')).toBe(
+      'TensorFlow.js wasm backend, SIMD on, 1 thread, not cross-origin isolated (1 thread); @seg kernels on 1 thread (no helper Worker: threads need cross-origin isolation)',
+    );
+    // the network's kernels on the worker's thread alone
+    await useScribbles(page);
+    await page.fill('#iterations', '1');
+    await page.click('#run');
+    const d = await nextRun(page, 0);
+    expect(d.state).toBe('done');
     expect(Number(d.iou)).toBeGreaterThan(0.8);
     expect(errors).toEqual([]);
   });

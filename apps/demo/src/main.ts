@@ -1,4 +1,5 @@
 import type { RgbImage } from '@seg/tensor';
+import { type BackendInfo, backendStatus } from './backend-status.js';
 import { LossChart } from './chart.js';
 import type { Method, MethodParams } from './engine.js';
 import {
@@ -122,6 +123,14 @@ let backendReady = false;
 
 // ---- the worker -----------------------------------------------------------
 
+let backendInfo: BackendInfo | null = null;
+function showBackend(info: BackendInfo): void {
+  backendInfo = info;
+  backendLine.textContent = backendStatus(info);
+  backendLine.dataset.threads = String(info.threads);
+  backendLine.dataset.kernelHelpers = String(info.kernelHelpers);
+}
+
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const threadParam = Number(new URLSearchParams(location.search).get('threads') ?? '0');
 worker.postMessage({ type: 'init', threads: Number.isInteger(threadParam) ? threadParam : 0 });
@@ -130,11 +139,14 @@ worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
   const m = e.data;
   if (m.type === 'ready') {
     backendReady = true;
-    backendLine.textContent = `TensorFlow.js ${m.backend} backend, SIMD ${m.simd ? 'on' : 'off'}, ${m.threads} thread${m.threads === 1 ? '' : 's'}${m.isolated ? ', cross-origin isolated' : ', not cross-origin isolated (1 thread)'}`;
-    backendLine.dataset.threads = String(m.threads);
+    const { type: _, ...info } = m;
+    showBackend(info);
     updateButtons();
     return;
   }
+  // the kernel helpers stop for good if one stops answering (the line says so)
+  if (m.type === 'done' && backendInfo && m.kernelHelpers !== backendInfo.kernelHelpers)
+    showBackend({ ...backendInfo, kernelHelpers: m.kernelHelpers });
   // a run the page has moved on from (another image, a new run): dropped
   if (m.type === 'error' && m.runId === null) {
     resultLine.textContent = `error: ${m.message}`;

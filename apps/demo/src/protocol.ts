@@ -1,3 +1,4 @@
+import type { BackendInfo } from './backend-status.js';
 import type { RunRequest } from './engine.js';
 
 /**
@@ -28,7 +29,7 @@ export type PageMessage = InitRequest | SegmentRequest | CancelRequest;
 
 /** Worker → page. */
 export type WorkerMessage =
-  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean }
+  | ({ type: 'ready' } & BackendInfo)
   | {
       type: 'progress';
       runId: number;
@@ -49,6 +50,8 @@ export type WorkerMessage =
       iou: number | null;
       completed: boolean;
       refined: boolean;
+      /** The kernel helper Workers still running after the run (see {@link BackendInfo}). */
+      kernelHelpers: number;
     }
   /** A run cancelled before it started. */
   | { type: 'cancelled'; runId: number }

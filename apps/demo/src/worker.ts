@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 // Trains in a Web Worker so the page never freezes.
-import { initBackend } from '@seg/tensor';
+import { initBackend, kernelHelpers } from '@seg/tensor';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -37,7 +37,12 @@ const start = () =>
     },
   }).then(
     (r) => {
-      post({ type: 'ready', ...r, isolated: self.crossOriginIsolated === true });
+      post({
+        type: 'ready',
+        ...r,
+        isolated: self.crossOriginIsolated === true,
+        kernelHelpers: kernelHelpers(),
+      });
       return true;
     },
     (e: unknown) => {
@@ -96,6 +101,7 @@ async function run(req: SegmentRequest): Promise<void> {
         iou,
         completed: result.completed && !cancelled.has(runId),
         refined: result.refined,
+        kernelHelpers: kernelHelpers(),
       },
       [result.labels.buffer],
     );
