@@ -56,4 +56,4 @@ export type {
   MaxflowOptions,
   MaxflowResult,
 } from './maxflow/grid-graph.js';
-export { GridGraph } from './maxflow/grid-graph.js';
+export { GridGraph, gridGraphBytes } from './maxflow/grid-graph.js';

@@ -71,10 +71,26 @@ export function classicCut(
 }
 
 /**
- * The clean-up Y-step of `segmentImage` (`output: 'proposal'`): unary
- * −log S of the full-size probabilities `probs` (N·2), contrast weights of
- * `image` × `pottsWeight`, hard seeds, one min cut.
+ * The problem of the clean-up Y-step of `segmentImage` (`output: 'proposal'`):
+ * unary −log S of the full-size probabilities `probs` (N·2), contrast
+ * weights of `image` × `pottsWeight`, hard seeds. ADM's Y-steps at full size
+ * have the same weights and seeds, so a solver that keeps their graph
+ * (`inlineSolver`) re-solves it from the last flow.
  */
+export function cleanUpProblem(
+  image: RgbImage,
+  seeds: LabelMap,
+  probs: Float32Array,
+  pottsWeight: number,
+  connectivity: 4 | 8,
+): PottsProblem {
+  const { edges } = gridWeights(image, { connectivity });
+  return proposalProblem(probs, image.width, image.height, 2, edges, seeds.data, {
+    pottsWeight,
+  });
+}
+
+/** The clean-up Y-step ({@link cleanUpProblem}) by one min cut, its problem freed before the graph is built. */
 export function cleanUpCut(
   image: RgbImage,
   seeds: LabelMap,
@@ -82,10 +98,5 @@ export function cleanUpCut(
   pottsWeight: number,
   connectivity: 4 | 8,
 ): Int32Array {
-  return cutBuilt(() => {
-    const { edges } = gridWeights(image, { connectivity });
-    return proposalProblem(probs, image.width, image.height, 2, edges, seeds.data, {
-      pottsWeight,
-    });
-  });
+  return cutBuilt(() => cleanUpProblem(image, seeds, probs, pottsWeight, connectivity));
 }

@@ -47,9 +47,14 @@ export {
 export { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 export { geodesicSeedDistances } from './net/seed-distance.js';
 export { keepSeedConnected } from './proposals/connectivity.js';
+export { DEFAULT_KEEP_BYTES, keptCutBytes } from './proposals/kept-cuts.js';
 export type { LegacyPottsProblem, PottsProblem } from './proposals/potts-problem.js';
 export { HARD, MAX_POTTS_WEIGHT, pottsProblemEnergy } from './proposals/potts-problem.js';
-export type { ProposalProblemOptions, ProposalSolver } from './proposals/y-step.js';
+export type {
+  InlineSolverOptions,
+  ProposalProblemOptions,
+  ProposalSolver,
+} from './proposals/y-step.js';
 export {
   fullSizeWeight,
   inlineSolver,

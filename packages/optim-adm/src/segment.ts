@@ -17,14 +17,14 @@ import {
   SegValueError,
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { cleanUpCut } from './full-size.js';
+import { cleanUpCut, cleanUpProblem } from './full-size.js';
 import { interactiveGraphCut } from './graphcut/interactive.js';
 import { checkMemory, type SegmentMethod } from './memory.js';
 import { createPixelNet, inputChannels, type SegNet, segNetFromModel } from './net/network.js';
 import { downscaleImage, downscaleSeeds, reducedSize, upscaleProbs } from './net/resample.js';
 import { keepSeedConnected } from './proposals/connectivity.js';
 import { MAX_POTTS_WEIGHT } from './proposals/potts-problem.js';
-import { fullSizeWeight, type ProposalSolver } from './proposals/y-step.js';
+import { fullSizeWeight, inlineSolver, type ProposalSolver } from './proposals/y-step.js';
 import { type AdmIterationInfo, trainAdm } from './train/adm.js';
 import { type GdIterationInfo, trainGradientDescent } from './train/gd.js';
 import type { ScribbleMarginOptions } from './train/margin.js';
@@ -357,6 +357,9 @@ export async function segmentImage(
   };
   let probs: Float32Array;
   let history: (AdmIterationInfo | GdIterationInfo)[];
+  // ADM's Y-steps and its clean-up share one graph: the inline solver keeps it (for this call only)
+  const ownSolver = method === 'adm' && options.solver === undefined ? inlineSolver() : undefined;
+  const solver = options.solver ?? ownSolver;
   try {
     if (method === 'adm') {
       const r = await trainAdm(net, example, {
@@ -366,7 +369,7 @@ export async function segmentImage(
         seeds: options.seeds ?? 'hard',
         init: options.init ?? 'both',
         pretrainSteps: options.pretrainSteps ?? 10,
-        ...(options.solver ? { solver: options.solver } : {}),
+        ...(solver ? { solver } : {}),
         ...(options.fullLambda !== undefined ? { fullLambda: options.fullLambda } : {}),
         ...(connected ? { seedConnected: [1] } : {}),
       });
@@ -396,13 +399,14 @@ export async function segmentImage(
   if (output === 'proposal') {
     const weight =
       options.fullLambda ?? fullSizeWeight(orLambda(defaults.outputLambda), image.width, w);
-    out = cleanUpCut(
-      image,
-      seeds,
-      full.data,
-      method === 'adm' ? weight / (options.mu ?? 1) : weight,
-      common.connectivity,
-    );
+    const { connectivity } = common;
+    if (method === 'adm') {
+      const mu = options.mu ?? 1;
+      const problem = cleanUpProblem(image, seeds, full.data, weight / mu, connectivity);
+      out = (await solver!.solve([problem]))[0]!;
+    } else {
+      out = cleanUpCut(image, seeds, full.data, weight, connectivity);
+    }
   } else {
     out = new Int32Array(image.width * image.height);
     for (let p = 0; p < out.length; p++) out[p] = full.data[2 * p + 1]! > full.data[2 * p]! ? 1 : 0;

@@ -482,7 +482,18 @@ export class GridBK {
       return;
     }
     const sink = t < 0 ? 1 : 0;
-    if (p !== P_FREE && isSink[i] !== sink) {
+    if (p !== P_FREE && isSink[i] === sink) {
+      // still in its tree, its arcs unchanged: it now hangs from its own
+      // terminal, and nothing it reaches is new (maxflow v3 re-roots it too;
+      // not activating it, nor its neighbours, is what keeps a re-solve after
+      // small changes everywhere, an ADM Y-step's, from visiting every node)
+      if (p === P_ORPHAN) this.activate(i);
+      parent[i] = P_TERMINAL;
+      ts[i] = this.time;
+      dist[i] = 1;
+      return;
+    }
+    if (p !== P_FREE) {
       // i moves to the other tree: its children lose their parent
       const m = mask[i]!;
       for (let d = 0; d < D; d++) {

@@ -54,7 +54,10 @@ export interface MaxflowResult {
   flow: number;
   /** One byte a node: 1 = source side, 0 = sink side. */
   labels: Uint8Array;
-  /** The cut cost of `labels`, summed from the capacities given (equals `flow` up to rounding). */
+  /**
+   * The cut cost of `labels`, summed from the capacities given (equals `flow`
+   * up to rounding); NaN when `options.cutCost` was false.
+   */
   cutCost: number;
 }
 
@@ -67,6 +70,13 @@ export interface MaxflowOptions {
    * start afresh. @default true
    */
   reuseTrees?: boolean;
+  /**
+   * Sum the cut cost of the labels (a pass over every edge). False skips it
+   * and gives `cutCost: NaN`, for a caller that re-solves many times and
+   * wants the labels only.
+   * @default true
+   */
+  cutCost?: boolean;
 }
 
 const FN = 'GridGraph';
@@ -256,7 +266,8 @@ export class GridGraph {
     bk.solve();
     const labels = new Uint8Array(n);
     for (let p = 0; p < n; p++) labels[p] = bk.sourceSide(p);
-    return { flow: this.constant + bk.flow, labels, cutCost: this.cost(labels) };
+    const cutCost = (options.cutCost ?? true) ? this.cost(labels) : Number.NaN;
+    return { flow: this.constant + bk.flow, labels, cutCost };
   }
 
   /** Cost of the cut `labels` (1 = source side, 0 = sink side) under the capacities given. */

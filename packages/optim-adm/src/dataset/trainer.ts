@@ -176,7 +176,8 @@ export async function trainOnDataset(
   const K = net.numClasses;
   const vars = net.variables();
   const optimizer = tf.train.adam(s.lr);
-  const solver = o.solver ?? inlineSolver();
+  // crops are drawn afresh: no Y-step problem comes twice, no graph is worth keeping
+  const solver = o.solver ?? inlineSolver({ keepBytes: 0 });
   const history: DatasetStepInfo[] = [];
   let first = 0;
   if (o.resume) {

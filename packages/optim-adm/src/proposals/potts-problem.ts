@@ -170,49 +170,12 @@ function binaryCutOptions(problem: PottsProblem): BinaryCutOptions {
  * and the seeds.
  */
 export function binaryInstance(problem: PottsProblem): GridInstance {
-  const { width: W, height: H, unary, weights, seeds } = problem;
+  const { width: W, height: H, weights, seeds } = problem;
   const N = W * H;
-  // c0[p], c1[p]: the cost of label 0 / 1 at p
-  const c0 = new Float64Array(N);
-  const c1 = new Float64Array(N);
-  for (let p = 0; p < N; p++) {
-    c0[p] = unary[2 * p]!;
-    c1[p] = unary[2 * p + 1]!;
-  }
-  const edges = weights.map((w) => Float64Array.from(w));
-  if (seeds) {
-    edges.forEach((w, d) => {
-      const { dx, dy } = GRID_STEPS[d]!;
-      for (let y = 0; y + dy < H; y++) {
-        for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
-          const p = y * W + x;
-          const q = p + dy * W + dx;
-          const sp = seeds[p]!;
-          const sq = seeds[q]!;
-          if (sp < 0 && sq < 0) continue;
-          const c = w[p]!;
-          w[p] = 0;
-          // a free neighbour of a seed pays the edge when it takes the other label
-          if (sq < 0) (sp === 1 ? c0 : c1)[q]! += c;
-          else if (sp < 0) (sq === 1 ? c0 : c1)[p]! += c;
-          // two seeds: a constant, left out
-        }
-      }
-    });
-  }
+  const { edges, fold } = foldSeedEdges(W, H, weights, seeds);
   const source = new Float64Array(N);
   const sink = new Float64Array(N);
-  for (let p = 0; p < N; p++) {
-    const s = seeds ? seeds[p]! : -1;
-    if (s === 1) source[p] = 1;
-    else if (s === 0) sink[p] = 1;
-    else {
-      // the source capacity is paid when p ends on the sink side (label 0)
-      const m = Math.min(c0[p]!, c1[p]!);
-      source[p] = c0[p]! - m;
-      sink[p] = c1[p]! - m;
-    }
-  }
+  binaryTerminals(problem.unary, fold, seeds, source, sink);
   return {
     width: W,
     height: H,
@@ -221,6 +184,71 @@ export function binaryInstance(problem: PottsProblem): GridInstance {
     sink,
     edges,
   };
+}
+
+/**
+ * The edges of a two-label problem with its seeds' edges taken out (float64
+ * copies), and `fold`: the weight each free pixel pays for taking the label
+ * other than a seeded neighbour's, `[p*2 + k]` (what {@link binaryInstance}
+ * adds to the unary). Depends on the weights and seeds only, so a Y-step
+ * graph kept between unaries computes it once.
+ */
+export function foldSeedEdges(
+  W: number,
+  H: number,
+  weights: readonly Float32Array[],
+  seeds: Int32Array | undefined,
+): { edges: Float64Array[]; fold: Float64Array } {
+  const fold = new Float64Array(2 * W * H);
+  const edges = weights.map((w) => Float64Array.from(w));
+  if (!seeds) return { edges, fold };
+  edges.forEach((w, d) => {
+    const { dx, dy } = GRID_STEPS[d]!;
+    for (let y = 0; y + dy < H; y++) {
+      for (let x = Math.max(0, -dx); x < W - Math.max(0, dx); x++) {
+        const p = y * W + x;
+        const q = p + dy * W + dx;
+        const sp = seeds[p]!;
+        const sq = seeds[q]!;
+        if (sp < 0 && sq < 0) continue;
+        const c = w[p]!;
+        w[p] = 0;
+        // a free neighbour of a seed pays the edge when it takes the other label
+        if (sq < 0) fold[2 * q + 1 - sp]! += c;
+        else if (sp < 0) fold[2 * p + 1 - sq]! += c;
+        // two seeds: a constant, left out
+      }
+    }
+  });
+  return { edges, fold };
+}
+
+/**
+ * The terminal capacities of a two-label problem's cut into `source` and
+ * `sink` (label 1 on the source side): a free pixel's costs `c_k = unary + fold`
+ * less their minimum (`source` is paid when p takes label 0); a seed keeps a
+ * unit link to its own terminal (its edges are folded, it is isolated).
+ */
+export function binaryTerminals(
+  unary: Float32Array,
+  fold: Float64Array,
+  seeds: Int32Array | undefined,
+  source: Float64Array,
+  sink: Float64Array,
+): void {
+  for (let p = 0; p < source.length; p++) {
+    const s = seeds ? seeds[p]! : -1;
+    if (s >= 0) {
+      source[p] = s;
+      sink[p] = 1 - s;
+      continue;
+    }
+    const c0 = unary[2 * p]! + fold[2 * p]!;
+    const c1 = unary[2 * p + 1]! + fold[2 * p + 1]!;
+    const m = c0 < c1 ? c0 : c1;
+    source[p] = c0 - m;
+    sink[p] = c1 - m;
+  }
 }
 
 /** Labels (1 = source side) of a cut as Int32; seed pixels (if given) get their seed. */

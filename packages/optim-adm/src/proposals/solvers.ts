@@ -8,4 +8,5 @@ export {
   GRID_DIRECTION_NAMES,
   GRID_STEPS,
   GridGraph,
+  gridGraphBytes,
 } from '@seg/crf-solvers';
