@@ -5,6 +5,7 @@
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--out DIR] [--fresh] [--svg FILE]
+//     [--proposals crop|image]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
 // validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
@@ -122,7 +123,12 @@ const common = {
 };
 // pCE pre-training of GD and ADM: the first half (a multiple of the log interval)
 const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
+// ADM's Y-step on each crop, or on the crops' whole images (trainOnDataset's `proposals`)
+const proposals = opt('--proposals', 'crop');
+if (proposals !== 'crop' && proposals !== 'image')
+  throw new Error(`experiment:dataset: --proposals ${proposals}: expected crop or image`);
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {
+  if (method === 'adm') return { ...common, ...setting, pretrainSteps: pretrain, proposals };
   if (method === 'pce' || method === 'full') return { ...common };
   if (method === 'gd-dense')
     return { ...common, ...setting, dense: { sigmaXy: 40 }, pretrainSteps: pretrain };
@@ -141,7 +147,7 @@ const settingName = (x: Setting) =>
 const runs: Run[] = methods.flatMap(
   (m): Run[] =>
     SELECTION_GRID[m]?.map((x) => ({
-      id: `tune-${m}-${settingName(x)}`,
+      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}`,
       method: m,
       setting: x,
     })) ?? [{ id: `tune-${m}`, method: m }],

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  cropLabels,
   type DatasetExample,
   networkSize,
   resizeExample,
@@ -105,6 +106,36 @@ describe('sampleBatch', () => {
     expect([b.width, b.height]).toEqual([16, 16]);
     expect(b.seeds.some((v) => v === 1)).toBe(true);
     expect(b.seeds.some((v) => v === 0)).toBe(true);
+  });
+  it('cropLabels takes labels of the whole image into a crop as the truth is taken', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 17, max: 40 }),
+        fc.integer({ min: 15, max: 40 }),
+        fc.constantFrom(8, 16),
+        (seed, W, H, side) => {
+          const ex = disc(seed, W, H);
+          const crop: [number, number] = [8, 8];
+          const b = sampleBatch([ex, ex], [0, 1], new Rng(seed), { crop, shortSide: side });
+          const labels = Int32Array.from(ex.mask!.data, (m) => (m > 127 ? 1 : 0));
+          const out = new Int32Array(b.n * 64);
+          b.windows.forEach((win, k) => {
+            cropLabels(labels, W, H, W, H, win, 8, 8, k, out);
+          });
+          expect(Array.from(out)).toEqual(Array.from(b.truth!));
+          // the same labels at a coarser grid: each crop pixel gets its cell's label
+          const [lw, lh] = [Math.ceil(W / 2), Math.ceil(H / 2)];
+          const coarse = Int32Array.from({ length: lw * lh }, (_, q) => q);
+          const cells = new Int32Array(b.n * 64);
+          b.windows.forEach((win, k) => {
+            cropLabels(coarse, lw, lh, W, H, win, 8, 8, k, cells);
+          });
+          for (const q of cells) expect(q).toBeLessThan(lw * lh);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
   it('refuses a crop that is not a multiple of 8', () => {
     expectThrow(
@@ -212,6 +243,21 @@ describeBackends('dataset network and trainer', () => {
       b.dispose();
     }
     pce.dispose();
+  });
+
+  it("ADM's Y-step on the crops' whole images: trains, leaks nothing, and checks the option", async () => {
+    const net = createEncoderDecoder(tiny);
+    const opts = { ...run, method: 'adm' as const, pretrainSteps: 1, proposals: 'image' as const };
+    await expectNoLeaks(async () => {
+      const r = await trainOnDataset(net, train, opts);
+      expect(r.steps).toBe(4);
+      expect(r.yStepMs).toBeGreaterThan(0);
+      expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    });
+    await expect(
+      trainOnDataset(net, train, { ...opts, proposals: 'whole' as 'image' }),
+    ).rejects.toThrow("trainOnDataset: options.proposals is \"whole\", expected 'crop' or 'image'");
+    net.dispose();
   });
 
   it('early stopping: stops after `patience` scores without a gain and keeps the best parameters', async () => {

@@ -87,6 +87,22 @@ export interface Batch {
   seeds: Int32Array;
   /** n·h·w truth (0 / 1, -1 left out), or null when an example has none. */
   truth: Int32Array | null;
+  /** Where each crop was taken from its image (to take labels of the whole image alike, {@link cropLabels}). */
+  windows: CropWindow[];
+}
+
+/**
+ * A crop's window in its source image: output pixel (x, y) averages the
+ * source pixels from `(x0 + x·step, y0 + y·stepY)` over one step each way;
+ * `mirror` flips the output horizontally.
+ */
+export interface CropWindow {
+  x0: number;
+  y0: number;
+  step: number;
+  /** @default step */
+  stepY?: number;
+  mirror: boolean;
 }
 
 /**
@@ -125,6 +141,7 @@ export function sampleBatch(
   const rgb = new Float32Array(n * h * w * 3);
   const seeds = new Int32Array(n * h * w);
   const truth = withTruth ? new Int32Array(n * h * w) : null;
+  const windows: CropWindow[] = [];
   indices.forEach((i, b) => {
     const ex = examples[i]!;
     const { width: W, height: H } = ex.image;
@@ -135,9 +152,10 @@ export function sampleBatch(
     const x0 = (W - w * step) * rng.uniform();
     const y0 = (H - h * step) * rng.uniform();
     const mirror = flip && rng.uniform() < 0.5;
-    cropInto(ex, { x0, y0, step, mirror }, w, h, b, rgb, seeds, truth);
+    windows.push({ x0, y0, step, mirror });
+    cropInto(ex, windows[b]!, w, h, b, rgb, seeds, truth);
   });
-  return { n, height: h, width: w, rgb, seeds, truth };
+  return { n, height: h, width: w, rgb, seeds, truth, windows };
 }
 
 /**
@@ -152,14 +170,50 @@ export function resizeExample(ex: DatasetExample, shortSide: number): Batch {
   // stretch to exactly w×h (the rounding changes the aspect by < one stride)
   const sx = ex.image.width / w;
   const sy = ex.image.height / h;
-  cropInto(ex, { x0: 0, y0: 0, step: sx, stepY: sy, mirror: false }, w, h, 0, rgb, seeds, truth);
-  return { n: 1, height: h, width: w, rgb, seeds, truth };
+  const win = { x0: 0, y0: 0, step: sx, stepY: sy, mirror: false };
+  cropInto(ex, win, w, h, 0, rgb, seeds, truth);
+  return { n: 1, height: h, width: w, rgb, seeds, truth, windows: [win] };
+}
+
+/**
+ * Labels of a whole image, given on a `lw`×`lh` grid over its `W`×`H`
+ * pixels (e.g. a Y-step's proposal at the network's scale), taken into slot
+ * `b` of an n·h·w crop array as {@link sampleBatch} took the crop with
+ * `win`: each crop pixel gets the label under its window's centre, as the
+ * truth is taken.
+ */
+export function cropLabels(
+  labels: Int32Array,
+  lw: number,
+  lh: number,
+  W: number,
+  H: number,
+  win: CropWindow,
+  w: number,
+  h: number,
+  b: number,
+  out: Int32Array,
+): void {
+  const sx = win.step;
+  const sy = win.stepY ?? win.step;
+  const fx = lw / W;
+  const fy = lh / H;
+  for (let y = 0; y < h; y++) {
+    const cy = Math.min(H - 1, Math.max(0, Math.floor(win.y0 + y * sy + sy / 2)));
+    const ly = Math.min(lh - 1, Math.floor(cy * fy));
+    for (let x = 0; x < w; x++) {
+      const xo = win.mirror ? w - 1 - x : x;
+      const cx = Math.min(W - 1, Math.max(0, Math.floor(win.x0 + x * sx + sx / 2)));
+      const lx = Math.min(lw - 1, Math.floor(cx * fx));
+      out[(b * h + y) * w + xo] = labels[ly * lw + lx]!;
+    }
+  }
 }
 
 /** Resamples a window of `ex` into slot `b` of the batch arrays. */
 function cropInto(
   ex: DatasetExample,
-  win: { x0: number; y0: number; step: number; stepY?: number; mirror: boolean },
+  win: CropWindow,
   w: number,
   h: number,
   b: number,

@@ -23,7 +23,14 @@ import { assertInt, assertNumber, Rng, SegValueError } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildProposalProblem, inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
 import { checkOptions } from '../validate.js';
-import { type Batch, checkExamples, type DatasetExample, sampleBatch } from './data.js';
+import {
+  type Batch,
+  checkExamples,
+  cropLabels,
+  type DatasetExample,
+  resizeExample,
+  sampleBatch,
+} from './data.js';
 import { datasetInput, type EncoderDecoder } from './network.js';
 
 /** The training methods of {@link trainOnDataset}. */
@@ -113,6 +120,16 @@ export interface DatasetTrainOptions {
   dense?: Omit<DenseLossOptions, 'reduction'>;
   /** ADM: who solves the Y-steps (e.g. `poolSolver(await createSolverPool({ size: 2 }))`). @default this thread */
   solver?: ProposalSolver;
+  /**
+   * ADM: where the Y-step is solved. `'crop'`: on each training crop, with
+   * the crop's scribbles; `'image'`: on each crop's whole image at the
+   * network's scale (`shortSide`, no jitter, no flip), with all its
+   * scribbles and the context beyond the crop, its proposal then taken into
+   * the crop as the truth is ({@link cropLabels}; the crop's own scribbles
+   * kept).
+   * @default 'crop'
+   */
+  proposals?: 'crop' | 'image';
   /** Seed of the crops, scales and flips (step t uses a generator seeded by (seed, t), so a resumed run samples alike). @default 0 */
   seed?: number;
   /** Report (and keep in the history) every `logEvery` steps. @default 10 */
@@ -176,8 +193,10 @@ export async function trainOnDataset(
   const K = net.numClasses;
   const vars = net.variables();
   const optimizer = tf.train.adam(s.lr);
-  // crops are drawn afresh: no Y-step problem comes twice, no graph is worth keeping
-  const solver = o.solver ?? inlineSolver({ keepBytes: 0 });
+  // crops are drawn afresh: no crop's Y-step problem comes twice, no graph is
+  // worth keeping; whole images come back, each with its own graph
+  const solver = o.solver ?? inlineSolver(s.proposals === 'image' ? {} : { keepBytes: 0 });
+  const wholes = new Map<number, WholeImage>();
   const history: DatasetStepInfo[] = [];
   let first = 0;
   if (o.resume) {
@@ -211,7 +230,11 @@ export async function trainOnDataset(
       const pretraining = s.method !== 'pce' && s.method !== 'full' && step < s.pretrain;
       const ty = performance.now();
       const proposals =
-        s.method === 'adm' && !pretraining ? await yStep(net, batch, s, solver, K) : null;
+        s.method === 'adm' && !pretraining
+          ? s.proposals === 'image'
+            ? await wholeImageYStep(net, examples, batch, indices, wholes, s, solver, K)
+            : await yStep(net, batch, s, solver, K)
+          : null;
       const yMs = performance.now() - ty;
       yTotal += yMs;
       const { loss, pce } = gradientStep(net, optimizer, vars, batch, s, pretraining, proposals);
@@ -346,6 +369,12 @@ function settings(fn: string, o: DatasetTrainOptions) {
   }
   const seed = o.seed ?? 0;
   assertInt(fn, 'options.seed', seed, 0);
+  const proposals = o.proposals ?? 'crop';
+  if (proposals !== 'crop' && proposals !== 'image') {
+    throw new SegValueError(
+      `${fn}: options.proposals is ${JSON.stringify(proposals)}, expected 'crop' or 'image'`,
+    );
+  }
   const logEvery = o.logEvery ?? 10;
   assertInt(fn, 'options.logEvery', logEvery, 1);
   if (o.checkpoint !== undefined) {
@@ -392,6 +421,7 @@ function settings(fn: string, o: DatasetTrainOptions) {
     earlyStopping: es,
     seed,
     logEvery,
+    proposals,
   };
 }
 
@@ -434,6 +464,81 @@ async function yStep(
   solved.forEach((y, b) => {
     out.set(y, b * N);
   });
+  return out;
+}
+
+/** An example at the network's scale, with what its every Y-step needs. */
+interface WholeImage {
+  example: DatasetExample;
+  /** The image, its scribbles (and truth) at the network's scale. */
+  at: Batch;
+  /** Its contrast weights there. */
+  weights: readonly Float32Array[];
+}
+
+/** Example `i` at the network's scale, made on first use. */
+function wholeImage(
+  examples: readonly DatasetExample[],
+  i: number,
+  wholes: Map<number, WholeImage>,
+  s: Settings,
+): WholeImage {
+  const known = wholes.get(i);
+  if (known) return known;
+  const example = examples[i]!;
+  const at = resizeExample(example, s.batchOptions.shortSide);
+  const image = { width: at.width, height: at.height, data: at.rgb };
+  const whole = {
+    example,
+    at,
+    weights: gridWeights(image, { connectivity: s.connectivity }).edges,
+  };
+  wholes.set(i, whole);
+  return whole;
+}
+
+/**
+ * ADM's Y-step on the whole images of a batch's crops (`proposals: 'image'`):
+ * per distinct image, the network's probabilities on all of it at the
+ * network's scale and the Potts problem there (its contrast weights, all its
+ * scribbles hard); each crop then takes its window of its image's proposal,
+ * its own scribbles kept.
+ */
+async function wholeImageYStep(
+  net: EncoderDecoder,
+  examples: readonly DatasetExample[],
+  batch: Batch,
+  indices: readonly number[],
+  wholes: Map<number, WholeImage>,
+  s: Settings,
+  solver: ProposalSolver,
+  K: number,
+): Promise<Int32Array> {
+  const distinct = [...new Set(indices)];
+  const images = distinct.map((i) => wholeImage(examples, i, wholes, s));
+  const problems = [];
+  for (const img of images) {
+    const { width: w, height: h } = img.at;
+    const probs = tf.tidy(() => tf.softmax(net.forward(datasetInput(img.at.rgb, 1, h, w))));
+    const S = (await probs.data()) as Float32Array;
+    probs.dispose();
+    problems.push(
+      buildProposalProblem(
+        { probs: S, width: w, height: h, numLabels: K, weights: img.weights, seeds: img.at.seeds },
+        { pottsWeight: s.lambda / s.mu, seeds: 'hard' },
+      ),
+    );
+  }
+  const solved = await solver.solve(problems);
+  const { n, height: h, width: w } = batch;
+  const out = new Int32Array(n * h * w);
+  indices.forEach((i, b) => {
+    const j = distinct.indexOf(i);
+    const { at, example } = images[j]!;
+    const { width: W, height: H } = example.image;
+    cropLabels(solved[j]!, at.width, at.height, W, H, batch.windows[b]!, w, h, b, out);
+  });
+  for (let o = 0; o < out.length; o++) if (batch.seeds[o]! >= 0) out[o] = batch.seeds[o]!;
   return out;
 }
 
