@@ -2,8 +2,8 @@
 // for segmentation from scribbles, the classic interactive graph cut,
 // metrics, and one-call interactive segmentation.
 
-export type { Batch, BatchOptions, DatasetExample } from './dataset/data.js';
-export { networkSize, resizeExample, sampleBatch, splitNames } from './dataset/data.js';
+export type { Batch, BatchOptions, CropWindow, DatasetExample } from './dataset/data.js';
+export { cropLabels, networkSize, resizeExample, sampleBatch, splitNames } from './dataset/data.js';
 export type { DatasetScores, EvaluateOptions } from './dataset/evaluate.js';
 export { datasetLoss, evaluateOnDataset, predictExample } from './dataset/evaluate.js';
 export type { EncoderDecoder, EncoderDecoderOptions } from './dataset/network.js';
