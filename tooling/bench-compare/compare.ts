@@ -1,6 +1,7 @@
 // Where @seg stands against what a user would run instead, on the three
 // compute-bound cases of issue 19, all in one run:
-//   pixelNetStepMs  one Adam step (lr 0.01) of optim-adm's pixel net
+//   pixelNetStepMs  one Adam step (lr 0.01; @seg/tensor's segAdam, which
+//                   optim-adm's trainers run) of optim-adm's pixel net
 //                   (createPixelNet: 9 input channels, width 16) on 120×90,
 //                   mean cross-entropy over every pixel (@seg/losses'
 //                   partialCrossEntropy with every pixel labelled, the loss
@@ -54,7 +55,7 @@ import {
 } from '@seg/dense-conv';
 import { partialCrossEntropy } from '@seg/losses';
 import { createPixelNet } from '@seg/optim-adm';
-import { initBackend, Rng } from '@seg/tensor';
+import { initBackend, Rng, segAdam } from '@seg/tensor';
 import { median, sharedDir } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -109,7 +110,7 @@ function pixelNetStep(): number {
     [1, h, w],
     'int32',
   );
-  const optimizer = tf.train.adam(0.01);
+  const optimizer = segAdam(0.01);
   const vars = net.model.variables();
   const step = () => {
     const loss = optimizer.minimize(

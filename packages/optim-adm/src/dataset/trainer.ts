@@ -19,7 +19,7 @@ import {
   partialCrossEntropy,
   proposalCrossEntropy,
 } from '@seg/losses';
-import { assertInt, assertNumber, Rng, SegValueError } from '@seg/tensor';
+import { assertInt, assertNumber, Rng, SegValueError, segAdam } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildProposalProblem, inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
 import { checkOptions } from '../validate.js';
@@ -192,7 +192,7 @@ export async function trainOnDataset(
   }
   const K = net.numClasses;
   const vars = net.variables();
-  const optimizer = tf.train.adam(s.lr);
+  const optimizer = segAdam(s.lr);
   // crops are drawn afresh: no crop's Y-step problem comes twice, no graph is
   // worth keeping; whole images come back, each with its own graph
   const solver = o.solver ?? inlineSolver(s.proposals === 'image' ? {} : { keepBytes: 0 });

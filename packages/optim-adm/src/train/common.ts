@@ -12,6 +12,7 @@ import {
   Rng,
   SegShapeError,
   SegValueError,
+  segAdam,
 } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNet, networkInput, type SegNet } from '../net/network.js';
@@ -186,7 +187,7 @@ export interface TrainerBaseOptions {
   iterations?: number;
   /** Gradient steps per iteration (ADM: θ-steps per proposal refresh). @default 5 */
   stepsPerIteration?: number;
-  /** A tfjs optimizer (tf.train.sgd / adam / momentum, or a Path-SGD optimizer). @default tf.train.adam(learningRate) */
+  /** A tfjs optimizer (tf.train.sgd / adam / momentum, or a Path-SGD optimizer). @default segAdam(learningRate) (@seg/tensor: tf.train.adam's updates bit for bit, in one pass a variable) */
   optimizer?: tf.Optimizer;
   /** Learning rate of the default Adam. @default 0.01 */
   learningRate?: number;
@@ -294,7 +295,7 @@ export async function withTrainerRun<R>(
   const margin = scribbleMargin(fn, net, options.margin);
   const list = prepareExamples(fn, examples, net.numClasses, base.connectivity, base.input);
   const ownOptimizer = options.optimizer === undefined;
-  const optimizer = options.optimizer ?? tf.train.adam(base.lr);
+  const optimizer = options.optimizer ?? segAdam(base.lr);
   const vars = net.model.variables();
   const counter = { steps: 0 };
   const run: TrainerRun = {
