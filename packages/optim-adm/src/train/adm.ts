@@ -174,14 +174,8 @@ export async function trainAdm(
           });
         }
         // Y-step
-        const tA = performance.now();
         const problems = batch.map((i) => yProblem(list[i]!, probsAtY[i]!, colour, K, adm));
-        const tB = performance.now();
         const solved = await solver.solve(problems);
-        const tC = performance.now();
-        const T = ((globalThis as any).__T ??= { build: 0, solve: 0, post: 0 });
-        T.build += tB - tA;
-        T.solve += tC - tB;
         batch.forEach((i, j) => {
           const p = list[i]!;
           const y = keepConnected(p, solved[j]!, adm.seedConnected);
@@ -194,7 +188,6 @@ export async function trainAdm(
           proposals[i] = next;
         });
         const t1 = performance.now();
-        (globalThis as any).__T.post += t1 - tC;
         yMs += t1 - ty;
         // θ-steps on this batch
         thetaSteps(
