@@ -131,6 +131,35 @@ describe('inlineSolver keeps two-label graphs between calls', () => {
     expect(await inlineSolver().solve([three])).toEqual([solvePotts(three)]);
   });
 
+  it('checks the unary of a problem matched to a kept graph, and everything of the others', async () => {
+    const rng = new Rng(11);
+    const [w, h] = [6, 5];
+    const n = w * h;
+    const weights = weightsOf(rng, n, 8, 1);
+    const seeds = seedsOf(rng, n);
+    const solver = inlineSolver();
+    const good = proposalProblem(probsNear(rng, null, n, 1), w, h, 2, weights, seeds, {
+      pottsWeight: 1,
+    });
+    await solver.solve([good]);
+    const unary = good.unary.slice();
+    unary[3] = Number.NaN;
+    await expect(solver.solve([{ ...good, unary }])).rejects.toThrow(
+      'solvePotts: problem.unary[3] is NaN, expected a finite number',
+    );
+    await expect(solver.solve([{ ...good, unary: unary.subarray(1) }])).rejects.toThrow(
+      'solvePotts: problem.unary has length 59, expected width*height*numLabels = 60',
+    );
+    const negative = weights.map((e) => e.slice());
+    negative[1]![2] = -1;
+    await expect(solver.solve([{ ...good, weights: negative }])).rejects.toThrow(
+      'solvePotts: problem.weights[1][2] is -1, expected a finite number ≥ 0',
+    );
+    await expect(solver.solve([null as never])).rejects.toThrow(
+      'solvePotts: problem is null, expected a PottsProblem',
+    );
+  });
+
   it('rejects bad options with clear messages', () => {
     expectThrow(
       () => inlineSolver({ keepBytes: -1 }),

@@ -46,14 +46,20 @@ class KeptCut {
     });
   }
 
-  /** Whether `problem` has this graph's size, weights and seeds. */
+  /**
+   * Whether `problem` (checked or not) has two labels and this graph's size,
+   * weights and seeds: then its weights and seeds are valid, as the ones the
+   * graph was made from were checked.
+   */
   matches(problem: PottsProblem): boolean {
-    const { width, height, weights, seeds } = problem;
-    if (width !== this.width || height !== this.height) return false;
-    if (weights.length !== this.weights.length) return false;
-    if ((seeds === undefined) !== (this.seeds === undefined)) return false;
+    const { width, height, numLabels, weights, seeds } = problem;
+    if (width !== this.width || height !== this.height || numLabels !== 2) return false;
+    if (!Array.isArray(weights) || weights.length !== this.weights.length) return false;
+    if (seeds === undefined ? this.seeds !== undefined : !(seeds instanceof Int32Array))
+      return false;
     for (let d = 0; d < weights.length; d++) {
-      if (!sameValues(weights[d]!, this.weights[d]!)) return false;
+      const w = weights[d];
+      if (!(w instanceof Float32Array) || !sameValues(w, this.weights[d]!)) return false;
     }
     return seeds === undefined || sameValues(seeds, this.seeds!);
   }
@@ -90,9 +96,11 @@ export class KeptCuts {
   constructor(private readonly keepBytes: number) {}
 
   /**
-   * Solves a two-label problem (checked) on its kept graph, or on a new one
-   * kept in place of the least recently used; `undefined` when its graph
-   * would be larger than the budget (the caller then solves it fresh).
+   * Solves a two-label problem on its kept graph (its unary checked; its
+   * weights and seeds matched), or, checked in full, on a new graph kept in
+   * place of the least recently used; `undefined` when it has more labels
+   * or its graph would be larger than the budget (the caller then solves
+   * it fresh).
    */
   solve(problem: PottsProblem): Int32Array | undefined {
     const at = this.kept.findIndex((k) => k.matches(problem));
@@ -101,6 +109,7 @@ export class KeptCuts {
       cut = this.kept[at]!;
       this.kept.splice(at, 1);
     } else {
+      if (problem.numLabels !== 2) return undefined;
       const { width: W, height: H, weights } = problem;
       const bytes = keptCutBytes(W * H, weights.length);
       if (bytes > this.keepBytes) return undefined;
@@ -115,6 +124,13 @@ export class KeptCuts {
     }
     this.kept.unshift(cut);
     return cut.solve(problem);
+  }
+
+  /** Whether a kept graph has `problem`'s size, weights and seeds (see `solve`; any object). */
+  has(problem: PottsProblem): boolean {
+    return (
+      problem !== null && typeof problem === 'object' && this.kept.some((k) => k.matches(problem))
+    );
   }
 
   /** Number of graphs kept. */

@@ -102,22 +102,12 @@ export function checkPottsProblem(
     throw new SegValueError(`${fn}: problem is ${String(given)}, expected a PottsProblem`);
   }
   const { problem, field } = withWeights(given);
-  const { width: W, height: H, numLabels: K, unary, weights, seeds } = problem;
+  const { width: W, height: H, numLabels: K, weights, seeds } = problem;
   assertInt(fn, 'problem.width', W, 1);
   assertInt(fn, 'problem.height', H, 1);
   assertInt(fn, 'problem.numLabels', K, 2);
   const N = W * H;
-  if (!(unary instanceof Float32Array)) {
-    throw new SegValueError(`${fn}: problem.unary is not a Float32Array`);
-  }
-  assertLength(fn, 'problem.unary', unary, N * K, 'width*height*numLabels');
-  for (let i = 0; i < unary.length; i++) {
-    if (!Number.isFinite(unary[i]!)) {
-      throw new SegValueError(
-        `${fn}: problem.unary[${i}] is ${unary[i]}, expected a finite number`,
-      );
-    }
-  }
+  checkUnary(fn, problem);
   if (!Array.isArray(weights) || !edgeCountOk(weights.length, K)) {
     throw new SegShapeError(
       `${fn}: problem.${field} has ${Array.isArray(weights) ? weights.length : 'no'} arrays, expected 2 (4-connected) or 4 (8-connected)`,
@@ -138,6 +128,26 @@ export function checkPottsProblem(
  * A two-label {@link PottsProblem} as `binaryGraphCut`'s grid problem, the
  * problem's own arrays, `[right]` alone completed by a zero `down`.
  */
+/**
+ * Checks a problem's unary (a finite Float32Array of width·height·numLabels),
+ * for a problem whose size, weights and seeds are known to be valid.
+ */
+export function checkUnary(fn: string, problem: PottsProblem): PottsProblem {
+  const { width: W, height: H, numLabels: K, unary } = problem;
+  if (!(unary instanceof Float32Array)) {
+    throw new SegValueError(`${fn}: problem.unary is not a Float32Array`);
+  }
+  assertLength(fn, 'problem.unary', unary, W * H * K, 'width*height*numLabels');
+  for (let i = 0; i < unary.length; i++) {
+    if (!Number.isFinite(unary[i]!)) {
+      throw new SegValueError(
+        `${fn}: problem.unary[${i}] is ${unary[i]}, expected a finite number`,
+      );
+    }
+  }
+  return problem;
+}
+
 function binaryGridProblem(problem: PottsProblem): GridProblem {
   const { width: W, height: H, unary, weights } = problem;
   const w = weights.length === 1 ? [weights[0]!, new Float32Array(W * H)] : weights;

@@ -16,6 +16,7 @@ import { DEFAULT_KEEP_BYTES, KeptCuts } from './kept-cuts.js';
 import {
   checkLabeling,
   checkPottsProblem,
+  checkUnary,
   edgeCountOk,
   HARD,
   type LegacyPottsProblem,
@@ -24,6 +25,7 @@ import {
   problemEnergy,
   solveBinary,
   solveBinaryOn,
+  withWeights,
 } from './potts-problem.js';
 import { alphaExpansion, type SolverPool } from './solvers.js';
 
@@ -89,9 +91,13 @@ export function inlineSolver(options: InlineSolverOptions = {}): ProposalSolver 
   const keepBytes = options.keepBytes ?? DEFAULT_KEEP_BYTES;
   assertNumber(fn, 'options.keepBytes', keepBytes, 0);
   const kept = new KeptCuts(keepBytes);
-  const solveOne = (problem: PottsProblem | LegacyPottsProblem): Int32Array => {
-    const pr = checkPottsProblem('solvePotts', problem);
-    return (pr.numLabels === 2 ? kept.solve(pr) : undefined) ?? solveChecked(pr);
+  const solveOne = (given: PottsProblem | LegacyPottsProblem): Int32Array => {
+    const { problem } = withWeights(given);
+    // weights and seeds equal to a kept graph's were checked when it was made
+    const pr = kept.has(problem)
+      ? checkUnary('solvePotts', problem)
+      : checkPottsProblem('solvePotts', given);
+    return kept.solve(pr) ?? solveChecked(pr);
   };
   return {
     size: 1,
