@@ -12,6 +12,7 @@ import {
   downscaleSeeds,
   fullSizeWeight,
   type GrayMask,
+  inlineSolver,
   interactiveGraphCut,
   keepSeedConnected,
   networkInput,
@@ -24,7 +25,7 @@ import {
   trainGradientDescent,
   upscaleProbs,
 } from '@seg/optim-adm';
-import type { LabelMap, RgbImage } from '@seg/tensor';
+import { type LabelMap, type RgbImage, segAdam } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The methods the demo offers. */
@@ -111,6 +112,12 @@ interface Trained {
 export class Session {
   private trained: Trained | null = null;
   private weightsCache: { image: RgbImage; edges: readonly Float32Array[] } | null = null;
+  /**
+   * Solves the Y-steps and the clean-up cut, keeping their graphs: within a
+   * run each Y-step re-solves the last one's graph from its flow, and the
+   * clean-up (the same problem for ADM) too.
+   */
+  private readonly solver = inlineSolver();
 
   /** Whether a refinement of `req` would continue the current network. */
   canRefine(req: Pick<RunRequest, 'imageKey' | 'method' | 'numLabels' | 'params'>): boolean {
@@ -125,13 +132,14 @@ export class Session {
     );
   }
 
-  /** Forgets the network. */
+  /** Forgets the network and the kept graphs. */
   dispose(): void {
     if (this.trained) {
       this.trained.net.dispose();
       this.trained.optimizer.dispose();
     }
     this.trained = null;
+    void this.solver.close?.();
   }
 
   /**
@@ -161,7 +169,7 @@ export class Session {
         numLabels: K,
         maxSide,
         net: createPixelNet({ numClasses: K, seed: 1, width: 16 }),
-        optimizer: tf.train.adam(params.learningRate ?? 0.01),
+        optimizer: segAdam(params.learningRate ?? 0.01),
       };
     }
     const { net, optimizer } = this.trained!;
@@ -208,6 +216,7 @@ export class Session {
             init: K === 2 ? 'both' : 'network',
             pretrainSteps: refined ? 0 : 10,
             seedConnected: connected,
+            solver: this.solver,
             onIteration: (i) =>
               report(i.iteration, {
                 'partial CE': i.partialCE,
@@ -251,12 +260,17 @@ export class Session {
         image.height,
       );
       const cleanLambda = method === 'gd-dense' ? 5 : method === 'pce' ? 0.5 : lambda;
-      const labels = solvePotts(
-        proposalProblem(full.data, image.width, image.height, K, this.edges(image), seeds.data, {
-          pottsWeight: fullSizeWeight(cleanLambda, image.width, w),
-        }),
+      const problem = proposalProblem(
+        full.data,
+        image.width,
+        image.height,
+        K,
+        this.edges(image),
+        seeds.data,
+        { pottsWeight: fullSizeWeight(cleanLambda, image.width, w) },
       );
-      const kept = keepSeedConnected(labels, image.width, image.height, seeds.data, connected);
+      const [labels] = await this.solver.solve([problem]);
+      const kept = keepSeedConnected(labels!, image.width, image.height, seeds.data, connected);
       return { labels: Uint8Array.from(kept), completed: !stopped, refined, iterations };
     } finally {
       input.dispose();

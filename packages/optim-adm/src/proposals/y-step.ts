@@ -81,7 +81,8 @@ export interface InlineSolverOptions {
 /**
  * A {@link ProposalSolver} that solves in the calling thread, one problem
  * after the other, as {@link solvePotts}; two-label problems on graphs it
- * keeps (`options.keepBytes`) until `close()`.
+ * keeps (`options.keepBytes`) until `close()`, which drops them (the solver
+ * stays usable).
  */
 export function inlineSolver(options: InlineSolverOptions = {}): ProposalSolver {
   const fn = 'inlineSolver';
