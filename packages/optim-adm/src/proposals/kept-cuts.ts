@@ -3,9 +3,10 @@
  * image's Y-step again and again with the same Potts weights and seeds and
  * a unary that moves a little (the network's −log S). A graph kept from the
  * last solve is re-solved from its flow and search trees (Kohli & Torr's
- * dynamic graph cuts, crf-solvers' `GridGraph` with `reuseTrees`): on teddy
- * at full size (284×398, 8-connected) a re-solve takes 6–10 ms against
- * 30–45 ms for a fresh cut (package README, "Speed").
+ * dynamic graph cuts, crf-solvers' `GridGraph` with `reuseTrees`): the 11
+ * cuts of one `segmentImage` call on teddy at full size (284×398,
+ * 8-connected) take 248 ms so against 505 ms fresh (`bench:kept-cuts`,
+ * package README, "Speed of one image").
  *
  * A problem is matched to a kept graph by content (its size, weights and
  * seeds, compared value for value), never by identity, so a caller that
@@ -15,7 +16,7 @@ import { binaryTerminals, cutLabels, foldSeedEdges, type PottsProblem } from './
 import { GRID_DIRECTION_NAMES, GridGraph, gridGraphBytes } from './solvers.js';
 
 /** One image's graph: the problem's weights and seeds as given, and the seed folds. */
-class KeptCut {
+export class KeptCut {
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
@@ -64,7 +65,7 @@ class KeptCut {
     return seeds === undefined || sameValues(seeds, this.seeds!);
   }
 
-  /** The labels of `problem` (which {@link matches}), from the last flow. */
+  /** The labels of `problem` (which {@link matches}, its unary checked), from the last flow. */
   solve(problem: PottsProblem): Int32Array {
     binaryTerminals(problem.unary, this.fold, this.seeds, this.source, this.sink);
     this.graph.setTerminals(this.source, this.sink);
@@ -88,7 +89,7 @@ export const DEFAULT_KEEP_BYTES = 64 * 2 ** 20;
 
 /**
  * The kept graphs of one solver, the most recently used first, at most
- * `keepBytes` bytes together; a problem larger than that is solved fresh.
+ * `keepBytes` bytes together.
  */
 export class KeptCuts {
   private kept: KeptCut[] = [];
@@ -96,41 +97,40 @@ export class KeptCuts {
   constructor(private readonly keepBytes: number) {}
 
   /**
-   * Solves a two-label problem on its kept graph (its unary checked; its
-   * weights and seeds matched), or, checked in full, on a new graph kept in
-   * place of the least recently used; `undefined` when it has more labels
-   * or its graph would be larger than the budget (the caller then solves
-   * it fresh).
+   * The kept graph with `problem`'s two labels, size, weights and seeds (any
+   * object, checked or not; compared value for value), now the most
+   * recently used; `undefined` when none has them.
    */
-  solve(problem: PottsProblem): Int32Array | undefined {
+  find(problem: PottsProblem): KeptCut | undefined {
+    if (problem === null || typeof problem !== 'object') return undefined;
     const at = this.kept.findIndex((k) => k.matches(problem));
-    let cut: KeptCut;
-    if (at >= 0) {
-      cut = this.kept[at]!;
-      this.kept.splice(at, 1);
-    } else {
-      if (problem.numLabels !== 2) return undefined;
-      const { width: W, height: H, weights } = problem;
-      const bytes = keptCutBytes(W * H, weights.length);
-      if (bytes > this.keepBytes) return undefined;
-      // room for it: the least recently used go
-      let total = bytes;
-      let keep = 0;
-      while (keep < this.kept.length && total + this.kept[keep]!.bytes <= this.keepBytes) {
-        total += this.kept[keep++]!.bytes;
-      }
-      this.kept.length = keep;
-      cut = new KeptCut(problem);
-    }
+    if (at < 0) return undefined;
+    const cut = this.kept[at]!;
+    this.kept.splice(at, 1);
     this.kept.unshift(cut);
-    return cut.solve(problem);
+    return cut;
   }
 
-  /** Whether a kept graph has `problem`'s size, weights and seeds (see `solve`; any object). */
-  has(problem: PottsProblem): boolean {
-    return (
-      problem !== null && typeof problem === 'object' && this.kept.some((k) => k.matches(problem))
-    );
+  /**
+   * A new kept graph for a checked problem, in place of the least recently
+   * used ones; `undefined` when it has more than two labels or its graph
+   * alone is over the budget (the caller then solves it fresh).
+   */
+  add(problem: PottsProblem): KeptCut | undefined {
+    const { width: W, height: H, numLabels, weights } = problem;
+    if (numLabels !== 2) return undefined;
+    const bytes = keptCutBytes(W * H, weights.length);
+    if (bytes > this.keepBytes) return undefined;
+    // room for it: the least recently used go
+    let total = bytes;
+    let keep = 0;
+    while (keep < this.kept.length && total + this.kept[keep]!.bytes <= this.keepBytes) {
+      total += this.kept[keep++]!.bytes;
+    }
+    this.kept.length = keep;
+    const cut = new KeptCut(problem);
+    this.kept.unshift(cut);
+    return cut;
   }
 
   /** Number of graphs kept. */

@@ -95,10 +95,10 @@ export function inlineSolver(options: InlineSolverOptions = {}): ProposalSolver 
   const solveOne = (given: PottsProblem | LegacyPottsProblem): Int32Array => {
     const { problem } = withWeights(given);
     // weights and seeds equal to a kept graph's were checked when it was made
-    const pr = kept.has(problem)
-      ? checkUnary('solvePotts', problem)
-      : checkPottsProblem('solvePotts', given);
-    return kept.solve(pr) ?? solveChecked(pr);
+    const cut = kept.find(problem);
+    if (cut) return cut.solve(checkUnary('solvePotts', problem));
+    const pr = checkPottsProblem('solvePotts', given);
+    return kept.add(pr)?.solve(pr) ?? solveChecked(pr);
   };
   return {
     size: 1,
