@@ -36,6 +36,7 @@ export { conv2dGradConfig } from './gradients/conv2d-grad.js';
 export type { FusedConv2dArgs } from './ops/conv2d.js';
 export { fusedConv2d } from './ops/conv2d.js';
 export { matMul } from './ops/mat-mul.js';
+export type { NamedTensor } from './optim/adam.js';
 export { SegAdam, segAdam } from './optim/adam.js';
 export type { RunOptions, WorkerPoolOptions } from './pool/pool.js';
 export { WorkerCrashError, WorkerPool, WorkerTaskError, WorkerTimeoutError } from './pool/pool.js';

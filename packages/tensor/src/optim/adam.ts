@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, SegValueError } from '../errors.js';
 
-/** A tensor with a name, as tfjs optimizers exchange weights. */
-interface NamedTensor {
+/** A tensor with a name, as tfjs optimizers exchange weights (`getWeights` / `setWeights`). */
+export interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
 }
