@@ -5,7 +5,7 @@
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--out DIR] [--fresh] [--svg FILE]
-//     [--proposals crop|image]
+//     [--proposals image|crop]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
 // validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
@@ -123,8 +123,8 @@ const common = {
 };
 // pCE pre-training of GD and ADM: the first half (a multiple of the log interval)
 const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
-// ADM's Y-step on each crop, or on the crops' whole images (trainOnDataset's `proposals`)
-const proposals = opt('--proposals', 'crop');
+// ADM's Y-step on the crops' whole images (the default) or on each crop (trainOnDataset's `proposals`)
+const proposals = opt('--proposals', 'image');
 if (proposals !== 'crop' && proposals !== 'image')
   throw new Error(`experiment:dataset: --proposals ${proposals}: expected crop or image`);
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {

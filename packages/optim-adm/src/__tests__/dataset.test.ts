@@ -245,15 +245,17 @@ describeBackends('dataset network and trainer', () => {
     pce.dispose();
   });
 
-  it("ADM's Y-step on the crops' whole images: trains, leaks nothing, and checks the option", async () => {
+  it("ADM's Y-step on the crops' whole images (the default) or on each crop: trains, leaks nothing, and checks the option", async () => {
     const net = createEncoderDecoder(tiny);
-    const opts = { ...run, method: 'adm' as const, pretrainSteps: 1, proposals: 'image' as const };
-    await expectNoLeaks(async () => {
-      const r = await trainOnDataset(net, train, opts);
-      expect(r.steps).toBe(4);
-      expect(r.yStepMs).toBeGreaterThan(0);
-      expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
-    });
+    const opts = { ...run, method: 'adm' as const, pretrainSteps: 1 };
+    for (const proposals of ['image', 'crop'] as const) {
+      await expectNoLeaks(async () => {
+        const r = await trainOnDataset(net, train, { ...opts, proposals });
+        expect(r.steps).toBe(4);
+        expect(r.yStepMs).toBeGreaterThan(0);
+        expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+      });
+    }
     await expect(
       trainOnDataset(net, train, { ...opts, proposals: 'whole' as 'image' }),
     ).rejects.toThrow("trainOnDataset: options.proposals is \"whole\", expected 'crop' or 'image'");
