@@ -358,8 +358,7 @@ export async function segmentImage(
   let probs: Float32Array;
   let history: (AdmIterationInfo | GdIterationInfo)[];
   // ADM's Y-steps and its clean-up share one graph: the inline solver keeps it (for this call only)
-  const ownSolver = method === 'adm' && options.solver === undefined ? inlineSolver() : undefined;
-  const solver = options.solver ?? ownSolver;
+  const solver = method === 'adm' ? (options.solver ?? inlineSolver()) : undefined;
   try {
     if (method === 'adm') {
       const r = await trainAdm(net, example, {

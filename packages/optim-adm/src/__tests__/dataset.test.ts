@@ -136,6 +136,23 @@ describe('sampleBatch', () => {
       ),
       { numRuns: 50 },
     );
+    const win = { x0: 0, y0: 0, step: 1, mirror: false };
+    expectThrow(
+      () => cropLabels(new Int32Array(5), 2, 3, 8, 8, win, 8, 8, 0, new Int32Array(64)),
+      SegShapeError,
+      'cropLabels: labels has length 5, expected lw*lh = 6',
+    );
+    expectThrow(
+      () => cropLabels(new Int32Array(6), 2, 3, 8, 8, win, 8, 8, 1, new Int32Array(64)),
+      SegShapeError,
+      'cropLabels: out has length 64, expected at least (b+1)*h*w = 128',
+    );
+    expectThrow(
+      () =>
+        cropLabels(new Int32Array(6), 2, 3, 8, 8, { ...win, step: 0 }, 8, 8, 0, new Int32Array(64)),
+      SegValueError,
+      'cropLabels: win.step is 0, expected a finite number > 0',
+    );
   });
   it('refuses a crop that is not a multiple of 8', () => {
     expectThrow(

@@ -6,6 +6,7 @@
  */
 import {
   assertInt,
+  assertLength,
   assertNumber,
   type LabelMap,
   type RgbImage,
@@ -194,8 +195,37 @@ export function cropLabels(
   b: number,
   out: Int32Array,
 ): void {
+  const fn = 'cropLabels';
+  for (const [arg, v] of [
+    ['lw', lw],
+    ['lh', lh],
+    ['W', W],
+    ['H', H],
+    ['w', w],
+    ['h', h],
+  ] as const)
+    assertInt(fn, arg, v, 1);
+  assertInt(fn, 'b', b, 0);
+  assertLength(fn, 'labels', labels, lw * lh, 'lw*lh');
+  if (out.length < (b + 1) * h * w) {
+    throw new SegShapeError(
+      `${fn}: out has length ${out.length}, expected at least (b+1)*h*w = ${(b + 1) * h * w}`,
+    );
+  }
+  if (!win || typeof win !== 'object') {
+    throw new SegValueError(`${fn}: win is ${String(win)}, expected a CropWindow`);
+  }
   const sx = win.step;
   const sy = win.stepY ?? win.step;
+  for (const [arg, v] of [
+    ['win.step', sx],
+    ['win.stepY', sy],
+  ] as const) {
+    if (!(v > 0) || !Number.isFinite(v))
+      throw new SegValueError(`${fn}: ${arg} is ${v}, expected a finite number > 0`);
+  }
+  assertNumber(fn, 'win.x0', win.x0);
+  assertNumber(fn, 'win.y0', win.y0);
   const fx = lw / W;
   const fy = lh / H;
   for (let y = 0; y < h; y++) {
