@@ -250,8 +250,11 @@ describe('alphaExpansion', () => {
   });
 
   it('grid and graph forms give the same energies', () => {
+    // resolved costs: the two forms add the same terms in another order, and a
+    // subnormal weight that changes no sum lets rounding pick another move
+    // (CI drew weights of 5e-324 beside unaries of 2: energies 5 and 4)
     fc.assert(
-      fc.property(gridProblem(5000), ({ problem, seeds }) => {
+      fc.property(gridProblem(5000, 2, 4, resolvedValue), ({ problem, seeds }) => {
         const a = alphaExpansion(problem, seeds ? { seeds } : {});
         const b = alphaExpansion(toGraph(problem), seeds ? { seeds } : {});
         expect(a.energy).toBeCloseTo(b.energy, 9);
