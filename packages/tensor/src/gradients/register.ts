@@ -3,11 +3,15 @@
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
 // product (SegMatMul, with its gradient), column sum (SegColSum) and ReLU
 // gradient (SegReluGrad), and the
-// wasm direct convolution (SegConv2D, with FusedConv2D's gradient). tfjs-core's Node build registers no
+// wasm direct convolution (SegConv2D, with FusedConv2D's gradient), and puts
+// an Identity that shares its input's buffer in place of tfjs-backend-wasm's
+// copying one (wasm/shared-buffers.ts), with a guard on its BatchMatMul that makes the sharing safe. tfjs-core's Node build registers no
 // gradients; the internal @seg/tfjs-gradients (tooling/) bundles tfjs-core's
 // own registrations into one module plain Node can import, and the built
 // @seg/tensor bundles that in turn (see tsup.config.ts).
 import '@seg/tfjs-gradients';
+// its kernels first: the aliasing Identity replaces one of them
+import '@tensorflow/tfjs-backend-wasm';
 import { registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { segConv2dGradConfig } from '../ops/conv2d.js';
 import { conv2dGradConfig } from './conv2d-grad.js';
@@ -20,6 +24,7 @@ import {
   wasmMatMulKernelConfig,
   wasmReluGradKernelConfig,
 } from './wasm/matmul.js';
+import { registerSharedBuffers } from './wasm/shared-buffers.js';
 
 registerGradient(conv2dGradConfig);
 registerGradient(fusedConv2dGradConfig);
@@ -31,3 +36,4 @@ registerKernel(wasmColSumKernelConfig);
 registerKernel(wasmReluGradKernelConfig);
 registerKernel(wasmConvKernelConfig);
 registerGradient(segConv2dGradConfig);
+registerSharedBuffers();
