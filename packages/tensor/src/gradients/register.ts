@@ -1,5 +1,6 @@
 // Registers every tfjs-core gradient and chained op (`x.square()`), then our
-// Conv2D, FusedConv2D and BatchMatMul gradients, the wasm kernel of the
+// Conv2D, FusedConv2D and BatchMatMul gradients, Relu's and Add's (fewer
+// kernels on wasm), the wasm kernel of the
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
 // product (SegMatMul, with its gradient), column sum (SegColSum) and ReLU
 // gradient (SegReluGrad), and the
@@ -15,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { segConv2dGradConfig } from '../ops/conv2d.js';
 import { conv2dGradConfig } from './conv2d-grad.js';
+import { addGradConfig, reluGradConfig } from './elementwise-grad.js';
 import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
 import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
 import { wasmConvKernelConfig } from './wasm/conv.js';
@@ -27,6 +29,8 @@ import {
 import { registerSharedBuffers } from './wasm/shared-buffers.js';
 
 registerGradient(conv2dGradConfig);
+registerGradient(reluGradConfig);
+registerGradient(addGradConfig);
 registerGradient(fusedConv2dGradConfig);
 registerGradient(batchMatMulGradConfig);
 registerKernel(wasmFilterGradKernelConfig);
