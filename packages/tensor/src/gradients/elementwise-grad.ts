@@ -54,5 +54,8 @@ function leadingSum(g: tf.Tensor, axes: number[]): tf.Tensor | null {
   for (let i = 0; i < last; i++) if (!axes.includes(i) && g.shape[i] !== 1) return null;
   const rows = g.shape.slice(0, last + 1).reduce((p, d) => p * d, 1);
   const cols = g.shape.slice(last + 1).reduce((p, d) => p * d, 1);
-  return tf.tidy(() => segColSum(tf.reshape(g, [rows, cols]) as tf.Tensor2D));
+  const flat = tf.reshape(g, [rows, cols]) as tf.Tensor2D;
+  const sum = segColSum(flat);
+  flat.dispose();
+  return sum;
 }
