@@ -154,6 +154,43 @@ describeBackends('matMul', (backend) => {
     }
   });
 
+  it('equals it with b transposed along a short k and 16 rows or more (bᵀ made explicit), with its gradient', () => {
+    for (const [batch, m, k, n] of [
+      [1, 16, 2, 16],
+      [1, 100, 10, 37],
+      [1, 40, 127, 9],
+      [2, 20, 5, 13],
+    ] as const) {
+      const c = { batch, rank3: batch > 1, m, k, n, ta: false, tb: true };
+      const { got, ref, abs } = run(c, m + k + n);
+      expect(relErr(got, ref, abs), JSON.stringify(c)).toBeLessThan(1e-5);
+      // dA = G·B (B stored [n×k]) and dB = Gᵀ·A, per batch, in float64
+      const rng = new Rng(m * k);
+      const [as, bv, gs] = [m * k, n * k, m * n].map((s) => rng.normalArray(batch * s));
+      const [ga, gb] = tf.tidy(() => {
+        const A = tf.tensor(as!, shape(c, m, k));
+        const B = tf.tensor(bv!, shape(c, n, k));
+        const G = tf.tensor(gs!, shape(c, m, n));
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y, false, true), G));
+        return tf
+          .grads(f)([A, B])
+          .map((t) => t.dataSync() as Float32Array);
+      });
+      const da = new Float64Array(batch * m * k);
+      const db = new Float64Array(batch * n * k);
+      for (let s = 0; s < batch; s++)
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++)
+            for (let l = 0; l < k; l++) {
+              const g = gs![(s * m + i) * n + j]!;
+              da[(s * m + i) * k + l]! += g * bv![(s * n + j) * k + l]!;
+              db[(s * n + j) * k + l]! += g * as![(s * m + i) * k + l]!;
+            }
+      expect(relErr(ga!, da, da.map(Math.abs)), 'dA').toBeLessThan(1e-5);
+      expect(relErr(gb!, db, db.map(Math.abs)), 'dB').toBeLessThan(1e-5);
+    }
+  });
+
   it('has the gradient of op(A)·op(B) for every transpose (against float64, 1e-5 relative)', () => {
     fc.assert(
       fc.property(caseArb, fc.integer(), (c0, seed) => {

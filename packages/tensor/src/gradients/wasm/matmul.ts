@@ -84,7 +84,9 @@ export function wasmMatMulReady(): boolean {
  * or rank 3 with one batch size), else null. An outer product (k = 1) is
  * XNNPACK's instead, its operands reshaped (a transposed k = 1 operand is
  * stored as the untransposed one): the kernel's tiles are all overhead
- * there (784 × 1000: 0.65 ms against 0.35, alternated, load 2.6).
+ * there (784 × 1000: 0.65 ms against 0.35, alternated, load 2.6). With b
+ * transposed along a short k (below {@link SHORT_DOT}) and 16 rows or more,
+ * bᵀ is made explicit first.
  */
 export function segMatMul(
   a: tf.Tensor,
@@ -110,6 +112,34 @@ export function segMatMul(
       tf.matMul(tf.reshape(a, [...batch, m, 1]), tf.reshape(b, [...batch, 1, n])),
     );
   }
+  const k = a.shape[transposeA ? r - 2 : r - 1]!;
+  if (transposeB && !transposeA && k < SHORT_DOT && a.shape[r - 2]! >= 16) {
+    // bᵀ made explicit (n·k values against m·n·k multiply-adds), then the tiled form
+    return tf.tidy(() => {
+      const perm = r === 3 ? [0, 2, 1] : [1, 0];
+      return runSegMatMul(a, tf.transpose(b, perm), false, false);
+    });
+  }
+  return runSegMatMul(a, b, transposeA, transposeB);
+}
+
+/**
+ * Below this k, a product with b transposed (and a not) runs the tiled form
+ * on an explicit bᵀ rather than the dot form: along a short k the dot form's
+ * four-lane partial sums are mostly edges and reductions. Alternated on one
+ * thread (load ~3, bench run beside an experiment): [100,10]·[1000,10]ᵀ 0.34
+ * → 0.18 ms, [10800,2]·[16,2]ᵀ 0.42 → 0.11, [1000,100]·[1000,100]ᵀ 16.5 →
+ * 13.7; equal at k = 128; at k = 1000 the dot form wins (15.2 against 17.6
+ * ms for [100,1000]·[1000,1000]ᵀ), as it does for 8 rows of a.
+ */
+const SHORT_DOT = 128;
+
+function runSegMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.Tensor {
   const attrs: SegMatMulAttrs = { transposeA, transposeB };
   return tf
     .engine()
