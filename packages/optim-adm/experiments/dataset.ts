@@ -4,7 +4,7 @@
 //   npx -y pnpm@10.34.8 --filter @seg/optim-adm experiment:dataset [--quick]
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
-//     [--workers 2] [--anchor-only] [--out DIR] [--fresh] [--svg FILE]
+//     [--workers 2] [--anchor-only] [--label-quality] [--out DIR] [--fresh] [--svg FILE]
 //     [--proposals image|crop]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
@@ -18,12 +18,25 @@
 // start from one shared pCE pre-training run. Last line: RESULT {json}.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerPool } from '@seg/tensor';
+import { initBackend, WorkerPool } from '@seg/tensor';
 import { tsWorker } from '@seg/tensor/testing';
-import { DATASET_METHODS, type DatasetMethod, splitNames } from '../src/index.js';
+import { restore } from '../src/dataset/trainer.js';
+import {
+  createEncoderDecoder,
+  DATASET_METHODS,
+  type DatasetMethod,
+  splitNames,
+} from '../src/index.js';
 import { classicGraphCutIoU } from './dataset/anchor.js';
 import { writePredictionFigure } from './dataset/figure.js';
-import { checkpointMeta, datasetNames, loadDataset, SHARED_HORSES } from './dataset/io.js';
+import {
+  checkpointMeta,
+  datasetNames,
+  loadCheckpoint,
+  loadDataset,
+  SHARED_HORSES,
+} from './dataset/io.js';
+import { type LabelQuality, labelQuality } from './dataset/proposal-quality.js';
 import type { MethodResult, MethodTask } from './dataset/worker.js';
 import { lossCurveSvg } from './plot.js';
 import { cli } from './settings.js';
@@ -98,12 +111,21 @@ if (quick) {
 type Setting = { lambda: number; mu?: number };
 const SELECTION_GRID: Record<DatasetMethod, Setting[] | null> = {
   pce: null,
-  'gd-grid': [{ lambda: 0.5 }, { lambda: 2 }, { lambda: 5 }, { lambda: 10 }],
+  'gd-grid': [
+    { lambda: 0.5 },
+    { lambda: 2 },
+    { lambda: 5 },
+    { lambda: 10 },
+    { lambda: 20 },
+    { lambda: 40 },
+  ],
   'gd-dense': [{ lambda: 0.0003 }, { lambda: 0.001 }, { lambda: 0.003 }],
   adm: [
     { lambda: 2, mu: 1 },
     { lambda: 5, mu: 1 },
     { lambda: 10, mu: 1 },
+    { lambda: 20, mu: 1 },
+    { lambda: 40, mu: 1 },
   ],
   full: null,
 };
@@ -200,6 +222,46 @@ const anchorIoU = classicGraphCutIoU(split.testDir, split.test);
 console.log(`classic graph cut (λ 50, with the test scribbles): ${anchorIoU.toFixed(4)}`);
 if (flag('--anchor-only')) {
   console.log(`RESULT ${JSON.stringify({ graphCutIoU: anchorIoU, test: split.test.length })}`);
+  process.exit(0);
+}
+if (flag('--label-quality')) {
+  // the labels ADM trains on (issue 21's gap to full supervision): the
+  // network's argmax and its Y-step proposal on every training image, for
+  // the shared pCE pre-training and each ADM setting's final network
+  await initBackend({ backend: 'wasm' });
+  const train = loadDataset(split.trainDir, split.train);
+  const scored: Record<string, LabelQuality> = {};
+  const admRuns = runs.filter((r) => r.method === 'adm');
+  const checkpoints = [
+    ...admRuns.map((r) => ({
+      id: r.id,
+      path: join(outDir, `${r.id}.json`),
+      meta: checkpointMeta(task(r)),
+      setting: r.setting!,
+    })),
+    ...admRuns.map((r) => ({
+      id: `tune-pce-pretrain (λ ${r.setting!.lambda})`,
+      path: pretrainPath,
+      meta: checkpointMeta(pceTask),
+      setting: r.setting!,
+    })),
+  ];
+  for (const c of checkpoints) {
+    const cp = loadCheckpoint(c.path, c.meta);
+    if (!cp) {
+      console.log(`  ${c.id}: no checkpoint at ${c.path}`);
+      continue;
+    }
+    const net = createEncoderDecoder({ channels, seed: common.seed });
+    await restore('experiment:dataset', net, null, cp);
+    const q = await labelQuality(net, train, common.shortSide, c.setting.lambda, c.setting.mu ?? 1);
+    net.dispose();
+    scored[c.id] = q;
+    console.log(
+      `  ${c.id} (step ${cp.step}): training images, network ${q.network.toFixed(4)}, Y-step proposal ${q.proposal.toFixed(4)}`,
+    );
+  }
+  console.log(`RESULT ${JSON.stringify({ labelQuality: scored, train: split.train.length })}`);
   process.exit(0);
 }
 const pool = await WorkerPool.create({
