@@ -38,6 +38,7 @@ export { fusedConv2d } from './ops/conv2d.js';
 export { matMul } from './ops/mat-mul.js';
 export type { NamedTensor } from './optim/adam.js';
 export { SegAdam, segAdam } from './optim/adam.js';
+export { SegSgd, segSgd } from './optim/sgd.js';
 export type { RunOptions, WorkerPoolOptions } from './pool/pool.js';
 export { WorkerCrashError, WorkerPool, WorkerTaskError, WorkerTimeoutError } from './pool/pool.js';
 export { Rng } from './rng.js';

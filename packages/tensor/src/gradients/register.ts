@@ -2,8 +2,8 @@
 // Conv2D, FusedConv2D and BatchMatMul gradients, Relu's and Add's (fewer
 // kernels on wasm), the wasm kernel of the
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
-// product (SegMatMul, with its gradient), column sum (SegColSum) and ReLU
-// gradient (SegReluGrad), and the
+// product (SegMatMul, with its gradient), column sum (SegColSum), ReLU
+// gradient (SegReluGrad) and SGD update (SegAxpy), and the
 // wasm direct convolution (SegConv2D, with FusedConv2D's gradient), and puts
 // an Identity that shares its input's buffer in place of tfjs-backend-wasm's
 // copying one (wasm/shared-buffers.ts), with a guard on its BatchMatMul that makes the sharing safe. tfjs-core's Node build registers no
@@ -22,6 +22,7 @@ import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
 import { wasmConvKernelConfig } from './wasm/conv.js';
 import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
 import {
+  wasmAxpyKernelConfig,
   wasmColSumKernelConfig,
   wasmMatMulKernelConfig,
   wasmReluGradKernelConfig,
@@ -38,6 +39,7 @@ registerGradient(segMatMulGradConfig);
 registerKernel(wasmMatMulKernelConfig);
 registerKernel(wasmColSumKernelConfig);
 registerKernel(wasmReluGradKernelConfig);
+registerKernel(wasmAxpyKernelConfig);
 registerKernel(wasmConvKernelConfig);
 registerGradient(segConv2dGradConfig);
 registerSharedBuffers();

@@ -33,6 +33,7 @@ import {
 /** The exports the helpers run: module (shared build) and function name. */
 const FUNCTIONS = [
   { module: MATMUL_SHARED_WASM_BASE64, name: 'matmul' },
+  { module: MATMUL_SHARED_WASM_BASE64, name: 'axpy' },
   { module: CONV_SHARED_WASM_BASE64, name: 'conv' },
   { module: CONV_SHARED_WASM_BASE64, name: 'pad' },
   { module: FILTER_GRAD_SHARED_WASM_BASE64, name: 'filterGrad' },

@@ -33,6 +33,9 @@ export const SEG_COL_SUM = 'SegColSum';
 /** The ReLU-gradient kernel's name in tfjs's registry (wasm backend only). */
 export const SEG_RELU_GRAD = 'SegReluGrad';
 
+/** The SGD-update kernel's name in tfjs's registry (wasm backend only). */
+export const SEG_AXPY = 'SegAxpy';
+
 /** `SegMatMul`'s attributes (those of tfjs's BatchMatMul). */
 export interface SegMatMulAttrs {
   transposeA: boolean;
@@ -62,6 +65,8 @@ interface MatMulExports {
   colSum(x: number, out: number, rows: number, cols: number): void;
   /** out[i] = dy[i] · (y[i] > 0 ? 1 : 0) for n floats. */
   reluGrad(dy: number, y: number, out: number, n: number): void;
+  /** out[i] = c·x[i] + y[i] (rounded as tfjs's mul, then add) for i in [i0, i1), c given by its float32 bits. */
+  axpy(x: number, y: number, out: number, cBits: number, i0: number, i1: number): void;
 }
 
 const kernelOf = backendModule<MatMulExports>(MATMUL_WASM_BASE64, MATMUL_SHARED_WASM_BASE64);
@@ -237,6 +242,53 @@ function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   if (n > 0) kernel.reluGrad(offsetOf(b, dy), offsetOf(b, y), offsetOf(b, out), n);
   return out;
 }
+
+/**
+ * `c·x + y` for float32 x and y of one shape, rounded as tfjs's
+ * `add(mul(c, x), y)` (c a float32), in one pass by `SegAxpy` when wasm is
+ * ready, else null. An SGD update: x the gradient, y the value, c = −lr.
+ */
+export function segAxpy(c: number, x: tf.Tensor, y: tf.Tensor): tf.Tensor | null {
+  if (
+    x.dtype !== 'float32' ||
+    y.dtype !== 'float32' ||
+    x.rank !== y.rank ||
+    x.shape.some((d, i) => d !== y.shape[i]) ||
+    !wasmMatMulReady() ||
+    tf.getKernel(SEG_AXPY, 'wasm') === undefined
+  ) {
+    return null;
+  }
+  return tf.engine().runKernel(SEG_AXPY, { x, y }, { c }) as tf.Tensor;
+}
+
+/** Below this many floats an update runs on one thread. */
+const AXPY_PART = 1 << 16;
+const f32Bits = new Int32Array(1);
+const f32View = new Float32Array(f32Bits.buffer);
+
+/** c·x + y for float32 x and y of one shape (attribute c). */
+function axpyKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = moduleOn(SEG_AXPY, kernelOf, b);
+  const { x, y } = inputs as { x: tf.TensorInfo; y: tf.TensorInfo };
+  const out = b.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (n === 0) return out;
+  f32View[0] = (attrs as unknown as { c: number }).c;
+  const [px, py, po, bits] = [offsetOf(b, x), offsetOf(b, y), offsetOf(b, out), f32Bits[0]!];
+  const parts = n < AXPY_PART ? 1 : kernelThreads(b);
+  const calls = splitRange(n, parts, 4).map(([i0, i1]) => [px, py, po, bits, i0!, i1!]);
+  runParts(b, 'axpy', kernel.axpy, calls);
+  return out;
+}
+
+/** `SegAxpy`'s registration (wasm backend). */
+export const wasmAxpyKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_AXPY,
+  backendName: 'wasm',
+  kernelFunc: axpyKernel as unknown as tf.KernelFunc,
+};
 
 /** `SegMatMul`'s registration (wasm backend). */
 export const wasmMatMulKernelConfig: tf.KernelConfig = {

@@ -16,6 +16,7 @@
 ;; last one again (same sums, same values); the last 1–3 columns, and the
 ;; last 1–3 steps of k in the dot form, are read and written lane by lane.
 ;; Every load and store stays inside a, b and c.
+;; `axpy` is an SGD update (c·x + y);
 ;; `colSum` sums the rows of a matrix (a bias gradient); `reluGrad` masks a
 ;; gradient by y > 0 (a ReLU's gradient).
 ;;
@@ -388,6 +389,39 @@
             (select (local.get $s) (f32.const 0) (f32.ne (local.get $s) (local.get $s)))
             (f32.gt (local.get $s) (f32.const 0)))))
       (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $l1))))
+
+  ;; out[i] = c·x[i] + y[i] for i in [i0, i1), c the float32 whose bits are
+  ;; cBits: the product rounded to float32, then the sum (tfjs's
+  ;; add(mul(c, x), y), an SGD update, bit for bit; no fused multiply-add in
+  ;; wasm SIMD). Parts with disjoint ranges write no float in common.
+  (func (export "axpy") (param $x i32) (param $y i32) (param $out i32) (param $cBits i32)
+    (param $i0 i32) (param $i1 i32)
+    (local $c v128) (local $end i32) (local $off i32)
+    (local.set $c (f32x4.splat (f32.reinterpret_i32 (local.get $cBits))))
+    (local.set $off (i32.shl (local.get $i0) (i32.const 2)))
+    (local.set $x (i32.add (local.get $x) (local.get $off)))
+    (local.set $y (i32.add (local.get $y) (local.get $off)))
+    (local.set $out (i32.add (local.get $out) (local.get $off)))
+    (local.set $end (i32.add (local.get $out)
+      (i32.shl (i32.and (i32.sub (local.get $i1) (local.get $i0)) (i32.const -4)) (i32.const 2))))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out)
+        (f32x4.add (f32x4.mul (local.get $c) (v128.load (local.get $x))) (v128.load (local.get $y))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $l4)))
+    (local.set $end (i32.add (local.get $out)
+      (i32.shl (i32.and (i32.sub (local.get $i1) (local.get $i0)) (i32.const 3)) (i32.const 2))))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out)
+        (f32.add (f32.mul (f32x4.extract_lane 0 (local.get $c)) (f32.load (local.get $x))) (f32.load (local.get $y))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $l1))))
