@@ -8,7 +8,7 @@
 //                   optim-adm trains with);
 //   n4DenseMs       the dense forward of Cireşan et al.'s N4 on a 256×256
 //                   image (eConv / ePool, @seg/dense-conv), 256×256 outputs;
-//   mlpSgdStepMs    one SGD step (lr 0.01) of the 784-1000-1000-10 ReLU MLP,
+//   mlpSgdStepMs    one SGD step (lr 0.01, segSgd) of the 784-1000-1000-10 ReLU MLP,
 //                   batch 100.
 // The same shapes as ../shared/bench/anchors/torch_steps.py, which this script
 // runs in the same rounds as @seg's figures (3 rounds, 1 with --quick, the
@@ -55,7 +55,7 @@ import {
 } from '@seg/dense-conv';
 import { partialCrossEntropy } from '@seg/losses';
 import { createPixelNet } from '@seg/optim-adm';
-import { initBackend, Rng, segAdam } from '@seg/tensor';
+import { initBackend, Rng, segAdam, segSgd } from '@seg/tensor';
 import { median, sharedDir } from '@seg/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -185,7 +185,7 @@ function mlpSgdStep(): number {
     ),
     10,
   );
-  const optimizer = tf.train.sgd(0.01);
+  const optimizer = segSgd(0.01);
   const vars = model.variables();
   const step = () => {
     const loss = optimizer.minimize(
