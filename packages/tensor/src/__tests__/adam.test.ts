@@ -5,26 +5,8 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { SegValueError } from '../errors.js';
 import { SegAdam, segAdam } from '../optim/adam.js';
-import { Rng } from '../rng.js';
 import { describeBackends, expectNoLeaks, expectThrow } from '../testing/index.js';
-
-let made = 0;
-
-/** Two variables (names `name-w`, `name-b`, made unique) and a loss with gradients of every sign and size. */
-function problem(seed: number, prefix: string) {
-  const rng = new Rng(seed);
-  const name = `${prefix}${made++}`;
-  const w: tf.Variable = tf.variable(
-    tf.tensor2d(rng.uniformArray(12, -2, 2), [3, 4]),
-    true,
-    `${name}-w`,
-  );
-  const b: tf.Variable = tf.variable(tf.tensor1d(rng.uniformArray(4, -1, 1)), true, `${name}-b`);
-  const x = tf.tensor2d(rng.uniformArray(15, -3, 3), [5, 3]);
-  const loss = () =>
-    tf.tidy(() => tf.sum(tf.square(tf.sin(tf.add(tf.matMul(x, w), b)))) as tf.Scalar);
-  return { vars: [w, b], x, loss };
-}
+import { expectSameSteps, optimizerProblem } from './fixtures/optimizer-problem.js';
 
 describeBackends('SegAdam', () => {
   it('gives the parameters of tf.train.adam, bit for bit, step after step', () => {
@@ -35,20 +17,7 @@ describeBackends('SegAdam', () => {
         fc.constantFrom(0.9, 0.5),
         fc.constantFrom(0.999, 0.9),
         (seed, lr, b1, b2) => {
-          const a = problem(seed, 'a');
-          const b = problem(seed, 'b');
-          const ref = tf.train.adam(lr, b1, b2);
-          const ours = segAdam(lr, b1, b2);
-          for (let s = 0; s < 6; s++) {
-            ref.minimize(a.loss, false, a.vars);
-            ours.minimize(b.loss, false, b.vars);
-            a.vars.forEach((v, i) => {
-              expect(Array.from(b.vars[i]!.dataSync())).toEqual(Array.from(v.dataSync()));
-            });
-          }
-          ref.dispose();
-          ours.dispose();
-          tf.dispose([...a.vars, ...b.vars, a.x, b.x]);
+          expectSameSteps(tf.train.adam(lr, b1, b2), segAdam(lr, b1, b2), seed, 3, 6);
         },
       ),
       { numRuns: 20 },
@@ -56,8 +25,8 @@ describeBackends('SegAdam', () => {
   });
 
   it('trades weights with tf.train.adam: a run resumed across the two ends where it would have', async () => {
-    const a = problem(5, 'ra');
-    const b = problem(5, 'rb');
+    const a = optimizerProblem(5, 3, 'ra');
+    const b = optimizerProblem(5, 3, 'rb');
     const ref = tf.train.adam(0.05);
     const ours = segAdam(0.05);
     for (let s = 0; s < 3; s++) ref.minimize(a.loss, false, a.vars);
@@ -97,7 +66,7 @@ describeBackends('SegAdam', () => {
   });
 
   it('leaves no tensor behind, and refuses bad arguments clearly', async () => {
-    const p = problem(9, 'leak');
+    const p = optimizerProblem(9, 3, 'leak');
     const opt = segAdam(0.01);
     opt.minimize(p.loss, false, p.vars);
     await expectNoLeaks(async () => {
