@@ -18,9 +18,7 @@ export const reluGradConfig: tf.GradConfig = {
     const [x] = saved as [tf.Tensor];
     const g = dy as tf.Tensor;
     return {
-      x: () =>
-        (tf.getBackend() === 'wasm' ? segReluGrad(g, x) : null) ??
-        tf.mul(g, tf.cast(tf.step(x), 'float32')),
+      x: () => segReluGrad(g, x) ?? tf.mul(g, tf.cast(tf.step(x), 'float32')),
     };
   },
 };

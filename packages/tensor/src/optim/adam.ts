@@ -7,12 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, SegValueError } from '../errors.js';
-
-/** A tensor with a name, as tfjs optimizers exchange weights (`getWeights` / `setWeights`). */
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+import { checkGradientSize, type NamedTensor, variableGradients } from './gradients.js';
 
 const NAME = 'SegAdam';
 const f32 = Math.fround;
@@ -77,10 +72,8 @@ export class SegAdam extends tf.Optimizer {
   }
 
   /** One Adam step on each variable that has a gradient (tfjs's `applyGradients`). */
-  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const grads = Array.isArray(variableGradients)
-      ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
-      : Object.entries(variableGradients);
+  applyGradients(gradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const grads = variableGradients(NAME, gradients);
     const b1 = f32(this.beta1);
     const b2 = f32(this.beta2);
     const a1 = f32(1 - this.beta1);
@@ -90,18 +83,10 @@ export class SegAdam extends tf.Optimizer {
     const eps = f32(this.epsilon);
     const step = f32(-this.learningRate);
     this.release();
-    for (const [at, [name, gradient]] of grads.entries()) {
-      const value = tf.engine().registeredVariables[name];
-      if (!value) {
-        throw new SegValueError(`${NAME}.applyGradients: no variable named '${name}'`);
-      }
+    for (const [at, { name, gradient, value }] of grads.entries()) {
       const slots = this.slotsAt(at, name, value.shape);
       if (gradient == null) continue;
-      if (gradient.size !== value.size) {
-        throw new SegValueError(
-          `${NAME}.applyGradients: the gradient of '${name}' has ${gradient.size} values, expected ${value.size}`,
-        );
-      }
+      checkGradientSize(NAME, name, gradient, value);
       const g = gradient.dataSync() as Float32Array;
       const x = value.dataSync() as Float32Array;
       const { m, v } = slots;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber, SegValueError } from '../errors.js';
 import { segAxpy } from '../gradients/wasm/matmul.js';
-import type { NamedTensor } from './adam.js';
+import { checkGradientSize, type NamedTensor, variableGradients } from './gradients.js';
 
 const NAME = 'SegSgd';
 
@@ -33,22 +33,11 @@ export class SegSgd extends tf.Optimizer {
   }
 
   /** One step on each variable that has a gradient (tfjs's `applyGradients`). */
-  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const grads = Array.isArray(variableGradients)
-      ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
-      : Object.entries(variableGradients);
+  applyGradients(gradients: tf.NamedTensorMap | NamedTensor[]): void {
     const c = Math.fround(-this.learningRate);
-    for (const [name, gradient] of grads) {
-      const value = tf.engine().registeredVariables[name];
-      if (!value) {
-        throw new SegValueError(`${NAME}.applyGradients: no variable named '${name}'`);
-      }
+    for (const { name, gradient, value } of variableGradients(NAME, gradients)) {
       if (gradient == null) continue;
-      if (gradient.size !== value.size) {
-        throw new SegValueError(
-          `${NAME}.applyGradients: the gradient of '${name}' has ${gradient.size} values, expected ${value.size}`,
-        );
-      }
+      checkGradientSize(NAME, name, gradient, value);
       const next = tf.tidy(
         () =>
           segAxpy(c, tf.reshape(gradient, value.shape), value) ??

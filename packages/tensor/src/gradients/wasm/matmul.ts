@@ -163,17 +163,20 @@ export function segColSum(x: tf.Tensor2D): tf.Tensor1D | null {
  * float32 of one shape, else null.
  */
 export function segReluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor | null {
-  if (
-    dy.dtype !== 'float32' ||
-    y.dtype !== 'float32' ||
-    dy.rank !== y.rank ||
-    dy.shape.some((d, i) => d !== y.shape[i]) ||
-    !wasmMatMulReady() ||
-    tf.getKernel(SEG_RELU_GRAD, 'wasm') === undefined
-  ) {
-    return null;
-  }
+  if (!elementwiseReady(SEG_RELU_GRAD, dy, y)) return null;
   return tf.engine().runKernel(SEG_RELU_GRAD, { dy, y }) as tf.Tensor;
+}
+
+/** True when `kernel` runs on wasm here and x, y are float32 of one shape (an elementwise kernel's inputs). */
+function elementwiseReady(kernel: string, x: tf.Tensor, y: tf.Tensor): boolean {
+  return (
+    x.dtype === 'float32' &&
+    y.dtype === 'float32' &&
+    x.rank === y.rank &&
+    x.shape.every((d, i) => d === y.shape[i]) &&
+    wasmMatMulReady() &&
+    tf.getKernel(kernel, 'wasm') !== undefined
+  );
 }
 
 /**
@@ -249,16 +252,7 @@ function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
  * ready, else null. An SGD update: x the gradient, y the value, c = −lr.
  */
 export function segAxpy(c: number, x: tf.Tensor, y: tf.Tensor): tf.Tensor | null {
-  if (
-    x.dtype !== 'float32' ||
-    y.dtype !== 'float32' ||
-    x.rank !== y.rank ||
-    x.shape.some((d, i) => d !== y.shape[i]) ||
-    !wasmMatMulReady() ||
-    tf.getKernel(SEG_AXPY, 'wasm') === undefined
-  ) {
-    return null;
-  }
+  if (!elementwiseReady(SEG_AXPY, x, y)) return null;
   return tf.engine().runKernel(SEG_AXPY, { x, y }, { c }) as tf.Tensor;
 }
 
