@@ -36,7 +36,7 @@ import {
   loadDataset,
   SHARED_HORSES,
 } from './dataset/io.js';
-import { type LabelQuality, labelQuality } from './dataset/proposal-quality.js';
+import { type LabelQuality, labelQuality } from './dataset/label-quality.js';
 import type { MethodResult, MethodTask } from './dataset/worker.js';
 import { lossCurveSvg } from './plot.js';
 import { cli } from './settings.js';

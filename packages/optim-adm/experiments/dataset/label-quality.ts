@@ -5,12 +5,13 @@
 // scored by object IoU against the truth there (pixels the truth leaves out
 // not counted).
 import { gridWeights } from '@seg/losses';
-import * as tf from '@tensorflow/tfjs-core';
+import { argmaxLabels, labelMap } from '@seg/tensor';
 import {
   type DatasetExample,
-  datasetInput,
   type EncoderDecoder,
   inlineSolver,
+  objectIoU,
+  predictExample,
   resizeExample,
 } from '../../src/index.js';
 import { buildProposalProblem } from '../../src/proposals/y-step.js';
@@ -19,20 +20,6 @@ import { buildProposalProblem } from '../../src/proposals/y-step.js';
 export interface LabelQuality {
   network: number;
   proposal: number;
-}
-
-/** IoU of label 1 between `pred` and the truth (-1: not counted); 1 when both are empty. */
-function iou(pred: ArrayLike<number>, truth: Int32Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let p = 0; p < truth.length; p++) {
-    if (truth[p]! < 0) continue;
-    const a = pred[p] === 1;
-    const b = truth[p] === 1;
-    if (a && b) inter++;
-    if (a || b) union++;
-  }
-  return union === 0 ? 1 : inter / union;
 }
 
 /** {@link LabelQuality} of `net` on `examples` with Y-steps at Potts weight `lambda / mu`. */
@@ -49,20 +36,21 @@ export async function labelQuality(
   for (const ex of examples) {
     const at = resizeExample(ex, shortSide);
     const { width: w, height: h } = at;
-    const probs = tf.tidy(() => tf.softmax(net.forward(datasetInput(at.rgb, 1, h, w))));
-    const S = probs.dataSync() as Float32Array;
-    probs.dispose();
-    const argmax = Int32Array.from({ length: w * h }, (_, p) =>
-      S[2 * p + 1]! > S[2 * p]! ? 1 : 0,
-    );
+    const { small } = predictExample(net, ex, shortSide);
+    // the truth at this scale (-1 left out) as a 0 / 128 / 255 mask
+    const truth = {
+      width: w,
+      height: h,
+      data: Uint8Array.from(at.truth!, (t) => (t < 0 ? 128 : t * 255)),
+    };
     const weights = gridWeights({ width: w, height: h, data: at.rgb }, { connectivity: 8 }).edges;
     const problem = buildProposalProblem(
-      { probs: S, width: w, height: h, numLabels: 2, weights, seeds: at.seeds },
+      { probs: small.data, width: w, height: h, numLabels: 2, weights, seeds: at.seeds },
       { pottsWeight: lambda / mu, seeds: 'hard' },
     );
     const [y] = await solver.solve([problem]);
-    network += iou(argmax, at.truth!);
-    proposal += iou(y!, at.truth!);
+    network += objectIoU(argmaxLabels(small), truth);
+    proposal += objectIoU(labelMap(w, h, y!), truth);
   }
   await solver.close?.();
   return { network: network / examples.length, proposal: proposal / examples.length };
