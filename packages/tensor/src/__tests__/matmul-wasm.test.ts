@@ -108,9 +108,11 @@ function run(
 const caseArb: fc.Arbitrary<Case> = fc.record({
   batch: fc.integer({ min: 1, max: 3 }),
   rank3: fc.boolean(),
-  // across the kernel's tiles: 4 rows × 8 columns, then 4 columns, then 1–3;
-  // 2 × 4 rows in the dot form (transposeB), its k in vectors of 4, then 1–3
-  m: fc.integer({ min: 1, max: 11 }),
+  // across the kernel's tiles: 5 rows × 8 columns (the last 1–4 rows in a
+  // 4-row tile), then 4 columns, then 1–3; the right operand packed from 16
+  // rows on; 2 × 4 rows in the dot form (transposeB), its k in vectors of 4,
+  // then 1–3
+  m: fc.integer({ min: 1, max: 27 }),
   k: fc.integer({ min: 0, max: 13 }),
   n: fc.integer({ min: 1, max: 21 }),
   ta: fc.boolean(),
@@ -141,10 +143,11 @@ describeBackends('matMul', (backend) => {
     );
   });
 
-  it('equals it past the kernel’s blocks of 256 steps of k and 128 rows (1e-5 relative)', () => {
+  it('equals it past the kernel’s blocks of 256 steps of k and 120 rows (1e-5 relative)', () => {
     for (const [ta, tb] of TRANSPOSES) {
       for (const [m, k, n] of [
         [131, 301, 13],
+        [250, 37, 29],
         [9, 513, 130],
         [1, 257, 3],
       ] as const) {

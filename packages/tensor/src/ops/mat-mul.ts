@@ -8,7 +8,8 @@ import { segMatMul } from '../gradients/wasm/matmul.js';
  *
  * On the wasm backend with SIMD, float32 operands of rank 2, or of rank 3
  * with the same batch size, run `SegMatMul`, a WebAssembly SIMD kernel on
- * the backend's memory that reads all four transpose cases in place. tfjs's
+ * the backend's memory that reads all four transpose cases with no transpose
+ * made explicit. tfjs's
  * own BatchMatMul repacks its right operand whenever it is a new tensor (a
  * weight after an update, any gradient) and runs transposed operands in a
  * scalar loop; measured here at the 100×1000×1000 product of a batch-100

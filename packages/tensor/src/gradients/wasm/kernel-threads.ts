@@ -34,6 +34,7 @@ import {
 const FUNCTIONS = [
   { module: MATMUL_SHARED_WASM_BASE64, name: 'matmul' },
   { module: MATMUL_SHARED_WASM_BASE64, name: 'axpy' },
+  { module: MATMUL_SHARED_WASM_BASE64, name: 'packPanels' },
   { module: CONV_SHARED_WASM_BASE64, name: 'conv' },
   { module: CONV_SHARED_WASM_BASE64, name: 'pad' },
   { module: FILTER_GRAD_SHARED_WASM_BASE64, name: 'filterGrad' },

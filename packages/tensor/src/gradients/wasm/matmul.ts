@@ -10,7 +10,8 @@
  * every product with a new right operand (a weight after an update, any
  * gradient) repacks it first; and with `transposeA` or `transposeB` it falls
  * to a scalar loop (about 1 GFLOP/s). This kernel reads all four transpose
- * cases in place. Where the memory cannot be found, or SIMD is missing,
+ * cases with no transpose made explicit (packing blocks of its operands
+ * into scratch of its own, see matmul.wat). Where the memory cannot be found, or SIMD is missing,
  * {@link wasmMatMulReady} is false and the callers keep tf.matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,7 +46,11 @@ export interface SegMatMulAttrs {
 interface MatMulExports {
   /**
    * c[m×n] = op(a)·op(b) at byte offsets a, b, c (ta, tb: 0 or 1), the part
-   * in rows [r0, r1) of {@link MatMulExports.splitExtent}.
+   * in rows [r0, r1) of {@link MatMulExports.splitExtent}. In the tiled
+   * form, scratch: the byte offset of the part's own room for a block of the
+   * left operand (at most 120 rows × 256 steps of k); panels: where
+   * {@link MatMulExports.packPanels} packed the right operand, or 0 to read
+   * it in place.
    */
   matmul(
     a: number,
@@ -58,7 +63,11 @@ interface MatMulExports {
     tb: number,
     r0: number,
     r1: number,
+    scratch: number,
+    panels: number,
   ): void;
+  /** Panels [p0, p1) of 8 columns of r [k × ≥ 8·p1] (rows ldb bytes apart), panel p at dst + 32·k·p. */
+  packPanels(r: number, ldb: number, k: number, p0: number, p1: number, dst: number): void;
   /** The rows that parts of `matmul` split: m, or n with both transposes. */
   splitExtent(m: number, n: number, ta: number, tb: number): number;
   /** out[j] = Σ_i x[i, j] for x [rows×cols]. */
@@ -180,8 +189,17 @@ function elementwiseReady(kernel: string, x: tf.Tensor, y: tf.Tensor): boolean {
 }
 
 /**
+ * The tiled form's rows below which its right operand is read in place, not
+ * packed: packing costs about a row's worth of work.
+ */
+const PACK_ROWS = 16;
+
+/**
  * op(a)·op(b) for float32 a and b of rank 2, or of rank 3 with the same
- * batch (the caller checks shapes: see `matMul` in ops/mat-mul.ts).
+ * batch (the caller checks shapes: see `matMul` in ops/mat-mul.ts). In the
+ * tiled form (all but a·bᵀ and a matrix times a vector), the right operand
+ * is packed into panels once, by all threads, before the parts run; each
+ * part packs its blocks of the left operand into scratch of its own.
  */
 function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
@@ -199,27 +217,63 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const pa = k ? offsetOf(b, x) : 0;
   const pb = k ? offsetOf(b, y) : 0;
   const extent = kernel.splitExtent(m, n, +ta, +tb);
+  const threads = kernelThreads(b);
   // parts in rows of 4 (the kernel's tiles); a batch's products are parts already
-  const parts = Math.ceil(partsFor(batch * m * n * k, kernelThreads(b)) / batch);
+  const parts = Math.ceil(partsFor(batch * m * n * k, threads) / batch);
   const ranges = splitRange(extent, parts, 4);
-  const calls: number[][] = [];
-  for (let s = 0; s < batch; s++) {
-    for (const [r0, r1] of ranges) {
-      calls.push([
-        pa + 4 * s * m * k,
-        pb + 4 * s * k * n,
-        pc + 4 * s * m * n,
-        m,
-        n,
-        k,
-        +ta,
-        +tb,
-        r0!,
-        r1!,
-      ]);
+  // the tiled form: c = l·r over `extent` rows, r being b (c's columns n),
+  // or a with both transposes (cᵀ = b·a, columns m)
+  const tiled = k > 0 && (ta || (!tb && n > 1));
+  const cols = ta && tb ? m : n;
+  const panels = tiled && extent >= PACK_ROWS ? k * (cols & ~7) : 0;
+  const blockFloats = tiled
+    ? (Math.min(Math.max(...ranges.map(([r0, r1]) => r1! - r0!)), 120) * Math.min(k, 256) + 3) & ~3
+    : 0;
+  const scratch =
+    panels + blockFloats > 0
+      ? b.makeOutput([batch * (panels + ranges.length * blockFloats)], 'float32')
+      : null;
+  try {
+    const ps = scratch ? offsetOf(b, scratch) : 0;
+    const right = (s: number) => (ta && tb ? pa + 4 * s * m * k : pb + 4 * s * k * n);
+    if (panels > 0) {
+      // a copy of `panels` floats a product, cut as a kernel of as many multiply-adds
+      const perProduct = splitRange(
+        cols >> 3,
+        Math.ceil(partsFor(batch * panels, threads) / batch),
+        1,
+      );
+      const packs: number[][] = [];
+      for (let s = 0; s < batch; s++) {
+        for (const [p0, p1] of perProduct)
+          packs.push([right(s), 4 * cols, k, p0!, p1!, ps + 4 * s * panels]);
+      }
+      runParts(b, 'packPanels', kernel.packPanels, packs);
     }
+    const blocks = ps + 4 * batch * panels;
+    const calls: number[][] = [];
+    for (let s = 0; s < batch; s++) {
+      for (const [r0, r1] of ranges) {
+        calls.push([
+          pa + 4 * s * m * k,
+          pb + 4 * s * k * n,
+          pc + 4 * s * m * n,
+          m,
+          n,
+          k,
+          +ta,
+          +tb,
+          r0!,
+          r1!,
+          tiled ? blocks + 4 * blockFloats * calls.length : 0,
+          panels > 0 ? ps + 4 * s * panels : 0,
+        ]);
+      }
+    }
+    runParts(b, 'matmul', kernel.matmul, calls);
+  } finally {
+    if (scratch) b.disposeData(scratch.dataId, true);
   }
-  runParts(b, 'matmul', kernel.matmul, calls);
   return out;
 }
 

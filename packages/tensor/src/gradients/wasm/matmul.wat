@@ -1,21 +1,27 @@
-;; Dense matrix products in WebAssembly SIMD, read in place:
+;; Dense matrix products in WebAssembly SIMD:
 ;;   c[m×n] = op(a)·op(b)   (float32, row-major; op(a) = aᵀ when ta, a then
 ;;   stored [k×m]; op(b) = bᵀ when tb, b then stored [n×k])
-;; with no packing and no transposes made explicit. Two forms:
-;; - b's rows along n contiguous (not tb): a block of 4 rows × 8 columns of c
-;;   in eight v128 accumulators; per step of k one a value per row splat
-;;   (a read at any strides, so ta costs nothing) times two vectors of b's
-;;   row. Tiles of 256 steps of k × 128 rows (a's block stays in the L2 cache,
-;;   b's 256 × 8 panel in L1; c is loaded back between k blocks). Both
-;;   transposed (ta and tb) is the same form on cᵀ = b·a, stored transposed.
+;; with no transposes made explicit. Two forms:
+;; - b's rows along n contiguous (not tb): the tiled form. A block of 5 rows
+;;   × 8 columns of c in ten v128 accumulators; per step of k one a value per
+;;   row splat times two vectors of b's row. Both operands packed first, so
+;;   that a tile's step of k is read from one cache line and one page: b into
+;;   panels of 8 columns, each contiguous along k (packPanels, once for all
+;;   threads, from 16 rows of c on; below, b is read in place), a by blocks of
+;;   256 steps of k × at most 120 rows into the part's scratch, step-major
+;;   (the 5 values of a step one splat apart). c is loaded back between k
+;;   blocks. Both transposed (ta and tb) is the same form on cᵀ = b·a, stored
+;;   transposed. Measured against the 4 × 8 tile reading both in place (one
+;;   thread, alternated, same bits): 100×1000×1000 5.8 → 5.4–5.7 ms, aᵀ·b at
+;;   1000×100×1000 6.2 → 4.7 ms.
 ;; - b transposed only (tb), or a vector (n = 1, not ta): a dot-product form
-;;   along k, where both a's rows and b's rows are contiguous: 2 rows of a ×
-;;   4 rows of b in eight accumulators of four partial sums, reduced by
-;;   shuffles at the end.
-;; Edges: a tile past the last row (or the last row of b) reads and writes the
-;; last one again (same sums, same values); the last 1–3 columns, and the
-;; last 1–3 steps of k in the dot form, are read and written lane by lane.
-;; Every load and store stays inside a, b and c.
+;;   along k, read in place, where both a's rows and b's rows are contiguous:
+;;   2 rows of a × 4 rows of b in eight accumulators of four partial sums,
+;;   reduced by shuffles at the end.
+;; Edges: a 4-row tile past the last row (or the last row of b) reads and
+;; writes the last one again (same sums, same values); the last 1–3 columns,
+;; and the last 1–3 steps of k in the dot form, are read and written lane by
+;; lane. Every load and store stays inside a, b, c and the scratch.
 ;; `axpy` is an SGD update (c·x + y);
 ;; `colSum` sums the rows of a matrix (a bias gradient); `reluGrad` masks a
 ;; gradient by y > 0 (a ReLU's gradient).
@@ -40,7 +46,7 @@
   ;; parts with no row in common write no float in common.
   (func (export "matmul") (param $a i32) (param $b i32) (param $c i32)
     (param $m i32) (param $n i32) (param $k i32) (param $ta i32) (param $tb i32)
-    (param $r0 i32) (param $r1 i32)
+    (param $r0 i32) (param $r1 i32) (param $scratch i32) (param $panels i32)
     (local $rows i32)
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (then (return)))
@@ -67,7 +73,7 @@
           (local.get $b) (i32.shl (local.get $n) (i32.const 2))
           (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
           (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)
-          (local.get $rows) (local.get $n) (local.get $k))
+          (local.get $rows) (local.get $n) (local.get $k) (local.get $scratch) (local.get $panels))
         (return)))
       (if (local.get $ta) (then
         ;; cᵀ[n×m] = b[n×k]·a[k×m], written transposed; rows [r0, r1) of cᵀ
@@ -77,7 +83,7 @@
           (local.get $a) (i32.shl (local.get $m) (i32.const 2))
           (i32.add (local.get $c) (i32.shl (local.get $r0) (i32.const 2)))
           (i32.const 4) (i32.shl (local.get $n) (i32.const 2))
-          (local.get $rows) (local.get $m) (local.get $k))
+          (local.get $rows) (local.get $m) (local.get $k) (local.get $scratch) (local.get $panels))
         (return))))
     ;; the dot form (b transposed only, or a matrix times a vector, b [k×1]
     ;; being stored as bᵀ [1×k]) on rows [r0, r1) of a and c
@@ -87,6 +93,93 @@
       (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
       (local.get $rows) (local.get $n) (local.get $k)))
 
+  ;; One tile of the first form with 5 rows × 8 columns (ten accumulators):
+  ;; as $tile8, with the 5 rows' values of one step of k contiguous, at pa +
+  ;; 4i (a packed block), pa advancing by lsk bytes a step: one pointer for
+  ;; the 5 rows, fewer instructions per multiply-add.
+  (func $tile5 (param $pa i32) (param $lsk i32) (param $pb i32) (param $ldb i32) (param $kc i32)
+    (param $pc i32) (param $csr i32) (param $csc i32) (param $acc i32)
+    (local $c0_0 v128) (local $c0_1 v128) (local $c1_0 v128) (local $c1_1 v128) (local $c2_0 v128) (local $c2_1 v128) (local $c3_0 v128) (local $c3_1 v128) (local $c4_0 v128) (local $c4_1 v128)
+    (local $b0 v128) (local $b1 v128) (local $s v128) (local $q i32)
+    (if (local.get $acc) (then
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 0))))
+      (local.set $c0_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c0_1 (call $ld (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 1))))
+      (local.set $c1_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c1_1 (call $ld (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 2))))
+      (local.set $c2_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c2_1 (call $ld (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 3))))
+      (local.set $c3_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c3_1 (call $ld (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (i32.const 4) (local.get $csc)))
+      (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 4))))
+      (local.set $c4_0 (call $ld (local.get $q) (i32.const 4) (local.get $csc)))
+      (local.set $c4_1 (call $ld (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (i32.const 4) (local.get $csc)))
+    ))
+    (if (local.get $kc) (then (loop $k
+      (local.set $b0 (v128.load offset=0 (local.get $pb)))
+      (local.set $b1 (v128.load offset=16 (local.get $pb)))
+      (local.set $s (v128.load32_splat offset=0 (local.get $pa)))
+      (local.set $c0_0 (f32x4.add (local.get $c0_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
+      (local.set $c1_0 (f32x4.add (local.get $c1_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c1_1 (f32x4.add (local.get $c1_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
+      (local.set $c2_0 (f32x4.add (local.get $c2_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c2_1 (f32x4.add (local.get $c2_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
+      (local.set $c3_0 (f32x4.add (local.get $c3_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c3_1 (f32x4.add (local.get $c3_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $s (v128.load32_splat offset=16 (local.get $pa)))
+      (local.set $c4_0 (f32x4.add (local.get $c4_0) (f32x4.mul (local.get $s) (local.get $b0))))
+      (local.set $c4_1 (f32x4.add (local.get $c4_1) (f32x4.mul (local.get $s) (local.get $b1))))
+      (local.set $pa (i32.add (local.get $pa) (local.get $lsk)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
+      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 0))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c0_0))
+        (v128.store offset=16 (local.get $q) (local.get $c0_1)))
+      (else
+        (call $st (local.get $q) (local.get $c0_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (local.get $c0_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 1))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c1_0))
+        (v128.store offset=16 (local.get $q) (local.get $c1_1)))
+      (else
+        (call $st (local.get $q) (local.get $c1_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (local.get $c1_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 2))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c2_0))
+        (v128.store offset=16 (local.get $q) (local.get $c2_1)))
+      (else
+        (call $st (local.get $q) (local.get $c2_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (local.get $c2_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 3))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c3_0))
+        (v128.store offset=16 (local.get $q) (local.get $c3_1)))
+      (else
+        (call $st (local.get $q) (local.get $c3_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (local.get $c3_1) (i32.const 4) (local.get $csc))))
+    (local.set $q (i32.add (local.get $pc) (i32.mul (local.get $csr) (i32.const 4))))
+    (if (i32.eq (local.get $csc) (i32.const 4))
+      (then
+        (v128.store offset=0 (local.get $q) (local.get $c4_0))
+        (v128.store offset=16 (local.get $q) (local.get $c4_1)))
+      (else
+        (call $st (local.get $q) (local.get $c4_0) (i32.const 4) (local.get $csc))
+        (call $st (i32.add (local.get $q) (i32.shl (local.get $csc) (i32.const 2))) (local.get $c4_1) (i32.const 4) (local.get $csc))))
+  )
   ;; One tile of the first form: c[i, j] (+)= Σ_{q<kc} l[i, q]·r[q, j] for 4
   ;; rows i (fewer when rows < 4: the last one repeated) and 8 columns j, with
   ;; l[i, q] at pa + i·lsr + q·lsk, r[q, j] at pb + q·ldb + 4j (its row
@@ -207,43 +300,61 @@
   )
   ;; The first form over a whole product: c[rows×cols] = l·r, l read at
   ;; strides (lsr, lsk), r's rows contiguous (ldb bytes apart), c at strides
-  ;; (csr, csc). Blocks of 256 steps of k, of 128 rows; tiles of 8 columns,
-  ;; then of 4 and of the last 1–3.
+  ;; (csr, csc); r's panels of 8 columns packed at `panels` (see packPanels)
+  ;; or, when it is 0, read in place. Blocks of 256 steps of k × 120 rows at
+  ;; most (rows split evenly, in 5s); l's block packed into scratch,
+  ;; step-major (its rows at one step of k contiguous). Tiles of 8 columns ×
+  ;; 5 rows (the last 1–4 rows: a 4-row tile), then of 4 columns and of the
+  ;; last 1–3 (r read in place).
   (func $splat (param $l i32) (param $lsr i32) (param $lsk i32) (param $r i32) (param $ldb i32)
     (param $c i32) (param $csr i32) (param $csc i32) (param $rows i32) (param $cols i32) (param $k i32)
+    (param $scratch i32) (param $panels i32)
     (local $k0 i32) (local $kc i32) (local $j i32) (local $i i32) (local $lanes i32) (local $i0 i32) (local $i1 i32)
+    (local $j8 i32) (local $mr i32) (local $plsk i32) (local $pr i32) (local $pstep i32) (local $pnext i32)
+    ;; rows per block: an even split into blocks of at most 120, rounded up to 5s
+    (local.set $mr (i32.div_u (i32.add (local.get $rows) (i32.const 119)) (i32.const 120)))
+    (local.set $mr (i32.div_u (i32.add (local.get $rows) (i32.sub (local.get $mr) (i32.const 1))) (local.get $mr)))
+    (local.set $mr (i32.mul (i32.div_u (i32.add (local.get $mr) (i32.const 4)) (i32.const 5)) (i32.const 5)))
+    (local.set $j8 (i32.and (local.get $cols) (i32.const -8)))
+    ;; r's panel j / 8 at step q: packed, panels + (j / 8)·32k + 32q; in place, r + 4j + q·ldb
+    (local.set $pstep (select (i32.const 32) (local.get $ldb) (local.get $panels)))
+    (local.set $pnext (select (i32.shl (local.get $k) (i32.const 5)) (i32.const 32) (local.get $panels)))
     (loop $kb
       (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
       (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
       (local.set $i0 (i32.const 0))
       (loop $ib
-      (local.set $i1 (i32.add (local.get $i0) (i32.const 128)))
+      (local.set $i1 (i32.add (local.get $i0) (local.get $mr)))
       (if (i32.gt_s (local.get $i1) (local.get $rows)) (then (local.set $i1 (local.get $rows))))
+      ;; l's rows [i0, i1) × steps [k0, k0 + kc) at scratch: row i − i0 at 4(i − i0), steps plsk bytes apart
+      (local.set $plsk (i32.shl (i32.sub (local.get $i1) (local.get $i0)) (i32.const 2)))
+      (call $pack
+        (i32.add (local.get $l) (i32.add (i32.mul (local.get $i0) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
+        (local.get $lsr) (local.get $lsk) (i32.sub (local.get $i1) (local.get $i0)) (local.get $kc) (local.get $scratch))
       (local.set $j (i32.const 0))
+      (local.set $pr (i32.add
+        (select (local.get $panels) (local.get $r) (local.get $panels))
+        (i32.mul (local.get $k0) (local.get $pstep))))
       (block $bj (loop $lj
-        (br_if $bj (i32.gt_s (i32.add (local.get $j) (i32.const 8)) (local.get $cols)))
+        (br_if $bj (i32.ge_s (local.get $j) (local.get $j8)))
         (local.set $i (local.get $i0))
         (block $bi (loop $li
-          (br_if $bi (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $i1)))
-          (call $tile8
-            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
-            (local.get $lsr) (local.get $lsk)
-            (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
-            (local.get $ldb) (local.get $kc)
+          (br_if $bi (i32.gt_s (i32.add (local.get $i) (i32.const 5)) (local.get $i1)))
+          (call $tile5
+            (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $i) (local.get $i0)) (i32.const 2)))
+            (local.get $plsk) (local.get $pr) (local.get $pstep) (local.get $kc)
             (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
-            (local.get $csr) (local.get $csc)
-            (i32.sub (local.get $i1) (local.get $i)) (local.get $k0))
-          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (local.get $csr) (local.get $csc) (local.get $k0))
+          (local.set $i (i32.add (local.get $i) (i32.const 5)))
           (br $li)))
         (if (i32.lt_s (local.get $i) (local.get $i1)) (then (call $tile8
-            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
-            (local.get $lsr) (local.get $lsk)
-            (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
-            (local.get $ldb) (local.get $kc)
+            (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $i) (local.get $i0)) (i32.const 2)))
+            (i32.const 4) (local.get $plsk) (local.get $pr) (local.get $pstep) (local.get $kc)
             (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
             (local.get $csr) (local.get $csc)
             (i32.sub (local.get $i1) (local.get $i)) (local.get $k0))))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (local.set $pr (i32.add (local.get $pr) (local.get $pnext)))
         (br $lj)))
       (block $bj (loop $lj
         (br_if $bj (i32.ge_s (local.get $j) (local.get $cols)))
@@ -253,8 +364,8 @@
         (block $bi (loop $li
           (br_if $bi (i32.ge_s (local.get $i) (local.get $i1)))
           (call $tile4
-            (i32.add (local.get $l) (i32.add (i32.mul (local.get $i) (local.get $lsr)) (i32.mul (local.get $k0) (local.get $lsk))))
-            (local.get $lsr) (local.get $lsk)
+            (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $i) (local.get $i0)) (i32.const 2)))
+            (i32.const 4) (local.get $plsk)
             (i32.add (local.get $r) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2))))
             (local.get $ldb) (local.get $kc)
             (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.mul (local.get $j) (local.get $csc))))
@@ -268,6 +379,55 @@
       (br_if $ib (i32.lt_s (local.get $i0) (local.get $rows))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
       (br_if $kb (i32.lt_s (local.get $k0) (local.get $k)))))
+  ;; Panels [p0, p1) of 8 columns of r [k × ≥ 8·p1] (rows ldb bytes apart),
+  ;; each step-major over all k steps (32 bytes a step): panel p at
+  ;; dst + 32·k·p. The tiled form's right operand, packed once for all parts.
+  (func (export "packPanels") (param $r i32) (param $ldb i32) (param $k i32) (param $p0 i32) (param $p1 i32) (param $dst i32)
+    (local $src i32) (local $end i32)
+    (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $p0) (i32.shl (local.get $k) (i32.const 5)))))
+    (local.set $r (i32.add (local.get $r) (i32.shl (local.get $p0) (i32.const 5))))
+    (block $bp (loop $lp
+      (br_if $bp (i32.ge_s (local.get $p0) (local.get $p1)))
+      (local.set $src (local.get $r))
+      (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 5))))
+      (block $bq (loop $lq
+        (br_if $bq (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store offset=0 (local.get $dst) (v128.load offset=0 (local.get $src)))
+        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $ldb)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $lq)))
+      (local.set $r (i32.add (local.get $r) (i32.const 32)))
+      (local.set $p0 (i32.add (local.get $p0) (i32.const 1)))
+      (br $lp))))
+  ;; dst[q·rows + i] = l[i·lsr + q·lsk] for rows i and kc steps q: a block of
+  ;; l packed step-major (the 5-row tiles' layout), read row by row.
+  (func $pack (param $l i32) (param $lsr i32) (param $lsk i32) (param $rows i32) (param $kc i32) (param $dst i32)
+    (local $i i32) (local $src i32) (local $to i32) (local $end i32) (local $ld i32)
+    (local.set $ld (i32.shl (local.get $rows) (i32.const 2)))
+    (if (i32.eq (local.get $lsr) (i32.const 4)) (then
+      ;; l read transposed: each step's rows are contiguous already
+      (local.set $end (i32.add (local.get $dst) (i32.mul (local.get $kc) (local.get $ld))))
+      (block $bq (loop $lq
+        (br_if $bq (i32.ge_u (local.get $dst) (local.get $end)))
+        (memory.copy (local.get $dst) (local.get $l) (local.get $ld))
+        (local.set $l (i32.add (local.get $l) (local.get $lsk)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $ld)))
+        (br $lq)))
+      (return)))
+    (block $bi (loop $li
+      (br_if $bi (i32.ge_s (local.get $i) (local.get $rows)))
+      (local.set $src (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $lsr))))
+      (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $end (i32.add (local.get $to) (i32.mul (local.get $kc) (local.get $ld))))
+      (block $bq (loop $lq
+        (br_if $bq (i32.ge_u (local.get $to) (local.get $end)))
+        (f32.store (local.get $to) (f32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $lsk)))
+        (local.set $to (i32.add (local.get $to) (local.get $ld)))
+        (br $lq)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $li))))
   ;; One tile of the dot form: c[i, j] = Σ_{q<k} a[i, q]·b[j, q] for 2 rows i
   ;; of a (rows < 2: repeated) and 4 rows j of b (cols < 4: the last one
   ;; repeated, the first `cols` stored), rows lda / ldb bytes apart, c's rows
