@@ -1,7 +1,6 @@
 /// <reference lib="webworker" />
 // Trains in a Web Worker so the page never freezes.
 import { initBackend, kernelHelpers } from '@seg/tensor';
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -11,30 +10,19 @@ import type { PageMessage, SegmentRequest, WorkerMessage } from './protocol.js';
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => self.postMessage(m, transfer);
 
 let started: (threads: number) => void = () => {};
+/** The thread count asked for (?threads=N, else one per logical core), once the page says it. */
 const ready = new Promise<number>((r) => {
   started = r;
-}).then((threads) => {
-  if (self.crossOriginIsolated) {
-    // tfjs-backend-wasm 4.22 runs at most hardwareConcurrency / 2 threads (its guess at the
-    // physical cores: 1 on a 2-core machine, whatever setThreadsCount asks); present it the
-    // count that lets it run the threads wanted, by default one per logical core
-    const wanted = threads >= 1 ? threads : navigator.hardwareConcurrency || 1;
-    Object.defineProperty(self.navigator, 'hardwareConcurrency', {
-      value: 2 * wanted,
-      configurable: true,
-    });
-    setThreadsCount(wanted);
-  }
-  return start();
-});
-
-const start = () =>
+}).then((threads) =>
   initBackend({
     wasmPaths: {
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
     },
+    // more than one runs where the page is cross-origin isolated; elsewhere
+    // the report says why not
+    threads: Math.min(8, threads >= 1 ? threads : navigator.hardwareConcurrency || 1),
   }).then(
     (r) => {
       post({
@@ -53,7 +41,8 @@ const start = () =>
       });
       return false;
     },
-  );
+  ),
+);
 
 const session = new Session();
 const cancelled = new Set<number>();

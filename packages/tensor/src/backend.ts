@@ -42,12 +42,14 @@ export interface InitBackendOptions {
   /**
    * wasm threads per op, 1 to 8. Above 1 runs tfjs's multi-threaded SIMD
    * build: in Node on worker_threads, in a browser where the page is
-   * cross-origin isolated (COOP/COEP). XNNPACK's pool runs its ops on all the
-   * threads, and @seg's SIMD kernels (matMul, fusedConv2d and the Conv2D
-   * gradients) split their work over as many threads (helper Workers on the
-   * same memory), so this speeds up a single job made of large kernels; to
-   * run several jobs at once, a {@link WorkerPool} of one-thread workers is
-   * the other way.
+   * cross-origin isolated (COOP/COEP). @seg's SIMD kernels (matMul,
+   * fusedConv2d, the Conv2D gradients, segSgd) split their work over that
+   * many threads (helper Workers on the same memory), so this speeds up a
+   * single job made of large kernels; tfjs's own kernels (XNNPACK's) run on
+   * the calling thread: two thread pools on the same cores contend (XNNPACK's
+   * workers spin after each op, on the core @seg's helper needs), measured
+   * in the package README. To run several jobs at once, a
+   * {@link WorkerPool} of one-thread workers is the other way.
    *
    * @default Node: the `SEG_WASM_THREADS` environment variable when set
    * (in every thread of the process); else 1 on the main thread and 1 in a
@@ -65,9 +67,10 @@ export interface BackendReport {
   simd: boolean;
   /**
    * Threads that run each wasm op: 1 is the calling thread alone; N > 1 is the
-   * multi-threaded SIMD build with XNNPACK's pool of N threads (the caller
-   * and N − 1 pthread workers) and as many threads for @seg's SIMD kernels.
-   * Always 1 on the cpu backend.
+   * multi-threaded SIMD build with N threads for @seg's SIMD kernels (the
+   * caller and N − 1 helpers; tfjs's own kernels on the caller alone when N
+   * was asked for, XNNPACK's pool of N threads on tfjs's own default in a
+   * browser). Always 1 on the cpu backend.
    */
   threads: number;
   /**
@@ -155,7 +158,7 @@ async function start(options: InitBackendOptions): Promise<BackendReport> {
   }
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const live = tf.engine().registry.wasm !== undefined;
-  const running = live ? runningThreads() : undefined;
+  const running = live ? (wasmStarted?.threads ?? runningThreads()) : undefined;
   if (live && (options.threads === undefined || options.threads === running)) {
     await setWasm();
     return report(simd, running!, wasmStarted?.fallback);
@@ -214,7 +217,9 @@ async function startWasm(
     restartWasm(); // with the factory that keeps its error
     setup = await prepareThreads(wanted);
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-    setThreadsCount(wanted);
+    // XNNPACK's pool: the calling thread alone (its workers would spin on the
+    // cores @seg's helpers work on); the threaded build for the shared memory
+    setThreadsCount(1);
     lastStartError = undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -240,10 +245,9 @@ async function startWasm(
     return { threads: 1, fallback: failure };
   }
   settleWorkers((tf.engine().registry.wasm as unknown as { wasm?: unknown }).wasm);
-  const threads = runningThreads();
-  await startKernelThreads(tf.backend(), threads);
+  const threads = await startKernelThreads(tf.backend(), wanted);
   return threads < wanted
-    ? { threads, fallback: `tfjs-backend-wasm started ${threads} of ${wanted} threads` }
+    ? { threads, fallback: `@seg's kernel helpers started ${threads} of ${wanted} threads` }
     : { threads };
 }
 
