@@ -140,7 +140,7 @@ export async function segment(args: ParsedArgs, progress: Progress): Promise<num
 
   const report = await initBackend({ backend });
   progress.line(
-    `backend: ${report.backend} (SIMD ${report.simd ? 'on' : 'off'}, ${report.threads} thread)`,
+    `backend: ${report.backend} (SIMD ${report.simd ? 'on' : 'off'}, ${report.threads} thread${report.threads === 1 ? '' : 's'})`,
   );
   const t0 = performance.now();
   const result = await segmentImage(image, seeds, {
