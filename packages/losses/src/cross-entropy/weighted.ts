@@ -27,7 +27,7 @@ export function readMask(fn: string, mask: unknown, dims: Dims): Float32Array | 
  * `y_p ≥ 0` (`m_p = 1` without a mask). An example whose total weight is 0
  * gives 0 and is left out of the `'mean'` reduction. Forward and backward
  * (`m_p (softmax − onehot)`) run on typed arrays: only the weighted pixels
- * cost anything.
+ * cost anything, and the backward reuses the forward's exponentials.
  */
 export function weightedCrossEntropy(
   logits: tf.Tensor,
@@ -41,6 +41,9 @@ export function weightedCrossEntropy(
   const hw = h * w;
   // Per pixel its weight m_p / M_n (0 when unlabelled or in an example of total weight 0).
   const weight = new Float32Array(n * hw);
+  // The forward's exp(z_p − max) (float32) and their sum, which the gradient reuses.
+  const exps = new Float32Array(n * hw * k);
+  const sums = new Float64Array(n * hw);
   const values = new Float32Array(n);
   let present = 0;
   for (let b = 0; b < n; b++) {
@@ -61,7 +64,12 @@ export function weightedCrossEntropy(
       let mx = z[o]!;
       for (let c = 1; c < k; c++) mx = Math.max(mx, z[o + c]!);
       let se = 0;
-      for (let c = 0; c < k; c++) se += Math.exp(z[o + c]! - mx);
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp(z[o + c]! - mx);
+        exps[o + c] = e;
+        se += e;
+      }
+      sums[p] = se;
       // (z_y − max) first: mx + log(se) − z_y loses log(se) when |z| ≫ 1 (3e38 + 1.1 − 3e38 = 0)
       loss += m * (Math.log(se) - (z[o + y]! - mx));
     }
@@ -78,15 +86,8 @@ export function weightedCrossEntropy(
         if (m === 0) continue;
         const c0 = dyv[Math.floor(p / hw)]! * m;
         const o = p * k;
-        let mx = z[o]!;
-        for (let c = 1; c < k; c++) mx = Math.max(mx, z[o + c]!);
-        let se = 0;
-        for (let c = 0; c < k; c++) {
-          const e = Math.exp(z[o + c]! - mx);
-          g[o + c] = e;
-          se += e;
-        }
-        for (let c = 0; c < k; c++) g[o + c] = (c0 * g[o + c]!) / se;
+        const se = sums[p]!;
+        for (let c = 0; c < k; c++) g[o + c] = (c0 * exps[o + c]!) / se;
         g[o + labels[p]!] = g[o + labels[p]!]! - c0;
       }
       return tf.tensor4d(g, [n, h, w, k]);
