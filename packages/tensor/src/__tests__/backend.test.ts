@@ -174,15 +174,15 @@ describe('initBackend', () => {
   );
 
   // Threads from the built package in plain node, ESM (the default from
-  // SEG_WASM_THREADS) and CJS: the report, a result, and the process exits
-  // by itself (the pthread workers hold no event-loop reference).
+  // SEG_WASM_THREADS) and CJS: the report, a result, the kernels' helper,
+  // and the process exits by itself (no thread holds an event-loop reference).
   it.skipIf(!existsSync(`${pkgDir}dist/index.js`))(
     'runs 2 wasm threads from plain node, and the process exits (ESM and CJS)',
     () => {
       const body = `
         const a = tf.tensor2d(Array.from({ length: 64 * 48 }, (_, i) => (i % 7) - 3), [64, 48]);
         const s = tf.sum(tf.matMul(a, a, false, true)).dataSync()[0];
-        console.log(JSON.stringify({ ...r, s }));`;
+        console.log(JSON.stringify({ ...r, s, helpers: kernelHelpers() }));`;
       const expected = (() => {
         const a = Array.from({ length: 64 * 48 }, (_, i) => (i % 7) - 3);
         let s = 0;
@@ -192,10 +192,10 @@ describe('initBackend', () => {
         return s;
       })();
       const esm = `import * as tf from '@tensorflow/tfjs-core';
-        import { initBackend } from '@seg/tensor';
+        import { initBackend, kernelHelpers } from '@seg/tensor';
         const r = await initBackend();${body}`;
       const cjs = `const tf = require('@tensorflow/tfjs-core');
-        const { initBackend } = require('@seg/tensor');
+        const { initBackend, kernelHelpers } = require('@seg/tensor');
         initBackend({ threads: 2 }).then((r) => {${body}});`;
       for (const args of [
         ['--input-type=module', '-e', esm],
@@ -207,7 +207,14 @@ describe('initBackend', () => {
           timeout: 60_000,
           env: { ...process.env, SEG_WASM_THREADS: '2' },
         });
-        expect(JSON.parse(out)).toEqual({ backend: 'wasm', simd: true, threads: 2, s: expected });
+        // the kernels' helper thread too (an eval'd worker is ESM under --input-type=module)
+        expect(JSON.parse(out)).toEqual({
+          backend: 'wasm',
+          simd: true,
+          threads: 2,
+          s: expected,
+          helpers: 1,
+        });
       }
     },
   );

@@ -132,9 +132,12 @@ const start = ({ modules, names, memory, control }, post) => {
     }
   }
 };
-if (typeof require === 'function' && typeof self === 'undefined') {
-  const { parentPort } = require('node:worker_threads');
-  parentPort.once('message', (data) => start(data, (m) => parentPort.postMessage(m)));
+if (typeof self === 'undefined') {
+  // Node: an eval'd worker is CommonJS, or ESM under --input-type=module (no
+  // require there); import() works in both, and the port queues the message
+  import('node:worker_threads').then(({ parentPort }) => {
+    parentPort.once('message', (data) => start(data, (m) => parentPort.postMessage(m)));
+  });
 } else {
   self.onmessage = (e) => { self.onmessage = null; start(e.data, (m) => self.postMessage(m)); };
 }
