@@ -35,7 +35,7 @@ export {
 export { conv2dGradConfig } from './gradients/conv2d-grad.js';
 export type { FusedConv2dArgs } from './ops/conv2d.js';
 export { fusedConv2d } from './ops/conv2d.js';
-export { matMul } from './ops/mat-mul.js';
+export { type FusedMatMulArgs, fusedMatMul, matMul } from './ops/mat-mul.js';
 export { SegAdam, segAdam } from './optim/adam.js';
 export type { NamedTensor } from './optim/gradients.js';
 export { SegSgd, segSgd } from './optim/sgd.js';

@@ -3,7 +3,7 @@ import {
   assertShape,
   formatShape,
   fusedConv2d,
-  matMul,
+  fusedMatMul,
   SegShapeError,
   SegValueError,
 } from '@seg/tensor';
@@ -76,11 +76,10 @@ export function runNet(
   maxPoolAs: PoolOp,
 ): tf.Tensor4D {
   const sizes = layerSizes(spec, [x.shape[1]!, x.shape[2]!], fn);
-  // A convolution whose sole reader is the ReLU right after it runs fused
-  // with it and its bias (one backend kernel: @seg/tensor's fusedConv2d, on
-  // wasm its SIMD convolution with bias and ReLU in the kernel), with the
-  // tape on too: @seg/tensor registers its gradient. A linear layer fuses the
-  // same way forward only (no gradient tape). Forward only, every value is
+  // A convolution or linear layer whose sole reader is the ReLU right after
+  // it runs fused with it and its bias (one backend kernel: @seg/tensor's
+  // fusedConv2d or fusedMatMul, on wasm its SIMD kernel with bias and ReLU),
+  // with the tape on too: @seg/tensor registers their gradients. Forward only, every value is
   // also disposed after its last reader, which bounds the peak memory by a
   // few layers' outputs.
   const forwardOnly = !tf.engine().isTapeOn();
@@ -100,7 +99,7 @@ export function runNet(
       const inSize = sizes.get(layer.inputs[0]!)!;
       const next = spec.layers[i + 1];
       const fuseRelu =
-        (layer.kind === 'conv2d' || (forwardOnly && layer.kind === 'linear')) &&
+        (layer.kind === 'conv2d' || layer.kind === 'linear') &&
         next?.kind === 'relu' &&
         next.inputs[0] === layer.name &&
         readers.get(layer.name) === 1;
@@ -149,10 +148,15 @@ export function runNet(
           if (forwardOnly) {
             z = tf.fused.matMul({ a: flat, b: weight, bias, activation });
           } else {
-            // @seg/tensor's matMul: on wasm a kernel that reads the weight in
-            // place (tf.matMul repacks it on every call, as it changes every step)
-            z = matMul(flat, weight);
-            if (bias) z = tf.add(z, bias);
+            // @seg/tensor's fusedMatMul: on wasm its own product (tf.matMul
+            // repacks the weight on every call, as it changes every step),
+            // bias and ReLU in one pass, with its gradient
+            z = fusedMatMul({
+              a: flat,
+              b: weight,
+              bias: bias as tf.Tensor1D | undefined,
+              activation,
+            });
           }
           y = tf.reshape(z, [n, h, w, layer.outChannels]);
           break;

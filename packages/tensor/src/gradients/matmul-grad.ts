@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SEG_MATMUL, type SegMatMulAttrs, segMatMul } from './wasm/matmul.js';
+import {
+  SEG_FUSED_MATMUL,
+  SEG_MATMUL,
+  type SegFusedMatMulAttrs,
+  type SegMatMulAttrs,
+  segColSum,
+  segMatMul,
+  segReluGrad,
+} from './wasm/matmul.js';
 
 /**
  * The BatchMatMul gradient, its products computed by {@link product}: the
@@ -37,6 +45,30 @@ export const batchMatMulGradConfig: tf.GradConfig = {
 export const segMatMulGradConfig: tf.GradConfig = {
   ...batchMatMulGradConfig,
   kernelName: SEG_MATMUL,
+};
+
+/**
+ * The gradient of `SegFusedMatMul`, y = act(a·b + bias): dz = dy ⊙ [y > 0]
+ * for ReLU (tfjs's Relu gradient, 0 at 0; one pass of `SegReluGrad`), dy
+ * otherwise; da = dz·bᵀ, db = aᵀ·dz (both read in place by `SegMatMul`),
+ * dbias = Σ dz over the rows (`SegColSum`).
+ */
+export const segFusedMatMulGradConfig: tf.GradConfig = {
+  kernelName: SEG_FUSED_MATMUL,
+  inputsToSave: ['a', 'b'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const { activation } = attrs as unknown as SegFusedMatMulAttrs;
+    const g = dy as tf.Tensor2D;
+    const dz =
+      activation === 'relu' ? (segReluGrad(g, y) ?? tf.mul(g, tf.step(y))) : (g as tf.Tensor);
+    return {
+      a: () => product(dz, b, false, true),
+      b: () => product(a, dz, true, false),
+      bias: () => segColSum(dz as tf.Tensor2D) ?? tf.sum(dz, 0),
+    };
+  },
 };
 
 /**

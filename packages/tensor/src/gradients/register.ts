@@ -2,7 +2,8 @@
 // Conv2D, FusedConv2D and BatchMatMul gradients, Relu's and Add's (fewer
 // kernels on wasm), the wasm kernel of the
 // Conv2D filter gradient (SegConv2DBackpropFilter) and the wasm matrix
-// product (SegMatMul, with its gradient), column sum (SegColSum), ReLU
+// product (SegMatMul, with its gradient) and dense layer (SegFusedMatMul,
+// with its gradient), column sum (SegColSum), ReLU
 // gradient (SegReluGrad) and SGD update (SegAxpy), and the
 // wasm direct convolution (SegConv2D, with FusedConv2D's gradient), and puts
 // an Identity that shares its input's buffer in place of tfjs-backend-wasm's
@@ -18,12 +19,17 @@ import { segConv2dGradConfig } from '../ops/conv2d.js';
 import { conv2dGradConfig } from './conv2d-grad.js';
 import { addGradConfig, reluGradConfig } from './elementwise-grad.js';
 import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
-import { batchMatMulGradConfig, segMatMulGradConfig } from './matmul-grad.js';
+import {
+  batchMatMulGradConfig,
+  segFusedMatMulGradConfig,
+  segMatMulGradConfig,
+} from './matmul-grad.js';
 import { wasmConvKernelConfig } from './wasm/conv.js';
 import { wasmFilterGradKernelConfig } from './wasm/filter-grad.js';
 import {
   wasmAxpyKernelConfig,
   wasmColSumKernelConfig,
+  wasmFusedMatMulKernelConfig,
   wasmMatMulKernelConfig,
   wasmReluGradKernelConfig,
 } from './wasm/matmul.js';
@@ -37,6 +43,8 @@ registerGradient(batchMatMulGradConfig);
 registerKernel(wasmFilterGradKernelConfig);
 registerGradient(segMatMulGradConfig);
 registerKernel(wasmMatMulKernelConfig);
+registerGradient(segFusedMatMulGradConfig);
+registerKernel(wasmFusedMatMulKernelConfig);
 registerKernel(wasmColSumKernelConfig);
 registerKernel(wasmReluGradKernelConfig);
 registerKernel(wasmAxpyKernelConfig);

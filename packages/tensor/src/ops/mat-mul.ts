@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLiveTensor, formatShape, SegShapeError } from '../errors.js';
-import { segMatMul } from '../gradients/wasm/matmul.js';
+import {
+  assertLiveTensor,
+  assertShape,
+  formatShape,
+  SegShapeError,
+  SegValueError,
+} from '../errors.js';
+import { SEG_FUSED_MATMUL, segMatMul, wasmMatMulReady } from '../gradients/wasm/matmul.js';
 
 /**
  * The matrix product op(a)·op(b), op a transpose of the last two axes where
@@ -48,4 +54,68 @@ export function matMul(
     }
   }
   return segMatMul(a, b, transposeA, transposeB) ?? tf.matMul(a, b, transposeA, transposeB);
+}
+
+/** The arguments of {@link fusedMatMul}. */
+export interface FusedMatMulArgs {
+  /** `[m, k]`, float32. */
+  a: tf.Tensor2D;
+  /** `[k, n]`, float32 (a dense layer's weight). */
+  b: tf.Tensor2D;
+  /** `[n]`, added before the activation; none when absent. */
+  bias?: tf.Tensor1D;
+  /** Applied after the bias. @default 'linear' */
+  activation?: 'linear' | 'relu';
+}
+
+/**
+ * A dense layer, `act(a·b + bias)`, as one kernel call, differentiable with
+ * respect to a, b and bias (also with the gradient tape on, where
+ * `tf.fused.matMul` falls back to separate ops).
+ *
+ * On the wasm backend with SIMD, `SegFusedMatMul`: the product of
+ * {@link matMul}, then bias and ReLU in one WebAssembly SIMD pass over it;
+ * its gradient is one `SegReluGrad` pass, two `SegMatMul` products and a
+ * `SegColSum`. Elsewhere, tf.matMul, tf.add and tf.relu (tfjs's gradients).
+ *
+ * @returns `[m, n]`, owned by the caller.
+ * @throws SegShapeError unless a and b have rank 2 with a's columns b's rows
+ * and bias is `[n]`.
+ * @throws SegValueError for an activation other than `'linear'` or `'relu'`.
+ *
+ * @example
+ * const h = fusedMatMul({ a: x, b: w1, bias: b1, activation: 'relu' }); // x [100, 784], w1 [784, 1000]
+ */
+export function fusedMatMul(args: FusedMatMulArgs): tf.Tensor2D {
+  const fn = 'fusedMatMul';
+  const { a, b, bias } = args;
+  const activation = args.activation ?? 'linear';
+  assertLiveTensor(fn, 'a', a);
+  assertLiveTensor(fn, 'b', b);
+  if (bias) assertLiveTensor(fn, 'bias', bias);
+  assertShape(fn, 'a', a.shape, [null, null]);
+  assertShape(fn, 'b', b.shape, [a.shape[1]!, null]);
+  if (bias) assertShape(fn, 'bias', bias.shape, [b.shape[1]!]);
+  if (activation !== 'linear' && activation !== 'relu') {
+    throw new SegValueError(
+      `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
+    );
+  }
+  if (
+    wasmMatMulReady() &&
+    tf.getKernel(SEG_FUSED_MATMUL, 'wasm') !== undefined &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    (!bias || bias.dtype === 'float32')
+  ) {
+    const inputs = (bias ? { a, b, bias } : { a, b }) as tf.NamedTensorMap;
+    return tf.engine().runKernel(SEG_FUSED_MATMUL, inputs, {
+      activation,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    let z: tf.Tensor2D = matMul(a, b) as tf.Tensor2D;
+    if (bias) z = tf.add(z, bias);
+    return activation === 'relu' ? tf.relu(z) : z;
+  });
 }

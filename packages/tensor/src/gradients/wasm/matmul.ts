@@ -37,6 +37,14 @@ export const SEG_RELU_GRAD = 'SegReluGrad';
 /** The SGD-update kernel's name in tfjs's registry (wasm backend only). */
 export const SEG_AXPY = 'SegAxpy';
 
+/** The dense-layer kernel's name in tfjs's registry (wasm backend only): a·b + bias, then ReLU or not. */
+export const SEG_FUSED_MATMUL = 'SegFusedMatMul';
+
+/** `SegFusedMatMul`'s attributes. */
+export interface SegFusedMatMulAttrs {
+  activation: 'linear' | 'relu';
+}
+
 /** `SegMatMul`'s attributes (those of tfjs's BatchMatMul). */
 export interface SegMatMulAttrs {
   transposeA: boolean;
@@ -74,6 +82,8 @@ interface MatMulExports {
   colSum(x: number, out: number, rows: number, cols: number): void;
   /** out[i] = dy[i] · (y[i] > 0 ? 1 : 0) for n floats. */
   reluGrad(dy: number, y: number, out: number, n: number): void;
+  /** c[i, j] = act(c[i, j] + bias[j]) in place (bias 0: none; act ReLU when relu is 1). */
+  biasAct(c: number, bias: number, rows: number, cols: number, relu: number): void;
   /** out[i] = c·x[i] + y[i] (rounded as tfjs's mul, then add) for i in [i0, i1), c given by its float32 bits. */
   axpy(x: number, y: number, out: number, cBits: number, i0: number, i1: number): void;
 }
@@ -276,6 +286,40 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   }
   return out;
 }
+
+/**
+ * act(a·b + bias) for float32 a [m×k], b [k×n] and bias [n] (optional): the
+ * product by {@link matMulKernel}, then one pass of `biasAct` over it.
+ */
+function fusedMatMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const kernel = moduleOn(SEG_FUSED_MATMUL, kernelOf, b);
+  const { a, b: w, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+  const { activation } = attrs as unknown as SegFusedMatMulAttrs;
+  const out = matMulKernel({
+    inputs: { a, b: w },
+    backend,
+    attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
+  });
+  const [m, n] = out.shape as [number, number];
+  if (m * n > 0 && (bias || activation === 'relu')) {
+    kernel.biasAct(
+      offsetOf(b, out),
+      bias ? offsetOf(b, bias) : 0,
+      m,
+      n,
+      activation === 'relu' ? 1 : 0,
+    );
+  }
+  return out;
+}
+
+/** `SegFusedMatMul`'s registration (wasm backend). */
+export const wasmFusedMatMulKernelConfig: tf.KernelConfig = {
+  kernelName: SEG_FUSED_MATMUL,
+  backendName: 'wasm',
+  kernelFunc: fusedMatMulKernel as unknown as tf.KernelFunc,
+};
 
 /** Σ over the rows of a float32 `[rows, cols]` x: `[cols]`. */
 function colSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {

@@ -22,7 +22,7 @@
 ;; writes the last one again (same sums, same values); the last 1–3 columns,
 ;; and the last 1–3 steps of k in the dot form, are read and written lane by
 ;; lane. Every load and store stays inside a, b, c and the scratch.
-;; `axpy` is an SGD update (c·x + y);
+;; `axpy` is an SGD update (c·x + y); `biasAct` a dense layer's bias and ReLU;
 ;; `colSum` sums the rows of a matrix (a bias gradient); `reluGrad` masks a
 ;; gradient by y > 0 (a ReLU's gradient).
 ;;
@@ -520,7 +520,42 @@
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $lj))))
 
-;; out[i] = dy[i] · step(y[i]) for n floats, step(y) = 1 for y > 0, NaN for
+;; c[i, j] = act(c[i, j] + bias[j]) in place for c [rows×cols] (row-major
+  ;; float32), bias a byte offset (0: none), act = max(·, 0) when relu ≠ 0 (a
+  ;; NaN stays NaN), else the identity: a dense layer's epilogue, run by
+  ;; SegFusedMatMul on the product it has just written.
+  (func (export "biasAct") (param $c i32) (param $bias i32) (param $rows i32) (param $cols i32) (param $relu i32)
+    (local $end i32) (local $row i32) (local $p i32) (local $q i32) (local $v v128) (local $s f32) (local $ld i32) (local $c4 i32)
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $c4 (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.add (local.get $c) (i32.mul (local.get $rows) (local.get $ld))))
+    (local.set $row (local.get $c))
+    (block $br (loop $lr
+      (br_if $br (i32.ge_u (local.get $row) (local.get $end)))
+      (local.set $p (local.get $row))
+      (local.set $q (local.get $bias))
+      (block $b4 (loop $l4
+        (br_if $b4 (i32.ge_u (local.get $p) (i32.add (local.get $row) (local.get $c4))))
+        (local.set $v (v128.load (local.get $p)))
+        (if (local.get $bias) (then (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $q))))))
+        (if (local.get $relu) (then (local.set $v (f32x4.max (local.get $v) (v128.const i32x4 0 0 0 0)))))
+        (v128.store (local.get $p) (local.get $v))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l4)))
+      (block $b1 (loop $l1
+        (br_if $b1 (i32.ge_u (local.get $p) (i32.add (local.get $row) (local.get $ld))))
+        (local.set $s (f32.load (local.get $p)))
+        (if (local.get $bias) (then (local.set $s (f32.add (local.get $s) (f32.load (local.get $q))))))
+        (if (local.get $relu) (then (local.set $s (f32.max (local.get $s) (f32.const 0)))))
+        (f32.store (local.get $p) (local.get $s))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $l1)))
+      (local.set $row (i32.add (local.get $row) (local.get $ld)))
+      (br $lr))))
+
+  ;; out[i] = dy[i] · step(y[i]) for n floats, step(y) = 1 for y > 0, NaN for
   ;; NaN, else 0: a ReLU's gradient in one pass, the product tfjs-wasm's
   ;; mul(dy, step(y)) computes (−0 and NaN included); the last 1–3 one by one.
   (func (export "reluGrad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
