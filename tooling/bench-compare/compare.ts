@@ -243,7 +243,8 @@ let skipped = '';
 if (!script || !existsSync(script))
   skipped = 'no ../shared/bench/anchors/torch_steps.py on this machine';
 else if (!py)
-  skipped = 'python3 cannot `import torch` here (Debian: apt-get install python3-torch)';
+  skipped =
+    'python3 cannot `import torch` here (Debian: apt-get install python3-torch libopenblas0-pthread)';
 
 type Key = 'pixelNetStepMs' | 'n4DenseMs' | 'mlpSgdStepMs';
 const KEYS: Key[] = ['pixelNetStepMs', 'n4DenseMs', 'mlpSgdStepMs'];
@@ -447,6 +448,13 @@ console.log(
 if (torchMatmul)
   console.log(
     `| torch.mm ${N}³, 1 thread / 2 threads (OpenBLAS threads ${torchMatmulInfo?.openblasThreads ?? 'n/a'} at the last call) | ${g(torchMatmul[1])} / ${g(torchMatmul[2])} |`,
+  );
+// Debian's python3-torch takes whichever libblas.so.3 is installed; with the
+// reference BLAS alone (netlib, ~6 GFLOP/s here) its GEMMs are slower than
+// tfjs-wasm's and every ratio against it is meaningless
+if (torchMatmul && torchMatmul[1] < tfjsMatmul)
+  console.log(
+    `WARNING: torch.mm (${g(torchMatmul[1])} GFLOP/s on 1 thread) is slower than tfjs-wasm's tf.matMul (${g(tfjsMatmul)}): PyTorch runs on an unoptimised BLAS, and the ratios above against it mean little (Debian: apt-get install libopenblas0-pthread)`,
   );
 
 const flops: Record<Key, CaseFlops> = {
