@@ -102,6 +102,35 @@ describe('kernels on the 2-thread build', () => {
     );
   });
 
+  it('jobs of different sizes back to back never run a call of the next job half-published', () => {
+    // a helper that read NEXT of a finished job, then CALLS of the next one (more calls)
+    // used to claim a call of the next job before its arguments were all written
+    const rng = new Rng(11);
+    const shapes: [number, number, number][] = [
+      [40, 30, 24], // the tiled form, right operand packed (two jobs: packPanels, matmul)
+      [3, 50, 9], // few rows: one or two parts
+      [64, 20, 40],
+    ];
+    const ops = shapes.map(([m, k, n]) => ({
+      a: tf.tensor2d(rng.normalArray(m * k), [m, k]),
+      b: tf.tensor2d(rng.normalArray(k * n), [k, n]),
+    }));
+    const saved = partTuning.minMacs;
+    try {
+      partTuning.minMacs = Number.POSITIVE_INFINITY;
+      const want = ops.map(({ a, b }) => tf.tidy(() => Array.from(matMul(a, b).dataSync())));
+      partTuning.minMacs = 1;
+      for (let r = 0; r < 2000; r++) {
+        const i = r % ops.length;
+        const got = tf.tidy(() => Array.from(matMul(ops[i]!.a, ops[i]!.b).dataSync()));
+        if (got.some((v, q) => v !== want[i]![q])) expect.fail(`round ${r}: product ${i} differs`);
+      }
+    } finally {
+      partTuning.minMacs = saved;
+      for (const { a, b } of ops) tf.dispose([a, b]);
+    }
+  });
+
   it('matMul of more products than one job holds (a batch of 300) gives the bits of each product', () => {
     const rng = new Rng(4);
     const a = tf.tensor3d(rng.normalArray(300 * 5 * 7), [300, 5, 7]);

@@ -61,6 +61,8 @@ const STALL = 7; // tests: 1 makes a helper stop after claiming a call, until it
 const MARKS = 8; // per call: the generation of the job it was last finished in
 /** The most calls in one job (more are run as several jobs). */
 const MAX_CALLS = 256;
+/** NEXT's call index once a job is closed: above any call index, so nothing is claimed. */
+const CLOSED = 0xffff;
 const HEADER = MARKS + MAX_CALLS;
 /** Loads of the control block before a thread sleeps (tens of microseconds). */
 const SPIN = 20000;
@@ -247,6 +249,14 @@ export function runParts(
   const nargs = calls[0]!.length;
   if (nargs > MAX_ARGS) throw new Error(`runParts: ${nargs} arguments, at most ${MAX_ARGS}`);
   const { ctrl } = t;
+  // Close the last job before anything of this one is written: a helper that
+  // read NEXT while that job was still open, and then this job's CALLS, would
+  // otherwise claim a call of this job (its CAS on NEXT still succeeding)
+  // before its arguments, FN and NARGS were all written, and run it with
+  // half of them (wild pointers: out-of-bounds traps on both threads, seen
+  // every few thousand back-to-back jobs of an MLP step). With NEXT closed,
+  // such a CAS fails: it expected the open value.
+  Atomics.store(ctrl, NEXT, (t.gen << 16) | CLOSED);
   for (let i = 0; i < calls.length; i++) ctrl.set(calls[i]!, HEADER + i * nargs);
   const n = calls.length;
   t.gen = (t.gen % 0x7fff) + 1;
@@ -356,7 +366,10 @@ async function makeHelper(
 ): Promise<Helper> {
   const onMessage = (m: { ready?: boolean; failure?: string }, ready: () => void): void => {
     if (m.ready) ready();
-    if (m.failure !== undefined) state.failure = m.failure;
+    if (m.failure !== undefined) {
+      state.failure = m.failure;
+      console.error('HELPER FAILURE', m.failure);
+    }
   };
   if (isNode()) {
     const wt = await importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
