@@ -138,44 +138,45 @@ describe('GridGraph', () => {
     // small integers: every sum is exact, so the reused search must find the
     // very cut a fresh one finds (the largest source side), not only its cost
     const small = fc.integer({ min: 0, max: 6 });
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 9 }),
-        fc.integer({ min: 2, max: 9 }),
-        fc.constantFrom(4 as const, 8 as const),
-        fc.array(small, { minLength: 81 * 4, maxLength: 81 * 4 }),
-        fc.array(fc.array(fc.tuple(small, small), { minLength: 81, maxLength: 81 }), {
-          minLength: 4,
-          maxLength: 4,
-        }),
-        (w, h, conn, edgeCaps, rounds) => {
-          const n = w * h;
-          const fwd = Array.from({ length: conn / 2 }, (_, k) =>
-            Float64Array.from({ length: n }, (_, p) => edgeCaps[k * 81 + p]!),
-          );
-          const g = new GridGraph({ width: w, height: h, connectivity: conn });
+    const resolves = fc.property(
+      fc.integer({ min: 2, max: 9 }),
+      fc.integer({ min: 2, max: 9 }),
+      fc.constantFrom(4 as const, 8 as const),
+      fc.array(small, { minLength: 81 * 4, maxLength: 81 * 4 }),
+      fc.array(fc.array(fc.tuple(small, small), { minLength: 81, maxLength: 81 }), {
+        minLength: 4,
+        maxLength: 4,
+      }),
+      (w, h, conn, edgeCaps, rounds) => {
+        const n = w * h;
+        const fwd = Array.from({ length: conn / 2 }, (_, k) =>
+          Float64Array.from({ length: n }, (_, p) => edgeCaps[k * 81 + p]!),
+        );
+        const g = new GridGraph({ width: w, height: h, connectivity: conn });
+        fwd.forEach((f, k) => {
+          g.setEdges(GRID_DIRECTION_NAMES[k]!, f);
+        });
+        for (const round of rounds) {
+          const src = Float64Array.from({ length: n }, (_, p) => round[p]![0]);
+          const snk = Float64Array.from({ length: n }, (_, p) => round[p]![1]);
+          g.setTerminals(src, snk);
+          const reused = g.maxflow({ reuseTrees: true, cutCost: false });
+          expect(reused.cutCost).toBeNaN();
+          const fresh = new GridGraph({ width: w, height: h, connectivity: conn });
+          fresh.setTerminals(src, snk);
           fwd.forEach((f, k) => {
-            g.setEdges(GRID_DIRECTION_NAMES[k]!, f);
+            fresh.setEdges(GRID_DIRECTION_NAMES[k]!, f);
           });
-          for (const round of rounds) {
-            const src = Float64Array.from({ length: n }, (_, p) => round[p]![0]);
-            const snk = Float64Array.from({ length: n }, (_, p) => round[p]![1]);
-            g.setTerminals(src, snk);
-            const reused = g.maxflow({ reuseTrees: true, cutCost: false });
-            expect(reused.cutCost).toBeNaN();
-            const fresh = new GridGraph({ width: w, height: h, connectivity: conn });
-            fresh.setTerminals(src, snk);
-            fwd.forEach((f, k) => {
-              fresh.setEdges(GRID_DIRECTION_NAMES[k]!, f);
-            });
-            const once = fresh.maxflow();
-            expect(reused.flow).toBe(once.flow);
-            expect(Array.from(reused.labels)).toEqual(Array.from(once.labels));
-          }
-        },
-      ),
-      { numRuns: 300 },
+          const once = fresh.maxflow();
+          expect(reused.flow).toBe(once.flow);
+          expect(Array.from(reused.labels)).toEqual(Array.from(once.labels));
+        }
+      },
     );
+    fc.assert(resolves, { numRuns: 300 });
+    // the run that hung before solve() took a new time for the re-solve's orphans
+    // (an orphan adopted one of its own descendants: a cycle augment walked forever)
+    fc.assert(resolves, { seed: -1452757762, path: '199', endOnFailure: true });
   });
 
   it('solves a 4-megapixel grid', () => {

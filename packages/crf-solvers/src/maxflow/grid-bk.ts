@@ -186,6 +186,13 @@ export class GridBK {
         }
       }
     } else {
+      // A new time for the orphans markChanged left: adopt trusts a node
+      // stamped with the current time to have a checked distance to its
+      // root, and the last solve may have stamped nodes with this very time
+      // before markChanged orphaned part of their path. Reusing it let an
+      // orphan take one of its own descendants as its parent: a cycle, and
+      // augment walking it forever (a fast-check seed of the re-solve test).
+      this.time++;
       this.adopt();
     }
     let current = -1;
@@ -318,11 +325,15 @@ export class GridBK {
     const h = D >> 1;
     const q = p + offset[dirPQ]!;
     let b = rc[p * D + dirPQ]!;
+    // a path longer than the grid has nodes means a cycle in the trees: an
+    // error, not a walk that never ends
+    let steps = this.numNodes;
     // bottleneck on the source side
     let i = p;
     for (;;) {
       const a = parent[i]!;
       if (a === P_TERMINAL) break;
+      if (--steps < 0) throw new Error('GridBK: a search tree has a cycle (an internal error)');
       const j = i + offset[a]!;
       const c = rc[j * D + (a ^ h)]!;
       if (c < b) b = c;
@@ -334,6 +345,7 @@ export class GridBK {
     for (;;) {
       const a = parent[i]!;
       if (a === P_TERMINAL) break;
+      if (--steps < 0) throw new Error('GridBK: a search tree has a cycle (an internal error)');
       const c = rc[i * D + a]!;
       if (c < b) b = c;
       i += offset[a]!;
