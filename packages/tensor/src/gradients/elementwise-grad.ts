@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { segColSum, segReluGrad } from './wasm/matmul.js';
+import { reluGrad } from './activation.js';
+import { segColSum } from './wasm/matmul.js';
 
 /**
  * The gradients of `Relu` and `Add` as tfjs-core's, computed in fewer
@@ -18,7 +19,7 @@ export const reluGradConfig: tf.GradConfig = {
     const [x] = saved as [tf.Tensor];
     const g = dy as tf.Tensor;
     return {
-      x: () => segReluGrad(g, x) ?? tf.mul(g, tf.cast(tf.step(x), 'float32')),
+      x: () => reluGrad(g, x),
     };
   },
 };

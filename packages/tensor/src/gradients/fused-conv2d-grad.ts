@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SegValueError } from '../errors.js';
+import { activationGrad, assertActivation } from './activation.js';
 import { conv2dFilterGrad, conv2dInputGrad, nhwcConv2DInfo } from './conv2d-grad.js';
-import { segColSum, segReluGrad } from './wasm/matmul.js';
+import { segColSum } from './wasm/matmul.js';
 
 /**
  * A gradient for the `FusedConv2D` kernel (convolution + bias + activation
@@ -28,16 +28,8 @@ export const fusedConv2dGradConfig: tf.GradConfig = {
     const fused = attrs as unknown as tf.FusedConv2DAttrs;
     const { activation } = fused;
     const info = nhwcConv2DInfo('FusedConv2D gradient', x4, filter, fused);
-    if (activation !== 'linear' && activation !== 'relu') {
-      throw new SegValueError(
-        `FusedConv2D gradient: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
-      );
-    }
-    const dz = (
-      activation === 'relu'
-        ? (segReluGrad(dy as tf.Tensor, y) ?? tf.mul(dy as tf.Tensor, tf.step(y)))
-        : dy
-    ) as tf.Tensor4D;
+    assertActivation('FusedConv2D gradient', activation);
+    const dz = activationGrad(activation, dy as tf.Tensor, y) as tf.Tensor4D;
     return {
       x: () => conv2dInputGrad(dz, filter, x4.shape, info),
       filter: () => conv2dFilterGrad(x4, dz, info),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { activationGrad } from './activation.js';
 import {
   SEG_FUSED_MATMUL,
   SEG_MATMUL,
@@ -6,7 +7,6 @@ import {
   type SegMatMulAttrs,
   segColSum,
   segMatMul,
-  segReluGrad,
 } from './wasm/matmul.js';
 
 /**
@@ -60,9 +60,7 @@ export const segFusedMatMulGradConfig: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [a, b, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const { activation } = attrs as unknown as SegFusedMatMulAttrs;
-    const g = dy as tf.Tensor2D;
-    const dz =
-      activation === 'relu' ? (segReluGrad(g, y) ?? tf.mul(g, tf.step(y))) : (g as tf.Tensor);
+    const dz = activationGrad(activation, dy as tf.Tensor, y);
     return {
       a: () => product(dz, b, false, true),
       b: () => product(a, dz, true, false),

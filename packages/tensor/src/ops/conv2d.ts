@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertLiveTensor, assertShape, SegShapeError, SegValueError } from '../errors.js';
+import { assertActivation } from '../gradients/activation.js';
 import { fusedConv2dGradConfig } from '../gradients/fused-conv2d-grad.js';
 import { SEG_CONV2D, wasmConvReady } from '../gradients/wasm/conv.js';
 
@@ -56,11 +57,7 @@ export function fusedConv2d(args: FusedConv2dArgs): tf.Tensor4D {
   assertShape(fn, 'x', x.shape, [null, null, null, null]);
   assertShape(fn, 'filter', filter.shape, [null, null, x.shape[3]!, null]);
   if (bias) assertShape(fn, 'bias', bias.shape, [filter.shape[3]!]);
-  if (activation !== 'linear' && activation !== 'relu') {
-    throw new SegValueError(
-      `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
-    );
-  }
+  assertActivation(fn, activation);
   const info = tf.backend_util.computeConv2DInfo(
     x.shape,
     filter.shape,

@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  assertLiveTensor,
-  assertShape,
-  formatShape,
-  SegShapeError,
-  SegValueError,
-} from '../errors.js';
+import { assertLiveTensor, assertShape, formatShape, SegShapeError } from '../errors.js';
+import { assertActivation } from '../gradients/activation.js';
 import { SEG_FUSED_MATMUL, segMatMul, wasmMatMulReady } from '../gradients/wasm/matmul.js';
 
 /**
@@ -96,11 +91,7 @@ export function fusedMatMul(args: FusedMatMulArgs): tf.Tensor2D {
   assertShape(fn, 'a', a.shape, [null, null]);
   assertShape(fn, 'b', b.shape, [a.shape[1]!, null]);
   if (bias) assertShape(fn, 'bias', bias.shape, [b.shape[1]!]);
-  if (activation !== 'linear' && activation !== 'relu') {
-    throw new SegValueError(
-      `${fn}: activation is ${JSON.stringify(activation)}, expected 'linear' or 'relu'`,
-    );
-  }
+  assertActivation(fn, activation);
   if (
     wasmMatMulReady() &&
     tf.getKernel(SEG_FUSED_MATMUL, 'wasm') !== undefined &&
