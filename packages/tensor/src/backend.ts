@@ -215,7 +215,7 @@ async function startWasm(
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     restartWasm(); // with the factory that keeps its error
-    setup = await prepareThreads(wanted);
+    setup = await prepareThreads();
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     // XNNPACK's pool: the calling thread alone (its workers would spin on the
     // cores @seg's helpers work on); the threaded build for the shared memory

@@ -1,29 +1,27 @@
 // How the multi-threaded SIMD build of tfjs-backend-wasm 4.22 is started
 // (private to initBackend).
 //
-// The threaded build runs XNNPACK's thread pool on Emscripten pthreads: one
-// Worker per pthread, each importing the build's JavaScript glue and sharing
-// the module's memory. Two things stop it outside a cross-origin-isolated page:
-//
-// - Node: tfjs turns `WASM_HAS_MULTITHREAD_SUPPORT` off (tfjs issue 3830). Its
-//   pthread worker script is a `blob:` URL, which `worker_threads` refuses
-//   (ERR_WORKER_PATH), and the glue it hands the workers is a Blob of the
-//   bundle's transpiled factory, which refers to the bundle's own variables.
-//   The package also ships both untranspiled (`wasm-out/…-threaded-simd.js`,
-//   `wasm-out/…-threaded-simd.worker.js`, the latter exporting the worker
-//   script as a string). So while the backend starts, the `Worker` that the
-//   glue makes its pthreads with is a worker_threads Worker that evaluates
-//   that script (`eval: true`), and its `load` message names the glue file.
-// - Everywhere: the build caps its pool at min(threads, logical cores / 2),
-//   its guess at the physical cores (1 on a 2-core machine, whatever
-//   `setThreadsCount` asks). While it starts it is shown 2 × threads cores
-//   (`os.cpus()` in Node, `navigator.hardwareConcurrency` in a browser).
+// initBackend runs the threaded build for its shared memory (@seg's kernels
+// and their helper threads work on it) with XNNPACK's pool at one thread.
+// The build still makes Emscripten pthread workers as it starts, each
+// importing the build's JavaScript glue, and in Node that stops it: tfjs
+// turns `WASM_HAS_MULTITHREAD_SUPPORT` off (tfjs issue 3830). Its pthread
+// worker script is a `blob:` URL, which `worker_threads` refuses
+// (ERR_WORKER_PATH), and the glue it hands the workers is a Blob of the
+// bundle's transpiled factory, which refers to the bundle's own variables.
+// The package also ships both untranspiled (`wasm-out/…-threaded-simd.js`,
+// `wasm-out/…-threaded-simd.worker.js`, the latter exporting the worker
+// script as a string). So while the backend starts, the `Worker` that the
+// glue makes its pthreads with is a worker_threads Worker that evaluates
+// that script (`eval: true`), and its `load` message names the glue file.
+// (The build caps its pool at half the logical cores; at one thread the cap
+// never applies.)
 //
 // Nothing in node_modules is modified; all of it is undone once the backend
 // has started (its pthreads are made then, and never later).
 import { importNodeBuiltin, isNode } from './pool/protocol.js';
 
-/** The most threads the build's pool takes (tfjs-backend-wasm 4.22 pre-creates 8 pthread workers). */
+/** The most threads `initBackend` runs (tfjs-backend-wasm 4.22 pre-creates 8 pthread workers). */
 export const MAX_WASM_THREADS = 8;
 
 const WORKER_FILE =
@@ -73,36 +71,20 @@ export function threadsUnavailable(simd: boolean): string | undefined {
 }
 
 /**
- * Readies the runtime for the threaded build with `threads` threads; the
- * caller then sets `WASM_HAS_MULTITHREAD_SUPPORT`, calls `setThreadsCount`,
- * starts the backend (racing {@link ThreadsSetup.failure}) and calls
- * {@link ThreadsSetup.restore}. Rejects where the Node set-up lacks a piece.
+ * Readies the runtime for the threaded build; the caller then sets
+ * `WASM_HAS_MULTITHREAD_SUPPORT`, calls `setThreadsCount`, starts the
+ * backend (racing {@link ThreadsSetup.failure}) and calls
+ * {@link ThreadsSetup.restore}. Nothing to do in a browser. Rejects where the
+ * Node set-up lacks a piece.
  */
-export async function prepareThreads(threads: number): Promise<ThreadsSetup> {
-  return isNode() ? prepareNode(threads) : prepareBrowser(threads);
+export async function prepareThreads(): Promise<ThreadsSetup> {
+  if (isNode()) return prepareNode();
+  return { restore: () => {}, failure: new Promise<never>(() => {}), terminate: () => {} };
 }
 
-function prepareBrowser(threads: number): ThreadsSetup {
-  const setup: ThreadsSetup = {
-    restore: () => {},
-    failure: new Promise<never>(() => {}),
-    terminate: () => {},
-  };
-  const nav = (globalThis as { navigator?: object }).navigator;
-  if (nav === undefined) return setup;
-  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
-  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
-  setup.restore = () => {
-    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
-    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
-  };
-  return setup;
-}
-
-async function prepareNode(threads: number): Promise<ThreadsSetup> {
-  const [wt, os, mod] = await Promise.all([
+async function prepareNode(): Promise<ThreadsSetup> {
+  const [wt, mod] = await Promise.all([
     importNodeBuiltin<typeof import('node:worker_threads')>('worker_threads'),
-    importNodeBuiltin<{ default: typeof import('node:os') }>('os'),
     importNodeBuiltin<typeof import('node:module')>('module'),
   ]);
   const require = mod.createRequire(import.meta.url);
@@ -172,17 +154,9 @@ async function prepareNode(threads: number): Promise<ThreadsSetup> {
     get: () => PthreadWorker,
     set: () => {},
   });
-  // `os.cpus()` is what the glue counts the logical cores with.
-  const osObj = os.default;
-  const cpus = osObj.cpus;
-  osObj.cpus = () => {
-    const real = cpus.call(osObj);
-    return Array.from({ length: 2 * threads }, (_, i) => real[i % Math.max(1, real.length)]!);
-  };
   return {
     restore: () => {
       starting = false;
-      osObj.cpus = cpus;
       if (workerBefore) Object.defineProperty(g, 'Worker', workerBefore);
       else delete g.Worker;
     },
