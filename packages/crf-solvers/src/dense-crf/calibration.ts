@@ -127,6 +127,34 @@ export function fitScale(
   return den > 0 && num > 0 ? num / den : 1;
 }
 
+/** Pairs with ‖f_i − f_j‖² ≥ this are left out of the exact sums (exp(−15) ≈ 3e-7). */
+const CUTOFF = 30;
+
+/** `exp(−i/64)` for i = 0 … 960: {@link expHalf}'s table (built on first use). */
+let expTable: Float64Array | undefined;
+
+function makeExpTable(): Float64Array {
+  const t = new Float64Array(32 * CUTOFF + 1);
+  for (let i = 0; i < t.length; i++) t[i] = Math.exp(-i / 64);
+  return t;
+}
+
+/**
+ * `exp(−r/2)` for 0 ≤ r < 30, within 2 ulp of `Math.exp` and about four
+ * times faster: with a = r/2 = i/64 + f (f < 1/64, exact), the table's
+ * `exp(−i/64)` times `exp(−f)` to degree 6 (the next term, f⁷/7!, is below
+ * 5e-17).
+ */
+function expHalf(table: Float64Array, r: number): number {
+  const a = 0.5 * r;
+  const i = (a * 64) | 0;
+  const f = a - i * 0.015625;
+  return (
+    table[i]! *
+    (1 + f * (-1 + f * (0.5 + f * (-1 / 6 + f * (1 / 24 + f * (-1 / 120 + f * (1 / 720)))))))
+  );
+}
+
 /**
  * The exact `Σ_{j≠i} exp(−½‖f_i − f_j‖²)` at the points `at` (float64, the
  * terms added in the order of j; pairs with ‖f_i − f_j‖² ≥ 30, whose
@@ -142,6 +170,7 @@ function exactOthers(features: Float32Array, d: number, at: Int32Array): Float64
     for (let k = 0; k < d; k++) fs[s * d + k] = features[at[s]! * d + k]!;
   }
   const exact = new Float64Array(samples);
+  const table = (expTable ??= makeExpTable());
   if (d === 2) {
     for (let j = 0, jo = 0; j < n; j++, jo += 2) {
       const f0 = features[jo]!;
@@ -150,7 +179,7 @@ function exactOthers(features: Float32Array, d: number, at: Int32Array): Float64
         const t0 = fs[so]! - f0;
         const t1 = fs[so + 1]! - f1;
         const r = t0 * t0 + t1 * t1;
-        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+        if (r < CUTOFF && j !== at[s]) exact[s]! += expHalf(table, r);
       }
     }
   } else if (d === 5) {
@@ -167,7 +196,7 @@ function exactOthers(features: Float32Array, d: number, at: Int32Array): Float64
         const t3 = fs[so + 3]! - f3;
         const t4 = fs[so + 4]! - f4;
         const r = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3 + t4 * t4;
-        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+        if (r < CUTOFF && j !== at[s]) exact[s]! += expHalf(table, r);
       }
     }
   } else {
@@ -178,7 +207,7 @@ function exactOthers(features: Float32Array, d: number, at: Int32Array): Float64
           const t = fs[so + k]! - features[jo + k]!;
           r += t * t;
         }
-        if (r < 30 && j !== at[s]) exact[s]! += Math.exp(-0.5 * r);
+        if (r < CUTOFF && j !== at[s]) exact[s]! += expHalf(table, r);
       }
     }
   }

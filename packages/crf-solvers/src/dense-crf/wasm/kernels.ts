@@ -478,6 +478,8 @@ interface MeanFieldExports extends KernelExports {
     bary: number,
     prem: number,
     prank: number,
+    diff: number,
+    byRank: number,
     outBary: number,
     outSame: number,
     key: number,
@@ -611,6 +613,8 @@ export function embedAndHash(
     const bary = ws.alloc(2 * (d + 2));
     const prem = ws.alloc(2 * d1);
     const prank = ws.alloc(d1);
+    const diff = ws.alloc(2 * d1);
+    const byRank = ws.alloc(d1);
     const key = ws.alloc(d);
     const multAt = ws.alloc(d);
     const outBary = ws.alloc(n * d1);
@@ -636,6 +640,8 @@ export function embedAndHash(
       bary,
       prem,
       prank,
+      diff,
+      byRank,
       outBary,
       outSame,
       key,

@@ -950,7 +950,8 @@
   ;; and write the barycentric weights (f32 N×d1), same[p] = 1 when p's simplex
   ;; equals p−1's, and vtx[p·d1 + k] = the index of p's vertex k in order of
   ;; first appearance. Scratch: el, rem (f64 × d1), rank (i32 × d1), bary
-  ;; (f64 × d+2), prem (f64 × d1), prank (i32 × d1). Open addressing in slots (i32 ×
+  ;; (f64 × d+2), prem (f64 × d1), prank (i32 × d1), diff (f64 × d1: el − rem), byRank (i32 × d1:
+  ;; the coordinate of each rank). Open addressing in slots (i32 ×
   ;; mask+1, zeroed by the host; 0 empty, else index + 1), hashed by MurmurHash3's finaliser of
   ;; Σ_i mult[i]·key[i]; the distinct keys go to uniq (i32 m×d) in that order; key is a d-int
   ;; scratch. Returns m, or −1 as soon as more than cap keys would be needed (the host then
@@ -958,7 +959,7 @@
   (func (export "embedHash")
     (param $feat i32) (param $n i32) (param $d i32) (param $sf i32)
     (param $el i32) (param $rem i32) (param $rank i32) (param $bary i32)
-    (param $prem i32) (param $prank i32)
+    (param $prem i32) (param $prank i32) (param $diff i32) (param $byRank i32)
     (param $outBary i32) (param $outSame i32)
     (param $key i32) (param $mult i32) (param $slots i32) (param $mask i32) (param $uniq i32)
     (param $cap i32) (param $vtx i32)
@@ -967,9 +968,20 @@
     (local $sm f64) (local $cf f64) (local $e f64) (local $v f64) (local $up f64) (local $down f64)
     (local $r f64) (local $sum i32) (local $di f64) (local $t f64) (local $ri i32) (local $same i32)
     (local $a i32) (local $m i32) (local $h i32) (local $s i32) (local $o i32) (local $eq i32)
-    (local $vo i32) (local $kv i32)
+    (local $vo i32) (local $kv i32) (local $inv f64) (local $near i32) (local $c i32)
+    (local $h0 i32) (local $msum i32)
     (local.set $d1 (i32.add (local.get $d) (i32.const 1)))
     (local.set $d1f (f64.convert_i32_s (local.get $d1)))
+    ;; 1/(d+1), as the js backend (embed.ts) multiplies by it
+    (local.set $inv (f64.div (f64.const 1) (local.get $d1f)))
+    ;; Σ_i mult[i]: the hash's step from one vertex key to the next (every coordinate + 1)
+    (local.set $i (i32.const 0))
+    (block $bm (loop $lm
+      (br_if $bm (i32.ge_u (local.get $i) (local.get $d)))
+      (local.set $msum (i32.add (local.get $msum)
+        (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $lm)))
     (block $bp (loop $lp
       (br_if $bp (i32.ge_u (local.get $p) (local.get $n)))
       ;; elevate
@@ -992,36 +1004,40 @@
       (block $br (loop $lr
         (br_if $br (i32.ge_u (local.get $i) (local.get $d1)))
         (local.set $e (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $v (f64.div (local.get $e) (local.get $d1f)))
+        (local.set $v (f64.mul (local.get $e) (local.get $inv)))
         (local.set $up (f64.mul (f64.ceil (local.get $v)) (local.get $d1f)))
         (local.set $down (f64.mul (f64.floor (local.get $v)) (local.get $d1f)))
-        (local.set $r (select (local.get $up) (local.get $down)
-          (f64.lt (f64.sub (local.get $up) (local.get $e)) (f64.sub (local.get $e) (local.get $down)))))
+        (local.set $near (f64.lt (f64.sub (local.get $up) (local.get $e)) (f64.sub (local.get $e) (local.get $down))))
+        (local.set $r (select (local.get $up) (local.get $down) (local.get $near)))
         (f64.store (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))) (local.get $r))
-        (local.set $sum (i32.add (local.get $sum) (i32.trunc_f64_s (f64.div (local.get $r) (local.get $d1f)))))
+        (f64.store (i32.add (local.get $diff) (i32.shl (local.get $i) (i32.const 3)))
+          (f64.sub (local.get $e) (local.get $r)))
+        ;; r / (d+1), exactly: the integer ceil(v) or floor(v) that gave r
+        (local.set $sum (i32.add (local.get $sum) (i32.trunc_f64_s
+          (select (f64.ceil (local.get $v)) (f64.floor (local.get $v)) (local.get $near)))))
         (i32.store (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))) (i32.const 0))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $lr)))
       ;; rank of the differential
       (local.set $i (i32.const 0))
+      ;; (the larger of el_i − rem_i and el_j − rem_j gets the point; no branch on the comparison)
       (block $bi (loop $li
         (br_if $bi (i32.ge_u (local.get $i) (local.get $d)))
-        (local.set $di (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3))))
-                                (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $di (f64.load (i32.add (local.get $diff) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $ri (i32.load (local.get $a)))
         (local.set $j (i32.add (local.get $i) (i32.const 1)))
         (block $bj (loop $lj
           (br_if $bj (i32.ge_u (local.get $j) (local.get $d1)))
-          (if (f64.lt (local.get $di)
-                (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $j) (i32.const 3))))
-                         (f64.load (i32.add (local.get $rem) (i32.shl (local.get $j) (i32.const 3))))))
-            (then
-              (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
-              (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1))))
-            (else
-              (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $j) (i32.const 2))))
-              (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))))
+          (local.set $c (f64.lt (local.get $di)
+            (f64.load (i32.add (local.get $diff) (i32.shl (local.get $j) (i32.const 3))))))
+          (local.set $ri (i32.add (local.get $ri) (local.get $c)))
+          (local.set $o (i32.add (local.get $rank) (i32.shl (local.get $j) (i32.const 2))))
+          (i32.store (local.get $o)
+            (i32.sub (i32.add (i32.load (local.get $o)) (i32.const 1)) (local.get $c)))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br $lj)))
+        (i32.store (local.get $a) (local.get $ri))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $li)))
       ;; wrap the ranks when the remainder-0 point is off the plane
@@ -1059,11 +1075,12 @@
       (local.set $i (i32.const 0))
       (block $bb (loop $lb
         (br_if $bb (i32.ge_u (local.get $i) (local.get $d1)))
-        (local.set $t (f64.div
+        (local.set $t (f64.mul
           (f64.sub (f64.load (i32.add (local.get $el) (i32.shl (local.get $i) (i32.const 3))))
                    (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
-          (local.get $d1f)))
+          (local.get $inv)))
         (local.set $ri (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2)))))
+        (i32.store (i32.add (local.get $byRank) (i32.shl (local.get $ri) (i32.const 2))) (local.get $i))
         (local.set $a (i32.add (local.get $bary) (i32.shl (i32.sub (local.get $d) (local.get $ri)) (i32.const 3))))
         (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $t)))
         (local.set $a (i32.add (local.get $bary) (i32.shl (i32.sub (local.get $d1) (local.get $ri)) (i32.const 3))))
@@ -1111,23 +1128,42 @@
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $lc))))
         (else
+          ;; vertex 0: the remainder-0 point, its key and Σ_i mult[i]·key[i]
+          (local.set $h0 (i32.const 0))
+          (local.set $i (i32.const 0))
+          (block $bq (loop $lq
+            (br_if $bq (i32.ge_u (local.get $i) (local.get $d)))
+            (local.set $kv (i32.trunc_f64_s
+              (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3))))))
+            (i32.store (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2))) (local.get $kv))
+            (local.set $h0 (i32.add (local.get $h0)
+              (i32.mul (local.get $kv) (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $lq)))
           (local.set $k (i32.const 0))
           (block $bk (loop $lk
             (br_if $bk (i32.ge_u (local.get $k) (local.get $d1)))
-            (local.set $h (i32.const 0))
-            (local.set $i (i32.const 0))
-            (block $bq (loop $lq
-              (br_if $bq (i32.ge_u (local.get $i) (local.get $d)))
-              (local.set $kv
-                (i32.add (i32.trunc_f64_s (f64.load (i32.add (local.get $rem) (i32.shl (local.get $i) (i32.const 3)))))
-                  (select (local.get $k) (i32.sub (local.get $k) (local.get $d1))
-                    (i32.le_s (i32.load (i32.add (local.get $rank) (i32.shl (local.get $i) (i32.const 2))))
-                              (i32.sub (local.get $d) (local.get $k))))))
-              (i32.store (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2))) (local.get $kv))
-              (local.set $h (i32.add (local.get $h)
-                (i32.mul (local.get $kv) (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $lq)))
+            ;; vertex k > 0: vertex k−1's key + 1 in every coordinate, less d+1 in the one of
+            ;; rank d+1−k (the key of rem + k, less d+1 where the rank exceeds d − k), and its sum
+            (if (local.get $k)
+              (then
+                (local.set $i (i32.const 0))
+                (block $bu (loop $lu
+                  (br_if $bu (i32.ge_u (local.get $i) (local.get $d)))
+                  (local.set $a (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2))))
+                  (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $lu)))
+                (local.set $h0 (i32.add (local.get $h0) (local.get $msum)))
+                (local.set $i (i32.load (i32.add (local.get $byRank)
+                  (i32.shl (i32.sub (local.get $d1) (local.get $k)) (i32.const 2)))))
+                (if (i32.lt_u (local.get $i) (local.get $d))
+                  (then
+                    (local.set $a (i32.add (local.get $key) (i32.shl (local.get $i) (i32.const 2))))
+                    (i32.store (local.get $a) (i32.sub (i32.load (local.get $a)) (local.get $d1)))
+                    (local.set $h0 (i32.sub (local.get $h0) (i32.mul (local.get $d1)
+                      (i32.load (i32.add (local.get $mult) (i32.shl (local.get $i) (i32.const 2)))))))))))
+            (local.set $h (local.get $h0))
             (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
             (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
             (local.set $h (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 13))))
