@@ -19,6 +19,7 @@ import {
   objectIoU,
   proposalProblem,
   reducedSize,
+  SEGMENT_DEFAULTS,
   type SegNet,
   solvePotts,
   trainAdm,
@@ -35,7 +36,7 @@ export type Method = 'adm' | 'gd-grid' | 'gd-dense' | 'pce' | 'graphcut';
 export interface MethodParams {
   /** Regularizer weight λ (adm 5, gd-grid 0.5, gd-dense 0.02, graphcut 50; pce: none). */
   lambda?: number;
-  /** Outer iterations of a fresh run. @default 10 */
+  /** Outer iterations of a fresh run. @default segmentImage's per method (ADM 3, the others 10) */
   iterations?: number;
   /** Outer iterations of a refinement. @default 2 */
   refineIterations?: number;
@@ -178,7 +179,9 @@ export class Session {
     const smallSeeds = downscaleSeeds(seeds, w, h, K);
     const inputOpts = inputOptions(method);
     const input = networkInput(small, { ...inputOpts, seeds: smallSeeds, numClasses: K });
-    const iterations = refined ? (params.refineIterations ?? 2) : (params.iterations ?? 10);
+    const iterations = refined
+      ? (params.refineIterations ?? 2)
+      : (params.iterations ?? SEGMENT_DEFAULTS[method].iterations);
     const connected = Array.from({ length: K - 1 }, (_, k) => k + 1);
     let stopped = false;
     const report = async (iteration: number, terms: Record<string, number>): Promise<boolean> => {

@@ -44,6 +44,14 @@ const DEFAULT_LAMBDA: Record<Method, string> = {
   pce: '—',
   graphcut: '50',
 };
+/** Outer iterations of a run when the field is empty (segmentImage's defaults). */
+const DEFAULT_ITERATIONS: Record<Method, string> = {
+  adm: '3',
+  'gd-grid': '10',
+  'gd-dense': '10',
+  pce: '10',
+  graphcut: '—',
+};
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const viewport = $('viewport');
@@ -690,6 +698,7 @@ function updateButtons(): void {
 function updateMethod(): void {
   const m = methodSelect.value as Method;
   lambdaInput.placeholder = DEFAULT_LAMBDA[m];
+  iterationsInput.placeholder = DEFAULT_ITERATIONS[m];
   lambdaInput.disabled = m === 'pce';
   for (const el of document.querySelectorAll<HTMLElement>('.net')) el.hidden = m === 'graphcut';
 }

@@ -32,14 +32,15 @@ describe('SEGMENT_DEFAULTS', () => {
     for (const m of methods) {
       if (m === 'graphcut') continue;
       const d: NetworkMethodDefaults = SEGMENT_DEFAULTS[m];
-      const [lambda, train, report, output, colour] = rows.get(m)!;
-      expect({ m, lambda, train, report, output, colour }).toEqual({
+      const [lambda, train, report, output, colour, iterations] = rows.get(m)!;
+      expect({ m, lambda, train, report, output, colour, iterations }).toEqual({
         m,
         lambda: String(d.lambda),
         train: cell(d.trainLambda),
         report: cell(d.reportLambda),
         output: m === 'adm' ? `${cell(d.outputLambda)} (/ μ)` : cell(d.outputLambda),
         colour: String(d.colorModel),
+        iterations: String(d.iterations),
       });
     }
   });
