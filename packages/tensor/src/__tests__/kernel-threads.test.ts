@@ -73,7 +73,7 @@ describe('kernels on the 2-thread build', () => {
     expect(kernelHelpers()).toBe(1);
   });
 
-  it('matMul in parts gives the bits of one call (every transpose, batches, k = 0)', () => {
+  it('matMul in parts gives the bits of one call (every transpose, batches, k = 0; split by rows, or by columns where m < n)', () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -110,6 +110,7 @@ describe('kernels on the 2-thread build', () => {
       [40, 30, 24], // the tiled form, right operand packed (two jobs: packPanels, matmul)
       [3, 50, 9], // few rows: one or two parts
       [64, 20, 40],
+      [24, 30, 100], // m < n: split by columns, each part packing its own panels (one job)
     ];
     const ops = shapes.map(([m, k, n]) => ({
       a: tf.tensor2d(rng.normalArray(m * k), [m, k]),

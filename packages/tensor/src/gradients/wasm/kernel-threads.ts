@@ -35,6 +35,8 @@ const FUNCTIONS = [
   { module: MATMUL_SHARED_WASM_BASE64, name: 'matmul' },
   { module: MATMUL_SHARED_WASM_BASE64, name: 'axpy' },
   { module: MATMUL_SHARED_WASM_BASE64, name: 'packPanels' },
+  { module: MATMUL_SHARED_WASM_BASE64, name: 'matmulCols' },
+  { module: MATMUL_SHARED_WASM_BASE64, name: 'dotCols' },
   { module: CONV_SHARED_WASM_BASE64, name: 'conv' },
   { module: CONV_SHARED_WASM_BASE64, name: 'pad' },
   { module: FILTER_GRAD_SHARED_WASM_BASE64, name: 'filterGrad' },

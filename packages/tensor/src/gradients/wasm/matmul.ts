@@ -74,6 +74,35 @@ interface MatMulExports {
     scratch: number,
     panels: number,
   ): void;
+  /**
+   * The tiled form of a·b or aᵀ·b (tb 0) in columns [c0, c1) of c (c0 a
+   * multiple of 8), every row; with panels ≠ 0 it packs those columns'
+   * panels there first (packPanels' layout). Same sums as `matmul`.
+   */
+  matmulCols(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    ta: number,
+    c0: number,
+    c1: number,
+    scratch: number,
+    panels: number,
+  ): void;
+  /** The dot form a·bᵀ (a [m×k], b [n×k]) in columns [c0, c1) of c, every row. Same sums as `matmul`. */
+  dotCols(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    c0: number,
+    c1: number,
+  ): void;
   /** Panels [p0, p1) of 8 columns of r [k × ≥ 8·p1] (rows ldb bytes apart), panel p at dst + 32·k·p. */
   packPanels(r: number, ldb: number, k: number, p0: number, p1: number, dst: number): void;
   /** The rows that parts of `matmul` split: m, or n with both transposes. */
@@ -234,6 +263,17 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   // the tiled form: c = l·r over `extent` rows, r being b (c's columns n),
   // or a with both transposes (cᵀ = b·a, columns m)
   const tiled = k > 0 && (ta || (!tb && n > 1));
+  // one product on several threads, b the larger operand: split by columns (see matMulByColumns)
+  const byColumns = batch === 1 && parts > 1 && k > 0 && m < n && n >= 16;
+  if (byColumns && tiled && !tb) {
+    matMulByColumns(b, kernel, pa, pb, pc, m, n, k, +ta, parts);
+    return out;
+  }
+  if (byColumns && tb && !ta) {
+    const calls = splitRange(n, parts, 4).map(([c0, c1]) => [pa, pb, pc, m, n, k, c0!, c1!]);
+    runParts(b, 'dotCols', kernel.dotCols, calls);
+    return out;
+  }
   const cols = ta && tb ? m : n;
   const panels = tiled && extent >= PACK_ROWS ? k * (cols & ~7) : 0;
   const blockFloats = tiled
@@ -285,6 +325,51 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     if (scratch) b.disposeData(scratch.dataId, true);
   }
   return out;
+}
+
+/**
+ * The tiled form split by columns: c = op(a)·b (b not transposed, one
+ * product) in `parts` slices of whole panels of 8 columns, each packing its
+ * own panels (from 16 rows on, as {@link PACK_ROWS}) and its blocks of the
+ * left operand. A row split has every part read all of b; this one, all of a:
+ * for m < n (an MLP's [100, 784]·[784, 1000], 4 parts on 2 threads) it moves
+ * a quarter of the bytes. The same sums, so the same bits, as one thread.
+ */
+function matMulByColumns(
+  b: WasmBackendLike,
+  kernel: MatMulExports,
+  pa: number,
+  pb: number,
+  pc: number,
+  m: number,
+  n: number,
+  k: number,
+  ta: number,
+  parts: number,
+): void {
+  const ranges = splitRange(n >> 3, parts, 1);
+  const panels = m >= PACK_ROWS ? k * (n & ~7) : 0;
+  const blockFloats = (Math.min(m, 120) * Math.min(k, 256) + 3) & ~3;
+  const scratch = b.makeOutput([panels + ranges.length * blockFloats], 'float32');
+  try {
+    const ps = offsetOf(b, scratch);
+    const calls = ranges.map(([p0, p1], i) => [
+      pa,
+      pb,
+      pc,
+      m,
+      n,
+      k,
+      ta,
+      8 * p0!,
+      i === ranges.length - 1 ? n : 8 * p1!,
+      ps + 4 * (panels + i * blockFloats),
+      panels > 0 ? ps : 0,
+    ]);
+    runParts(b, 'matmulCols', kernel.matmulCols, calls);
+  } finally {
+    b.disposeData(scratch.dataId, true);
+  }
 }
 
 /**

@@ -18,6 +18,10 @@
 ;;   along k, read in place, where both a's rows and b's rows are contiguous:
 ;;   2 rows of a × 4 rows of b in eight accumulators of four partial sums,
 ;;   reduced by shuffles at the end.
+;; On several threads a product is cut into parts by rows of c (`matmul`),
+;; or, when b is the larger operand (m < n), by columns (`matmulCols`, which
+;; packs its own panels, and `dotCols`): then each part reads a slice of b
+;; and all of a instead of all of b.
 ;; Edges: a 4-row tile past the last row (or the last row of b) reads and
 ;; writes the last one again (same sums, same values); the last 1–3 columns,
 ;; and the last 1–3 steps of k in the dot form, are read and written lane by
@@ -91,7 +95,48 @@
       (i32.add (local.get $a) (i32.mul (local.get $r0) (i32.shl (local.get $k) (i32.const 2))))
       (local.get $b)
       (i32.add (local.get $c) (i32.shl (i32.mul (local.get $r0) (local.get $n)) (i32.const 2)))
-      (local.get $rows) (local.get $n) (local.get $k)))
+      (local.get $rows) (local.get $n) (local.get $k) (i32.shl (local.get $n) (i32.const 2))))
+
+  ;; The dot form (a·bᵀ: a [m×k], b [n×k], c [m×n]) in columns [c0, c1) of c,
+  ;; every row: the part reads rows [c0, c1) of b and all of a, where a split
+  ;; by a's rows reads all of b in every part. Same sums as `matmul`.
+  (func (export "dotCols") (param $a i32) (param $b i32) (param $c i32)
+    (param $m i32) (param $n i32) (param $k i32) (param $c0 i32) (param $c1 i32)
+    (if (i32.or (i32.le_s (local.get $c1) (local.get $c0)) (i32.eqz (local.get $m))) (then (return)))
+    (call $dot
+      (local.get $a)
+      (i32.add (local.get $b) (i32.mul (local.get $c0) (i32.shl (local.get $k) (i32.const 2))))
+      (i32.add (local.get $c) (i32.shl (local.get $c0) (i32.const 2)))
+      (local.get $m) (i32.sub (local.get $c1) (local.get $c0)) (local.get $k)
+      (i32.shl (local.get $n) (i32.const 2))))
+
+  ;; c[m×n] = op(a)·b (b not transposed) in columns [c0, c1) of c, every row:
+  ;; the first form on that slice of b (c0 a multiple of 8). With panels ≠ 0
+  ;; the slice's panels (c0/8 to c1/8; packPanels' layout at panels) are
+  ;; packed by this call first. Parts with no column in common write no float
+  ;; in common; each reads a slice of b and all of a, where a row split reads
+  ;; all of b in every part (the better split when b is the larger operand).
+  ;; Each float of c is the same sum in the same order as in `matmul`.
+  (func (export "matmulCols") (param $a i32) (param $b i32) (param $c i32)
+    (param $m i32) (param $n i32) (param $k i32) (param $ta i32)
+    (param $c0 i32) (param $c1 i32) (param $scratch i32) (param $panels i32)
+    (if (i32.or (i32.le_s (local.get $c1) (local.get $c0))
+          (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $k)))) (then (return)))
+    (if (local.get $panels) (then
+      (call $packPanels (local.get $b) (i32.shl (local.get $n) (i32.const 2)) (local.get $k)
+        (i32.shr_u (local.get $c0) (i32.const 3)) (i32.shr_u (local.get $c1) (i32.const 3))
+        (local.get $panels))
+      (local.set $panels (i32.add (local.get $panels)
+        (i32.mul (i32.shr_u (local.get $c0) (i32.const 3)) (i32.shl (local.get $k) (i32.const 5)))))))
+    (call $splat
+      (local.get $a)
+      (select (i32.const 4) (i32.shl (local.get $k) (i32.const 2)) (local.get $ta))
+      (select (i32.shl (local.get $m) (i32.const 2)) (i32.const 4) (local.get $ta))
+      (i32.add (local.get $b) (i32.shl (local.get $c0) (i32.const 2))) (i32.shl (local.get $n) (i32.const 2))
+      (i32.add (local.get $c) (i32.shl (local.get $c0) (i32.const 2)))
+      (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)
+      (local.get $m) (i32.sub (local.get $c1) (local.get $c0)) (local.get $k)
+      (local.get $scratch) (local.get $panels)))
 
   ;; One tile of the first form with 5 rows × 8 columns (ten accumulators):
   ;; as $tile8, with the 5 rows' values of one step of k contiguous, at pa +
@@ -382,7 +427,7 @@
   ;; Panels [p0, p1) of 8 columns of r [k × ≥ 8·p1] (rows ldb bytes apart),
   ;; each step-major over all k steps (32 bytes a step): panel p at
   ;; dst + 32·k·p. The tiled form's right operand, packed once for all parts.
-  (func (export "packPanels") (param $r i32) (param $ldb i32) (param $k i32) (param $p0 i32) (param $p1 i32) (param $dst i32)
+  (func $packPanels (export "packPanels") (param $r i32) (param $ldb i32) (param $k i32) (param $p0 i32) (param $p1 i32) (param $dst i32)
     (local $src i32) (local $end i32)
     (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $p0) (i32.shl (local.get $k) (i32.const 5)))))
     (local.set $r (i32.add (local.get $r) (i32.shl (local.get $p0) (i32.const 5))))
@@ -499,9 +544,11 @@
       (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t) (local.get $u)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t) (local.get $u)))
       (select (i32.const 4) (local.get $cols) (i32.gt_s (local.get $cols) (i32.const 4))) (i32.const 4))
   )
-  ;; c[m×n] = a·bᵀ for a [m×k] and b [n×k]: tiles of 4 rows of b, and in each,
-  ;; of 2 rows of a (b's 4 rows stay in cache across a's rows).
+  ;; c[m×n] = a·bᵀ for a [m×k] and b [n×k], c's rows ldc bytes apart: tiles
+  ;; of 4 rows of b, and in each, of 2 rows of a (b's 4 rows stay in cache
+  ;; across a's rows).
   (func $dot (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $ldc i32)
     (local $i i32) (local $j i32) (local $k4 i32)
     (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
     (block $bj (loop $lj
@@ -512,8 +559,8 @@
         (call $dot2x4
           (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $k4))) (local.get $k4)
           (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $k4))) (local.get $k4) (local.get $k)
-          (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
-          (i32.shl (local.get $n) (i32.const 2))
+          (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 2))))
+          (local.get $ldc)
           (i32.sub (local.get $m) (local.get $i)) (i32.sub (local.get $n) (local.get $j)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $li)))
