@@ -10,7 +10,7 @@ const seeds = labelMapFromCodes(codes, { 1: 1, 2: 0 });
 const mask = readGray('samples/grabcut/masks/banana1.png'); // 0 / 255, 128 left out
 const { labels, history } = await segmentImage(image, seeds, {
   method: 'adm',
-  iterations: 4, // 10 by default: a short run
+  iterations: 4, // ADM's default: 3 (SEGMENT_DEFAULTS)
   maxSide: 80, // train on the image reduced to 80 px (default 120)
   proposals: 'train', // and solve the Y-steps at that size (default: full size)
   onProgress: (i) => console.log(i.iteration, i.regularizedLoss.toFixed(4)),

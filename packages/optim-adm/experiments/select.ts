@@ -2,7 +2,7 @@
 // selection), a check of the per-image experiment's 10-image tuning protocol
 // with four times the data.
 //   npx pnpm@10.34.8 --filter @seg/optim-adm experiment:select
-//     [--data DIR] [--workers 2] [--methods adm,gd-grid,gd-dense,pce] [--cache FILE]
+//     [--data DIR] [--workers 2] [--methods adm,gd-grid,gd-dense,pce,adm-iterations] [--cache FILE]
 // Every cell of each method's grid below is run on every image with both
 // scribble sets (per-image training, the experiment's COMMON setting). Then,
 // for each fold f (the images i with i mod 5 = f), a method's cell with the
@@ -50,6 +50,10 @@ const GRIDS: Record<string, Record<string, SegmentOptions>> = {
   ),
   adm: Object.fromEntries(
     (['network', 'color', 'both'] as const).map((init) => [`init ${init}`, { ...ADM, init }]),
+  ),
+  // segmentImage's ADM as it runs by default (init both), by its outer iterations
+  'adm-iterations': Object.fromEntries(
+    [3, 4, 5, 6, 8, 10].map((k) => [`iterations ${k}`, { method: 'adm', iterations: k }]),
   ),
 };
 const methods = opt('--methods', Object.keys(GRIDS).join(',')).split(',');
