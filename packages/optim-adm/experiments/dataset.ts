@@ -5,7 +5,7 @@
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--label-quality] [--out DIR] [--fresh] [--svg FILE]
-//     [--proposals image|crop]
+//     [--proposals image|crop] [--color-weight G]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
 // validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
@@ -149,8 +149,19 @@ const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
 const proposals = opt('--proposals', 'image');
 if (proposals !== 'crop' && proposals !== 'image')
   throw new Error(`experiment:dataset: --proposals ${proposals}: expected crop or image`);
+// ADM's Y-step with the image's scribble colour model, weight γ (trainOnDataset's `colorWeight`; 0: the paper's)
+const colorWeight = Number(opt('--color-weight', '0'));
+if (!(colorWeight >= 0))
+  throw new Error(`experiment:dataset: --color-weight ${colorWeight}: expected a number ≥ 0`);
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {
-  if (method === 'adm') return { ...common, ...setting, pretrainSteps: pretrain, proposals };
+  if (method === 'adm')
+    return {
+      ...common,
+      ...setting,
+      pretrainSteps: pretrain,
+      proposals,
+      ...(colorWeight > 0 ? { colorWeight } : {}),
+    };
   if (method === 'pce' || method === 'full') return { ...common };
   if (method === 'gd-dense')
     return { ...common, ...setting, dense: { sigmaXy: 40 }, pretrainSteps: pretrain };
@@ -169,7 +180,7 @@ const settingName = (x: Setting) =>
 const runs: Run[] = methods.flatMap(
   (m): Run[] =>
     SELECTION_GRID[m]?.map((x) => ({
-      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}`,
+      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}${m === 'adm' && colorWeight > 0 ? `-color${colorWeight}` : ''}`,
       method: m,
       setting: x,
     })) ?? [{ id: `tune-${m}`, method: m }],

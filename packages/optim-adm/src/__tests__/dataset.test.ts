@@ -279,6 +279,25 @@ describeBackends('dataset network and trainer', () => {
     net.dispose();
   });
 
+  it("ADM's Y-step with the images' scribble colour model (colorWeight): trains, leaks nothing, checks the option", async () => {
+    const net = createEncoderDecoder(tiny);
+    const opts = { ...run, method: 'adm' as const, pretrainSteps: 1 };
+    await expectNoLeaks(async () => {
+      const r = await trainOnDataset(net, train, { ...opts, colorWeight: 2 });
+      expect(r.steps).toBe(4);
+      expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    });
+    for (const [w, shown] of [
+      [-1, '-1'],
+      [Number.NaN, 'NaN'],
+    ] as const) {
+      await expect(trainOnDataset(net, train, { ...opts, colorWeight: w })).rejects.toThrow(
+        `trainOnDataset: options.colorWeight is ${shown}, expected a finite number ≥ 0`,
+      );
+    }
+    net.dispose();
+  });
+
   it('early stopping: stops after `patience` scores without a gain and keeps the best parameters', async () => {
     const scores = [0.1, 0.3, 0.2, 0.25, 0.9];
     const a = createEncoderDecoder(tiny);

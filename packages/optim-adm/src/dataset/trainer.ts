@@ -19,8 +19,9 @@ import {
   partialCrossEntropy,
   proposalCrossEntropy,
 } from '@seg/losses';
-import { assertInt, assertNumber, Rng, SegValueError, segAdam } from '@seg/tensor';
+import { assertInt, assertNumber, labelMap, Rng, SegValueError, segAdam } from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { colorCosts } from '../graphcut/interactive.js';
 import { buildProposalProblem, inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
 import { checkOptions } from '../validate.js';
 import {
@@ -131,6 +132,14 @@ export interface DatasetTrainOptions {
    * @default 'image'
    */
   proposals?: 'crop' | 'image';
+  /**
+   * ADM with `proposals: 'image'`: weight of a colour model in the Y-step,
+   * which then minimises `μ·CE(Y, S) + γ·Σ_p C_p(Y_p) + λ·R(Y)`, C the
+   * image's own scribble colour costs (`colorCosts`, 16³-bin histograms at
+   * the network's scale), as the classic interactive cut's unary. 0: the
+   * paper's Y-step. @default 0
+   */
+  colorWeight?: number;
   /** Seed of the crops, scales and flips (step t uses a generator seeded by (seed, t), so a resumed run samples alike). @default 0 */
   seed?: number;
   /** Report (and keep in the history) every `logEvery` steps. @default 10 */
@@ -376,6 +385,8 @@ function settings(fn: string, o: DatasetTrainOptions) {
       `${fn}: options.proposals is ${JSON.stringify(proposals)}, expected 'crop' or 'image'`,
     );
   }
+  const colorWeight = o.colorWeight ?? 0;
+  assertNumber(fn, 'options.colorWeight', colorWeight, 0);
   const logEvery = o.logEvery ?? 10;
   assertInt(fn, 'options.logEvery', logEvery, 1);
   if (o.checkpoint !== undefined) {
@@ -423,6 +434,7 @@ function settings(fn: string, o: DatasetTrainOptions) {
     seed,
     logEvery,
     proposals,
+    colorWeight,
   };
 }
 
@@ -475,6 +487,8 @@ interface WholeImage {
   at: Batch;
   /** Its contrast weights there. */
   weights: readonly Float32Array[];
+  /** Its scribbles' colour costs there (N×K), when the Y-step has a colour model. */
+  colors: Float32Array | null;
 }
 
 /** Example `i` at the network's scale, made on first use. */
@@ -483,6 +497,7 @@ function wholeImage(
   i: number,
   wholes: Map<number, WholeImage>,
   s: Settings,
+  K: number,
 ): WholeImage {
   const known = wholes.get(i);
   if (known) return known;
@@ -493,6 +508,14 @@ function wholeImage(
     example,
     at,
     weights: gridWeights(image, { connectivity: s.connectivity }).edges,
+    colors:
+      s.colorWeight > 0
+        ? colorCosts(
+            { width: at.width, height: at.height, data: Uint8Array.from(at.rgb, Math.round) },
+            labelMap(at.width, at.height, at.seeds),
+            K,
+          )
+        : null,
   };
   wholes.set(i, whole);
   return whole;
@@ -516,19 +539,23 @@ async function wholeImageYStep(
   K: number,
 ): Promise<Int32Array> {
   const distinct = [...new Set(indices)];
-  const images = distinct.map((i) => wholeImage(examples, i, wholes, s));
+  const images = distinct.map((i) => wholeImage(examples, i, wholes, s, K));
   const problems = [];
   for (const img of images) {
     const { width: w, height: h } = img.at;
     const probs = tf.tidy(() => tf.softmax(net.forward(datasetInput(img.at.rgb, 1, h, w))));
     const S = (await probs.data()) as Float32Array;
     probs.dispose();
-    problems.push(
-      buildProposalProblem(
-        { probs: S, width: w, height: h, numLabels: K, weights: img.weights, seeds: img.at.seeds },
-        { pottsWeight: s.lambda / s.mu, seeds: 'hard' },
-      ),
+    const problem = buildProposalProblem(
+      { probs: S, width: w, height: h, numLabels: K, weights: img.weights, seeds: img.at.seeds },
+      { pottsWeight: s.lambda / s.mu, seeds: 'hard' },
     );
+    if (img.colors) {
+      // the problem is μ-scaled: unary −log S + (γ/μ)·C, Potts λ/μ
+      const g = s.colorWeight / s.mu;
+      for (let i = 0; i < problem.unary.length; i++) problem.unary[i]! += g * img.colors[i]!;
+    }
+    problems.push(problem);
   }
   const solved = await solver.solve(problems);
   const { n, height: h, width: w } = batch;
