@@ -332,8 +332,9 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
  * product) in `parts` slices of whole panels of 8 columns, each packing its
  * own panels (from 16 rows on, as {@link PACK_ROWS}) and its blocks of the
  * left operand. A row split has every part read all of b; this one, all of a:
- * for m < n (an MLP's [100, 784]·[784, 1000], 4 parts on 2 threads) it moves
- * a quarter of the bytes. The same sums, so the same bits, as one thread.
+ * for m < n it reads b once instead of once per part (an MLP's [100, 784] ·
+ * [784, 1000] in 4 parts on 2 threads: 3.1 MB of b and 1.3 MB of a, against
+ * 12.5 MB of b). The same sums, so the same bits, as one thread.
  */
 function matMulByColumns(
   b: WasmBackendLike,
