@@ -257,9 +257,8 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const pb = k ? offsetOf(b, y) : 0;
   const extent = kernel.splitExtent(m, n, +ta, +tb);
   const threads = kernelThreads(b);
-  // parts in rows of 4 (the kernel's tiles); a batch's products are parts already
+  // a batch's products are parts already
   const parts = Math.ceil(partsFor(batch * m * n * k, threads) / batch);
-  const ranges = splitRange(extent, parts, 4);
   // the tiled form: c = l·r over `extent` rows, r being b (c's columns n),
   // or a with both transposes (cᵀ = b·a, columns m)
   const tiled = k > 0 && (ta || (!tb && n > 1));
@@ -274,10 +273,12 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     runParts(b, 'dotCols', kernel.dotCols, calls);
     return out;
   }
+  // parts in rows of 4 (the kernel's tiles)
+  const ranges = splitRange(extent, parts, 4);
   const cols = ta && tb ? m : n;
   const panels = tiled && extent >= PACK_ROWS ? k * (cols & ~7) : 0;
   const blockFloats = tiled
-    ? (Math.min(Math.max(...ranges.map(([r0, r1]) => r1! - r0!)), 120) * Math.min(k, 256) + 3) & ~3
+    ? leftBlockFloats(Math.max(...ranges.map(([r0, r1]) => r1! - r0!)), k)
     : 0;
   const scratch =
     panels + blockFloats > 0
@@ -328,6 +329,15 @@ function matMulKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * Floats of a part's scratch for one block of the left operand in the tiled
+ * form (matmul.wat's `$splat`: at most 120 of the part's `rows` × 256 steps
+ * of k), rounded up to whole vectors.
+ */
+function leftBlockFloats(rows: number, k: number): number {
+  return (Math.min(rows, 120) * Math.min(k, 256) + 3) & ~3;
+}
+
+/**
  * The tiled form split by columns: c = op(a)·b (b not transposed, one
  * product) in `parts` slices of whole panels of 8 columns, each packing its
  * own panels (from 16 rows on, as {@link PACK_ROWS}) and its blocks of the
@@ -350,7 +360,7 @@ function matMulByColumns(
 ): void {
   const ranges = splitRange(n >> 3, parts, 1);
   const panels = m >= PACK_ROWS ? k * (n & ~7) : 0;
-  const blockFloats = (Math.min(m, 120) * Math.min(k, 256) + 3) & ~3;
+  const blockFloats = leftBlockFloats(m, k);
   const scratch = b.makeOutput([panels + ranges.length * blockFloats], 'float32');
   try {
     const ps = offsetOf(b, scratch);
