@@ -2,6 +2,7 @@ import type { RgbImage } from '@seg/tensor';
 import { type BackendInfo, backendStatus } from './backend-status.js';
 import { LossChart } from './chart.js';
 import type { Method, MethodParams } from './engine.js';
+import { DEFAULT_ITERATIONS_TEXT, DEFAULT_LAMBDA_TEXT } from './method-defaults.js';
 import {
   cutoutPixels,
   LABEL_NAMES,
@@ -36,21 +37,6 @@ const METHOD_NAME: Record<Method, string> = {
   'gd-dense': 'Gradient descent (dense CRF)',
   pce: 'Partial CE',
   graphcut: 'Graph cut',
-};
-const DEFAULT_LAMBDA: Record<Method, string> = {
-  adm: '5',
-  'gd-grid': '0.5',
-  'gd-dense': '0.02',
-  pce: '—',
-  graphcut: '50',
-};
-/** Outer iterations of a run when the field is empty (segmentImage's defaults). */
-const DEFAULT_ITERATIONS: Record<Method, string> = {
-  adm: '3',
-  'gd-grid': '10',
-  'gd-dense': '10',
-  pce: '10',
-  graphcut: '—',
 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -697,8 +683,8 @@ function updateButtons(): void {
 
 function updateMethod(): void {
   const m = methodSelect.value as Method;
-  lambdaInput.placeholder = DEFAULT_LAMBDA[m];
-  iterationsInput.placeholder = DEFAULT_ITERATIONS[m];
+  lambdaInput.placeholder = DEFAULT_LAMBDA_TEXT[m];
+  iterationsInput.placeholder = DEFAULT_ITERATIONS_TEXT[m];
   lambdaInput.disabled = m === 'pce';
   for (const el of document.querySelectorAll<HTMLElement>('.net')) el.hidden = m === 'graphcut';
 }
