@@ -5,7 +5,7 @@
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--label-quality] [--out DIR] [--fresh] [--svg FILE]
-//     [--proposals image|crop] [--color-weight G]
+//     [--proposals image|crop] [--color-weight G] [--color-model scribbles|proposals]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
 // validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
@@ -153,6 +153,14 @@ if (proposals !== 'crop' && proposals !== 'image')
 const colorWeight = Number(opt('--color-weight', '0'));
 if (!(colorWeight >= 0))
   throw new Error(`experiment:dataset: --color-weight ${colorWeight}: expected a number ≥ 0`);
+// where that colour model's histograms come from (trainOnDataset's `colorModel`)
+const colorModel = opt('--color-model', 'scribbles');
+if (colorModel !== 'scribbles' && colorModel !== 'proposals')
+  throw new Error(
+    `experiment:dataset: --color-model ${colorModel}: expected scribbles or proposals`,
+  );
+const colorId =
+  colorWeight > 0 ? `-color${colorModel === 'proposals' ? 'P' : ''}${colorWeight}` : '';
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {
   if (method === 'adm')
     return {
@@ -160,7 +168,7 @@ const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['tra
       ...setting,
       pretrainSteps: pretrain,
       proposals,
-      ...(colorWeight > 0 ? { colorWeight } : {}),
+      ...(colorWeight > 0 ? { colorWeight, colorModel } : {}),
     };
   if (method === 'pce' || method === 'full') return { ...common };
   if (method === 'gd-dense')
@@ -180,7 +188,7 @@ const settingName = (x: Setting) =>
 const runs: Run[] = methods.flatMap(
   (m): Run[] =>
     SELECTION_GRID[m]?.map((x) => ({
-      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}${m === 'adm' && colorWeight > 0 ? `-color${colorWeight}` : ''}`,
+      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}${m === 'adm' ? colorId : ''}`,
       method: m,
       setting: x,
     })) ?? [{ id: `tune-${m}`, method: m }],

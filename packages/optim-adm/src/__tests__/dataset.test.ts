@@ -298,6 +298,38 @@ describeBackends('dataset network and trainer', () => {
     net.dispose();
   });
 
+  it("ADM's colour model re-estimated from each image's last proposal (colorModel: 'proposals'): trains, leaks nothing, checks the option", async () => {
+    const opts = {
+      ...run,
+      steps: 8,
+      logEvery: 1,
+      method: 'adm' as const,
+      pretrainSteps: 1,
+      colorWeight: 2,
+    };
+    const losses = async (colorModel: 'scribbles' | 'proposals') => {
+      const net = createEncoderDecoder(tiny);
+      try {
+        const r = await trainOnDataset(net, train, { ...opts, colorModel });
+        return r.history.map((h) => h.loss);
+      } finally {
+        net.dispose();
+      }
+    };
+    let reestimated: number[] = [];
+    await expectNoLeaks(async () => {
+      reestimated = await losses('proposals');
+    });
+    expect(reestimated.every(Number.isFinite)).toBe(true);
+    const net = createEncoderDecoder(tiny);
+    await expect(
+      trainOnDataset(net, train, { ...opts, colorModel: 'grabcut' as 'proposals' }),
+    ).rejects.toThrow(
+      "trainOnDataset: options.colorModel is \"grabcut\", expected 'scribbles' or 'proposals'",
+    );
+    net.dispose();
+  });
+
   it('early stopping: stops after `patience` scores without a gain and keeps the best parameters', async () => {
     const scores = [0.1, 0.3, 0.2, 0.25, 0.9];
     const a = createEncoderDecoder(tiny);

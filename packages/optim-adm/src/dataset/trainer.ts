@@ -19,9 +19,18 @@ import {
   partialCrossEntropy,
   proposalCrossEntropy,
 } from '@seg/losses';
-import { assertInt, assertNumber, labelMap, Rng, SegValueError, segAdam } from '@seg/tensor';
+import {
+  assertInt,
+  assertNumber,
+  labelMap,
+  type RgbImage,
+  Rng,
+  SegValueError,
+  segAdam,
+} from '@seg/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { colorCosts } from '../graphcut/interactive.js';
+import { histogramCosts } from '../net/colour-histogram.js';
 import { buildProposalProblem, inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
 import { checkOptions } from '../validate.js';
 import {
@@ -140,6 +149,16 @@ export interface DatasetTrainOptions {
    * paper's Y-step. @default 0
    */
   colorWeight?: number;
+  /**
+   * ADM with `colorWeight > 0`: where the colour model's histograms come
+   * from. `'scribbles'`: the image's scribbled pixels, fixed; `'proposals'`:
+   * after an image's first Y-step, all its pixels as labelled by its last
+   * proposal (the scribbles in it hard), re-estimated at each of its Y-steps,
+   * as GrabCut re-estimates its colour models from its last segmentation
+   * (Rother et al., SIGGRAPH 2004). Not checkpointed: a resumed run starts
+   * again from the scribbles. @default 'scribbles'
+   */
+  colorModel?: 'scribbles' | 'proposals';
   /** Seed of the crops, scales and flips (step t uses a generator seeded by (seed, t), so a resumed run samples alike). @default 0 */
   seed?: number;
   /** Report (and keep in the history) every `logEvery` steps. @default 10 */
@@ -387,6 +406,12 @@ function settings(fn: string, o: DatasetTrainOptions) {
   }
   const colorWeight = o.colorWeight ?? 0;
   assertNumber(fn, 'options.colorWeight', colorWeight, 0);
+  const colorModel = o.colorModel ?? 'scribbles';
+  if (colorModel !== 'scribbles' && colorModel !== 'proposals') {
+    throw new SegValueError(
+      `${fn}: options.colorModel is ${JSON.stringify(colorModel)}, expected 'scribbles' or 'proposals'`,
+    );
+  }
   const logEvery = o.logEvery ?? 10;
   assertInt(fn, 'options.logEvery', logEvery, 1);
   if (o.checkpoint !== undefined) {
@@ -435,6 +460,7 @@ function settings(fn: string, o: DatasetTrainOptions) {
     logEvery,
     proposals,
     colorWeight,
+    colorModel,
   };
 }
 
@@ -487,7 +513,7 @@ interface WholeImage {
   at: Batch;
   /** Its contrast weights there. */
   weights: readonly Float32Array[];
-  /** Its scribbles' colour costs there (N×K), when the Y-step has a colour model. */
+  /** Its colour costs there (N×K), when the Y-step has a colour model: of its scribbles, then of its last proposal with `colorModel: 'proposals'`. */
   colors: Float32Array | null;
 }
 
@@ -510,15 +536,16 @@ function wholeImage(
     weights: gridWeights(image, { connectivity: s.connectivity }).edges,
     colors:
       s.colorWeight > 0
-        ? colorCosts(
-            { width: at.width, height: at.height, data: Uint8Array.from(at.rgb, Math.round) },
-            labelMap(at.width, at.height, at.seeds),
-            K,
-          )
+        ? colorCosts(bytesOf(at), labelMap(at.width, at.height, at.seeds), K)
         : null,
   };
   wholes.set(i, whole);
   return whole;
+}
+
+/** An example's image at the network's scale as bytes, for the colour histograms. */
+function bytesOf(at: Batch): RgbImage {
+  return { width: at.width, height: at.height, data: Uint8Array.from(at.rgb, Math.round) };
 }
 
 /**
@@ -558,6 +585,12 @@ async function wholeImageYStep(
     problems.push(problem);
   }
   const solved = await solver.solve(problems);
+  if (s.colorWeight > 0 && s.colorModel === 'proposals') {
+    images.forEach((img, j) => {
+      const { width: w, height: h } = img.at;
+      img.colors = histogramCosts(bytesOf(img.at), labelMap(w, h, solved[j]!), K);
+    });
+  }
   const { n, height: h, width: w } = batch;
   const out = new Int32Array(n * h * w);
   indices.forEach((i, b) => {
