@@ -108,7 +108,7 @@ if (quick) {
 // wide as fed) to our ~100-px images, its λ around the value where λ·R/N of
 // a uniform S is about half a pCE (the per-image setting's 0.02 on 64-px
 // crops swamps pCE). ADM's μ = 1 (the per-image experiment's choice).
-type Setting = { lambda: number; mu?: number };
+type Setting = { lambda: number; mu?: number; colorWeight?: number };
 const SELECTION_GRID: Record<DatasetMethod, Setting[] | null> = {
   pce: null,
   'gd-grid': [
@@ -149,18 +149,23 @@ const pretrain = Math.floor(steps / 2 / common.logEvery) * common.logEvery;
 const proposals = opt('--proposals', 'image');
 if (proposals !== 'crop' && proposals !== 'image')
   throw new Error(`experiment:dataset: --proposals ${proposals}: expected crop or image`);
-// ADM's Y-step with the image's scribble colour model, weight γ (trainOnDataset's `colorWeight`; 0: the paper's)
-const colorWeight = Number(opt('--color-weight', '0'));
-if (!(colorWeight >= 0))
-  throw new Error(`experiment:dataset: --color-weight ${colorWeight}: expected a number ≥ 0`);
+// ADM's Y-step with the image's colour model, weight γ (trainOnDataset's
+// `colorWeight`; 0: the paper's); a list ("1,2") makes each γ a setting of
+// ADM's grid, chosen on validation with λ
+const colorWeights = opt('--color-weight', '0').split(',').map(Number);
+for (const g of colorWeights)
+  if (!(g >= 0)) throw new Error(`experiment:dataset: --color-weight ${g}: expected numbers ≥ 0`);
 // where that colour model's histograms come from (trainOnDataset's `colorModel`)
 const colorModel = opt('--color-model', 'scribbles');
 if (colorModel !== 'scribbles' && colorModel !== 'proposals')
   throw new Error(
     `experiment:dataset: --color-model ${colorModel}: expected scribbles or proposals`,
   );
-const colorId =
-  colorWeight > 0 ? `-color${colorModel === 'proposals' ? 'P' : ''}${colorWeight}` : '';
+// --lambdas 5,10,20 narrows the λ grids of GD and ADM to those values
+const lambdas = opt('--lambdas', '')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
 const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['train'] => {
   if (method === 'adm')
     return {
@@ -168,7 +173,7 @@ const trainOptions = (method: DatasetMethod, setting?: Setting): MethodTask['tra
       ...setting,
       pretrainSteps: pretrain,
       proposals,
-      ...(colorWeight > 0 ? { colorWeight, colorModel } : {}),
+      ...(setting?.colorWeight ? { colorModel } : {}),
     };
   if (method === 'pce' || method === 'full') return { ...common };
   if (method === 'gd-dense')
@@ -183,15 +188,24 @@ interface Run {
   method: DatasetMethod;
   setting?: Setting;
 }
-const settingName = (x: Setting) =>
-  `l${x.lambda}` + (x.mu !== undefined && x.mu !== 1 ? `-mu${x.mu}` : '');
+const settingName = (m: DatasetMethod, x: Setting) =>
+  `l${x.lambda}` +
+  (x.mu !== undefined && x.mu !== 1 ? `-mu${x.mu}` : '') +
+  (m === 'adm' && proposals === 'image' ? '-image' : '') +
+  (x.colorWeight ? `-color${colorModel === 'proposals' ? 'P' : ''}${x.colorWeight}` : '');
+/** A method's settings: its grid (narrowed by --lambdas), ADM's times each γ. */
+const grid = (m: DatasetMethod): Setting[] | null => {
+  const g = SELECTION_GRID[m]?.filter((x) => lambdas.length === 0 || lambdas.includes(x.lambda));
+  if (g?.length === 0)
+    throw new Error(`experiment:dataset: --lambdas ${lambdas.join(',')}: no λ of ${m}'s grid`);
+  if (m !== 'adm' || !g) return g ?? null;
+  return g.flatMap((x) => colorWeights.map((c) => (c > 0 ? { ...x, colorWeight: c } : x)));
+};
 const runs: Run[] = methods.flatMap(
   (m): Run[] =>
-    SELECTION_GRID[m]?.map((x) => ({
-      id: `tune-${m}-${settingName(x)}${m === 'adm' && proposals === 'image' ? '-image' : ''}${m === 'adm' ? colorId : ''}`,
-      method: m,
-      setting: x,
-    })) ?? [{ id: `tune-${m}`, method: m }],
+    grid(m)?.map((x) => ({ id: `tune-${m}-${settingName(m, x)}`, method: m, setting: x })) ?? [
+      { id: `tune-${m}`, method: m },
+    ],
 );
 const curved = (r: Run) => r.method === 'adm' || r.method === 'gd-grid';
 const task = (run: Run): MethodTask => ({
@@ -373,7 +387,12 @@ const pairedAdm = runs.filter(
 const lossPairs = pairedAdm.map((a) => {
   const lambda = a.setting!.lambda;
   const g = runs.find((r) => r.method === 'gd-grid' && r.setting?.lambda === lambda)!;
-  return { lambda, adm: lossAt(byId.get(a.id)!, lambda), gdGrid: lossAt(byId.get(g.id)!, lambda) };
+  return {
+    lambda,
+    ...(a.setting!.colorWeight ? { colorWeight: a.setting!.colorWeight } : {}),
+    adm: lossAt(byId.get(a.id)!, lambda),
+    gdGrid: lossAt(byId.get(g.id)!, lambda),
+  };
 });
 if (lossPairs.length) {
   console.log('');
