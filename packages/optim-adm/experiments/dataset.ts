@@ -5,7 +5,8 @@
 //     [--data DIR] [--split 200] [--split-seed 1] | [--train DIR --test DIR]
 //     [--val 40] [--methods pce,gd-grid,gd-dense,adm,full] [--steps N] [--seed 1]
 //     [--workers 2] [--anchor-only] [--label-quality] [--out DIR] [--fresh] [--svg FILE]
-//     [--proposals image|crop] [--color-weight G] [--color-model scribbles|proposals]
+//     [--proposals image|crop] [--color-weight G[,G…]] [--color-model scribbles|proposals]
+//     [--adm-lambdas L[,L…]]
 //     [--figure FILE.png|.jpg]
 // The protocol: a seeded --val of the training images is held out as the
 // validation split; every setting of SELECTION_GRID (λ of GD and ADM, the
@@ -161,8 +162,8 @@ if (colorModel !== 'scribbles' && colorModel !== 'proposals')
   throw new Error(
     `experiment:dataset: --color-model ${colorModel}: expected scribbles or proposals`,
   );
-// --lambdas 5,10,20 narrows the λ grids of GD and ADM to those values
-const lambdas = opt('--lambdas', '')
+// --adm-lambdas 5,10,20 narrows ADM's λ grid to those values
+const admLambdas = opt('--adm-lambdas', '')
   .split(',')
   .filter((x) => x !== '')
   .map(Number);
@@ -193,12 +194,16 @@ const settingName = (m: DatasetMethod, x: Setting) =>
   (x.mu !== undefined && x.mu !== 1 ? `-mu${x.mu}` : '') +
   (m === 'adm' && proposals === 'image' ? '-image' : '') +
   (x.colorWeight ? `-color${colorModel === 'proposals' ? 'P' : ''}${x.colorWeight}` : '');
-/** A method's settings: its grid (narrowed by --lambdas), ADM's times each γ. */
+/** A method's settings: its grid, ADM's narrowed by --adm-lambdas and times each γ. */
 const grid = (m: DatasetMethod): Setting[] | null => {
-  const g = SELECTION_GRID[m]?.filter((x) => lambdas.length === 0 || lambdas.includes(x.lambda));
-  if (g?.length === 0)
-    throw new Error(`experiment:dataset: --lambdas ${lambdas.join(',')}: no λ of ${m}'s grid`);
-  if (m !== 'adm' || !g) return g ?? null;
+  if (m !== 'adm') return SELECTION_GRID[m];
+  const g = SELECTION_GRID.adm!.filter(
+    (x) => admLambdas.length === 0 || admLambdas.includes(x.lambda),
+  );
+  if (g.length === 0)
+    throw new Error(
+      `experiment:dataset: --adm-lambdas ${admLambdas.join(',')}: no λ of ADM's grid`,
+    );
   return g.flatMap((x) => colorWeights.map((c) => (c > 0 ? { ...x, colorWeight: c } : x)));
 };
 const runs: Run[] = methods.flatMap(
