@@ -14,6 +14,7 @@ import {
 import { datasetLoss, evaluateOnDataset } from '../dataset/evaluate.js';
 import { createEncoderDecoder, datasetInput, type EncoderDecoder } from '../dataset/network.js';
 import { DATASET_METHODS, type DatasetCheckpoint, trainOnDataset } from '../dataset/trainer.js';
+import { inlineSolver, type ProposalSolver } from '../proposals/y-step.js';
 
 /** A w×h image: a reddish disc on a bluish background, a short stroke of each label, its mask. */
 function disc(seed: number, w = 24, h = 20): DatasetExample {
@@ -298,29 +299,44 @@ describeBackends('dataset network and trainer', () => {
     net.dispose();
   });
 
-  it("ADM's colour model re-estimated from each image's last proposal (colorModel: 'proposals'): trains, leaks nothing, checks the option", async () => {
+  it("ADM's colour model re-estimated from each image's last proposal (colorModel: 'proposals'): other Y-step unaries than the scribbles', leaks nothing, checks the option", async () => {
     const opts = {
       ...run,
       steps: 8,
-      logEvery: 1,
       method: 'adm' as const,
       pretrainSteps: 1,
       colorWeight: 2,
     };
-    const losses = async (colorModel: 'scribbles' | 'proposals') => {
+    /** The unaries of every Y-step problem of a run, in order (the Y-steps solved inline). */
+    const unaries = async (colorModel: 'scribbles' | 'proposals') => {
+      const inline = inlineSolver();
+      const seen: number[][] = [];
+      const solver: ProposalSolver = {
+        size: 1,
+        solve: (problems) => {
+          for (const p of problems) seen.push(Array.from(p.unary));
+          return inline.solve(problems);
+        },
+      };
       const net = createEncoderDecoder(tiny);
       try {
-        const r = await trainOnDataset(net, train, { ...opts, colorModel });
-        return r.history.map((h) => h.loss);
+        const r = await trainOnDataset(net, train, { ...opts, colorModel, solver });
+        expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+        return seen;
       } finally {
         net.dispose();
       }
     };
-    let reestimated: number[] = [];
+    let reestimated: number[][] = [];
     await expectNoLeaks(async () => {
-      reestimated = await losses('proposals');
+      reestimated = await unaries('proposals');
     });
-    expect(reestimated.every(Number.isFinite)).toBe(true);
+    const fixed = await unaries('scribbles');
+    expect(reestimated.length).toBe(fixed.length);
+    // each image's first Y-step uses its scribbles in both (the same run so far) …
+    expect(reestimated[0]).toEqual(fixed[0]);
+    // … and a revisited image gets its last proposal's histograms instead
+    expect(reestimated.some((u, i) => u.some((v, j) => v !== fixed[i]![j]))).toBe(true);
     const net = createEncoderDecoder(tiny);
     await expect(
       trainOnDataset(net, train, { ...opts, colorModel: 'grabcut' as 'proposals' }),
