@@ -513,6 +513,8 @@ interface WholeImage {
   at: Batch;
   /** Its contrast weights there. */
   weights: readonly Float32Array[];
+  /** The image there as bytes (the colour histograms' bins), when the Y-step has a colour model. */
+  bytes: RgbImage | null;
   /** Its colour costs there (N×K), when the Y-step has a colour model: of its scribbles, then of its last proposal with `colorModel: 'proposals'`. */
   colors: Float32Array | null;
 }
@@ -530,22 +532,16 @@ function wholeImage(
   const example = examples[i]!;
   const at = resizeExample(example, s.batchOptions.shortSide);
   const image = { width: at.width, height: at.height, data: at.rgb };
+  const bytes = s.colorWeight > 0 ? { ...image, data: Uint8Array.from(at.rgb, Math.round) } : null;
   const whole = {
     example,
     at,
     weights: gridWeights(image, { connectivity: s.connectivity }).edges,
-    colors:
-      s.colorWeight > 0
-        ? colorCosts(bytesOf(at), labelMap(at.width, at.height, at.seeds), K)
-        : null,
+    bytes,
+    colors: bytes ? colorCosts(bytes, labelMap(at.width, at.height, at.seeds), K) : null,
   };
   wholes.set(i, whole);
   return whole;
-}
-
-/** An example's image at the network's scale as bytes, for the colour histograms. */
-function bytesOf(at: Batch): RgbImage {
-  return { width: at.width, height: at.height, data: Uint8Array.from(at.rgb, Math.round) };
 }
 
 /**
@@ -588,7 +584,7 @@ async function wholeImageYStep(
   if (s.colorWeight > 0 && s.colorModel === 'proposals') {
     images.forEach((img, j) => {
       const { width: w, height: h } = img.at;
-      img.colors = histogramCosts(bytesOf(img.at), labelMap(w, h, solved[j]!), K);
+      img.colors = histogramCosts(img.bytes!, labelMap(w, h, solved[j]!), K);
     });
   }
   const { n, height: h, width: w } = batch;
