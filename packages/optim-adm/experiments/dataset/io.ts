@@ -48,11 +48,19 @@ export function saveCheckpoint(path: string, cp: DatasetCheckpoint, meta: unknow
   renameSync(`${path}.tmp`, path);
 }
 
+/** JSON with every object's keys sorted: settings compare by content, not by the order they were written in. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+
 /** Reads a checkpoint of {@link saveCheckpoint}, or null if absent or written for other settings. */
 export function loadCheckpoint(path: string, meta: unknown): DatasetCheckpoint | null {
   if (!existsSync(path)) return null;
   const j = JSON.parse(readFileSync(path, 'utf8'));
-  if (JSON.stringify(j.meta) !== JSON.stringify(meta)) return null;
+  if (canonical(j.meta) !== canonical(meta)) return null;
   return {
     method: j.method,
     step: j.step,
